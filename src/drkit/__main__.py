@@ -1,0 +1,3 @@
+from drkit.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""The `drkit` command line: thin Typer commands over the domain packages."""

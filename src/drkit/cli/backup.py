@@ -1,0 +1,112 @@
+"""`drkit backup PATH...`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from drkit.cli.context import State
+from drkit.cli.output import human_bytes, out, print_json
+from drkit.cli.progress import make_progress
+from drkit.errors import IncompleteError
+from drkit.repository.archiver import Archiver, BackupOptions
+from drkit.repository.compression import Compression
+from drkit.repository.filecache import FileCache
+from drkit.repository.locks import RepoLock
+from drkit.repository.snapshot import Snapshot
+from drkit.repository.writer import BlobWriter
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(backup)
+
+
+def backup(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="files and directories to back up")],
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", "-e", help="glob of names or paths to leave out (repeatable)"),
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="tag the snapshot")] = None,
+    host: Annotated[str | None, typer.Option(help="host name recorded in the snapshot")] = None,
+    one_file_system: Annotated[
+        bool, typer.Option("--one-file-system", "-x", help="do not cross mount points")
+    ] = False,
+    compression: Annotated[str | None, typer.Option(help="off, auto, max or zstd:N")] = None,
+    wait_lock: Annotated[float, typer.Option(help="seconds to wait for a lock")] = 0.0,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Back up files and directories into a new snapshot."""
+    state: State = ctx.obj
+    settings = state.settings.backup
+    options = BackupOptions(
+        paths=list(paths),
+        excludes=[*settings.excludes, *(exclude or [])],
+        tags=tag or [],
+        one_file_system=one_file_system or settings.one_file_system,
+    )
+    if host:
+        options.host = host
+    repo = state.open_repo()
+    writer = BlobWriter(
+        repo,
+        Compression.parse(compression or settings.compression),
+        pack_size=settings.pack_size_mib * 1024 * 1024,
+    )
+    progress = make_progress(state.quiet, json_output)
+    with RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock):
+        cache = FileCache.for_backup(repo.config.id, _abs(paths))
+        snap = Archiver(repo, writer, cache, options, progress).run(parent=_parent(repo, paths))
+    _report(snap, json_output, state.quiet)
+    if snap.errors:
+        raise IncompleteError(
+            f"snapshot {snap.short_id} was saved, but {len(snap.errors)} path(s) could not be read",
+            hint="the paths are listed above and recorded in the snapshot",
+        )
+
+
+def _abs(paths: list[str]) -> list[str]:
+    import os
+
+    return [os.path.normpath(os.path.abspath(p)) for p in paths]
+
+
+def _parent(repo: object, paths: list[str]) -> Snapshot | None:
+    from drkit.repository.repo import Repository
+
+    assert isinstance(repo, Repository)
+    wanted = sorted(_abs(paths))
+    same = [s for s in repo.snapshots(on_damaged=lambda *_: None) if sorted(s.paths) == wanted]
+    return same[-1] if same else None
+
+
+def _report(snap: Snapshot, json_output: bool, quiet: bool) -> None:
+    s = snap.summary
+    if json_output:
+        print_json(
+            {
+                "snapshot": snap.id,
+                "short_id": snap.short_id,
+                "time": snap.time,
+                "paths": snap.paths,
+                "summary": asdict(s),
+                "errors": [asdict(e) for e in snap.errors],
+            }
+        )
+        return
+    for e in snap.errors:
+        out.print(f"could not read {e.path}: {e.error}")
+    if quiet:
+        return
+    out.print(
+        f"files: {s.files_new} new, {s.files_changed} changed, "
+        f"{s.files_unmodified} unmodified; {s.dirs} directories"
+    )
+    out.print(
+        f"added {human_bytes(s.data_added)} ({human_bytes(s.data_added_stored)} stored) "
+        f"of {human_bytes(s.bytes_total)} in {s.duration_s:.2f} s"
+    )
+    out.print(f"snapshot {snap.short_id} saved")

@@ -1,0 +1,109 @@
+"""What every command needs: which repository, which passphrase, which settings.
+
+The repository is ``--repo`` or ``DRKIT_REPO``: a URL, a path, or the name
+of a repository in drkit.yaml. The passphrase comes from ``DRKIT_PASSWORD``,
+``--password-file`` / ``DRKIT_PASSWORD_FILE``, the repository's
+``password_file`` / ``password_command`` in drkit.yaml, or a prompt when a
+terminal is attached, in that order.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drkit.errors import UsageError
+from drkit.repository.repo import Repository
+from drkit.settings import Settings, find_settings_file, load_or_default
+from drkit.storage import Backend, open_backend
+
+
+@dataclass
+class State:
+    """Global options of one invocation."""
+
+    repo: str | None = None
+    password_file: Path | None = None
+    config: Path | None = None
+    quiet: bool = False
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_or_default(find_settings_file(self.config, os.environ))
+        return self._settings
+
+    def repo_url(self) -> str:
+        ref = self.repo or os.environ.get("DRKIT_REPO", "")
+        if not ref:
+            raise UsageError(
+                "no repository given",
+                hint="pass --repo URL (or a name from drkit.yaml), or set DRKIT_REPO",
+            )
+        named = self.settings.repositories.get(ref)
+        return named.url if named else ref
+
+    def backend(self) -> Backend:
+        return open_backend(self.repo_url())
+
+    def password(self, *, confirm: bool = False) -> str:
+        if "DRKIT_PASSWORD" in os.environ:
+            return os.environ["DRKIT_PASSWORD"]
+        pw_file = self.password_file or _env_path("DRKIT_PASSWORD_FILE")
+        if pw_file is not None:
+            return read_password_file(pw_file)
+        named = self.settings.repositories.get(self.repo or os.environ.get("DRKIT_REPO", ""))
+        if named and named.password_file:
+            return read_password_file(named.password_file)
+        if named and named.password_command:
+            return _run_password_command(named.password_command)
+        return prompt_password(confirm)
+
+    def open_repo(self, *, load_index: bool = True) -> Repository:
+        repo = Repository.open(self.backend(), self.password())
+        if load_index:
+            repo.load_index()
+        return repo
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def read_password_file(path: Path) -> str:
+    try:
+        text = path.expanduser().read_text()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read the password file {path}: {exc.strerror}",
+            hint="check the path given by --password-file or drkit.yaml",
+        ) from exc
+    return text.rstrip("\r\n")
+
+
+def _run_password_command(command: str) -> str:
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise UsageError(
+            f"the password command failed with exit code {done.returncode}",
+            hint=done.stderr.strip()[:200] or "run it by hand to see why",
+        )
+    return done.stdout.rstrip("\r\n")
+
+
+def prompt_password(confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "no passphrase given", hint="set DRKIT_PASSWORD, or pass --password-file FILE"
+        )
+    first = getpass.getpass("repository passphrase: ")
+    if confirm and getpass.getpass("repeat the passphrase: ") != first:
+        raise UsageError("the passphrases differ", hint="type the same passphrase twice")
+    return first

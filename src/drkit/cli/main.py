@@ -1,0 +1,88 @@
+"""Entry point: global options, command registration, and error reporting.
+
+Every DrkitError ends the process with its own exit code after printing its
+message and hint on stderr; the traceback only with ``--debug``. Exit codes
+are listed in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drkit import __version__
+from drkit.cli import backup, browse, check, forget, keys, repo_admin, restore
+from drkit.cli.context import State
+from drkit.cli.output import err
+from drkit.errors import DrkitError
+
+app = typer.Typer(
+    name="drkit",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="drkit: backups you can prove, failover you can trust.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"drkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            "--repo", "-r", envvar="DRKIT_REPO", help="repository URL, path, or name in drkit.yaml"
+        ),
+    ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file", envvar="DRKIT_PASSWORD_FILE", help="read the passphrase from FILE"
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="DRKIT_CONFIG", help="settings file (drkit.yaml)"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress, less output")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    ctx.obj = State(repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug)
+
+
+for module in (repo_admin, backup, browse, restore, check, forget):
+    module.register(app)
+app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args)  # standalone: Typer prints usage errors and exits with their codes
+    except DrkitError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/]")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

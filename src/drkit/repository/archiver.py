@@ -1,0 +1,379 @@
+"""Backup: turn directory trees into blobs, trees and one snapshot.
+
+The pipeline. The calling thread walks the tree (``lstat`` only) and hands
+every file whose metadata the cache does not vouch for to a pool of reader
+threads. A reader chunks the file (FastCDC, seeded per repository), hashes
+each chunk, and for new chunks compresses, seals and packs them: zstd,
+BLAKE3 and the file reads release the GIL, so both cores work. Directories
+are finished in post-order as soon as their files are: the tree blob is
+written and the directory's memory dropped, so memory stays bounded by the
+files in flight, not by the size of the tree.
+
+Absolute paths are kept: backing up ``/srv/app`` gives a root tree holding
+``srv``, which holds ``app``, each with the metadata of the real directory.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import getpass
+import os
+import socket
+import stat
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyfastcdc
+
+from drkit import __version__
+from drkit.errors import UsageError
+from drkit.repository.blob import BlobType
+from drkit.repository.faults import crash_point
+from drkit.repository.filecache import FileCache
+from drkit.repository.metadata import node_from_stat
+from drkit.repository.progress import Progress
+from drkit.repository.repo import Repository
+from drkit.repository.snapshot import FileError, Snapshot, Summary
+from drkit.repository.tree import Node, NodeType, encode_tree
+from drkit.repository.writer import BlobWriter
+
+READ_BLOCK = 4 * 1024 * 1024
+
+
+@dataclass
+class BackupOptions:
+    paths: list[str]
+    excludes: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    one_file_system: bool = False
+    host: str = field(default_factory=socket.gethostname)
+    workers: int = 3
+    max_in_flight: int = 64
+
+
+@dataclass
+class FileJob:
+    path: str
+    node: Node
+    st: os.stat_result
+    future: Future[list[bytes]] | None = None  # None: content came from the cache
+
+
+@dataclass
+class DirJob:
+    node: Node | None  # None for the root
+    entries: list[Node | FileJob | DirJob] = field(default_factory=list)
+    tree_id: bytes | None = None
+
+
+class _ReadError(Exception):
+    def __init__(self, path: str, error: str) -> None:
+        super().__init__(error)
+        self.path, self.error = path, error
+
+
+class Archiver:
+    """Makes one snapshot of ``options.paths``."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        writer: BlobWriter,
+        cache: FileCache,
+        options: BackupOptions,
+        progress: Progress | None = None,
+    ) -> None:
+        self.repo, self.writer, self.cache, self.options = repo, writer, cache, options
+        self.progress = progress or Progress()
+        self.summary = Summary()
+        self.errors: list[FileError] = []
+        self._pending: deque[DirJob] = deque()
+        self._slots = threading.BoundedSemaphore(options.max_in_flight)
+        self._local = threading.local()
+        self._hardlinks: dict[tuple[int, int], FileJob] = {}
+        self._stats_lock = threading.Lock()
+        c = repo.config.chunker
+        self._chunker_args = (c.avg_size, c.min_size, c.max_size, c.seed)
+        self._pool = ThreadPoolExecutor(options.workers, thread_name_prefix="drkit-read")
+
+    # -- entry point ---------------------------------------------------------
+    def run(self, parent: Snapshot | None = None) -> Snapshot:
+        started = time.monotonic()
+        targets = _normalise_targets(self.options.paths)
+        self.progress.start("backup")
+        if self.progress.wants_totals:
+            threading.Thread(target=self._count_totals, args=(targets,), daemon=True).start()
+        try:
+            root = self._walk_virtual("/", _target_tree(targets))
+            self._finalize_all()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        assert root.tree_id is not None
+        self.writer.flush()
+        crash_point("before-snapshot")
+        snap = self._make_snapshot(targets, root.tree_id, parent, time.monotonic() - started)
+        self.repo.save_snapshot(snap)
+        self.cache.save()
+        self.progress.finish()
+        return snap
+
+    def _make_snapshot(
+        self, targets: list[str], tree: bytes, parent: Snapshot | None, duration: float
+    ) -> Snapshot:
+        s = self.summary
+        s.duration_s = round(duration, 3)
+        s.data_blobs_added, s.tree_blobs_added = (
+            self.writer.stats.data_blobs,
+            self.writer.stats.tree_blobs,
+        )
+        s.data_added, s.data_added_stored = (
+            self.writer.stats.raw_bytes,
+            self.writer.stats.stored_bytes,
+        )
+        return Snapshot(
+            time=datetime.now(UTC).astimezone(),
+            tree=tree,
+            paths=targets,
+            hostname=self.options.host,
+            username=getpass.getuser(),
+            tags=sorted(set(self.options.tags)),
+            parent=parent.id if parent else None,
+            summary=s,
+            errors=self.errors,
+            program_version=f"drkit {__version__}",
+        )
+
+    # -- walking -------------------------------------------------------------
+    def _walk_virtual(self, path: str, children: dict[str, dict | None]) -> DirJob:  # type: ignore[type-arg]
+        job = DirJob(
+            None if path == "/" else node_from_stat(os.path.basename(path), os.lstat(path), path)
+        )
+        for name, sub in sorted(children.items()):
+            full = os.path.join(path, name)
+            if sub is None:
+                entry = self._walk_target(full)
+                if entry is not None:
+                    job.entries.append(entry)
+            else:
+                job.entries.append(self._walk_virtual(full, sub))
+        self._pending.append(job)
+        return job
+
+    def _walk_target(self, path: str) -> Node | FileJob | DirJob | None:
+        try:
+            st = os.lstat(path)
+        except OSError as exc:
+            self._record_error(path, exc)
+            return None
+        return self._entry(path, os.path.basename(path), st, st.st_dev)
+
+    def _entry(
+        self, path: str, name: str, st: os.stat_result, root_dev: int
+    ) -> Node | FileJob | DirJob | None:
+        if self._excluded(path, name):
+            return None
+        try:
+            node = node_from_stat(name, st, path)
+        except OSError as exc:
+            self._record_error(path, exc)
+            return None
+        if node.type is NodeType.DIR:
+            if self.options.one_file_system and st.st_dev != root_dev:
+                return None
+            return self._walk_dir(path, node, root_dev)
+        if node.type is NodeType.FILE:
+            return self._file(path, node, st)
+        return node
+
+    def _walk_dir(self, path: str, node: Node, root_dev: int) -> DirJob:
+        job = DirJob(node)
+        self.summary.dirs += 1
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError as exc:
+            node.error = self._record_error(path, exc)
+            entries = []
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                self._record_error(entry.path, exc)
+                continue
+            child = self._entry(entry.path, entry.name, st, root_dev)
+            if child is not None:
+                job.entries.append(child)
+        self._pending.append(job)
+        self._finalize_ready()
+        return job
+
+    def _file(self, path: str, node: Node, st: os.stat_result) -> FileJob:
+        self.summary.files_total += 1
+        self.summary.bytes_total += st.st_size
+        if st.st_nlink > 1:
+            first = self._hardlinks.get((st.st_dev, st.st_ino))
+            if first is not None:  # same inode: share the first name's content
+                node.content = first.node.content
+                return FileJob(path, node, st, first.future)
+        job = FileJob(path, node, st)
+        ids = self.cache.lookup(path, st)
+        if ids is not None and all(i in self.repo.index for i in ids):
+            node.content = ids
+            self.summary.files_unmodified += 1
+            self.progress.advance(files=1, nbytes=st.st_size)
+        else:
+            if path in self.cache.old:
+                self.summary.files_changed += 1
+            else:
+                self.summary.files_new += 1
+            self._slots.acquire()
+            job.future = self._pool.submit(self._read_file, path, st.st_size)
+        if st.st_nlink > 1:
+            self._hardlinks[(st.st_dev, st.st_ino)] = job
+        return job
+
+    def _excluded(self, path: str, name: str) -> bool:
+        return any(
+            fnmatch.fnmatchcase(name, pat) or fnmatch.fnmatchcase(path, pat)
+            for pat in self.options.excludes
+        )
+
+    def _record_error(self, path: str, exc: OSError) -> str:
+        message = exc.strerror or str(exc)
+        self.errors.append(FileError(path, message))
+        self.progress.warn(f"{path}: {message}")
+        return message
+
+    # -- reading (worker threads) ------------------------------------------------
+    def _read_file(self, path: str, size: int) -> list[bytes]:
+        try:
+            return self._chunk_file(path, size)
+        except OSError as exc:
+            raise _ReadError(path, exc.strerror or str(exc)) from None
+        finally:
+            self._slots.release()
+
+    def _chunk_file(self, path: str, size: int) -> list[bytes]:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb", buffering=0) as fh:
+            if size < self._chunker_args[1]:
+                data = fh.read()
+                rest = fh.read()  # grew while we read it: keep what is there
+                if rest:
+                    data += rest
+                    return self._save_chunks(pyfastcdc_cut(self._chunker(), data))
+                return [self._save_chunk(data)]
+            return self._save_chunks(c.data for c in self._chunker().cut_stream(fh))
+
+    def _save_chunks(self, chunks: object) -> list[bytes]:
+        return [self._save_chunk(data) for data in chunks]  # type: ignore[attr-defined]
+
+    def _save_chunk(self, data: bytes | memoryview) -> bytes:
+        blob_id, _ = self.writer.save(BlobType.DATA, data)
+        with self._stats_lock:
+            self.summary.bytes_read += len(data)
+        self.progress.advance(nbytes=len(data))
+        return blob_id
+
+    def _chunker(self) -> pyfastcdc.FastCDC:
+        chunker = getattr(self._local, "chunker", None)
+        if chunker is None:
+            avg, lo, hi, seed = self._chunker_args
+            chunker = self._local.chunker = pyfastcdc.FastCDC(
+                avg, min_size=lo, max_size=hi, seed=seed
+            )
+        return chunker
+
+    # -- finishing directories (calling thread, post-order) ----------------------
+    def _finalize_ready(self) -> None:
+        while self._pending and self._ready(self._pending[0]):
+            self._finalize(self._pending.popleft())
+
+    def _finalize_all(self) -> None:
+        while self._pending:
+            self._finalize(self._pending.popleft())
+
+    @staticmethod
+    def _ready(job: DirJob) -> bool:
+        return all(
+            e.future is None or e.future.done() for e in job.entries if isinstance(e, FileJob)
+        )
+
+    def _finalize(self, job: DirJob) -> None:
+        nodes = [self._finish_entry(e) for e in job.entries]
+        job.tree_id, _ = self.writer.save(BlobType.TREE, encode_tree(nodes))
+        job.entries = []
+
+    def _finish_entry(self, entry: Node | FileJob | DirJob) -> Node:
+        if isinstance(entry, Node):
+            return entry
+        if isinstance(entry, DirJob):
+            assert entry.node is not None and entry.tree_id is not None
+            entry.node.subtree = entry.tree_id
+            return entry.node
+        if entry.future is not None:
+            try:
+                entry.node.content = entry.future.result()
+            except _ReadError as exc:
+                entry.node.error = exc.error
+                self.errors.append(FileError(exc.path, exc.error))
+                self.progress.warn(f"{exc.path}: {exc.error}")
+                return entry.node
+            self.progress.advance(files=1)
+        self.cache.remember(entry.path, entry.st, entry.node.content)
+        return entry.node
+
+    # -- totals for the progress display ------------------------------------------
+    def _count_totals(self, targets: list[str]) -> None:
+        files = nbytes = 0
+        for target in targets:
+            for dirpath, _dirs, names in os.walk(target):
+                for name in names:
+                    try:
+                        st = os.lstat(os.path.join(dirpath, name))
+                    except OSError:
+                        continue
+                    if stat.S_ISREG(st.st_mode):
+                        files += 1
+                        nbytes += st.st_size
+            if os.path.isfile(target):
+                files, nbytes = files + 1, nbytes + os.path.getsize(target)
+        self.progress.set_total(files, nbytes)
+
+
+def pyfastcdc_cut(chunker: pyfastcdc.FastCDC, data: bytes) -> list[memoryview]:
+    return [c.data for c in chunker.cut_buf(data)]
+
+
+def _normalise_targets(paths: list[str]) -> list[str]:
+    if not paths:
+        raise UsageError("nothing to back up", hint="name at least one path")
+    targets = []
+    for raw in paths:
+        path = os.path.normpath(os.path.abspath(raw))
+        if not os.path.lexists(path):
+            raise UsageError(f"{raw} does not exist", hint="check the path")
+        targets.append(path)
+    # a path inside another target is already covered by it
+    ordered = sorted(set(targets))
+    return [
+        p for p in ordered if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in ordered)
+    ]
+
+
+def _target_tree(targets: list[str]) -> dict[str, dict | None]:  # type: ignore[type-arg]
+    """Nest the targets' path components: None marks a target itself."""
+    root: dict[str, dict | None] = {}  # type: ignore[type-arg]
+    for target in targets:
+        parts = [p for p in target.split("/") if p]
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        if parts:
+            node[parts[-1]] = None
+    return root

@@ -1,0 +1,150 @@
+"""Key slots: the master key wrapped by passphrases.
+
+Each ``keys/ID`` object is a small JSON document in the clear holding the KDF
+parameters, a salt, and the master key sealed with a key derived from one
+passphrase by Argon2id. Several slots wrap the same master key, so adding or
+changing a passphrase never rewrites data. The slot's name is the BLAKE3 hash
+of its bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2.low_level import Type, hash_secret_raw
+
+from drkit.errors import RepositoryError, UsageError, WrongPassword
+from drkit.repository.crypto import DecryptError, MasterKey, Sealer, content_hash
+from drkit.storage.base import Backend, FileKind
+
+KEY_AAD = b"drkit-key-slot-v1"
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost: time (passes), memory (KiB), lanes. Defaults cost ~0.1 s here."""
+
+    time_cost: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 2
+
+    def derive(self, password: bytes, salt: bytes) -> bytes:
+        return hash_secret_raw(
+            password,
+            salt,
+            time_cost=self.time_cost,
+            memory_cost=self.memory_kib,
+            parallelism=self.parallelism,
+            hash_len=32,
+            type=Type.ID,
+        )
+
+
+@dataclass(frozen=True)
+class KeySlot:
+    """One stored key slot (without its secret)."""
+
+    id: str
+    created: datetime
+    hostname: str
+    username: str
+    kdf: KdfParams
+
+
+def default_kdf() -> KdfParams:
+    """The KDF cost for new slots; DRKIT_KDF_MEMORY_KIB lowers it for test suites."""
+    memory = int(os.environ.get("DRKIT_KDF_MEMORY_KIB", 64 * 1024))
+    return KdfParams(memory_kib=max(memory, 8 * 1024))
+
+
+def add_key_slot(
+    backend: Backend, master: MasterKey, password: str, kdf: KdfParams | None = None
+) -> str:
+    """Wrap ``master`` with ``password`` in a new slot; return the slot id."""
+    if not password:
+        raise UsageError("the passphrase is empty", hint="choose a non-empty passphrase")
+    kdf = kdf or default_kdf()
+    salt = os.urandom(16)
+    wrapped = Sealer(kdf.derive(password.encode(), salt)).seal(master.to_bytes(), KEY_AAD)
+    doc = {
+        "version": 1,
+        "created": datetime.now(UTC).isoformat(),
+        "hostname": socket.gethostname(),
+        "username": getpass.getuser(),
+        "kdf": {
+            "name": "argon2id",
+            "time_cost": kdf.time_cost,
+            "memory_kib": kdf.memory_kib,
+            "parallelism": kdf.parallelism,
+        },
+        "salt": base64.b64encode(salt).decode(),
+        "data": base64.b64encode(wrapped).decode(),
+    }
+    raw = json.dumps(doc, indent=1).encode()
+    slot_id = content_hash(raw)
+    backend.save(FileKind.KEY, slot_id, [raw])
+    return slot_id
+
+
+def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
+    """Try every slot with ``password``; return the master key and the slot that opened it."""
+    slots = sorted(info.name for info in backend.list(FileKind.KEY))
+    if not slots:
+        raise RepositoryError(
+            f"the repository at {backend.location} has no key slots",
+            hint="it is damaged or not a drkit repository",
+        )
+    for slot_id in slots:
+        doc = _read_slot(backend, slot_id)
+        kdf = _kdf_from(doc)
+        key = kdf.derive(password.encode(), base64.b64decode(doc["salt"]))
+        try:
+            raw = Sealer(key).open(base64.b64decode(doc["data"]), KEY_AAD)
+        except DecryptError:
+            continue
+        return MasterKey.from_bytes(raw), slot_id
+    raise WrongPassword(f"no key slot of {backend.location} opens with this passphrase")
+
+
+def list_key_slots(backend: Backend) -> list[KeySlot]:
+    slots = []
+    for info in backend.list(FileKind.KEY):
+        doc = _read_slot(backend, info.name)
+        slots.append(
+            KeySlot(
+                info.name,
+                datetime.fromisoformat(doc["created"]),
+                doc.get("hostname", ""),
+                doc.get("username", ""),
+                _kdf_from(doc),
+            )
+        )
+    return sorted(slots, key=lambda s: s.created)
+
+
+def _read_slot(backend: Backend, slot_id: str) -> dict[str, object]:
+    raw = backend.load(FileKind.KEY, slot_id)
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise RepositoryError(f"key slot {slot_id[:12]} is damaged (not JSON)") from None
+    if not isinstance(doc, dict):
+        raise RepositoryError(f"key slot {slot_id[:12]} is damaged")
+    return doc
+
+
+def _kdf_from(doc: dict[str, object]) -> KdfParams:
+    params = doc.get("kdf")
+    if not isinstance(params, dict) or params.get("name") != "argon2id":
+        raise RepositoryError(
+            "a key slot uses an unknown key derivation function", hint="upgrade drkit"
+        )
+    return KdfParams(
+        int(params["time_cost"]), int(params["memory_kib"]), int(params["parallelism"])
+    )

@@ -1,0 +1,184 @@
+"""Repository locks: shared for backup and restore, exclusive for prune.
+
+A lock is a sealed ``locks/ID`` object naming host, pid, user, time and kind.
+To take one, a process writes its lock, then lists the others: if any live
+lock conflicts (exclusive meets anything) it removes its own and waits or
+gives up. Two processes racing both see each other, so at worst both back
+off; never do both proceed.
+
+A held lock is refreshed every five minutes (a new object, then the old one
+removed). A lock is stale when it was not refreshed for 30 minutes, or when
+it names this host and its process no longer exists. Stale locks never
+block, and ``drkit unlock`` removes only stale locks: a live one is never
+deleted.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from drkit.errors import ObjectNotFound, RepositoryLocked
+from drkit.repository.crypto import DecryptError
+from drkit.repository.repo import Repository
+from drkit.storage.base import FileKind
+
+LOCK_AAD = b"drkit-lock"
+REFRESH_EVERY = timedelta(minutes=5)
+STALE_AFTER = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    id: str
+    exclusive: bool
+    hostname: str
+    pid: int
+    username: str
+    time: datetime
+    operation: str
+
+    def describe(self) -> str:
+        kind = "exclusive" if self.exclusive else "shared"
+        return (
+            f"{kind} lock for {self.operation} by {self.username}@{self.hostname} "
+            f"pid {self.pid}, refreshed {self.time:%Y-%m-%d %H:%M:%S %Z}"
+        )
+
+    def is_stale(self, now: datetime, hostname: str) -> bool:
+        if now - self.time > STALE_AFTER:
+            return True
+        return self.hostname == hostname and not _process_alive(self.pid)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_locks(repo: Repository) -> list[LockInfo]:
+    """Every readable lock; unreadable ones (wrong key, half-removed) are skipped."""
+    found = []
+    for info in repo.backend.list(FileKind.LOCK):
+        try:
+            raw = repo.sealer.open(repo.backend.load(FileKind.LOCK, info.name), LOCK_AAD)
+            doc = json.loads(raw)
+        except (ObjectNotFound, DecryptError, ValueError):
+            continue
+        found.append(
+            LockInfo(
+                info.name,
+                doc["exclusive"],
+                doc["hostname"],
+                doc["pid"],
+                doc["username"],
+                datetime.fromisoformat(doc["time"]),
+                doc.get("operation", ""),
+            )
+        )
+    return found
+
+
+def remove_stale_locks(repo: Repository) -> list[LockInfo]:
+    now, host = datetime.now(UTC), socket.gethostname()
+    stale = [lock for lock in read_locks(repo) if lock.is_stale(now, host)]
+    for lock in stale:
+        repo.backend.remove(FileKind.LOCK, lock.id)
+    return stale
+
+
+class RepoLock:
+    """Context manager holding a lock on a repository for one operation."""
+
+    def __init__(
+        self, repo: Repository, *, exclusive: bool, operation: str, wait: float = 0.0
+    ) -> None:
+        self.repo, self.exclusive, self.operation, self.wait = repo, exclusive, operation, wait
+        self.lock_id: str | None = None
+        self._stop = threading.Event()
+        self._refresher: threading.Thread | None = None
+
+    def __enter__(self) -> RepoLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self.wait
+        delay = 0.2
+        while True:
+            self.lock_id = self._write()
+            conflict = self._conflict()
+            if conflict is None:
+                break
+            self.repo.backend.remove(FileKind.LOCK, self.lock_id)
+            self.lock_id = None
+            if time.monotonic() + delay > deadline:
+                raise RepositoryLocked(f"the repository is locked: {conflict.describe()}")
+            time.sleep(delay + secrets.randbelow(100) / 1000)
+            delay = min(delay * 2, 5.0)
+        self._refresher = threading.Thread(
+            target=self._refresh_loop, daemon=True, name="drkit-lock-refresh"
+        )
+        self._refresher.start()
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join()
+        if self.lock_id is not None:
+            self.repo.backend.remove(FileKind.LOCK, self.lock_id)
+            self.lock_id = None
+
+    def _write(self) -> str:
+        doc = {
+            "exclusive": self.exclusive,
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "username": getpass.getuser(),
+            "time": datetime.now(UTC).isoformat(),
+            "operation": self.operation,
+        }
+        name = secrets.token_hex(32)
+        sealed = self.repo.sealer.seal(json.dumps(doc).encode(), LOCK_AAD)
+        self.repo.backend.save(FileKind.LOCK, name, [sealed])
+        return name
+
+    def _conflict(self) -> LockInfo | None:
+        now, host = datetime.now(UTC), socket.gethostname()
+        for other in read_locks(self.repo):
+            if other.id == self.lock_id or other.is_stale(now, host):
+                continue
+            if self.exclusive or other.exclusive:
+                return other
+        return None
+
+    def _refresh_loop(self) -> None:
+        while not self._stop.wait(REFRESH_EVERY.total_seconds()):
+            old = self.lock_id
+            try:
+                self.lock_id = self._write()
+                if old:
+                    self.repo.backend.remove(FileKind.LOCK, old)
+            except Exception:
+                self.lock_id = old

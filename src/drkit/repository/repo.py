@@ -1,0 +1,179 @@
+"""An open repository: keys, config, index, and reading blobs and snapshots.
+
+This is the object every command works through. Writing new blobs goes
+through :class:`drkit.repository.writer.BlobWriter`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from drkit.errors import (
+    IntegrityError,
+    ObjectNotFound,
+    RepositoryNotFound,
+)
+from drkit.repository.blob import BlobLocation, BlobType
+from drkit.repository.compression import decompress
+from drkit.repository.crypto import DecryptError, IdHasher, MasterKey, Sealer
+from drkit.repository.index import IndexFormatError, MasterIndex, decode_index
+from drkit.repository.keys import add_key_slot, open_master_key
+from drkit.repository.repoconfig import CONFIG_AAD, RepoConfig
+from drkit.repository.snapshot import Snapshot, snapshot_aad
+from drkit.repository.tree import Node, decode_tree
+from drkit.storage.base import Backend, FileKind
+
+
+@dataclass
+class IndexLoadReport:
+    """Index files that could not be read while loading the index."""
+
+    damaged: dict[str, str] = field(default_factory=dict)
+
+
+class Repository:
+    """A repository opened with its master key."""
+
+    def __init__(
+        self, backend: Backend, master: MasterKey, config: RepoConfig, key_slot: str = ""
+    ) -> None:
+        self.backend = backend
+        self.master = master
+        self.config = config
+        self.key_slot = key_slot
+        self.sealer = Sealer(master.encryption)
+        self.hash_id = IdHasher(master.id_key)
+        self.index = MasterIndex()
+        self.index_files: dict[str, list[str]] = {}  # index file -> packs it names
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def init(cls, backend: Backend, password: str) -> Repository:
+        backend.create()
+        master, config = MasterKey.generate(), RepoConfig.new()
+        slot = add_key_slot(backend, master, password)
+        sealed = Sealer(master.encryption).seal(config.encode(), CONFIG_AAD)
+        backend.save(FileKind.CONFIG, "config", [sealed])
+        return cls(backend, master, config, slot)
+
+    @classmethod
+    def open(cls, backend: Backend, password: str) -> Repository:
+        if not backend.exists(FileKind.CONFIG, "config"):
+            raise RepositoryNotFound(f"no drkit repository at {backend.location}")
+        master, slot = open_master_key(backend, password)
+        try:
+            raw = Sealer(master.encryption).open(
+                backend.load(FileKind.CONFIG, "config"), CONFIG_AAD
+            )
+        except DecryptError:
+            raise IntegrityError(
+                "the repository's config object is damaged",
+                hint="restore the `config` file from another copy",
+            ) from None
+        return cls(backend, master, RepoConfig.decode(raw), slot)
+
+    # -- index -------------------------------------------------------------
+    def load_index(self, strict: bool = True) -> IndexLoadReport:
+        """Read every index file; with ``strict``, a damaged one is an error."""
+        report = IndexLoadReport()
+        names = [info.name for info in self.backend.list(FileKind.INDEX)]
+        with ThreadPoolExecutor(4) as pool:
+            for name, result in zip(names, pool.map(self._read_index_file, names), strict=True):
+                if isinstance(result, str):
+                    report.damaged[name] = result
+                    continue
+                self.index_files[name] = [pack for pack, _ in result]
+                for pack, blobs in result:
+                    self.index.add_pack(pack, blobs)
+        if strict and report.damaged:
+            first = next(iter(report.damaged))
+            raise IntegrityError(
+                f"index file {first[:12]} is damaged: {report.damaged[first]}",
+                hint="run `drkit check` for details; `drkit repair index` "
+                "rebuilds the index from the packs",
+            )
+        return report
+
+    def _read_index_file(self, name: str) -> list[tuple[str, list]] | str:  # type: ignore[type-arg]
+        try:
+            return decode_index(self.backend.load(FileKind.INDEX, name), self.sealer)
+        except (IndexFormatError, ObjectNotFound) as exc:
+            return str(exc)
+
+    # -- blobs -------------------------------------------------------------
+    def lookup(self, blob_id: bytes) -> BlobLocation:
+        loc = self.index.get(blob_id)
+        if loc is None:
+            raise IntegrityError(
+                f"blob {blob_id.hex()[:12]} is not in the index",
+                hint="run `drkit check` to find what is missing",
+            )
+        return loc
+
+    def load_blob(self, blob_id: bytes) -> bytes:
+        loc = self.lookup(blob_id)
+        sealed = self.backend.load(FileKind.PACK, loc.pack, loc.offset, loc.length)
+        return self.open_blob(blob_id, loc, sealed)
+
+    def open_blob(self, blob_id: bytes, loc: BlobLocation, sealed: bytes | memoryview) -> bytes:
+        """Decrypt, decompress and verify one blob read from its pack."""
+        import zstandard
+
+        try:
+            plain = decompress(self.sealer.open(sealed, blob_id), loc.raw_length)
+        except (DecryptError, zstandard.ZstdError) as exc:
+            raise IntegrityError(
+                f"blob {blob_id.hex()[:12]} in pack {loc.pack[:12]} is damaged: {exc}"
+            ) from None
+        if self.hash_id(plain) != blob_id:
+            raise IntegrityError(f"blob {blob_id.hex()[:12]} does not match its id")
+        return plain
+
+    def load_tree(self, tree_id: bytes) -> list[Node]:
+        return decode_tree(self.load_blob(tree_id))
+
+    def walk(self, tree_id: bytes, prefix: str = "") -> Iterator[tuple[str, Node]]:
+        """Yield (path, node) depth-first for everything under a tree."""
+        for node in self.load_tree(tree_id):
+            path = f"{prefix}/{node.name}"
+            yield path, node
+            if node.subtree is not None:
+                yield from self.walk(node.subtree, path)
+
+    # -- snapshots ---------------------------------------------------------
+    def save_snapshot(self, snap: Snapshot) -> None:
+        sealed = self.sealer.seal(snap.encode(), snapshot_aad(snap.id))
+        self.backend.save(FileKind.SNAPSHOT, snap.id, [sealed])
+
+    def load_snapshot(self, snapshot_id: str) -> Snapshot:
+        raw = self.backend.load(FileKind.SNAPSHOT, snapshot_id)
+        try:
+            doc = json.loads(self.sealer.open(raw, snapshot_aad(snapshot_id)))
+        except DecryptError:
+            raise IntegrityError(f"snapshot {snapshot_id[:8]} is damaged") from None
+        return Snapshot.from_json(doc)
+
+    def snapshots(
+        self,
+        on_damaged: Callable[[str, Exception], None] | None = None,
+    ) -> list[Snapshot]:
+        """All readable snapshots, oldest first. Damaged ones go to ``on_damaged``."""
+        names = [info.name for info in self.backend.list(FileKind.SNAPSHOT)]
+        found = []
+        for name in names:
+            try:
+                found.append(self.load_snapshot(name))
+            except (IntegrityError, ObjectNotFound, ValueError, KeyError) as exc:
+                if on_damaged is None:
+                    raise
+                on_damaged(name, exc)
+        return sorted(found, key=lambda s: (s.time, s.id))
+
+    def remove_snapshot(self, snapshot_id: str) -> None:
+        self.backend.remove(FileKind.SNAPSHOT, snapshot_id)
+
+
+__all__ = ["BlobType", "IndexLoadReport", "Repository"]

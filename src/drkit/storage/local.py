@@ -1,0 +1,160 @@
+"""Local filesystem backend: a repository in a directory.
+
+Layout (the same as every backend's key space)::
+
+    config  keys/ID  locks/ID  snapshots/ID  index/ID  data/XX/ID
+
+Packs are spread over 256 folders by the first two hex digits of their name
+so no folder grows past a few thousand entries. Atomic writes: a hidden
+temporary file in the target folder, fsync, rename, fsync of the folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from drkit.errors import (
+    ObjectNotFound,
+    RepositoryExists,
+    StorageError,
+    StorageFull,
+)
+from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo
+
+_TMP_PREFIX = ".tmp-"
+
+
+class LocalBackend(Backend):
+    """A repository stored in a local (or mounted) directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.location = str(self.root)
+
+    def _path(self, kind: FileKind, name: str) -> Path:
+        if kind is FileKind.CONFIG:
+            return self.root / "config"
+        if kind is FileKind.PACK:
+            return self.root / "data" / name[:2] / name
+        return self.root / kind.value / name
+
+    def create(self) -> None:
+        if (self.root / "config").exists():
+            raise RepositoryExists(f"a repository already exists at {self.root}")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            for kind in (FileKind.KEY, FileKind.LOCK, FileKind.SNAPSHOT, FileKind.INDEX):
+                (self.root / kind.value).mkdir(exist_ok=True)
+            for i in range(256):
+                (self.root / "data" / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _translate(exc, f"cannot create a repository at {self.root}") from exc
+
+    def save(self, kind: FileKind, name: str, parts: Sequence[Buffer]) -> None:
+        path = self._path(kind, name)
+        tmp = path.parent / f"{_TMP_PREFIX}{name}-{secrets.token_hex(4)}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise _translate(exc, f"cannot write {path}") from exc
+        try:
+            _write_all(fd, parts)
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise _translate(exc, f"cannot write {path}") from exc
+
+    def load(self, kind: FileKind, name: str, offset: int = 0, length: int | None = None) -> bytes:
+        path = self._path(kind, name)
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                if offset:
+                    fh.seek(offset)
+                return fh.read() if length is None else fh.read(length)
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"{kind.value}/{name} does not exist in {self.root}") from exc
+        except OSError as exc:
+            raise _translate(exc, f"cannot read {path}") from exc
+
+    def stat(self, kind: FileKind, name: str) -> ObjectInfo:
+        try:
+            return ObjectInfo(name, self._path(kind, name).stat().st_size)
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"{kind.value}/{name} does not exist in {self.root}") from exc
+        except OSError as exc:
+            raise _translate(exc, f"cannot stat {kind.value}/{name}") from exc
+
+    def list(self, kind: FileKind) -> Iterator[ObjectInfo]:
+        if kind is FileKind.CONFIG:
+            if (self.root / "config").exists():
+                yield self.stat(kind, "config")
+            return
+        base = self.root / kind.value
+        folders = [base / d for d in sorted(os.listdir(base))] if kind is FileKind.PACK else [base]
+        for folder in folders:
+            yield from _list_folder(folder)
+
+    def remove(self, kind: FileKind, name: str) -> None:
+        try:
+            self._path(kind, name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise _translate(exc, f"cannot remove {kind.value}/{name}") from exc
+
+
+def _list_folder(folder: Path) -> Iterator[ObjectInfo]:
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith(_TMP_PREFIX) or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            yield ObjectInfo(entry.name, entry.stat(follow_symlinks=False).st_size)
+        except FileNotFoundError:
+            continue  # removed while listing
+
+
+def _write_all(fd: int, parts: Sequence[Buffer]) -> None:
+    pending = [memoryview(p) for p in parts if len(p)]
+    while pending:
+        written = os.writev(fd, pending[:1024])
+        while written and pending:
+            head = pending[0]
+            if written >= len(head):
+                written -= len(head)
+                pending.pop(0)
+            else:
+                pending[0] = head[written:]
+                written = 0
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _translate(exc: OSError, what: str) -> StorageError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(f"{what}: the disk is full ({exc.strerror})")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StorageError(
+            f"{what}: {exc.strerror}", hint="check the permissions of the repository folder"
+        )
+    return StorageError(f"{what}: {exc.strerror or exc}")
