@@ -1,0 +1,126 @@
+"""Shared fixtures: a drkit CLI runner, a fresh repository, and sample trees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# A cheaper KDF keeps hundreds of repository opens fast; the format is unchanged.
+os.environ.setdefault("DRKIT_KDF_MEMORY_KIB", "8192")
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def check(self) -> Result:
+        assert self.returncode == 0, (
+            f"drkit {' '.join(self.args)} exited {self.returncode}\n"
+            f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+        )
+        return self
+
+
+Runner = Callable[..., Result]
+
+
+@pytest.fixture
+def drkit_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for drkit child processes: passphrase, cache and home in tmp_path."""
+    env = dict(os.environ)
+    env.update(
+        DRKIT_PASSWORD="correct horse battery staple",
+        DRKIT_CACHE_DIR=str(tmp_path / "cache"),
+        DRKIT_HOME=str(tmp_path / "home"),
+        DRKIT_KDF_MEMORY_KIB="8192",
+        COLUMNS="200",
+    )
+    env.pop("DRKIT_REPO", None)
+    env.pop("DRKIT_CONFIG", None)
+    return env
+
+
+@pytest.fixture
+def repo_dir(tmp_path: Path) -> Path:
+    return tmp_path / "repo"
+
+
+@pytest.fixture
+def drkit(drkit_env: dict[str, str], repo_dir: Path) -> Runner:
+    """Run ``drkit --repo <repo_dir> ARGS...`` in a child process."""
+
+    def run(*args: str, env: dict[str, str] | None = None, repo: Path | None = None,
+            timeout: float = 300, input: str | None = None) -> Result:
+        argv = ["--repo", str(repo or repo_dir), *args]
+        proc = subprocess.run(
+            [sys.executable, "-m", "drkit", *argv],
+            env={**drkit_env, **(env or {})},
+            capture_output=True, text=True, timeout=timeout, input=input, check=False,
+        )
+        return Result(argv, proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def initialized(drkit: Runner) -> Runner:
+    """A runner whose repository already exists."""
+    drkit("init").check()
+    return drkit
+
+
+def make_sample_tree(root: Path, *, seed: int = 1, files: int = 30) -> Path:
+    """A small tree with text, random data, an empty file, a symlink and a hard link."""
+    import random
+
+    rnd = random.Random(seed)
+    (root / "docs" / "deep").mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(exist_ok=True)
+    for i in range(files):
+        words = " ".join(rnd.choice(["alpha", "beta", "gamma", "delta"]) for _ in range(200))
+        (root / "docs" / f"note{i}.txt").write_text(f"{i} {words}\n")
+    (root / "docs" / "deep" / "leaf.txt").write_text("leaf\n")
+    (root / "data" / "random.bin").write_bytes(rnd.randbytes(3 * 1024 * 1024 + 17))
+    (root / "data" / "empty").write_bytes(b"")
+    (root / "link").symlink_to("docs/deep/leaf.txt")
+    os.link(root / "docs" / "deep" / "leaf.txt", root / "hardlink.txt")
+    return root
+
+
+@pytest.fixture
+def sample_tree(tmp_path: Path) -> Path:
+    return make_sample_tree(tmp_path / "src")
+
+
+def tree_digest(root: Path) -> dict[str, tuple[str, int, str]]:
+    """Relative path -> (kind, mode, content hash or link target), for comparing trees."""
+    import hashlib
+
+    out: dict[str, tuple[str, int, str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = p.lstat()
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                out[rel] = ("link", 0, os.readlink(p))
+            elif p.is_dir():
+                out[rel] = ("dir", st.st_mode & 0o7777, "")
+            else:
+                out[rel] = ("file", st.st_mode & 0o7777, hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+@pytest.fixture
+def restored(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "restored"
+    yield path
