@@ -1,20 +1,23 @@
 """Run a child process and measure wall time, CPU time and peak RSS; measure disk usage.
 
-Peak RSS comes from the child's own rusage (``os.wait4``), so each measurement covers
-exactly one command and nothing else that ran before it in this process.
+Peak RSS comes from the child's own rusage (``os.wait4``, ``ru_maxrss``), collected by
+``bench/launch.py`` -- a tiny separate launcher, so the harness's own memory does not
+leak into the figure (see that module's docstring).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
-import threading
-import time
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_NOT_FOUND = 127
 EXIT_TIMEOUT = 124
+LAUNCHER = Path(__file__).resolve().with_name("launch.py")
 
 
 @dataclass
@@ -47,56 +50,79 @@ def run_measured(
     log_path: Path,
     timeout_s: float | None = None,
 ) -> CommandResult:
-    """Run ``argv`` to completion, sending stdout and stderr to ``log_path``.
+    """Run ``argv`` to completion via ``launch.py``, stdout and stderr to ``log_path``.
 
     Never raises for a failing or missing program: the failure is in the result.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    result_path = log_path.with_suffix(".rusage")
+    result_path.unlink(missing_ok=True)
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(result_path), str(cwd), "--"]
     with log_path.open("wb") as log:
-        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [*launcher, *argv],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # own process group, so a timeout kills the tool too
+        )
         try:
-            proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-            )
-        except OSError as exc:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
             return CommandResult(
-                argv, EXIT_NOT_FOUND, 0.0, 0.0, 0.0, 0, str(log_path), f"cannot start: {exc}"
+                argv,
+                EXIT_TIMEOUT,
+                timeout_s or 0.0,
+                0.0,
+                0.0,
+                0,
+                str(log_path),
+                f"timed out after {timeout_s:.0f} s",
             )
-        timed_out = threading.Event()
-        timer = _start_kill_timer(proc, timeout_s, timed_out)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        if timer is not None:
-            timer.cancel()
-    returncode = os.waitstatus_to_exitcode(status)
-    proc.returncode = returncode  # already reaped by wait4; keep Popen consistent
-    error = f"timed out after {timeout_s:.0f} s" if timed_out.is_set() else None
+    return _read_launch_result(argv, result_path, log_path, proc.returncode)
+
+
+def _read_launch_result(
+    argv: list[str], result_path: Path, log_path: Path, launcher_code: int
+) -> CommandResult:
+    try:
+        fields = result_path.read_text().split()
+        result_path.unlink()
+    except OSError:
+        return CommandResult(
+            argv,
+            launcher_code or 1,
+            0.0,
+            0.0,
+            0.0,
+            0,
+            str(log_path),
+            f"launcher failed (exit {launcher_code})",
+        )
+    code, wall, user, system, rss = fields
+    error = "cannot start program" if float(wall) < 0 else None
     return CommandResult(
         argv=argv,
-        returncode=EXIT_TIMEOUT if timed_out.is_set() else returncode,
-        wall_s=wall,
-        user_s=usage.ru_utime,
-        sys_s=usage.ru_stime,
-        max_rss_kib=usage.ru_maxrss,  # KiB on Linux
+        returncode=int(code),
+        wall_s=max(0.0, float(wall)),
+        user_s=float(user),
+        sys_s=float(system),
+        max_rss_kib=int(rss),  # KiB on Linux
         log=str(log_path),
         error=error,
     )
 
 
-def _start_kill_timer(
-    proc: subprocess.Popen[bytes], timeout_s: float | None, fired: threading.Event
-) -> threading.Timer | None:
-    if timeout_s is None:
-        return None
-
-    def kill() -> None:
-        fired.set()
-        proc.kill()
-
-    timer = threading.Timer(timeout_s, kill)
-    timer.daemon = True
-    timer.start()
-    return timer
+def launcher_floor_kib() -> int:
+    """Peak RSS reported for a trivial program: the launcher's measurement floor."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_measured(
+            ["true"], cwd=Path(tmp), env=dict(os.environ), log_path=Path(tmp) / "true.log"
+        )
+    return result.max_rss_kib
 
 
 def log_tail(log_path: str, lines: int = 15) -> str:

@@ -80,6 +80,7 @@ class RunResult:
     dataset_generation_s: float = 0.0
     mutation: MutationStats | None = None
     mutation_s: float = 0.0
+    rss_floor_kib: int = 0
     tools: list[ToolResult] = field(default_factory=list)
 
     @property

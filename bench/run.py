@@ -25,7 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import dataset, report
-from bench.measure import CommandResult, disk_usage, log_tail, run_measured
+from bench.measure import (
+    CommandResult,
+    disk_usage,
+    launcher_floor_kib,
+    log_tail,
+    run_measured,
+)
 from bench.results import (
     STATUS_FAILED,
     STATUS_OK,
@@ -48,7 +54,8 @@ DEFAULT_TIMEOUT_S = 4 * 3600
 NOTES = [
     "All phases run warm (page cache not dropped); the dataset was just written.",
     "Each tool backs up the same relative path `dataset` from the dataset's parent dir.",
-    "Peak RSS is the child's ru_maxrss from wait4; time is wall-clock.",
+    "Time is wall-clock. Peak RSS is the tool process's ru_maxrss from wait4, taken by a"
+    " tiny launcher (bench/launch.py) so the harness's memory is not counted.",
     "Passwords come from RESTIC_PASSWORD / BORG_PASSPHRASE / DRKIT_PASSWORD.",
 ]
 
@@ -121,6 +128,13 @@ class Benchmark:
             shutil.rmtree(self.work / name, ignore_errors=True)
         for runner in self.runners:
             runner.workdir.mkdir(parents=True)
+
+    def measure_rss_floor(self) -> None:
+        floor = launcher_floor_kib()
+        self.run.rss_floor_kib = floor
+        self.run.notes.append(
+            f"RSS floor of the launcher: {floor / 1024:.1f} MiB (a smaller process shows this)."
+        )
 
     def check_tools(self) -> None:
         for runner in self.runners:
@@ -224,6 +238,7 @@ class Benchmark:
 
     def execute(self) -> RunResult:
         self.prepare_work_dir()
+        self.measure_rss_floor()
         self.check_tools()
         self.generate_dataset()
         self.phase("init", lambda r: r.init())
