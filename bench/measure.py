@@ -134,6 +134,15 @@ def log_tail(log_path: str, lines: int = 15) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
+def summary_line(text: str) -> str:
+    """The last line of ``text`` that says something (skips box-drawing borders)."""
+    for line in reversed(text.splitlines()):
+        cleaned = line.strip().strip("\u2502\u256d\u256e\u2570\u256f\u2500 ")
+        if any(char.isalnum() for char in cleaned):
+            return cleaned
+    return ""
+
+
 @dataclass
 class DiskUsage:
     """Size of a directory tree: allocated blocks (like ``du``) and apparent bytes."""

@@ -31,6 +31,7 @@ from bench.measure import (
     launcher_floor_kib,
     log_tail,
     run_measured,
+    summary_line,
 )
 from bench.results import (
     STATUS_FAILED,
@@ -188,7 +189,7 @@ class Benchmark:
             reason = outcome.error or f"exit status {outcome.returncode}"
             tail = log_tail(outcome.log)
             log(f"{runner.name}: {phase}: FAILED ({reason})\n{tail}")
-            result.fail(f"{phase} failed ({reason}): {tail.splitlines()[-1] if tail else ''}")
+            result.fail(f"{phase} failed ({reason}): {summary_line(tail)}")
         return outcome
 
     def phase(self, phase: str, build: Callable[[ToolRunner], Invocation]) -> None:

@@ -68,9 +68,37 @@ for module in (repo_admin, backup, browse, restore, check, forget, quickstart):
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
 
 
+_GLOBAL_FLAGS = {"--quiet", "-q", "--debug"}
+_GLOBAL_OPTIONS = {"--repo", "-r", "--password-file", "--config"}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options written after the command to the front, as restic allows."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in _GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        elif arg in _GLOBAL_OPTIONS and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    args = sys.argv[1:] if argv is None else argv
+    args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
         app(args)  # standalone: Typer prints usage errors and exits with their codes

@@ -51,7 +51,7 @@ class BackupOptions:
     tags: list[str] = field(default_factory=list)
     one_file_system: bool = False
     host: str = field(default_factory=socket.gethostname)
-    workers: int = 3
+    workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     max_in_flight: int = 64
 
 
