@@ -16,6 +16,7 @@ reads from a cold disk.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import sys
@@ -53,7 +54,8 @@ PASSWORD = "drkit-bench-password"  # throwaway repositories only
 DEFAULT_TIMEOUT_S = 4 * 3600
 
 NOTES = [
-    "All phases run warm (page cache not dropped); the dataset was just written.",
+    "All phases run warm (page cache not dropped); the dataset was just written."
+    " Dirty pages are flushed (sync) before every measured command.",
     "Each tool backs up the same relative path `dataset` from the dataset's parent dir.",
     "Time is wall-clock. Peak RSS is the tool process's ru_maxrss from wait4, taken by a"
     " tiny launcher (bench/launch.py) so the harness's memory is not counted.",
@@ -172,6 +174,7 @@ class Benchmark:
     def _measure(self, runner: ToolRunner, phase: str, call: Invocation) -> CommandResult:
         result = self.results[runner.name]
         log(f"{runner.name}: {phase}: {shlex.join(call.argv)}")
+        os.sync()  # flush earlier writes so their writeback does not land in this timing
         outcome = run_measured(
             call.argv,
             cwd=call.cwd,

@@ -58,13 +58,22 @@ def repo_dir(tmp_path: Path) -> Path:
 def drkit(drkit_env: dict[str, str], repo_dir: Path) -> Runner:
     """Run ``drkit --repo <repo_dir> ARGS...`` in a child process."""
 
-    def run(*args: str, env: dict[str, str] | None = None, repo: Path | None = None,
-            timeout: float = 300, input: str | None = None) -> Result:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        repo: Path | None = None,
+        timeout: float = 300,
+        input: str | None = None,
+    ) -> Result:
         argv = ["--repo", str(repo or repo_dir), *args]
         proc = subprocess.run(
             [sys.executable, "-m", "drkit", *argv],
             env={**drkit_env, **(env or {})},
-            capture_output=True, text=True, timeout=timeout, input=input, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+            check=False,
         )
         return Result(argv, proc.returncode, proc.stdout, proc.stderr)
 

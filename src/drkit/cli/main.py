@@ -83,12 +83,10 @@ def hoist_global_options(args: list[str]) -> list[str]:
             rest += args[i:]
             break
         name = arg.split("=", 1)[0]
-        if arg in _GLOBAL_FLAGS:
-            front.append(arg)
-        elif name in _GLOBAL_OPTIONS and "=" in arg:
+        if arg in _GLOBAL_FLAGS or (name in _GLOBAL_OPTIONS and "=" in arg):
             front.append(arg)
         elif arg in _GLOBAL_OPTIONS and i + 1 < len(args):
-            front += args[i:i + 2]
+            front += args[i : i + 2]
             i += 1
         else:
             rest.append(arg)

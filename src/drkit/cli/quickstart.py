@@ -29,8 +29,9 @@ def register(app: typer.Typer) -> None:
 
 def quickstart(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(help="directory to back up (default: a sample)")
-                    ] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="directory to back up (default: a sample)")
+    ] = None,
 ) -> None:
     """Create a repository under DRKIT_HOME, back up PATH, list snapshots, check everything."""
     from drkit.cli.main import app
@@ -79,6 +80,7 @@ def _sample_tree(root: Path) -> Path:
     (root / "etc" / "app" / "app.yaml").write_text("listen: 0.0.0.0:8080\nworkers: 4\n")
     for i in range(50):
         (root / "var" / "data" / f"record-{i:03}.json").write_text(
-            f'{{"id": {i}, "payload": "{"x" * (i * 40)}"}}\n')
+            f'{{"id": {i}, "payload": "{"x" * (i * 40)}"}}\n'
+        )
     (root / "var" / "data" / "blob.bin").write_bytes(os.urandom(2 * 1024 * 1024))
     return root

@@ -59,7 +59,17 @@ def find_settings_file(
     if drkit_home:
         candidates.append(Path(drkit_home).expanduser() / SETTINGS_FILE_NAME)
     candidates.append(cwd / SETTINGS_FILE_NAME if cwd is not None else Path(SETTINGS_FILE_NAME))
-    return next((candidate for candidate in candidates if candidate.is_file()), None)
+    return next((candidate for candidate in candidates if _is_file(candidate)), None)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError as exc:  # e.g. a DRKIT_HOME this user may not enter
+        raise ConfigError(
+            f"{path}: cannot look for a settings file: {exc.strerror}",
+            hint="check the permissions of DRKIT_HOME, or pass --config FILE",
+        ) from exc
 
 
 def load_or_default(path: Path | None) -> Settings:
