@@ -209,7 +209,7 @@ class Restorer:
             try:
                 data = memoryview(self.repo.backend.load(FileKind.PACK, pack, start, end - start))
             except DrkitError as exc:
-                for loc, blob_id, writes in group:
+                for _loc, _blob_id, writes in group:
                     self._fail(writes, f"pack {pack[:12]} unreadable: {exc}")
                 continue
             for loc, blob_id, writes in group:
@@ -270,7 +270,7 @@ class Restorer:
                 target.fd = -1
 
     def _make_links(self) -> None:
-        for path, first, node in self._links:
+        for path, first, _node in self._links:
             if first in self.result.failed:
                 self.result.failed[path] = f"hard link to {first}, which failed"
                 continue
