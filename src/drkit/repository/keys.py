@@ -16,8 +16,10 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from argon2.low_level import Type, hash_secret_raw
+from pydantic import BaseModel, ValidationError
 
 from drkit.errors import RepositoryError, UsageError, WrongPassword
 from drkit.repository.crypto import DecryptError, MasterKey, Sealer, content_hash
@@ -98,6 +100,29 @@ def add_key_slot(
     return slot_id
 
 
+class _KdfDoc(BaseModel):
+    name: Literal["argon2id"]
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+
+
+class _SlotDoc(BaseModel):
+    """The JSON of one key slot, as stored."""
+
+    version: Literal[1]
+    created: datetime
+    hostname: str = ""
+    username: str = ""
+    kdf: _KdfDoc
+    salt: str
+    data: str
+
+    @property
+    def params(self) -> KdfParams:
+        return KdfParams(self.kdf.time_cost, self.kdf.memory_kib, self.kdf.parallelism)
+
+
 def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
     """Try every slot with ``password``; return the master key and the slot that opened it."""
     slots = sorted(info.name for info in backend.list(FileKind.KEY))
@@ -108,10 +133,9 @@ def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
         )
     for slot_id in slots:
         doc = _read_slot(backend, slot_id)
-        kdf = _kdf_from(doc)
-        key = kdf.derive(password.encode(), base64.b64decode(doc["salt"]))
+        key = doc.params.derive(password.encode(), base64.b64decode(doc.salt))
         try:
-            raw = Sealer(key).open(base64.b64decode(doc["data"]), KEY_AAD)
+            raw = Sealer(key).open(base64.b64decode(doc.data), KEY_AAD)
         except DecryptError:
             continue
         return MasterKey.from_bytes(raw), slot_id
@@ -122,35 +146,16 @@ def list_key_slots(backend: Backend) -> list[KeySlot]:
     slots = []
     for info in backend.list(FileKind.KEY):
         doc = _read_slot(backend, info.name)
-        slots.append(
-            KeySlot(
-                info.name,
-                datetime.fromisoformat(doc["created"]),
-                doc.get("hostname", ""),
-                doc.get("username", ""),
-                _kdf_from(doc),
-            )
-        )
+        slots.append(KeySlot(info.name, doc.created, doc.hostname, doc.username, doc.params))
     return sorted(slots, key=lambda s: s.created)
 
 
-def _read_slot(backend: Backend, slot_id: str) -> dict[str, object]:
+def _read_slot(backend: Backend, slot_id: str) -> _SlotDoc:
     raw = backend.load(FileKind.KEY, slot_id)
     try:
-        doc = json.loads(raw)
-    except ValueError:
-        raise RepositoryError(f"key slot {slot_id[:12]} is damaged (not JSON)") from None
-    if not isinstance(doc, dict):
-        raise RepositoryError(f"key slot {slot_id[:12]} is damaged")
-    return doc
-
-
-def _kdf_from(doc: dict[str, object]) -> KdfParams:
-    params = doc.get("kdf")
-    if not isinstance(params, dict) or params.get("name") != "argon2id":
+        return _SlotDoc.model_validate_json(raw)
+    except ValidationError as exc:
         raise RepositoryError(
-            "a key slot uses an unknown key derivation function", hint="upgrade drkit"
-        )
-    return KdfParams(
-        int(params["time_cost"]), int(params["memory_kib"]), int(params["parallelism"])
-    )
+            f"key slot {slot_id[:12]} is damaged or of an unknown kind: {exc.errors()[0]['msg']}",
+            hint="remove it with `drkit key remove`, or upgrade drkit",
+        ) from None
