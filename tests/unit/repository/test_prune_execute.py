@@ -138,9 +138,7 @@ def test_prune_removes_forgotten_data_and_keeps_the_rest(
     three_snapshots: tuple[Repository, list[Snapshot], list[Files]],
 ) -> None:
     repo, snaps, trees = three_snapshots
-    gone = set(find_used_blobs(reopen(repo), [snaps[0]])) - find_used_blobs(
-        reopen(repo), snaps[1:]
-    )
+    gone = set(find_used_blobs(reopen(repo), [snaps[0]])) - find_used_blobs(reopen(repo), snaps[1:])
     before = stored_bytes(repo)
     repo.remove_snapshot(snaps[0].id)
 
@@ -151,8 +149,7 @@ def test_prune_removes_forgotten_data_and_keeps_the_rest(
     assert result.bytes_freed == before - stored_bytes(repo)
     fresh = assert_consistent(repo, {s.id: t for s, t in zip(snaps[1:], trees[1:], strict=True)})
     assert not any(blob_id in fresh.index for blob_id in gone)
-    assert set(fresh.index_files) == set(fresh.backend.list(FileKind.INDEX).__iter__().__class__
-                                         and [i.name for i in fresh.backend.list(FileKind.INDEX)])
+    assert len(fresh.index_files) == result.index_files_written  # the old ones are gone
 
 
 def test_a_second_prune_has_nothing_to_do(
