@@ -12,6 +12,7 @@ import json
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,7 +107,7 @@ def damage_header(repo_dir: Path, pack: str) -> None:
     flip_byte(path, len(data) - 4 - hlen // 2)
 
 
-def check_json(drkit: Runner, *args: str) -> tuple[Result, dict]:  # type: ignore[type-arg]
+def check_json(drkit: Runner, *args: str) -> tuple[Result, dict[str, Any]]:
     done = drkit("check", "--json", *args)
     return done, json.loads(done.stdout)
 
@@ -131,7 +132,7 @@ def restore_and_compare(drkit: Runner, b: Backup, target: Path, skip: set[str]) 
 
 
 def test_damaged_data_blob_is_traced_to_its_file(initialized: Runner, backup: Backup) -> None:
-    blob_id = find_node(backup, RANDOM_BIN).content[1]
+    blob_id = find_node(backup, RANDOM_BIN).content[-1]
     spot = damage_blob(backup, blob_id)
 
     assert initialized("check").returncode == 0  # the structure does not read file data

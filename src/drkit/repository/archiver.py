@@ -52,7 +52,7 @@ class BackupOptions:
     one_file_system: bool = False
     host: str = field(default_factory=socket.gethostname)
     workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
-    max_in_flight: int = 64
+    max_in_flight: int = 4096  # queued files hold a path, not data: let the walk run ahead
 
 
 @dataclass

@@ -39,8 +39,8 @@ from typing import Any
 
 from drkit.errors import IntegrityError, StorageError, UsageError
 from drkit.repository.blob import BlobLocation, BlobType, PackedBlob
-from drkit.repository.crypto import OVERHEAD, content_hash
-from drkit.repository.pack import _ENTRY, _TRAILER, PackFormatError, decode_header
+from drkit.repository.crypto import content_hash
+from drkit.repository.pack import PackFormatError, decode_header, expected_size
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
@@ -185,13 +185,6 @@ class CheckReport:
         }
 
 
-def expected_pack_size(blobs: list[PackedBlob]) -> int:
-    """A pack's size as its index entries imply: blob data, sealed header, trailer."""
-    data_end = max((b.offset + b.length for b in blobs), default=0)
-    header = 1 + len(blobs) * _ENTRY.size + OVERHEAD
-    return data_end + header + _TRAILER.size
-
-
 # -- the checker -----------------------------------------------------------------
 
 
@@ -284,14 +277,14 @@ class Checker:
             size = self._stored.get(name)
             if size is None:
                 self._error("pack", name, f"pack {name} is named by the index but missing")
-                self._pack_lost(name, blobs)
+                self._pack_lost(name, blobs, "missing")
                 continue
-            expected = expected_pack_size(blobs)
+            expected = expected_size(blobs)
             if size != expected:
                 self._error(
                     "pack", name, f"pack {name} is {size} bytes; the index implies {expected}"
                 )
-                self._pack_lost(name, blobs, readable=size)
+                self._pack_lost(name, blobs, "truncated", readable=size)
         for name in sorted(set(self._stored) - set(self._indexed)):
             self._warn("pack", name, self._unreferenced_message(name))
 
@@ -306,13 +299,22 @@ class Checker:
             "or being written by a running one); `drkit prune` removes such packs"
         )
 
-    def _pack_lost(self, pack: str, blobs: list[PackedBlob], readable: int = 0) -> None:
-        """Record the blobs of a damaged pack that lie beyond its first ``readable`` bytes."""
+    def _pack_lost(self, pack: str, blobs: list[PackedBlob], why: str, readable: int = 0) -> None:
+        """Record the blobs of a bad pack that lie beyond its first ``readable`` bytes."""
         for b in blobs:
-            if b.offset + b.length > readable:
+            if b.offset + b.length > readable and self._is_used_copy(pack, b.id):
                 self._blob_damaged(
-                    b.id, f"{_kind(b.type)} blob {b.id.hex()} is in pack {pack}, which is damaged"
+                    b.id, f"{_kind(b.type)} blob {b.id.hex()} is in pack {pack}, which is {why}"
                 )
+
+    def _is_used_copy(self, pack: str, blob_id: bytes) -> bool:
+        """Whether ``pack`` holds the copy of the blob that readers use.
+
+        A blob stored twice (two backups racing) has one copy in the index;
+        damage to the other copy loses nothing, though its pack is reported.
+        """
+        loc = self.repo.index.get(blob_id)
+        return loc is None or loc.pack == pack
 
     def _check_trees(self) -> None:
         todo = [snap.tree for snap in self._snapshots]
@@ -371,7 +373,7 @@ class Checker:
             data = self.repo.backend.load(FileKind.PACK, name)
         except StorageError as exc:
             self._error("pack", name, f"pack {name} cannot be read: {exc}")
-            self._pack_lost(name, indexed or [])
+            self._pack_lost(name, indexed or [], "unreadable")
             return
         if content_hash(data) != name:
             self._error("pack", name, f"pack {name} does not match its name: its content changed")
@@ -407,16 +409,22 @@ class Checker:
     def _verify_blobs(self, name: str, data: bytes, blobs: list[PackedBlob]) -> None:
         view = memoryview(data)
         for b in blobs:
-            what = f"{_kind(b.type)} blob {b.id.hex()} in pack {name}"
             end = b.offset + b.length
             if end > len(data):
-                self._blob_damaged(b.id, f"{what} lies past the end of the pack")
+                self._copy_damaged(name, b, "lies past the end of the pack")
                 continue
             loc = BlobLocation(name, b.type, b.offset, b.length, b.raw_length)
             try:
                 self.repo.open_blob(b.id, loc, view[b.offset : end])
             except IntegrityError:
-                self._blob_damaged(b.id, f"{what} is damaged")
+                self._copy_damaged(name, b, "is damaged")
+
+    def _copy_damaged(self, pack: str, b: PackedBlob, what: str) -> None:
+        message = f"{_kind(b.type)} blob {b.id.hex()} in pack {pack} {what}"
+        if self._is_used_copy(pack, b.id):
+            self._blob_damaged(b.id, message)
+        else:
+            self._error("pack", pack, f"{message} (a spare copy: readers use another)")
 
     # -- advice ------------------------------------------------------------------
     def _hints(self, affected: list[AffectedSnapshot]) -> list[str]:
@@ -542,5 +550,4 @@ __all__ = [
     "DamageMapper",
     "PackSubset",
     "Problem",
-    "expected_pack_size",
 ]

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from drkit.repository.blob import BlobType, PackedBlob
-from drkit.repository.crypto import DecryptError, Sealer, content_hash
+from drkit.repository.crypto import OVERHEAD, DecryptError, Sealer
+from drkit.storage.base import Backend, FileKind
 
 HEADER_AAD = b"drkit-pack-header"
 PACK_VERSION = 1
@@ -40,26 +41,58 @@ def encode_header(blobs: list[PackedBlob], sealer: Sealer) -> bytes:
 
 
 def decode_header(pack: bytes, sealer: Sealer) -> list[PackedBlob]:
-    """Read the blob list of a whole pack file."""
+    """Read the blob list of a whole pack file held in memory."""
     if len(pack) < _TRAILER.size:
         raise PackFormatError("pack is shorter than its trailer")
     (hlen,) = _TRAILER.unpack_from(pack, len(pack) - _TRAILER.size)
     start = len(pack) - _TRAILER.size - hlen
     if start < 0:
         raise PackFormatError("header length points before the start of the pack")
+    sealed = memoryview(pack)[start : len(pack) - _TRAILER.size]
+    return parse_header(open_header(sealed, sealer), start)
+
+
+def read_header(backend: Backend, name: str, size: int, sealer: Sealer) -> list[PackedBlob]:
+    """Read a pack's blob list from its trailer and header only (two ranged reads)."""
+    if size < _TRAILER.size + OVERHEAD:
+        raise PackFormatError("pack is shorter than an empty header")
+    (hlen,) = _TRAILER.unpack(backend.load(FileKind.PACK, name, size - _TRAILER.size, 4))
+    start = size - _TRAILER.size - hlen
+    if start < 0:
+        raise PackFormatError("header length points before the start of the pack")
+    sealed = backend.load(FileKind.PACK, name, start, hlen)
+    if len(sealed) != hlen:
+        raise PackFormatError("pack is shorter than its header says")
+    return parse_header(open_header(sealed, sealer), start)
+
+
+def open_header(sealed: bytes | memoryview, sealer: Sealer) -> bytes:
     try:
-        plain = sealer.open(memoryview(pack)[start : len(pack) - _TRAILER.size], HEADER_AAD)
+        return sealer.open(sealed, HEADER_AAD)
     except DecryptError as exc:
         raise PackFormatError(f"header does not decrypt: {exc}") from None
+
+
+def parse_header(plain: bytes, data_end: int) -> list[PackedBlob]:
+    """Blob entries of a decrypted header; their lengths must add up to ``data_end``."""
     if not plain or plain[0] != PACK_VERSION or (len(plain) - 1) % _ENTRY.size:
         raise PackFormatError("header has an unknown version or a bad length")
     blobs, offset = [], 0
-    for btype, bid, length, raw in _ENTRY.iter_unpack(memoryview(plain)[1:]):
-        blobs.append(PackedBlob(bid, BlobType(btype), offset, length, raw))
-        offset += length
-    if offset != start:
+    try:
+        for btype, bid, length, raw in _ENTRY.iter_unpack(memoryview(plain)[1:]):
+            blobs.append(PackedBlob(bid, BlobType(btype), offset, length, raw))
+            offset += length
+    except (ValueError, struct.error) as exc:
+        raise PackFormatError(f"header has a bad entry: {exc}") from None
+    if offset != data_end:
         raise PackFormatError("header's blob lengths do not add up to the pack's data")
     return blobs
+
+
+def expected_size(blobs: list[PackedBlob]) -> int:
+    """A pack's size as its blob list implies: blob data, sealed header, trailer."""
+    data_end = max((b.offset + b.length for b in blobs), default=0)
+    return data_end + 1 + len(blobs) * _ENTRY.size + OVERHEAD + _TRAILER.size
 
 
 @dataclass
@@ -134,13 +167,3 @@ def _hash_parts(parts: list[bytes | memoryview]) -> str:
     for part in parts:
         hasher.update(part)
     return hasher.hexdigest()
-
-
-__all__ = [
-    "FinishedPack",
-    "PackFormatError",
-    "Packer",
-    "content_hash",
-    "decode_header",
-    "encode_header",
-]

@@ -16,55 +16,17 @@ meanwhile.
 
 from __future__ import annotations
 
-import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from drkit.errors import StorageError
-from drkit.repository.blob import BlobType, PackedBlob
-from drkit.repository.crypto import OVERHEAD, DecryptError, Sealer, content_hash
+from drkit.repository.blob import PackedBlob
+from drkit.repository.crypto import content_hash
 from drkit.repository.index import encode_index
-from drkit.repository.pack import _ENTRY, _TRAILER, HEADER_AAD, PACK_VERSION, PackFormatError
+from drkit.repository.pack import PackFormatError, read_header
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
-from drkit.storage.base import Backend, FileKind
-
-
-def read_pack_header(backend: Backend, name: str, size: int, sealer: Sealer) -> list[PackedBlob]:
-    """A pack's blob list, read from its trailer and header only.
-
-    Raises PackFormatError if the header is damaged or does not fit the
-    pack's ``size``, and StorageError if the pack cannot be read.
-    """
-    if size < _TRAILER.size + OVERHEAD:
-        raise PackFormatError("pack is shorter than an empty header")
-    (hlen,) = _TRAILER.unpack(backend.load(FileKind.PACK, name, size - _TRAILER.size, 4))
-    start = size - _TRAILER.size - hlen
-    if start < 0:
-        raise PackFormatError("header length points before the start of the pack")
-    sealed = backend.load(FileKind.PACK, name, start, hlen)
-    if len(sealed) != hlen:
-        raise PackFormatError("pack is shorter than its header says")
-    try:
-        plain = sealer.open(sealed, HEADER_AAD)
-    except DecryptError as exc:
-        raise PackFormatError(f"header does not decrypt: {exc}") from None
-    return _parse_header(plain, start)
-
-
-def _parse_header(plain: bytes, data_end: int) -> list[PackedBlob]:
-    if not plain or plain[0] != PACK_VERSION or (len(plain) - 1) % _ENTRY.size:
-        raise PackFormatError("header has an unknown version or a bad length")
-    blobs, offset = [], 0
-    try:
-        for btype, bid, length, raw in _ENTRY.iter_unpack(memoryview(plain)[1:]):
-            blobs.append(PackedBlob(bid, BlobType(btype), offset, length, raw))
-            offset += length
-    except (ValueError, struct.error) as exc:
-        raise PackFormatError(f"header has a bad entry: {exc}") from None
-    if offset != data_end:
-        raise PackFormatError("header's blob lengths do not add up to the pack's data")
-    return blobs
+from drkit.storage.base import FileKind
 
 
 @dataclass
@@ -126,7 +88,7 @@ class IndexRebuilder:
 
     def _read_one(self, name: str, size: int) -> list[PackedBlob] | str:
         try:
-            return read_pack_header(self.repo.backend, name, size, self.repo.sealer)
+            return read_header(self.repo.backend, name, size, self.repo.sealer)
         except (PackFormatError, StorageError) as exc:
             return str(exc)
         finally:
@@ -145,4 +107,4 @@ class IndexRebuilder:
         return removed
 
 
-__all__ = ["IndexRebuilder", "RepairReport", "read_pack_header"]
+__all__ = ["IndexRebuilder", "RepairReport"]

@@ -103,7 +103,14 @@ class LocalBackend(Backend):
                 yield self.stat(kind, "config")
             return
         base = self.root / kind.value
-        folders = [base / d for d in sorted(os.listdir(base))] if kind is FileKind.PACK else [base]
+        folders = [base]
+        if kind is FileKind.PACK:
+            try:
+                folders = [base / d for d in sorted(os.listdir(base))]
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                raise _translate(exc, f"cannot list {base}") from exc
         for folder in folders:
             yield from _list_folder(folder)
 
