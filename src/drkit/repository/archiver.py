@@ -108,12 +108,16 @@ class Archiver:
         if self.progress.wants_totals:
             threading.Thread(target=self._count_totals, args=(targets,), daemon=True).start()
         try:
-            root = self._walk_virtual("/", _target_tree(targets))
-            self._finalize_all()
-        finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        assert root.tree_id is not None
-        self.writer.flush()
+            try:
+                root = self._walk_virtual("/", _target_tree(targets))
+                self._finalize_all()
+            finally:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            assert root.tree_id is not None
+            self.writer.flush()
+        except BaseException:
+            self.writer.abort()
+            raise
         crash_point("before-snapshot")
         snap = self._make_snapshot(targets, root.tree_id, parent, time.monotonic() - started)
         self.repo.save_snapshot(snap)

@@ -13,14 +13,20 @@ without the key.
 
 from __future__ import annotations
 
+import os
 import struct
+import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
 
 from drkit.repository.blob import BlobType, PackedBlob
 from drkit.repository.crypto import OVERHEAD, DecryptError, Sealer
 from drkit.storage.base import Backend, FileKind
+from drkit.storage.local import translate_os_error
 
 HEADER_AAD = b"drkit-pack-header"
 PACK_VERSION = 1
@@ -95,18 +101,51 @@ def expected_size(blobs: list[PackedBlob]) -> int:
     return data_end + 1 + len(blobs) * _ENTRY.size + OVERHEAD + _TRAILER.size
 
 
-@dataclass
-class OpenPack:
-    """A pack being filled in memory."""
+class PackFile:
+    """A pack being filled, streamed into a staging file and hashed as it grows.
 
-    parts: list[bytes | memoryview] = field(default_factory=list)
-    blobs: list[PackedBlob] = field(default_factory=list)
-    size: int = 0
+    Only the blob list stays in memory, so a backup holds no pack data in RAM.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        try:
+            fd, name = tempfile.mkstemp(prefix=".tmp-pack-", dir=directory)
+        except OSError as exc:
+            raise translate_os_error(exc, "cannot create a staging file for a pack") from exc
+        self.fd, self.path = fd, Path(name)
+        self.blobs: list[PackedBlob] = []
+        self.size = 0
+        self._hasher = blake3.blake3()
 
     def add(self, blob_id: bytes, btype: BlobType, sealed: bytes, raw_length: int) -> None:
+        self._write(sealed)
         self.blobs.append(PackedBlob(blob_id, btype, self.size, len(sealed), raw_length))
-        self.parts.append(sealed)
         self.size += len(sealed)
+
+    def finish(self, sealer: Sealer) -> FinishedPack:
+        """Append the header and close the file; the pack's name is its hash."""
+        header = encode_header(self.blobs, sealer)
+        self._write(header)
+        os.close(self.fd)
+        self.fd = -1
+        return FinishedPack(
+            self._hasher.hexdigest(), self.blobs, self.size + len(header), self.path
+        )
+
+    def discard(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        self.path.unlink(missing_ok=True)
+
+    def _write(self, data: bytes) -> None:
+        self._hasher.update(data)
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except OSError as exc:
+            raise translate_os_error(exc, f"cannot write the staging file {self.path}") from exc
 
 
 @dataclass(frozen=True)
@@ -114,56 +153,61 @@ class FinishedPack:
     name: str
     blobs: list[PackedBlob]
     size: int
+    path: Path
 
 
 class Packer:
     """Collects sealed blobs of one type into packs of about ``target`` bytes.
 
-    ``add`` is thread-safe. When a pack is full the thread that filled it
-    writes it through ``store`` outside the lock, so two workers can write
-    two packs at once; ``on_stored`` is then told the blobs' new home.
+    ``add`` is thread-safe. When a pack is full, the thread that filled it
+    hands the staged file to ``store`` outside the lock, so two workers can
+    store two packs at once; ``on_stored`` is then told the blobs' new home.
     """
 
     def __init__(
         self,
         sealer: Sealer,
         target: int,
-        store: Callable[[str, list[bytes | memoryview]], None],
+        staging: Path | None,
+        store: Callable[[FinishedPack], None],
         on_stored: Callable[[FinishedPack], None],
     ) -> None:
         self._sealer = sealer
         self._target = target
+        self._staging = staging
         self._store = store
         self._on_stored = on_stored
         self._lock = threading.Lock()
-        self._open = OpenPack()
+        self._open: PackFile | None = None
 
     def add(self, blob_id: bytes, btype: BlobType, sealed: bytes, raw_length: int) -> None:
         with self._lock:
+            if self._open is None:
+                self._open = PackFile(self._staging)
             self._open.add(blob_id, btype, sealed, raw_length)
             if self._open.size < self._target:
                 return
-            full, self._open = self._open, OpenPack()
+            full, self._open = self._open, None
         self._write(full)
 
     def flush(self) -> None:
         with self._lock:
-            full, self._open = self._open, OpenPack()
-        if full.blobs:
+            full, self._open = self._open, None
+        if full is not None:
             self._write(full)
 
-    def _write(self, pack: OpenPack) -> None:
-        header = encode_header(pack.blobs, self._sealer)
-        parts = [*pack.parts, header]
-        name = _hash_parts(parts)
-        self._store(name, parts)
-        self._on_stored(FinishedPack(name, pack.blobs, pack.size + len(header)))
+    def abort(self) -> None:
+        """Drop the pack being filled (after a failure): its staging file goes too."""
+        with self._lock:
+            open_pack, self._open = self._open, None
+        if open_pack is not None:
+            open_pack.discard()
 
-
-def _hash_parts(parts: list[bytes | memoryview]) -> str:
-    import blake3
-
-    hasher = blake3.blake3()
-    for part in parts:
-        hasher.update(part)
-    return hasher.hexdigest()
+    def _write(self, pack: PackFile) -> None:
+        try:
+            finished = pack.finish(self._sealer)
+            self._store(finished)
+        except BaseException:
+            pack.discard()
+            raise
+        self._on_stored(finished)

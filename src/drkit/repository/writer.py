@@ -50,11 +50,14 @@ class BlobWriter:
         self._index_lock = threading.Lock()
         self._unindexed: list[FinishedPack] = []
         self.written_index_files: list[str] = []
-        store = self._store_pack
+        staging = repo.backend.staging_dir()
+        tree_size = max(pack_size // 4, 1 << 20)
         self._packers = {
-            BlobType.DATA: Packer(repo.sealer, pack_size, store, self._on_stored),
+            BlobType.DATA: Packer(
+                repo.sealer, pack_size, staging, self._store_pack, self._on_stored
+            ),
             BlobType.TREE: Packer(
-                repo.sealer, max(pack_size // 4, 1 << 20), store, self._on_stored
+                repo.sealer, tree_size, staging, self._store_pack, self._on_stored
             ),
         }
 
@@ -101,8 +104,13 @@ class BlobWriter:
         self._write_index(force=True)
 
     # -- internals -----------------------------------------------------------
-    def _store_pack(self, name: str, parts: list[bytes | memoryview]) -> None:
-        self.repo.backend.save(FileKind.PACK, name, parts)
+    def abort(self) -> None:
+        """Give up: remove staged packs that were not stored. Stored ones stay for prune."""
+        for packer in self._packers.values():
+            packer.abort()
+
+    def _store_pack(self, pack: FinishedPack) -> None:
+        self.repo.backend.save_file(FileKind.PACK, pack.name, pack.path)
         crash_point("pack-saved")
 
     def _on_stored(self, pack: FinishedPack) -> None:

@@ -13,6 +13,7 @@ import abc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 Buffer = bytes | bytearray | memoryview
 
@@ -79,6 +80,19 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def remove(self, kind: FileKind, name: str) -> None:
         """Delete an object. Must be idempotent: removing a missing object is not an error."""
+
+    def staging_dir(self) -> Path | None:
+        """A folder for staging pack files so ``save_file`` can be cheap; None: system temp."""
+        return None
+
+    def save_file(self, kind: FileKind, name: str, path: Path) -> None:
+        """Store the finished file at ``path`` as one object, then remove the file.
+
+        Same atomicity as ``save``. The default reads the file and calls
+        ``save``; a backend that can move or stream files overrides it.
+        """
+        self.save(kind, name, [path.read_bytes()])
+        path.unlink()
 
     def exists(self, kind: FileKind, name: str) -> bool:
         from drkit.errors import ObjectNotFound

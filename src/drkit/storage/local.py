@@ -52,7 +52,7 @@ class LocalBackend(Backend):
             for i in range(256):
                 (self.root / "data" / f"{i:02x}").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _translate(exc, f"cannot create a repository at {self.root}") from exc
+            raise translate_os_error(exc, f"cannot create a repository at {self.root}") from exc
 
     def save(self, kind: FileKind, name: str, parts: Sequence[Buffer]) -> None:
         path = self._path(kind, name)
@@ -63,7 +63,7 @@ class LocalBackend(Backend):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise _translate(exc, f"cannot write {path}") from exc
+            raise translate_os_error(exc, f"cannot write {path}") from exc
         try:
             _write_all(fd, parts)
             os.fsync(fd)
@@ -75,7 +75,29 @@ class LocalBackend(Backend):
             if fd >= 0:
                 os.close(fd)
             tmp.unlink(missing_ok=True)
-            raise _translate(exc, f"cannot write {path}") from exc
+            raise translate_os_error(exc, f"cannot write {path}") from exc
+
+    def staging_dir(self) -> Path:
+        return self.root / "data"
+
+    def save_file(self, kind: FileKind, name: str, path: Path) -> None:
+        """Move a staged file into place: it was written on this filesystem."""
+        target = self._path(kind, name)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.replace(path, target)
+            except FileNotFoundError:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise translate_os_error(exc, f"cannot write {target}") from exc
 
     def load(self, kind: FileKind, name: str, offset: int = 0, length: int | None = None) -> bytes:
         path = self._path(kind, name)
@@ -87,7 +109,7 @@ class LocalBackend(Backend):
         except FileNotFoundError as exc:
             raise ObjectNotFound(f"{kind.value}/{name} does not exist in {self.root}") from exc
         except OSError as exc:
-            raise _translate(exc, f"cannot read {path}") from exc
+            raise translate_os_error(exc, f"cannot read {path}") from exc
 
     def stat(self, kind: FileKind, name: str) -> ObjectInfo:
         try:
@@ -95,7 +117,7 @@ class LocalBackend(Backend):
         except FileNotFoundError as exc:
             raise ObjectNotFound(f"{kind.value}/{name} does not exist in {self.root}") from exc
         except OSError as exc:
-            raise _translate(exc, f"cannot stat {kind.value}/{name}") from exc
+            raise translate_os_error(exc, f"cannot stat {kind.value}/{name}") from exc
 
     def list(self, kind: FileKind) -> Iterator[ObjectInfo]:
         if kind is FileKind.CONFIG:
@@ -110,7 +132,7 @@ class LocalBackend(Backend):
             except FileNotFoundError:
                 return
             except OSError as exc:
-                raise _translate(exc, f"cannot list {base}") from exc
+                raise translate_os_error(exc, f"cannot list {base}") from exc
         for folder in folders:
             yield from _list_folder(folder)
 
@@ -118,7 +140,7 @@ class LocalBackend(Backend):
         try:
             self._path(kind, name).unlink(missing_ok=True)
         except OSError as exc:
-            raise _translate(exc, f"cannot remove {kind.value}/{name}") from exc
+            raise translate_os_error(exc, f"cannot remove {kind.value}/{name}") from exc
 
 
 def _list_folder(folder: Path) -> Iterator[ObjectInfo]:
@@ -157,7 +179,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _translate(exc: OSError, what: str) -> StorageError:
+def translate_os_error(exc: OSError, what: str) -> StorageError:
+    """The storage error a user should see for an OSError from the local filesystem."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(f"{what}: the disk is full ({exc.strerror})")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

@@ -237,7 +237,8 @@ def test_unindexed_pack_is_only_a_warning(repo: Repository) -> None:
     packer = Packer(
         repo.sealer,
         1 << 20,
-        lambda name, parts: repo.backend.save(FileKind.PACK, name, parts),
+        None,
+        lambda pack: repo.backend.save_file(FileKind.PACK, pack.name, pack.path),
         lambda _pack: None,  # the pack is stored, its index never written
     )
     packer.add(orphan, BlobType.DATA, repo.sealer.seal(b"orphan", orphan), 0)

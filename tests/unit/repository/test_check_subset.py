@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from drkit.errors import UsageError
 from drkit.repository.blob import BlobType
 from drkit.repository.check import PackSubset
 from drkit.repository.crypto import MasterKey, Sealer
-from drkit.repository.pack import OpenPack, decode_header, encode_header, expected_size
+from drkit.repository.pack import PackFile, decode_header, expected_size
 
 NAMES = [f"{i:02x}" + "0" * 62 for i in range(256)]
 
@@ -59,10 +60,12 @@ def test_small_percent_of_few_packs_reads_one() -> None:
     assert len(PackSubset(percent=1).select(NAMES[:3])) == 1
 
 
-def test_expected_pack_size_matches_a_real_pack() -> None:
+def test_expected_pack_size_matches_a_real_pack(tmp_path: Path) -> None:
     sealer = Sealer(MasterKey.generate().encryption)
-    pack = OpenPack()
+    pack = PackFile(tmp_path)
     for i, size in enumerate([100, 3000, 1]):
         pack.add(bytes([i]) * 32, BlobType.DATA, b"x" * size, 0)
-    raw = b"".join(bytes(p) for p in pack.parts) + encode_header(pack.blobs, sealer)
+    finished = pack.finish(sealer)
+    raw = finished.path.read_bytes()
+    assert finished.size == len(raw)
     assert expected_size(decode_header(raw, sealer)) == len(raw)
