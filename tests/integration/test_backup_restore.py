@@ -131,3 +131,43 @@ def _unprivileged(args: list[str], env: dict[str, str]) -> Result:
     argv = [*(prefix if os.geteuid() == 0 else []), sys.executable, "-m", "drkit", *args]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=120)
     return Result(args, proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_restore_holds_no_descriptor_per_file(
+    initialized: Runner, tmp_path: Path, drkit_env: dict[str, str], repo_dir: Path
+) -> None:
+    """Many files restore under a small open-file limit (this once failed with EMFILE)."""
+    import resource
+
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(300):
+        (src / f"f{i:03}.txt").write_text(f"file {i}\n" * (i % 7 + 1))
+    big = src / "multi-chunk.bin"
+    big.write_bytes(os.urandom(3 * 1024 * 1024))
+    initialized("backup", str(src)).check()
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    target = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "drkit",
+            "--repo",
+            str(repo_dir),
+            "restore",
+            "latest",
+            "--target",
+            str(target),
+        ],
+        env=drkit_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=low_limit,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert tree_digest(target / str(src).lstrip("/")) == tree_digest(src)

@@ -15,7 +15,9 @@ listed and the caller exits non-zero.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import stat
 import threading
 from collections import defaultdict
@@ -33,6 +35,7 @@ from drkit.repository.tree import Node, NodeType
 from drkit.storage.base import FileKind
 
 MAX_GAP = 256 * 1024  # read through gaps smaller than this instead of seeking
+MAX_READ = 4 * 1024 * 1024  # one read covers at most this much (bounds memory per thread)
 SPARSE_BLOCK = 64 * 1024  # zero blocks of this size are left as holes
 _ZEROS = bytes(SPARSE_BLOCK)
 
@@ -41,8 +44,7 @@ _ZEROS = bytes(SPARSE_BLOCK)
 class FileTarget:
     path: str
     node: Node
-    remaining: int  # blobs still to write
-    fd: int = -1
+    remaining: int  # blobs still to write; -1 once the file has failed
 
 
 @dataclass
@@ -95,7 +97,6 @@ class Restorer:
         self._create_files()
         with ThreadPoolExecutor(self.workers, thread_name_prefix="drkit-restore") as pool:
             list(pool.map(self._restore_pack, sorted(self._plan)))
-        self._finish_files()
         self._make_links()
         for path, node in reversed(self._dirs):
             self._apply(path, node)
@@ -185,21 +186,22 @@ class Restorer:
         self._apply(path, node)
 
     # -- writing ---------------------------------------------------------------
+    # No descriptor is held between writes: a restore of millions of files must
+    # not run into the open-file limit. A file of one blob is created when that
+    # blob arrives; a larger file is created at its final size first (so blobs
+    # may land in any order) and opened for each write.
     def _create_files(self) -> None:
         for target in self._files:
+            if target.remaining == 1:
+                continue
             try:
-                if os.path.lexists(target.path) and not os.path.isfile(target.path):
-                    os.unlink(target.path)
-                fd = os.open(target.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.ftruncate(fd, target.node.size)
+                os.close(_open_target(target.path, target.node.size, create=True))
             except OSError as exc:
                 self.result.failed[target.path] = exc.strerror or str(exc)
                 target.remaining = -1
                 continue
-            if target.remaining <= 0:
-                os.close(fd)
-            else:
-                target.fd = fd
+            if target.remaining == 0:
+                self._complete(target)  # empty file
 
     def _restore_pack(self, pack: str) -> None:
         blobs = sorted(self._plan[pack], key=lambda b: b[0].offset)
@@ -225,24 +227,34 @@ class Restorer:
             self._fail(writes, str(exc))
             return
         runs = _nonzero_runs(plain)
+        view = memoryview(plain)
         for w in writes:
-            if w.target.fd < 0:
+            target = w.target
+            if target.remaining < 0:
                 continue
             try:
-                for start, end in runs:
-                    os.pwrite(w.target.fd, memoryview(plain)[start:end], w.offset + start)
+                fd = _open_target(
+                    target.path,
+                    target.node.size,
+                    create=target.remaining == 1 and len(target.node.content) == 1,
+                )
+                try:
+                    for start, end in runs:
+                        os.pwrite(fd, view[start:end], w.offset + start)
+                finally:
+                    os.close(fd)
             except OSError as exc:
                 self._fail([w], exc.strerror or str(exc))
                 continue
             self.progress.advance(nbytes=len(plain))
-            self._blob_done(w.target)
+            self._blob_done(target)
 
     def _blob_done(self, target: FileTarget) -> None:
         with self._lock:
             target.remaining -= 1
             if target.remaining != 0:
                 return
-        self._close(target)
+        self._complete(target)
 
     def _fail(self, writes: list[_Write], why: str) -> None:
         for w in writes:
@@ -250,24 +262,12 @@ class Restorer:
                 self.result.failed.setdefault(w.target.path, why)
                 w.target.remaining = -1
 
-    def _close(self, target: FileTarget) -> None:
-        fd, target.fd = target.fd, -1
-        if fd >= 0:
-            os.close(fd)
-            self._apply(target.path, target.node)
-            with self._lock:
-                self.result.files += 1
-                self.result.bytes += target.node.size
-            self.progress.advance(files=1)
-
-    def _finish_files(self) -> None:
-        for target in self._files:
-            if target.remaining == 0 and target.fd < 0 and not target.node.content:
-                self._apply(target.path, target.node)  # empty file
-                self.result.files += 1
-            elif target.fd >= 0:
-                os.close(target.fd)
-                target.fd = -1
+    def _complete(self, target: FileTarget) -> None:
+        self._apply(target.path, target.node)
+        with self._lock:
+            self.result.files += 1
+            self.result.bytes += target.node.size
+        self.progress.advance(files=1)
 
     def _make_links(self) -> None:
         for path, first, _node in self._links:
@@ -287,6 +287,33 @@ class Restorer:
             self.result.warnings += apply_metadata(path, node, as_root=self.as_root)
         except OSError as exc:
             self.result.warnings.append(f"{path}: cannot set metadata: {exc.strerror}")
+
+
+def _open_target(path: str, size: int, *, create: bool) -> int:
+    """Open a file being restored; ``create`` makes it anew at ``size`` (holes only).
+
+    Never follows a symlink or writes into a directory already at ``path``
+    (possible with --overwrite): such an obstacle is removed first.
+    """
+    if not create:
+        return os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags, 0o600)
+    except (IsADirectoryError, OSError) as exc:
+        if not isinstance(exc, IsADirectoryError) and exc.errno != errno.ELOOP:
+            raise
+        _remove(path)
+        fd = os.open(path, flags, 0o600)
+    os.ftruncate(fd, size)
+    return fd
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
 
 def _nonzero_runs(data: bytes) -> list[tuple[int, int]]:
@@ -312,13 +339,14 @@ def _ranges(
 ) -> list[list[tuple[BlobLocation, bytes, list[_Write]]]]:
     """Group blobs sorted by offset into runs read with one request each."""
     groups: list[list[tuple[BlobLocation, bytes, list[_Write]]]] = []
-    end = -1
+    start = end = -1
     for item in blobs:
         loc = item[0]
-        if groups and loc.offset - end <= MAX_GAP:
+        if groups and loc.offset - end <= MAX_GAP and loc.offset + loc.length - start <= MAX_READ:
             groups[-1].append(item)
         else:
             groups.append([item])
+            start = loc.offset
         end = loc.offset + loc.length
     return groups
 
