@@ -1,11 +1,12 @@
 """``drkit.yaml``: typed settings models and the loader that reports file:line errors."""
 
-from drkit.settings.loader import (
+from pathlib import Path
+
+from drkit.settings.discovery import (
     SETTINGS_FILE_NAME,
     default_home,
     find_settings_file,
     load_or_default,
-    load_settings,
 )
 from drkit.settings.model import (
     BackupSettings,
@@ -13,6 +14,14 @@ from drkit.settings.model import (
     RepositorySettings,
     Settings,
 )
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a settings file (imports the YAML parser on first use)."""
+    from drkit.settings.loader import load_settings as load
+
+    return load(path)
+
 
 __all__ = [
     "SETTINGS_FILE_NAME",
