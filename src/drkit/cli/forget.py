@@ -39,7 +39,6 @@ MaxUnused = Annotated[
     typer.Option(help="repack packs with more than PERCENT of unused data", metavar="PERCENT"),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
-Keep = Annotated[int, typer.Option(metavar="N", show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -83,20 +82,23 @@ def forget(
     snapshot_ids: Annotated[
         list[str] | None, typer.Argument(help="remove these snapshots (id prefixes)")
     ] = None,
-    keep_last: Keep = 0,
-    keep_hourly: Keep = 0,
-    keep_daily: Keep = 0,
-    keep_weekly: Keep = 0,
-    keep_monthly: Keep = 0,
-    keep_yearly: Keep = 0,
+    keep_last: Annotated[int, typer.Option(metavar="N", help="keep the N newest")] = 0,
+    keep_hourly: Annotated[
+        int, typer.Option(metavar="N", help="keep the newest of each of the last N hours")
+    ] = 0,
+    keep_daily: Annotated[int, typer.Option(metavar="N", help="... of the last N days")] = 0,
+    keep_weekly: Annotated[int, typer.Option(metavar="N", help="... of the last N weeks")] = 0,
+    keep_monthly: Annotated[int, typer.Option(metavar="N", help="... of the last N months")] = 0,
+    keep_yearly: Annotated[int, typer.Option(metavar="N", help="... of the last N years")] = 0,
     keep_within: Annotated[
-        str | None, typer.Option(help="keep snapshots within DURATION of the newest, e.g. 7d")
+        str | None,
+        typer.Option(metavar="DURATION", help="keep all within DURATION of the newest, e.g. 7d"),
     ] = None,
     keep_tag: Annotated[
-        list[str] | None, typer.Option(help="keep snapshots with this tag (repeatable)")
+        list[str] | None, typer.Option(metavar="TAG", help="keep all with this tag (repeatable)")
     ] = None,
     group_by: Annotated[
-        str, typer.Option(help="apply the policy per group of host, paths, tags")
+        str, typer.Option(metavar="FIELDS", help="apply the policy per group of host,paths,tags")
     ] = DEFAULT_GROUP_BY,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show, change nothing")] = False,
     run_prune: Annotated[bool, typer.Option("--prune", help="prune afterwards")] = False,
@@ -263,15 +265,18 @@ def _print_prune(result: PruneResult, quiet: bool) -> None:
     if not plan.changes_anything:
         out.print("nothing to prune")
         return
-    verb = "would free" if result.dry_run else "freed"
+    dry = result.dry_run
+    verb = "would free" if dry else "freed"
     if not quiet:
+        deleted, repacked = ("to delete", "to repack") if dry else ("deleted", "repacked")
         out.print(
-            f"packs: {stats.packs_total} stored, {len(plan.delete)} unused, "
-            f"{len(plan.repack)} to repack, {len(plan.keep)} kept, "
-            f"{len(plan.unindexed)} unindexed"
+            f"packs: {stats.packs_total} stored; {len(plan.delete)} {deleted}, "
+            f"{len(plan.repack)} {repacked}, {len(plan.keep)} kept, "
+            f"{len(plan.unindexed)} unindexed {deleted}"
         )
+        removed, copied = ("to remove", "to copy") if dry else ("removed", "copied")
         out.print(
-            f"blobs: {stats.blobs_removed} removed, {stats.blobs_repacked} repacked "
+            f"blobs: {stats.blobs_removed} {removed}, {stats.blobs_repacked} {copied} "
             f"({human_bytes(stats.bytes_repacked)})"
         )
     out.print(f"{verb} {human_bytes(result.bytes_freed)}")
@@ -298,6 +303,7 @@ def _prune_json(result: PruneResult) -> dict[str, Any]:
         "bytes_used": stats.used_bytes,
         "bytes_unused": stats.unused_bytes,
         "bytes_freed": result.bytes_freed,
+        "staging_removed": result.staging_removed,
         "index_files_written": result.index_files_written,
         "index_files_removed": result.index_files_removed,
     }

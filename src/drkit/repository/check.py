@@ -37,15 +37,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import blake3
+
 from drkit.errors import IntegrityError, StorageError, UsageError
 from drkit.repository.blob import BlobLocation, BlobType, PackedBlob
-from drkit.repository.crypto import content_hash
-from drkit.repository.pack import PackFormatError, decode_header, expected_size
+from drkit.repository.pack import PackFormatError, expected_size, read_header
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
 from drkit.repository.tree import Node
 from drkit.storage.base import FileKind
+
+READ_PIECE = 4 * 1024 * 1024  # packs are read and hashed in pieces of this size
 
 # -- what to read ----------------------------------------------------------------
 
@@ -368,29 +371,64 @@ class Checker:
             self.progress.finish()
 
     def _read_pack(self, name: str) -> None:
+        """Hash and verify one pack, streaming it in pieces (memory: a few MiB per worker)."""
         indexed = self._indexed.get(name)
+        size = self._stored[name]
+        blobs = sorted(indexed or [], key=lambda b: b.offset)
         try:
-            data = self.repo.backend.load(FileKind.PACK, name)
+            digest = self._stream_blobs(name, size, blobs)
         except StorageError as exc:
             self._error("pack", name, f"pack {name} cannot be read: {exc}")
             self._pack_lost(name, indexed or [], "unreadable")
             return
-        if content_hash(data) != name:
+        if digest != name:
             self._error("pack", name, f"pack {name} does not match its name: its content changed")
-        header = self._decode_header(name, data)
-        if indexed is not None:
-            if header is not None:
-                self._compare_header(name, header, indexed)
-            self._verify_blobs(name, data, indexed)
+        header = self._decode_header(name, size)
+        if indexed is not None and header is not None:
+            self._compare_header(name, header, indexed)
         with self._lock:
             self.counts.packs_read += 1
-            self.counts.blobs_read += len(indexed or [])
-            self.counts.bytes_read += len(data)
-        self.progress.advance(files=1, nbytes=len(data))
+            self.counts.blobs_read += len(blobs)
+            self.counts.bytes_read += size
 
-    def _decode_header(self, name: str, data: bytes) -> list[PackedBlob] | None:
+    def _stream_blobs(self, name: str, size: int, blobs: list[PackedBlob]) -> str:
+        """Read the pack front to back; open each blob once its bytes are in; return the hash."""
+        hasher = blake3.blake3()
+        buffer, buffer_start, next_blob = bytearray(), 0, 0
+        for start in range(0, max(size, 1), READ_PIECE):
+            piece = self.repo.backend.load(FileKind.PACK, name, start, READ_PIECE)
+            hasher.update(piece)
+            self.progress.advance(nbytes=len(piece))
+            buffer += piece
+            end = start + len(piece)
+            while next_blob < len(blobs) and _end(blobs[next_blob]) <= end:
+                b = blobs[next_blob]
+                self._verify_blob(
+                    name, b, memoryview(buffer)[b.offset - buffer_start :][: b.length]
+                )
+                next_blob += 1
+            keep_from = blobs[next_blob].offset if next_blob < len(blobs) else end
+            del buffer[: max(0, keep_from - buffer_start)]
+            buffer_start = max(buffer_start, keep_from)
+            if len(piece) < READ_PIECE:
+                break
+        for b in blobs[next_blob:]:
+            self._copy_damaged(name, b, "lies past the end of the pack")
+        self.progress.advance(files=1)
+        return hasher.hexdigest()
+
+    def _verify_blob(self, name: str, b: PackedBlob, sealed: memoryview) -> None:
+        loc = BlobLocation(name, b.type, b.offset, b.length, b.raw_length)
         try:
-            return decode_header(data, self.repo.sealer)
+            self.repo.open_blob(b.id, loc, sealed)
+        except IntegrityError:
+            self._copy_damaged(name, b, "is damaged")
+        finally:
+            sealed.release()
+
+    def _decode_header(self, name: str, size: int) -> list[PackedBlob] | None:
+        try:
+            return read_header(self.repo.backend, name, size, self.repo.sealer)
         except PackFormatError as exc:
             self._error("pack", name, f"pack {name} has a damaged header: {exc}")
             return None
@@ -405,19 +443,6 @@ class Checker:
                 name,
                 f"pack {name}: its header and the index disagree about {len(differ)} entries",
             )
-
-    def _verify_blobs(self, name: str, data: bytes, blobs: list[PackedBlob]) -> None:
-        view = memoryview(data)
-        for b in blobs:
-            end = b.offset + b.length
-            if end > len(data):
-                self._copy_damaged(name, b, "lies past the end of the pack")
-                continue
-            loc = BlobLocation(name, b.type, b.offset, b.length, b.raw_length)
-            try:
-                self.repo.open_blob(b.id, loc, view[b.offset : end])
-            except IntegrityError:
-                self._copy_damaged(name, b, "is damaged")
 
     def _copy_damaged(self, pack: str, b: PackedBlob, what: str) -> None:
         message = f"{_kind(b.type)} blob {b.id.hex()} in pack {pack} {what}"
@@ -451,6 +476,10 @@ class Checker:
         if self.subset is None and not self._errors:
             hints.append("only the structure was checked; `--read-data` also reads every pack")
         return hints
+
+
+def _end(blob: PackedBlob) -> int:
+    return blob.offset + blob.length
 
 
 def _kind(btype: BlobType) -> str:

@@ -272,7 +272,7 @@ def readable_snapshots(repo: Repository) -> list[Snapshot]:
         name, exc = next(iter(damaged.items()))
         raise IntegrityError(
             f"snapshot {name[:8]} cannot be read ({exc}), so prune cannot know its data",
-            hint="run `drkit check`; `drkit forget` the damaged snapshot if it is beyond repair",
+            hint="run `drkit check`; prune runs again once the snapshot is readable or removed",
         )
     return snapshots
 
@@ -312,6 +312,7 @@ class PruneResult:
     index_files_removed: int = 0
     packs_removed: int = 0
     bytes_removed: int = 0
+    staging_removed: int = 0
 
     @property
     def bytes_freed(self) -> int:
@@ -339,6 +340,7 @@ def execute_plan(repo: Repository, plan: PrunePlan, pack_size: int) -> PruneResu
         result.packs_removed += 1
         result.bytes_removed += sizes.get(name, 0)
         crash_point("prune-pack-removed")
+    result.staging_removed = repo.backend.remove_staging()  # we hold the exclusive lock
     return result
 
 
@@ -364,11 +366,15 @@ def _repack(
     repo: Repository, writer: BlobWriter, repack: Mapping[str, Sequence[PackedBlob]]
 ) -> list[PackEntries]:
     """Copy the given blobs into new packs; return the new packs with their blobs."""
-    for pack, blobs in repack.items():
-        for blob, sealed in _read_blobs(repo, pack, blobs):
-            plain = _verified(repo, pack, blob, sealed)
-            writer.add_sealed(blob.type, blob.id, sealed, blob.raw_length, len(plain))
-    writer.flush()
+    try:
+        for pack, blobs in repack.items():
+            for blob, sealed in _read_blobs(repo, pack, blobs):
+                plain = _verified(repo, pack, blob, sealed)
+                writer.add_sealed(blob.type, blob.id, sealed, blob.raw_length, len(plain))
+        writer.flush()
+    except BaseException:
+        writer.abort()  # drops the half-filled pack; stored ones are left for the next prune
+        raise
     names = sorted({p for f in writer.written_index_files for p in repo.index_files[f]})
     packs = repo.index.packs()
     return [(name, packs[name]) for name in names]

@@ -94,6 +94,14 @@ class Backend(abc.ABC):
         self.save(kind, name, [path.read_bytes()])
         path.unlink()
 
+    def remove_staging(self) -> int:
+        """Remove temporary objects left by crashed writers; return how many.
+
+        Only safe under an exclusive repository lock (prune), when no writer
+        runs. Backends whose writes leave nothing behind keep this default.
+        """
+        return 0
+
     def exists(self, kind: FileKind, name: str) -> bool:
         from drkit.errors import ObjectNotFound
 

@@ -99,6 +99,19 @@ class LocalBackend(Backend):
             path.unlink(missing_ok=True)
             raise translate_os_error(exc, f"cannot write {target}") from exc
 
+    def remove_staging(self) -> int:
+        """Remove staging and temporary files left by crashed writers; call only while
+        holding an exclusive lock, when no writer can be running."""
+        removed = 0
+        for folder in (
+            self.root / "data",
+            *(self.root / k.value for k in FileKind if k is not FileKind.CONFIG),
+        ):
+            removed += _remove_temps(folder)
+        for sub in (self.root / "data").glob("[0-9a-f][0-9a-f]"):
+            removed += _remove_temps(sub)
+        return removed
+
     def load(self, kind: FileKind, name: str, offset: int = 0, length: int | None = None) -> bytes:
         path = self._path(kind, name)
         try:
@@ -128,7 +141,9 @@ class LocalBackend(Backend):
         folders = [base]
         if kind is FileKind.PACK:
             try:
-                folders = [base / d for d in sorted(os.listdir(base))]
+                folders = [
+                    base / d for d in sorted(os.listdir(base)) if not d.startswith(_TMP_PREFIX)
+                ]
             except FileNotFoundError:
                 return
             except OSError as exc:
@@ -155,6 +170,14 @@ def _list_folder(folder: Path) -> Iterator[ObjectInfo]:
             yield ObjectInfo(entry.name, entry.stat(follow_symlinks=False).st_size)
         except FileNotFoundError:
             continue  # removed while listing
+
+
+def _remove_temps(folder: Path) -> int:
+    removed = 0
+    for path in folder.glob(f"{_TMP_PREFIX}*"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def _write_all(fd: int, parts: Sequence[Buffer]) -> None:
