@@ -198,6 +198,7 @@ def test_prune_removes_packs_left_by_a_crashed_backup(
 def test_prune_removes_staging_files_of_crashed_writers(
     initialized: Runner, repo_dir: Path, src: Path
 ) -> None:
+    fill(src, seed=7)
     initialized("backup", str(src)).check()
     leftovers = [repo_dir / "data" / ".tmp-pack-crashed", repo_dir / "index" / ".tmp-x-1"]
     for path in leftovers:
