@@ -135,12 +135,14 @@ def log_tail(log_path: str, lines: int = 15) -> str:
 
 
 def summary_line(text: str) -> str:
-    """The last line of ``text`` that says something (skips box-drawing borders)."""
-    for line in reversed(text.splitlines()):
-        cleaned = line.strip().strip("\u2502\u256d\u256e\u2570\u256f\u2500 ")
-        if any(char.isalnum() for char in cleaned):
-            return cleaned
-    return ""
+    """The most telling line of a command's output: its last ``error:`` line, else its
+    last line with any letters or digits (box-drawing borders are stripped)."""
+    lines = [
+        line.strip().strip("\u2502\u256d\u256e\u2570\u256f\u2500 ") for line in text.splitlines()
+    ]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    meaningful = [line for line in lines if any(char.isalnum() for char in line)]
+    return (errors or meaningful or [""])[-1]
 
 
 @dataclass

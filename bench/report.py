@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from bench.dataset import MIB
 from bench.measure import CommandResult
-from bench.results import PHASE_TITLES, PHASES, SIZE_POINTS, RunResult, ToolResult
+from bench.results import (
+    PHASE_TITLES,
+    PHASES,
+    SIZE_POINTS,
+    STATUS_UNAVAILABLE,
+    RunResult,
+    ToolResult,
+)
 
 RATIO_TOOL = "drkit"
 RATIO_BASE = "restic"
 NONE = "-"
 
 
+def _number(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
 def _seconds(value: float) -> str:
-    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+    return f"{_number(value)} s"
 
 
 def _mib(value_bytes: float) -> str:
@@ -26,7 +37,11 @@ def _ratio(numerator: float, denominator: float) -> str:
 def _phase_cells(tool: ToolResult, phase: str) -> tuple[str, str]:
     result = tool.phases.get(phase)
     if result is not None and result.ok:
-        return _seconds(result.wall_s), f"{result.max_rss_mib:.0f} MiB"
+        time_cell = _seconds(result.wall_s)
+        if phase in tool.wall_range:
+            low, high = tool.wall_range[phase]
+            time_cell += f" ({_number(low)}-{_number(high)})"
+        return time_cell, f"{result.max_rss_mib:.0f} MiB"
     if result is not None:
         return f"FAILED (exit {result.returncode})", NONE
     if phase in tool.skipped:
@@ -70,6 +85,30 @@ def _ratio_cells(run: RunResult, phase: str) -> list[str]:
     if mine is None or base is None:
         return [NONE, NONE]
     return [_ratio(mine.wall_s, base.wall_s), _ratio(mine.max_rss_kib, base.max_rss_kib)]
+
+
+def cpu_table(run: RunResult) -> list[str]:
+    """Rows = phases; per tool CPU time (user + system), less noisy than wall time."""
+    with_ratio = run.tool(RATIO_TOOL) is not None and run.tool(RATIO_BASE) is not None
+    header = ["CPU time (user+sys)", *(tool.name for tool in run.tools)]
+    if with_ratio:
+        header.append(f"{RATIO_TOOL}/{RATIO_BASE}")
+    lines = [_row(header), _row(["---"] + ["---:"] * (len(header) - 1))]
+    for phase in PHASES:
+        cells = [PHASE_TITLES[phase]]
+        for tool in run.tools:
+            result = _ok_phase(tool, phase)
+            cells.append(_seconds(_cpu(result)) if result else NONE)
+        if with_ratio:
+            mine = _ok_phase(run.tool(RATIO_TOOL), phase)
+            base = _ok_phase(run.tool(RATIO_BASE), phase)
+            cells.append(_ratio(_cpu(mine), _cpu(base)) if mine and base else NONE)
+        lines.append(_row(cells))
+    return lines
+
+
+def _cpu(result: CommandResult | None) -> float:
+    return 0.0 if result is None else result.user_s + result.sys_s
 
 
 def size_table(run: RunResult) -> list[str]:
@@ -132,10 +171,13 @@ def tool_lines(run: RunResult) -> list[str]:
         if restore is not None:
             verdict = ("restore OK: " if restore.ok else "RESTORE MISMATCH: ") + restore.message
         snapshots = "" if tool.snapshot_count is None else f"; {tool.snapshot_count} snapshots"
-        lines.append(
-            f"- {tool.name} ({tool.version}): {tool.settings}; status {tool.status}; "
-            f"{verdict}{snapshots}."
-        )
+        if tool.status == STATUS_UNAVAILABLE:
+            lines.append(f"- {tool.name}: UNAVAILABLE, not measured.")
+        else:
+            lines.append(
+                f"- {tool.name} ({tool.version}): {tool.settings}; status {tool.status}; "
+                f"{verdict}{snapshots}."
+            )
         lines.extend(f"  - error: {error}" for error in tool.errors)
     return lines
 
@@ -154,6 +196,8 @@ def render(run: RunResult) -> str:
         "Wall time and peak RSS of each command:",
         "",
         *phase_table(run),
+        "",
+        *cpu_table(run),
         "",
         *size_table(run),
         "",

@@ -57,6 +57,7 @@ class ToolResult:
     repo_size: dict[str, DiskUsage] = field(default_factory=dict)
     snapshot_count: int | None = None
     restore_check: VerifyResult | None = None
+    wall_range: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def runnable(self) -> bool:
@@ -90,16 +91,25 @@ class RunResult:
     def tool(self, name: str) -> ToolResult | None:
         return next((tool for tool in self.tools if tool.name == name), None)
 
-    def to_json(self, replacements: dict[str, str]) -> str:
-        """Serialise; each key of ``replacements`` (e.g. a work dir path) is masked."""
-        data = dataclasses.asdict(self)
-        if data["mutation"] is not None:
-            touched = data["mutation"].pop("touched_paths")
-            data["mutation"]["touched_path_count"] = len(touched)
-        text = json.dumps(data, indent=2, sort_keys=False)
-        for original, masked in sorted(replacements.items(), key=lambda kv: -len(kv[0])):
-            text = text.replace(json.dumps(original)[1:-1], masked)
-        return text + "\n"
+
+def _run_dict(run: RunResult) -> dict[str, Any]:
+    data = dataclasses.asdict(run)
+    if data["mutation"] is not None:
+        touched = data["mutation"].pop("touched_paths")
+        data["mutation"]["touched_path_count"] = len(touched)
+    return data
+
+
+def runs_to_json(
+    summary: RunResult, repetitions: list[RunResult], replacements: dict[str, str]
+) -> str:
+    """Serialise the summary and every repetition; each key of ``replacements`` (such
+    as the work directory's absolute path) is replaced by its value."""
+    data = {"summary": _run_dict(summary), "repetitions": [_run_dict(r) for r in repetitions]}
+    text = json.dumps(data, indent=2)
+    for original, masked in sorted(replacements.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(json.dumps(original)[1:-1], masked)
+    return text + "\n"
 
 
 def machine_info() -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    python -m bench.run [--tools drkit,restic,borg] [--size-scale 1.0]
-                        [--work bench/work] [--output FILE] [--keep]
+    python -m bench.run [--tools drkit,restic,borg] [--size-scale 1.0] [--repeat N]
+                        [--work bench/work] [--output FILE] [--markdown FILE] [--keep]
 
 Phases, each run for every tool before the next phase starts (tools in the order
 given): init, initial backup, unchanged re-backup, mutation of ~5 % of the data (not
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dataset, report
+from bench import aggregate, dataset, report
 from bench.measure import (
     CommandResult,
     disk_usage,
@@ -41,6 +41,7 @@ from bench.results import (
     RunResult,
     ToolResult,
     machine_info,
+    runs_to_json,
 )
 from bench.tools import RUNNERS, Invocation, ToolRunner
 from bench.verify import TreeManifest, manifest, verify_restore
@@ -79,12 +80,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--restic-cmd", default="restic")
     parser.add_argument("--borg-cmd", default="borg")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="per command, s")
+    parser.add_argument("--repeat", type=int, default=1, help="repetitions; report medians")
     parser.add_argument("--keep", action="store_true", help="keep repositories and dataset")
     args = parser.parse_args(argv)
     args.tools = [name.strip() for name in args.tools.split(",") if name.strip()]
     unknown = [name for name in args.tools if name not in RUNNERS]
     if unknown or not args.tools:
         parser.error(f"unknown tools {unknown}; choose from {', '.join(RUNNERS)}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.size_scale <= 0:
         parser.error("--size-scale must be positive")
     return args
@@ -103,11 +107,17 @@ class Benchmark:
         self.data_parent = self.work / "data"
         self.source = self.data_parent / SOURCE_NAME
         self.runners: list[ToolRunner] = [self._make_runner(name) for name in args.tools]
+        self.prepared = False  # True once the work dir is known to be ours
         self.results = {r.name: ToolResult(r.name, r.command) for r in self.runners}
         self.run = RunResult(
             started_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             machine=machine_info(),
-            options={"tools": args.tools, "size_scale": args.size_scale, "seed": args.seed},
+            options={
+                "tools": args.tools,
+                "size_scale": args.size_scale,
+                "seed": args.seed,
+                "repeat": args.repeat,
+            },
             notes=list(NOTES),
             tools=list(self.results.values()),
         )
@@ -131,6 +141,7 @@ class Benchmark:
             shutil.rmtree(self.work / name, ignore_errors=True)
         for runner in self.runners:
             runner.workdir.mkdir(parents=True)
+        self.prepared = True
 
     def measure_rss_floor(self) -> None:
         floor = launcher_floor_kib()
@@ -171,7 +182,10 @@ class Benchmark:
     def _active(self) -> list[ToolRunner]:
         return [r for r in self.runners if self.results[r.name].runnable]
 
-    def _measure(self, runner: ToolRunner, phase: str, call: Invocation) -> CommandResult:
+    def _measure(
+        self, runner: ToolRunner, phase: str, call: Invocation, *, fatal: bool = True
+    ) -> CommandResult:
+        """Run one phase for one tool. A ``fatal`` failure skips the tool's later phases."""
         result = self.results[runner.name]
         log(f"{runner.name}: {phase}: {shlex.join(call.argv)}")
         os.sync()  # flush earlier writes so their writeback does not land in this timing
@@ -192,7 +206,11 @@ class Benchmark:
             reason = outcome.error or f"exit status {outcome.returncode}"
             tail = log_tail(outcome.log)
             log(f"{runner.name}: {phase}: FAILED ({reason})\n{tail}")
-            result.fail(f"{phase} failed ({reason}): {summary_line(tail)}")
+            message = f"{phase} failed ({reason}): {summary_line(tail)}"
+            if fatal:
+                result.fail(message)
+            else:
+                result.errors.append(message)
         return outcome
 
     def phase(self, phase: str, build: Callable[[ToolRunner], Invocation]) -> None:
@@ -223,7 +241,8 @@ class Benchmark:
                 continue
             target = self.work / "restore" / runner.name
             target.mkdir(parents=True)
-            outcome = self._measure(runner, "restore", runner.restore_latest(target))
+            call = runner.restore_latest(target)
+            outcome = self._measure(runner, "restore", call, fatal=False)
             if outcome.ok:
                 self._verify(result, source, target)
             shutil.rmtree(target, ignore_errors=True)
@@ -264,6 +283,9 @@ class Benchmark:
         return self.run
 
     def cleanup(self) -> None:
+        """Remove repositories and dataset (not the command logs) unless ``--keep``."""
+        if not self.prepared:
+            return
         if self.args.keep:
             log(f"kept work dir {self.work}")
             return
@@ -276,25 +298,35 @@ class Benchmark:
         log(f"removed repositories and dataset; command logs are in {self.work}/<tool>/logs")
 
 
+def run_repetitions(args: argparse.Namespace) -> tuple[list[RunResult], Path]:
+    runs: list[RunResult] = []
+    for index in range(1, args.repeat + 1):
+        if args.repeat > 1:
+            log(f"=== repetition {index} of {args.repeat} ===")
+        bench = Benchmark(args)
+        try:
+            runs.append(bench.execute())
+        finally:
+            bench.cleanup()
+    return runs, bench.work
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    bench = Benchmark(args)
-    try:
-        run = bench.execute()
-    finally:
-        bench.cleanup()
-    markdown = report.render(run)
+    runs, work = run_repetitions(args)
+    summary = aggregate.combine(runs)
+    markdown = report.render(summary)
     print(markdown)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(markdown + "\n")
     if args.output:
-        masks = {str(bench.work): "$WORK", str(REPO_ROOT): "$REPO"}
+        masks = {str(work): "$WORK", str(REPO_ROOT): "$REPO"}
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(run.to_json(masks))
+        args.output.write_text(runs_to_json(summary, runs, masks))
         log(f"wrote {args.output}")
-    if not run.ok:
-        failed = [tool.name for tool in run.tools if tool.status != STATUS_OK]
+    if not summary.ok:
+        failed = [tool.name for tool in summary.tools if tool.status != STATUS_OK]
         log(f"FAILED OR UNAVAILABLE: {', '.join(failed)}")
         return 1
     return 0

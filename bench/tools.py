@@ -23,6 +23,18 @@ BORG_COMPRESSION = "zstd,3"
 BORG_ENCRYPTION = "repokey-blake2"
 RESTIC_REPO_VERSION = "2"
 VERSION_TIMEOUT_S = 30
+# Inherited variables that could point a tool at another repository or configuration.
+FOREIGN_SETTINGS = (
+    "RESTIC_REPOSITORY",
+    "RESTIC_REPOSITORY_FILE",
+    "RESTIC_PASSWORD_FILE",
+    "RESTIC_PASSWORD_COMMAND",
+    "BORG_REPO",
+    "BORG_PASSCOMMAND",
+    "DRKIT_REPO",
+    "DRKIT_CONFIG",
+    "DRKIT_PASSWORD_FILE",
+)
 LIST_TIMEOUT_S = 600
 
 
@@ -53,7 +65,7 @@ class ToolRunner(ABC):
     def env(self) -> dict[str, str]:
         """Process environment: inherited, with caches and config isolated per tool."""
         env = dict(os.environ)
-        for key in ("RESTIC_REPOSITORY", "RESTIC_PASSWORD_FILE", "BORG_REPO"):
+        for key in FOREIGN_SETTINGS:
             env.pop(key, None)
         env["XDG_CACHE_HOME"] = str(self.workdir / "cache")
         env["XDG_CONFIG_HOME"] = str(self.workdir / "config")
@@ -242,6 +254,12 @@ class DrkitRunner(ToolRunner):
     @property
     def settings(self) -> str:
         return "defaults"
+
+    def extra_env(self) -> dict[str, str]:
+        return {
+            "DRKIT_HOME": str(self.workdir / "home"),
+            "DRKIT_CACHE_DIR": str(self.workdir / "cache" / "drkit"),
+        }
 
     def _base(self) -> list[str]:
         return [*self.command, "--repo", str(self.repo)]
