@@ -27,20 +27,22 @@ indexed (a warning), never a snapshot whose blobs this check cannot see.
 
 from __future__ import annotations
 
-import math
-import random
-import re
 import threading
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from typing import Any
 
 import blake3
 
-from drkit.errors import IntegrityError, StorageError, UsageError
+from drkit.errors import IntegrityError, StorageError
 from drkit.repository.blob import BlobLocation, BlobType, PackedBlob
+from drkit.repository.check_report import (
+    AffectedPath,
+    AffectedSnapshot,
+    CheckCounts,
+    CheckReport,
+    Problem,
+)
+from drkit.repository.check_subset import PackSubset
+from drkit.repository.damage import DamageMapper
 from drkit.repository.pack import PackFormatError, expected_size, read_header
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
@@ -49,146 +51,6 @@ from drkit.repository.tree import Node
 from drkit.storage.base import FileKind
 
 READ_PIECE = 4 * 1024 * 1024  # packs are read and hashed in pieces of this size
-
-# -- what to read ----------------------------------------------------------------
-
-_GROUP = re.compile(r"^(\d+)/(\d+)$")
-_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
-
-
-@dataclass(frozen=True)
-class PackSubset:
-    """Which packs ``--read-data`` reads: all, a random percentage, or group n of t.
-
-    Group ``n/t`` holds the packs whose first byte (two hex digits) modulo
-    ``t`` is ``n - 1``, so running ``1/t`` to ``t/t`` reads every pack once.
-    """
-
-    percent: float | None = None
-    group: tuple[int, int] | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> PackSubset:
-        text = text.strip()
-        if m := _GROUP.match(text):
-            n, t = int(m[1]), int(m[2])
-            if 1 <= n <= t:
-                return cls(group=(n, t))
-        elif m := _PERCENT.match(text):
-            pct = float(m[1])
-            if 0 < pct <= 100:
-                return cls(percent=pct)
-        raise UsageError(
-            f"invalid read-data subset {text!r}",
-            hint="give a percentage such as 10% (more than 0, at most 100), "
-            "or n/t such as 1/5 (n from 1 to t)",
-        )
-
-    def select(self, names: Iterable[str], rng: random.Random | None = None) -> list[str]:
-        """The chosen names among ``names``, sorted."""
-        ordered = sorted(names)
-        if self.group is not None:
-            n, t = self.group
-            return [name for name in ordered if int(name[:2], 16) % t == n - 1]
-        if self.percent is not None:
-            count = math.ceil(len(ordered) * self.percent / 100)
-            return sorted((rng or random.SystemRandom()).sample(ordered, count))
-        return ordered
-
-    @property
-    def reads_all(self) -> bool:
-        return self.percent is None and self.group is None
-
-    def describe(self) -> str:
-        if self.group is not None:
-            return f"{self.group[0]}/{self.group[1]}"
-        if self.percent is not None:
-            return f"{self.percent:g}%"
-        return "all"
-
-
-# -- the report ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding about one stored object.
-
-    ``kind`` is ``index``, ``pack``, ``snapshot`` or ``blob``; ``name`` is the
-    object's full name (a blob's id in hex).
-    """
-
-    kind: str
-    name: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "name": self.name, "message": self.message}
-
-
-@dataclass(frozen=True)
-class AffectedPath:
-    """A path in a snapshot that cannot be restored in full, and why."""
-
-    path: str
-    reason: str
-
-
-@dataclass
-class AffectedSnapshot:
-    id: str
-    time: datetime
-    paths: list[AffectedPath]
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:8]
-
-
-@dataclass
-class CheckCounts:
-    snapshots: int = 0
-    index_files: int = 0
-    packs: int = 0  # packs in storage
-    blobs: int = 0  # blobs in the index
-    trees: int = 0  # distinct trees walked
-    packs_read: int = 0
-    blobs_read: int = 0
-    bytes_read: int = 0
-
-
-@dataclass
-class CheckReport:
-    """Everything a check found; ``ok`` when no error was found."""
-
-    read_data: str | None  # the subset read ("all", "10%", "1/5"), None: structure only
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    damaged_blobs: list[bytes] = field(default_factory=list)
-    affected: list[AffectedSnapshot] = field(default_factory=list)
-    counts: CheckCounts = field(default_factory=CheckCounts)
-    hints: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "read_data": self.read_data,
-            "errors": [p.to_json() for p in self.errors],
-            "warnings": [p.to_json() for p in self.warnings],
-            "damaged_blobs": [b.hex() for b in self.damaged_blobs],
-            "affected": {
-                a.id: [{"path": p.path, "reason": p.reason} for p in a.paths] for a in self.affected
-            },
-            "counts": asdict(self.counts),
-            "hints": self.hints,
-        }
-
-
-# -- the checker -----------------------------------------------------------------
 
 
 class Checker:
@@ -484,90 +346,6 @@ def _end(blob: PackedBlob) -> int:
 
 def _kind(btype: BlobType) -> str:
     return "tree" if btype is BlobType.TREE else "data"
-
-
-# -- tracing damage to paths -----------------------------------------------------
-
-_UNKNOWN_BELOW = "directory listing damaged: everything below it is unknown"
-
-
-class DamageMapper:
-    """Finds the paths of snapshots that need a damaged blob.
-
-    Each distinct tree is resolved once; a tree's result is the list of
-    affected paths relative to it, which every parent that holds it reuses.
-    """
-
-    def __init__(self, repo: Repository, damaged: set[bytes]) -> None:
-        self.repo = repo
-        self.damaged = damaged
-        self._memo: dict[bytes, list[AffectedPath]] = {}
-
-    def map(self, snapshots: list[Snapshot]) -> list[AffectedSnapshot]:
-        if not self.damaged:
-            return []
-        found = []
-        for snap in snapshots:
-            paths = self.affected(snap.tree)
-            if paths:
-                found.append(AffectedSnapshot(snap.id, snap.time, paths))
-        return found
-
-    def affected(self, root: bytes) -> list[AffectedPath]:
-        """Affected paths under tree ``root`` (``/`` is the tree itself)."""
-        self._resolve(root)
-        return [AffectedPath(p.path or "/", p.reason) for p in self._memo[root]]
-
-    def _resolve(self, root: bytes) -> None:
-        """Fill the memo for ``root`` and every tree below it, children first."""
-        pending: dict[bytes, list[Node]] = {}
-        stack = [root]
-        while stack:
-            tree_id = stack[-1]
-            if tree_id in self._memo:
-                stack.pop()
-                continue
-            nodes = pending.get(tree_id)
-            if nodes is None:
-                loaded = self._load(tree_id)
-                if loaded is None:
-                    self._memo[tree_id] = [AffectedPath("", _UNKNOWN_BELOW)]
-                    stack.pop()
-                    continue
-                pending[tree_id] = loaded
-                children = [n.subtree for n in loaded if n.subtree is not None]
-                todo = [c for c in children if c not in self._memo and c not in pending]
-                if todo:
-                    stack.extend(todo)
-                    continue
-                nodes = loaded
-            self._memo[tree_id] = self._combine(nodes)
-            del pending[tree_id]
-            stack.pop()
-
-    def _load(self, tree_id: bytes) -> list[Node] | None:
-        if tree_id in self.damaged:
-            return None
-        try:
-            return self.repo.load_tree(tree_id)
-        except (IntegrityError, StorageError, ValueError, KeyError, TypeError):
-            return None
-
-    def _combine(self, nodes: list[Node]) -> list[AffectedPath]:
-        found: list[AffectedPath] = []
-        for node in nodes:
-            path = f"/{node.name}"
-            bad = sum(1 for b in node.content if b in self.damaged)
-            if bad:
-                found.append(
-                    AffectedPath(
-                        path, f"{bad} of {len(node.content)} content blobs damaged or missing"
-                    )
-                )
-            if node.subtree is not None:
-                below = self._memo.get(node.subtree, [AffectedPath("", _UNKNOWN_BELOW)])
-                found.extend(AffectedPath(path + p.path, p.reason) for p in below)
-        return found
 
 
 __all__ = [
