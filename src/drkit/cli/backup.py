@@ -11,10 +11,11 @@ from drkit.cli.context import State
 from drkit.cli.output import human_bytes, out, print_json
 from drkit.cli.progress import make_progress
 from drkit.errors import IncompleteError
-from drkit.repository.archiver import Archiver, BackupOptions
+from drkit.repository.archiver import Archiver, BackupOptions, normalise_targets
 from drkit.repository.compression import Compression
 from drkit.repository.filecache import FileCache
 from drkit.repository.locks import RepoLock
+from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
 from drkit.repository.writer import BlobWriter
 
@@ -42,8 +43,9 @@ def backup(
     """Back up files and directories into a new snapshot."""
     state: State = ctx.obj
     settings = state.settings.backup
+    targets = normalise_targets(list(paths))  # checks they exist before touching the repository
     options = BackupOptions(
-        paths=list(paths),
+        paths=targets,
         excludes=[*settings.excludes, *(exclude or [])],
         tags=tag or [],
         one_file_system=one_file_system or settings.one_file_system,
@@ -58,8 +60,9 @@ def backup(
     )
     progress = make_progress(state.quiet, json_output)
     with RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock):
-        cache = FileCache.for_backup(repo.config.id, _abs(paths))
-        snap = Archiver(repo, writer, cache, options, progress).run(parent=_parent(repo, paths))
+        cache = FileCache.for_backup(repo.config.id, targets)
+        parent = _parent(repo, targets, options.host)
+        snap = Archiver(repo, writer, cache, options, progress).run(parent=parent)
     _report(snap, json_output, state.quiet)
     if snap.errors:
         raise IncompleteError(
@@ -68,18 +71,13 @@ def backup(
         )
 
 
-def _abs(paths: list[str]) -> list[str]:
-    import os
-
-    return [os.path.normpath(os.path.abspath(p)) for p in paths]
-
-
-def _parent(repo: object, paths: list[str]) -> Snapshot | None:
-    from drkit.repository.repo import Repository
-
-    assert isinstance(repo, Repository)
-    wanted = sorted(_abs(paths))
-    same = [s for s in repo.snapshots(on_damaged=lambda *_: None) if sorted(s.paths) == wanted]
+def _parent(repo: Repository, paths: list[str], host: str) -> Snapshot | None:
+    """The newest earlier snapshot of the same paths from the same host."""
+    same = [
+        s
+        for s in repo.snapshots(on_damaged=lambda *_: None)
+        if s.paths == paths and s.hostname == host
+    ]
     return same[-1] if same else None
 
 

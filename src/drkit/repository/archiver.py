@@ -103,7 +103,7 @@ class Archiver:
     # -- entry point ---------------------------------------------------------
     def run(self, parent: Snapshot | None = None) -> Snapshot:
         started = time.monotonic()
-        targets = _normalise_targets(self.options.paths)
+        targets = normalise_targets(self.options.paths)
         self.progress.start("backup")
         if self.progress.wants_totals:
             threading.Thread(target=self._count_totals, args=(targets,), daemon=True).start()
@@ -354,7 +354,8 @@ def pyfastcdc_cut(chunker: pyfastcdc.FastCDC, data: bytes) -> list[memoryview]:
     return [c.data for c in chunker.cut_buf(data)]
 
 
-def _normalise_targets(paths: list[str]) -> list[str]:
+def normalise_targets(paths: list[str]) -> list[str]:
+    """Absolute, normalised, sorted backup paths; a path inside another is dropped."""
     if not paths:
         raise UsageError("nothing to back up", hint="name at least one path")
     targets = []
