@@ -208,3 +208,21 @@ def test_prune_removes_staging_files_of_crashed_writers(
     assert not any(p.exists() for p in leftovers)
     assert result["staging_removed"] == 2
     initialized("check", "--read-data").check()
+
+
+def test_forget_removes_a_damaged_snapshot_by_id_so_prune_can_run(
+    initialized: Runner, repo_dir: Path, src: Path
+) -> None:
+    made = backups(initialized, repo_dir, src, 2)
+    damaged_id = made[0][0]
+    path = repo_dir / "snapshots" / damaged_id
+    raw = bytearray(path.read_bytes())
+    raw[40] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    assert initialized("prune").returncode != 0  # refuses while a snapshot is unreadable
+    result = json.loads(initialized("forget", damaged_id[:10], "--json").check().stdout)
+    assert result["removed"] == [damaged_id]
+    assert snapshot_ids(repo_dir) == {made[1][0]}
+    initialized("prune").check()
+    initialized("check", "--read-data").check()
+    assert_restores(initialized, made[1][0][:8], src, made[1][1], repo_dir.parent / "out")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +25,7 @@ from drkit.repository.forget import (
     plan_forget,
     remove_snapshots,
     select_by_id,
+    unreadable_matches,
 )
 from drkit.repository.locks import RepoLock
 from drkit.repository.prune import DEFAULT_MAX_UNUSED, PruneOptions, PruneResult, prune
@@ -75,6 +76,7 @@ class ForgetOutcome:
     groups: list[GroupDecision]
     chosen: list[Snapshot]  # snapshots to remove (removed unless dry run)
     dry_run: bool
+    damaged: list[str] = field(default_factory=list)  # unreadable snapshot objects named by id
 
 
 def forget(
@@ -154,14 +156,18 @@ def _forget(
     dry_run: bool,
 ) -> ForgetOutcome:
     snapshots = load_snapshots(repo)
+    damaged: list[str] = []
     if ids:
+        ids, damaged = unreadable_matches(repo, snapshots, ids)
         groups, chosen = [], select_by_id(snapshots, ids)
     else:
         groups = plan_forget(snapshots, policy, fields)
         chosen = [snap for group in groups for snap in group.decision.remove]
     if not dry_run:
         remove_snapshots(repo, chosen)
-    return ForgetOutcome(groups, chosen, dry_run)
+        for name in damaged:
+            repo.remove_snapshot(name)
+    return ForgetOutcome(groups, chosen, dry_run, damaged)
 
 
 def _prune_after(repo: Repository, options: PruneOptions, outcome: ForgetOutcome) -> PruneResult:
@@ -178,7 +184,9 @@ def _print_forget(outcome: ForgetOutcome, quiet: bool) -> None:
         if not outcome.groups:
             for snap in outcome.chosen:
                 out.print(f"  remove  {snap.short_id}  {snap.time:%Y-%m-%d %H:%M:%S}")
-    count = len(outcome.chosen)
+    for name in outcome.damaged:
+        out.print(f"  remove  {name[:8]}  (damaged, unreadable)")
+    count = len(outcome.chosen) + len(outcome.damaged)
     if outcome.dry_run:
         out.print(f"dry run: would remove {count} snapshot(s); nothing was changed")
     else:
@@ -227,8 +235,10 @@ def _forget_json(outcome: ForgetOutcome, pruned: PruneResult | None) -> dict[str
             }
             for group in outcome.groups
         ],
-        "removed": [] if outcome.dry_run else [s.id for s in outcome.chosen],
-        "would_remove": [s.id for s in outcome.chosen] if outcome.dry_run else [],
+        "removed": [] if outcome.dry_run else [*(s.id for s in outcome.chosen), *outcome.damaged],
+        "would_remove": [*(s.id for s in outcome.chosen), *outcome.damaged]
+        if outcome.dry_run
+        else [],
         "prune": _prune_json(pruned) if pruned is not None else None,
     }
 

@@ -16,6 +16,7 @@ from drkit.policy import RetentionDecision, RetentionPolicy, apply_retention, gr
 from drkit.repository.faults import crash_point
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot, find_snapshot
+from drkit.storage.base import FileKind
 
 GROUP_FIELDS = ("host", "paths", "tags")
 DEFAULT_GROUP_BY = "host,paths"
@@ -70,6 +71,27 @@ def select_by_id(snapshots: Sequence[Snapshot], refs: Sequence[str]) -> list[Sna
         snap = find_snapshot(list(snapshots), ref)
         chosen.setdefault(snap.id, snap)
     return list(chosen.values())
+
+
+def unreadable_matches(
+    repo: Repository, snapshots: Sequence[Snapshot], refs: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Split ``refs`` into those naming readable snapshots and the full ids of damaged ones.
+
+    A damaged snapshot object cannot be read, so ``find_snapshot`` never sees
+    it; naming it by id prefix must still remove it, or it would block prune.
+    """
+    readable = {s.id for s in snapshots}
+    stored = [info.name for info in repo.backend.list(FileKind.SNAPSHOT)]
+    damaged: list[str] = []
+    rest: list[str] = []
+    for ref in refs:
+        hits = [n for n in stored if n.startswith(ref) and n not in readable]
+        if len(ref) >= 4 and len(hits) == 1 and not any(r.startswith(ref) for r in readable):
+            damaged.append(hits[0])
+        else:
+            rest.append(ref)
+    return rest, damaged
 
 
 def remove_snapshots(repo: Repository, snapshots: Sequence[Snapshot]) -> list[str]:
