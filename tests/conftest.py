@@ -105,6 +105,31 @@ def make_sample_tree(root: Path, *, seed: int = 1, files: int = 30) -> Path:
     return root
 
 
+def make_data_tree(root: Path, seed: int, mib: int, *, text_every: int = 0) -> Path:
+    """About ``mib`` MiB of random files (256 KiB-2 MiB) in five folders.
+
+    With ``text_every=N`` every N-th file is compressible text instead.
+    """
+    import random
+
+    rnd = random.Random(seed)
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    budget, i = mib * 1024 * 1024, 0
+    while budget > 0:
+        folder = root / f"d{i % 5}"
+        folder.mkdir(parents=True, exist_ok=True)
+        if text_every and i % text_every == text_every - 1:
+            text = f"{seed} {i} " + " ".join(rnd.choices(words, k=100_000)) + "\n"
+            (folder / f"text{i}.txt").write_text(text)
+            budget -= len(text)
+        else:
+            size = rnd.randrange(256 * 1024, 2 * 1024 * 1024)
+            (folder / f"blob{seed}-{i}.bin").write_bytes(rnd.randbytes(size))
+            budget -= size
+        i += 1
+    return root
+
+
 @pytest.fixture
 def sample_tree(tmp_path: Path) -> Path:
     return make_sample_tree(tmp_path / "src")

@@ -8,7 +8,6 @@ stopped backup's process is alive and its lock fresh, i.e. the lock is live.
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import signal
 import socket
@@ -26,7 +25,7 @@ from drkit.repository.locks import LOCK_AAD, RepoLock, read_locks
 from drkit.repository.repo import Repository
 from drkit.storage.base import FileKind
 from drkit.storage.local import LocalBackend
-from tests.conftest import Runner, tree_digest
+from tests.conftest import Runner, make_data_tree, tree_digest
 
 PASSWORD = "correct horse battery staple"
 
@@ -34,20 +33,6 @@ pytestmark = pytest.mark.slow
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def make_data_tree(root: Path, seed: int, mib: int) -> Path:
-    """About ``mib`` MiB of random files (256 KiB-2 MiB) in five folders."""
-    rnd = random.Random(seed)
-    budget, i = mib * 1024 * 1024, 0
-    while budget > 0:
-        folder = root / f"d{i % 5}"
-        folder.mkdir(parents=True, exist_ok=True)
-        size = rnd.randrange(256 * 1024, 2 * 1024 * 1024)
-        (folder / f"blob{seed}-{i}.bin").write_bytes(rnd.randbytes(size))
-        budget -= size
-        i += 1
-    return root
 
 
 def open_repository(repo_dir: Path) -> Repository:

@@ -16,7 +16,6 @@ once per module and copied for each test.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -33,7 +32,7 @@ from drkit.repository.prune import plan_repository
 from drkit.repository.repo import Repository
 from drkit.storage.base import FileKind
 from drkit.storage.local import LocalBackend
-from tests.conftest import Result, Runner, tree_digest
+from tests.conftest import Result, Runner, make_data_tree, tree_digest
 
 PASSWORD = "correct horse battery staple"
 KILLED = (-signal.SIGKILL, 128 + signal.SIGKILL)
@@ -42,26 +41,6 @@ pytestmark = pytest.mark.slow
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def make_data_tree(root: Path, seed: int, mib: int) -> Path:
-    """About ``mib`` MiB in five folders: 3/4 random files (256 KiB-2 MiB), 1/4 text."""
-    rnd = random.Random(seed)
-    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
-    budget, i = mib * 1024 * 1024, 0
-    while budget > 0:
-        folder = root / f"d{i % 5}"
-        folder.mkdir(parents=True, exist_ok=True)
-        if i % 4 == 3:
-            text = f"{seed} {i} " + " ".join(rnd.choices(words, k=100_000)) + "\n"
-            (folder / f"text{i}.txt").write_text(text)
-            budget -= len(text)
-        else:
-            size = rnd.randrange(256 * 1024, 2 * 1024 * 1024)
-            (folder / f"blob{i}.bin").write_bytes(rnd.randbytes(size))
-            budget -= size
-        i += 1
-    return root
 
 
 def write_config(path: Path) -> Path:
@@ -142,12 +121,12 @@ class Base:
 def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     root = tmp_path_factory.mktemp("crash-base")
     config = write_config(root / "drkit.yaml")
-    tree_a = make_data_tree(root / "tree-a", seed=1, mib=30)
+    tree_a = make_data_tree(root / "tree-a", seed=1, mib=30, text_every=4)
     tree_b = root / "tree-b"
     shutil.copytree(tree_a, tree_b, symlinks=True)
     for old in sorted(tree_b.glob("d0/*"))[:3]:
         old.unlink()
-    make_data_tree(tree_b / "more", seed=2, mib=16)
+    make_data_tree(tree_b / "more", seed=2, mib=16, text_every=4)
     env = {
         **os.environ,
         "DRKIT_PASSWORD": PASSWORD,
@@ -238,7 +217,7 @@ def test_backup_killed_at_an_arbitrary_moment(
     drkit: Runner, drkit_env: dict[str, str], base: Base, repo_copy: Path, tmp_path: Path
 ) -> None:
     """SIGKILL from outside, as soon as the backup has stored its first new pack."""
-    big = make_data_tree(tmp_path / "big", seed=3, mib=60)
+    big = make_data_tree(tmp_path / "big", seed=3, mib=60, text_every=4)
     packs_before = pack_names(repo_copy)
     argv = [sys.executable, "-m", "drkit", "--repo", str(repo_copy), *backup_args(base, big)]
     proc = subprocess.Popen(argv, env=drkit_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
