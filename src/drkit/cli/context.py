@@ -15,11 +15,15 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drkit.errors import UsageError
 from drkit.repository.repo import Repository
-from drkit.settings import Settings, find_settings_file, load_or_default
+from drkit.settings.discovery import find_settings_file, load_or_default
 from drkit.storage import Backend, open_backend
+
+if TYPE_CHECKING:
+    from drkit.settings.model import RepositorySettings, Settings
 
 
 @dataclass
@@ -34,10 +38,20 @@ class State:
     _settings: Settings | None = field(default=None, repr=False)
 
     @property
+    def settings_file(self) -> Path | None:
+        return find_settings_file(self.config, os.environ)
+
+    @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_or_default(find_settings_file(self.config, os.environ))
+            self._settings = load_or_default(self.settings_file)
         return self._settings
+
+    def named_repository(self, ref: str) -> RepositorySettings | None:
+        """The repository called ``ref`` in drkit.yaml, if there is a file and it names one."""
+        if not ref or self.settings_file is None:
+            return None
+        return self.settings.repositories.get(ref)
 
     def repo_url(self) -> str:
         ref = self.repo or os.environ.get("DRKIT_REPO", "")
@@ -46,7 +60,7 @@ class State:
                 "no repository given",
                 hint="pass --repo URL (or a name from drkit.yaml), or set DRKIT_REPO",
             )
-        named = self.settings.repositories.get(ref)
+        named = self.named_repository(ref)
         return named.url if named else ref
 
     def backend(self) -> Backend:
@@ -58,7 +72,7 @@ class State:
         pw_file = self.password_file or _env_path("DRKIT_PASSWORD_FILE")
         if pw_file is not None:
             return read_password_file(pw_file)
-        named = self.settings.repositories.get(self.repo or os.environ.get("DRKIT_REPO", ""))
+        named = self.named_repository(self.repo or os.environ.get("DRKIT_REPO", ""))
         if named and named.password_file:
             return read_password_file(named.password_file)
         if named and named.password_command:

@@ -18,7 +18,7 @@ import typer
 
 from drkit.cli.context import State
 from drkit.cli.output import out
-from drkit.settings import default_home
+from drkit.settings.discovery import default_home
 from drkit.storage.base import FileKind
 from drkit.storage.local import LocalBackend
 

@@ -62,7 +62,7 @@ class Checker:
         *,
         read_data: PackSubset | None = None,
         progress: Progress | None = None,
-        workers: int = 3,
+        workers: int = 2,
     ) -> None:
         self.repo = repo
         self.subset = read_data

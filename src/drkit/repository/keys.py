@@ -16,10 +16,8 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
 
 from argon2.low_level import Type, hash_secret_raw
-from pydantic import BaseModel, ValidationError
 
 from drkit.errors import RepositoryError, UsageError, WrongPassword
 from drkit.repository.crypto import DecryptError, MasterKey, Sealer, content_hash
@@ -100,27 +98,41 @@ def add_key_slot(
     return slot_id
 
 
-class _KdfDoc(BaseModel):
-    name: Literal["argon2id"]
-    time_cost: int
-    memory_kib: int
-    parallelism: int
-
-
-class _SlotDoc(BaseModel):
+@dataclass(frozen=True)
+class _SlotDoc:
     """The JSON of one key slot, as stored."""
 
-    version: Literal[1]
     created: datetime
-    hostname: str = ""
-    username: str = ""
-    kdf: _KdfDoc
-    salt: str
-    data: str
+    hostname: str
+    username: str
+    params: KdfParams
+    salt: bytes
+    data: bytes
 
-    @property
-    def params(self) -> KdfParams:
-        return KdfParams(self.kdf.time_cost, self.kdf.memory_kib, self.kdf.parallelism)
+    @classmethod
+    def parse(cls, raw: bytes) -> _SlotDoc:
+        """Validate a stored slot; raises ValueError (or KeyError, TypeError) if malformed."""
+        doc = json.loads(raw)
+        kdf = doc["kdf"]
+        if doc.get("version") != 1 or kdf.get("name") != "argon2id":
+            raise ValueError("unknown key slot version or key derivation function")
+        params = KdfParams(
+            _int(kdf["time_cost"]), _int(kdf["memory_kib"]), _int(kdf["parallelism"])
+        )
+        return cls(
+            datetime.fromisoformat(doc["created"]),
+            str(doc.get("hostname", "")),
+            str(doc.get("username", "")),
+            params,
+            base64.b64decode(doc["salt"], validate=True),
+            base64.b64decode(doc["data"], validate=True),
+        )
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{value!r} is not a positive integer")
+    return value
 
 
 def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
@@ -133,9 +145,9 @@ def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
         )
     for slot_id in slots:
         doc = _read_slot(backend, slot_id)
-        key = doc.params.derive(password.encode(), base64.b64decode(doc.salt))
+        key = doc.params.derive(password.encode(), doc.salt)
         try:
-            raw = Sealer(key).open(base64.b64decode(doc.data), KEY_AAD)
+            raw = Sealer(key).open(doc.data, KEY_AAD)
         except DecryptError:
             continue
         return MasterKey.from_bytes(raw), slot_id
@@ -153,9 +165,9 @@ def list_key_slots(backend: Backend) -> list[KeySlot]:
 def _read_slot(backend: Backend, slot_id: str) -> _SlotDoc:
     raw = backend.load(FileKind.KEY, slot_id)
     try:
-        return _SlotDoc.model_validate_json(raw)
-    except ValidationError as exc:
+        return _SlotDoc.parse(raw)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RepositoryError(
-            f"key slot {slot_id[:12]} is damaged or of an unknown kind: {exc.errors()[0]['msg']}",
+            f"key slot {slot_id[:12]} is damaged or of an unknown kind: {exc}",
             hint="remove it with `drkit key remove`, or upgrade drkit",
         ) from None

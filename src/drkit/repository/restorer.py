@@ -72,7 +72,7 @@ class Restorer:
         target: str,
         includes: list[str] | None = None,
         progress: Progress | None = None,
-        workers: int = 3,
+        workers: int = 2,
     ) -> None:
         self.repo, self.snapshot = repo, snapshot
         self.target = os.path.abspath(target)

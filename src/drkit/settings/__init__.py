@@ -1,6 +1,13 @@
-"""``drkit.yaml``: typed settings models and the loader that reports file:line errors."""
+"""``drkit.yaml``: typed settings models and the loader that reports file:line errors.
+
+The models (pydantic) are imported on first use of one of their names, so a
+command that needs no settings does not pay for them.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from drkit.settings.discovery import (
     SETTINGS_FILE_NAME,
@@ -8,12 +15,19 @@ from drkit.settings.discovery import (
     find_settings_file,
     load_or_default,
 )
-from drkit.settings.model import (
-    BackupSettings,
-    Media,
-    RepositorySettings,
-    Settings,
-)
+
+if TYPE_CHECKING:
+    from drkit.settings.model import BackupSettings, Media, RepositorySettings, Settings
+
+_MODEL_NAMES = {"BackupSettings", "Media", "RepositorySettings", "Settings"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODEL_NAMES:
+        from drkit.settings import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'drkit.settings' has no attribute {name!r}")
 
 
 def load_settings(path: Path) -> Settings:

@@ -1,17 +1,20 @@
-"""Where drkit's settings and state live, without loading the YAML parser.
+"""Where drkit's settings and state live, without loading the models or the YAML parser.
 
 Most commands run without a drkit.yaml; they should not pay for importing
-the YAML round-trip parser, so the loader is imported only when a file is
-actually read.
+pydantic and the YAML round-trip parser (about 20 MB of memory), so the
+model and the loader are imported only when settings are actually needed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drkit.errors import ConfigError
-from drkit.settings.model import Settings
+
+if TYPE_CHECKING:
+    from drkit.settings.model import Settings
 
 SETTINGS_FILE_NAME = "drkit.yaml"
 """Name of the settings file inside DRKIT_HOME or the working directory."""
@@ -62,6 +65,8 @@ def _is_file(path: Path) -> bool:
 def load_or_default(path: Path | None) -> Settings:
     """Load ``path``, or return the default settings when ``path`` is None."""
     if path is None:
+        from drkit.settings.model import Settings
+
         return Settings()
     from drkit.settings.loader import load_settings
 
