@@ -17,7 +17,7 @@ from drkit.repository.filecache import FileCache
 from drkit.repository.locks import RepoLock
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
-from drkit.repository.writer import BlobWriter
+from drkit.repository.writer import DEFAULT_PACK_SIZE, BlobWriter
 
 
 def register(app: typer.Typer) -> None:
@@ -42,21 +42,22 @@ def backup(
 ) -> None:
     """Back up files and directories into a new snapshot."""
     state: State = ctx.obj
-    settings = state.settings.backup
+    # Without a drkit.yaml the engine's defaults apply and the settings model is not loaded.
+    cfg = state.settings.backup if state.settings_file else None
     targets = normalise_targets(list(paths))  # checks they exist before touching the repository
     options = BackupOptions(
         paths=targets,
-        excludes=[*settings.excludes, *(exclude or [])],
+        excludes=[*(cfg.excludes if cfg else []), *(exclude or [])],
         tags=tag or [],
-        one_file_system=one_file_system or settings.one_file_system,
+        one_file_system=one_file_system or bool(cfg and cfg.one_file_system),
     )
     if host:
         options.host = host
     repo = state.open_repo()
     writer = BlobWriter(
         repo,
-        Compression.parse(compression or settings.compression),
-        pack_size=settings.pack_size_mib * 1024 * 1024,
+        Compression.parse(compression or (cfg.compression if cfg else "auto")),
+        pack_size=cfg.pack_size_mib * 1024 * 1024 if cfg else DEFAULT_PACK_SIZE,
     )
     progress = make_progress(state.quiet, json_output)
     with RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock):

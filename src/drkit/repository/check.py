@@ -50,7 +50,7 @@ from drkit.repository.snapshot import Snapshot
 from drkit.repository.tree import Node
 from drkit.storage.base import FileKind
 
-READ_PIECE = 4 * 1024 * 1024  # packs are read and hashed in pieces of this size
+READ_PIECE = 2 * 1024 * 1024  # packs are read and hashed in pieces of this size
 
 
 class Checker:

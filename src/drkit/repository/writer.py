@@ -21,6 +21,7 @@ from drkit.repository.pack import FinishedPack, Packer
 from drkit.repository.repo import Repository
 from drkit.storage.base import FileKind
 
+DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 INDEX_EVERY_PACKS = 64  # a crash loses at most this many packs' worth of upload
 
 
@@ -40,7 +41,7 @@ class BlobWriter:
         self,
         repo: Repository,
         compression: Compression | None = None,
-        pack_size: int = 16 * 1024 * 1024,
+        pack_size: int = DEFAULT_PACK_SIZE,
     ) -> None:
         self.repo = repo
         self.compressor = Compressor(compression or Compression.parse("auto"))
