@@ -19,6 +19,7 @@ code the CLI ends with. Drivers translate library exceptions at their boundary
     │   └── UnsupportedFormat          exit 1
     ├── StorageError                   exit 15
     │   ├── ObjectNotFound             exit 15
+    │   ├── TransientStorageError      exit 15  (retried by the retry wrapper)
     │   └── StorageFull                exit 16
     └── Interrupted                    exit 130
 """
@@ -123,6 +124,13 @@ class ObjectNotFound(StorageError):
     code = "object-not-found"
 
 
+class TransientStorageError(StorageError):
+    """A failure that may pass: connection reset, timeout, 5xx. Worth retrying."""
+
+    code = "storage-transient"
+    default_hint = "the storage target did not answer reliably; drkit retried; try again later"
+
+
 class StorageFull(StorageError):
     code = "storage-full"
     exit_code = 16
@@ -153,6 +161,7 @@ ALL_ERRORS: tuple[type[DrkitError], ...] = (
     UnsupportedFormat,
     StorageError,
     ObjectNotFound,
+    TransientStorageError,
     StorageFull,
     Interrupted,
 )
