@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from drkit.settings.policies import PolicySettings
+
 SETTINGS_VERSION = 1
 """The only ``version`` of ``drkit.yaml`` this drkit understands."""
 
@@ -193,6 +195,28 @@ class Settings(_Frozen):
         default_factory=BackupSettings,
         description="Defaults for backups.",
     )
+    policies: dict[RepositoryName, PolicySettings] = Field(
+        default_factory=dict,
+        description="Backup policies by name: sources, repositories, schedule, objectives.",
+    )
+
+    @field_validator("policies")
+    @classmethod
+    def _known_repositories(
+        cls, value: dict[str, PolicySettings], info: ValidationInfo
+    ) -> dict[str, PolicySettings]:
+        """A policy may only name repositories defined under ``repositories``."""
+        known = set(info.data.get("repositories", {}))
+        for name, policy in value.items():
+            named = set(policy.repositories) | set(policy.repository_retention)
+            for repo in sorted(named - known):
+                raise PydanticCustomError(
+                    "unknown_repository",
+                    "policy '{policy}' names repository '{repo}', which is not defined "
+                    "under 'repositories' (defined: {known})",
+                    {"policy": name, "repo": repo, "known": ", ".join(sorted(known)) or "none"},
+                )
+        return value
 
     @field_validator("version")
     @classmethod

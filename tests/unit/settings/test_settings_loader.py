@@ -97,7 +97,7 @@ def test_unknown_key_without_close_match_lists_allowed_keys(load_errors: LoadErr
     )
 
     assert errors == [
-        ":2: colour: unknown key; expected one of: version, home, repositories, backup"
+        ":2: colour: unknown key; expected one of: version, home, repositories, backup, policies"
     ]
 
 

@@ -1,0 +1,134 @@
+"""The 3-2-1 rule, evaluated for one source: a pure function of what the repositories hold.
+
+3 copies of the data (the live data counts as one), on 2 different media,
+with 1 copy off-site. A repository counts as a copy only if it holds a
+snapshot of the source that is fresh enough: not older than the RPO when
+one is set, and at all otherwise. A stale or empty repository is listed
+with the reason it does not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from drkit.policy.objectives import format_objective
+
+
+class Rule(StrEnum):
+    COPIES = "3 copies"
+    MEDIA = "2 media"
+    OFFSITE = "1 off-site"
+    RPO = "RPO"
+
+
+@dataclass(frozen=True)
+class RepositoryCopy:
+    """What one repository holds of a source."""
+
+    repository: str
+    media: str
+    site: str
+    newest: datetime | None  # newest snapshot of the source there; None: none
+    error: str = ""  # the repository could not be read
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """Everything the evaluation needs, gathered beforehand."""
+
+    source: str
+    live_site: str
+    live_media: str
+    copies: tuple[RepositoryCopy, ...]
+    rpo: timedelta | None
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CopyVerdict:
+    copy: RepositoryCopy
+    counts: bool
+    age: timedelta | None
+    why: str  # why it does not count ("" when it does)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: Rule
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Compliance:
+    source: str
+    copies: int  # including the live data
+    media: tuple[str, ...]
+    offsite: tuple[str, ...]  # repositories that are counting off-site copies
+    verdicts: tuple[CopyVerdict, ...]
+    rules: tuple[RuleResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rules)
+
+    def failures(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.ok]
+
+
+def evaluate(state: SourceState) -> Compliance:
+    """Judge one source against 3-2-1 and its RPO."""
+    verdicts = tuple(_verdict(c, state) for c in state.copies)
+    counting = [v.copy for v in verdicts if v.counts]
+    copies = 1 + len(counting)
+    media = tuple(sorted({state.live_media, *(c.media for c in counting)}))
+    offsite = tuple(c.repository for c in counting if c.site != state.live_site)
+    rules = (
+        _rule(
+            Rule.COPIES,
+            copies >= 3,
+            f"{copies} of 3 copies (the live data and {len(counting)} fresh repository copies)",
+        ),
+        _rule(Rule.MEDIA, len(media) >= 2, f"media: {', '.join(media)}"),
+        _rule(
+            Rule.OFFSITE,
+            bool(offsite),
+            f"off-site: {', '.join(offsite)}"
+            if offsite
+            else f"no fresh copy away from site {state.live_site!r}",
+        ),
+        _rpo_rule(verdicts, state.rpo),
+    )
+    return Compliance(state.source, copies, media, offsite, verdicts, rules)
+
+
+def _verdict(copy: RepositoryCopy, state: SourceState) -> CopyVerdict:
+    if copy.error:
+        return CopyVerdict(copy, False, None, f"unreadable: {copy.error}")
+    if copy.newest is None:
+        return CopyVerdict(copy, False, None, "no snapshot of this source")
+    age = max(state.now - copy.newest, timedelta(0))
+    if state.rpo is not None and age > state.rpo:
+        return CopyVerdict(
+            copy,
+            False,
+            age,
+            f"stale: newest snapshot is "
+            f"{format_objective(age)} old, RPO is {format_objective(state.rpo)}",
+        )
+    return CopyVerdict(copy, True, age, "")
+
+
+def _rpo_rule(verdicts: tuple[CopyVerdict, ...], rpo: timedelta | None) -> RuleResult:
+    if rpo is None:
+        return _rule(Rule.RPO, True, "no RPO set")
+    late = [v.copy.repository for v in verdicts if not v.counts]
+    if late:
+        return _rule(Rule.RPO, False, f"not within {format_objective(rpo)}: {', '.join(late)}")
+    return _rule(Rule.RPO, True, f"every repository within {format_objective(rpo)}")
+
+
+def _rule(rule: Rule, ok: bool, detail: str) -> RuleResult:
+    return RuleResult(rule, ok, detail)

@@ -1,0 +1,89 @@
+"""Backup policies in ``drkit.yaml``: what goes where, when, for how long, and the objectives.
+
+```yaml
+policies:
+  app:
+    sources: [/srv/app, /etc/app]
+    repositories: [local, offsite]
+    schedule: "0 2 * * *"
+    retention: {daily: 7, weekly: 4, monthly: 12}
+    repository_retention:
+      offsite: {daily: 30, monthly: 24}   # keep more off-site
+    rpo: 24h
+    rto: 4h
+    site: office                          # where the live data is
+```
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from drkit.errors import UsageError
+from drkit.policy.objectives import parse_objective
+from drkit.policy.retention import RetentionPolicy, parse_duration
+
+
+def _objective(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_objective(value)
+        except UsageError as exc:
+            raise PydanticCustomError(
+                "objective", "{problem} ({hint})", {"problem": exc.message, "hint": exc.hint}
+            ) from None
+    return value
+
+
+Objective = Annotated[timedelta, BeforeValidator(_objective)]
+
+
+class RetentionSettings(BaseModel):
+    """How many snapshots to keep; the same rules as ``drkit forget``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    last: int = Field(default=0, ge=0, description="Keep the newest N snapshots.")
+    hourly: int = Field(default=0, ge=0, description="Keep one per hour for N hours.")
+    daily: int = Field(default=0, ge=0, description="Keep one per day for N days.")
+    weekly: int = Field(default=0, ge=0, description="Keep one per ISO week for N weeks.")
+    monthly: int = Field(default=0, ge=0, description="Keep one per month for N months.")
+    yearly: int = Field(default=0, ge=0, description="Keep one per year for N years.")
+    within: str | None = Field(default=None, description="Keep all within this of the newest.")
+    tags: list[str] = Field(default_factory=list, description="Keep snapshots with these tags.")
+
+    def to_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            last=self.last,
+            hourly=self.hourly,
+            daily=self.daily,
+            weekly=self.weekly,
+            monthly=self.monthly,
+            yearly=self.yearly,
+            within=parse_duration(self.within) if self.within else None,
+            tags=frozenset(self.tags),
+        )
+
+
+class PolicySettings(BaseModel):
+    """One backup policy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sources: list[str] = Field(min_length=1, description="Paths to back up.")
+    repositories: list[str] = Field(min_length=1, description="Repository names (see above).")
+    schedule: str | None = Field(default=None, description="Cron expression for backups.")
+    retention: RetentionSettings | None = Field(default=None, description="Snapshots to keep.")
+    repository_retention: dict[str, RetentionSettings] = Field(
+        default_factory=dict, description="Retention for one repository instead of `retention`."
+    )
+    rpo: Objective | None = Field(default=None, description="Recovery point objective, e.g. 24h.")
+    rto: Objective | None = Field(default=None, description="Recovery time objective, e.g. 4h.")
+    site: str = Field(default="local", min_length=1, description="Site of the live data.")
+
+    def retention_for(self, repository: str) -> RetentionSettings | None:
+        return self.repository_retention.get(repository, self.retention)
