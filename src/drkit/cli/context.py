@@ -1,10 +1,10 @@
 """What every command needs: which repository, which passphrase, which settings.
 
 The repository is ``--repo`` or ``DRKIT_REPO``: a URL, a path, or the name
-of a repository in drkit.yaml. The passphrase comes from ``DRKIT_PASSWORD``,
-``--password-file`` / ``DRKIT_PASSWORD_FILE``, the repository's
-``password_file`` / ``password_command`` in drkit.yaml, or a prompt when a
-terminal is attached, in that order.
+of a repository in drkit.yaml. The passphrase comes from the named
+repository's ``password_file`` / ``password_command`` in drkit.yaml,
+``DRKIT_PASSWORD``, ``--password-file`` / ``DRKIT_PASSWORD_FILE``, or a prompt
+when a terminal is attached, in that order.
 """
 
 from __future__ import annotations
@@ -67,20 +67,46 @@ class State:
         return open_backend(self.repo_url())
 
     def password(self, *, confirm: bool = False) -> str:
+        """The passphrase of the repository named by --repo / DRKIT_REPO."""
+        return self.password_for(self.repo or os.environ.get("DRKIT_REPO", ""), confirm=confirm)
+
+    def _general_password(self, confirm: bool) -> str:
         if "DRKIT_PASSWORD" in os.environ:
             return os.environ["DRKIT_PASSWORD"]
         pw_file = self.password_file or _env_path("DRKIT_PASSWORD_FILE")
         if pw_file is not None:
             return read_password_file(pw_file)
-        named = self.named_repository(self.repo or os.environ.get("DRKIT_REPO", ""))
-        if named and named.password_file:
-            return read_password_file(named.password_file)
-        if named and named.password_command:
-            return _run_password_command(named.password_command)
         return prompt_password(confirm)
 
     def open_repo(self, *, load_index: bool = True) -> Repository:
         repo = Repository.open(self.backend(), self.password())
+        if load_index:
+            repo.load_index()
+        return repo
+
+    def password_for(self, name: str, *, confirm: bool = False) -> str:
+        """The passphrase of repository ``name`` (a drkit.yaml name, or a URL).
+
+        A named repository's own password_file or password_command wins (each
+        repository may have its own key); then DRKIT_PASSWORD, --password-file
+        / DRKIT_PASSWORD_FILE, and a prompt on a terminal.
+        """
+        named = self.named_repository(name)
+        if named and named.password_file:
+            return read_password_file(named.password_file)
+        if named and named.password_command:
+            return _run_password_command(named.password_command)
+        return self._general_password(confirm)
+
+    def open_named(self, name: str, *, load_index: bool = False) -> Repository:
+        """Open a repository defined in drkit.yaml by its name."""
+        named = self.named_repository(name)
+        if named is None:
+            raise UsageError(
+                f"no repository {name!r} in the settings",
+                hint="define it under 'repositories' in drkit.yaml",
+            )
+        repo = Repository.open(open_backend(named.url), self.password_for(name))
         if load_index:
             repo.load_index()
         return repo

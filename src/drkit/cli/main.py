@@ -15,7 +15,17 @@ from typing import Annotated
 import typer
 
 from drkit import __version__
-from drkit.cli import backup, browse, check, forget, keys, quickstart, repo_admin, restore
+from drkit.cli import (
+    backup,
+    browse,
+    check,
+    forget,
+    keys,
+    quickstart,
+    repo_admin,
+    restore,
+    status,
+)
 from drkit.cli.context import State
 from drkit.cli.output import err
 from drkit.errors import DrkitError
@@ -63,7 +73,7 @@ def main(
     ctx.obj = State(repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug)
 
 
-for module in (repo_admin, backup, browse, restore, check, forget, quickstart):
+for module in (repo_admin, backup, browse, restore, check, forget, status, quickstart):
     module.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
 

@@ -1,0 +1,63 @@
+"""Gathering what each repository of a policy holds, for the 3-2-1 evaluation.
+
+The evaluation itself is the pure :func:`drkit.policy.compliance.evaluate`;
+this module only reads snapshot lists. A repository that cannot be opened
+is recorded with its error and simply does not count as a copy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from drkit.errors import DrkitError
+from drkit.policy.compliance import Compliance, RepositoryCopy, SourceState, evaluate
+from drkit.repository.repo import Repository
+from drkit.repository.snapshot import Snapshot
+from drkit.settings.model import RepositorySettings
+from drkit.settings.policies import PolicySettings
+
+Opener = Callable[[str], Repository]
+
+
+def covers(snapshot: Snapshot, source: str) -> bool:
+    """Whether the snapshot holds ``source``: it backed up the path or a folder above it."""
+    return any(source == p or source.startswith(p.rstrip("/") + "/") for p in snapshot.paths)
+
+
+def policy_compliance(
+    policy: PolicySettings,
+    repositories: Mapping[str, RepositorySettings],
+    open_repo: Opener,
+    now: datetime,
+) -> list[Compliance]:
+    """One verdict per source of ``policy``."""
+    listings = {name: _snapshots(name, open_repo) for name in policy.repositories}
+    results = []
+    for raw in policy.sources:
+        source = os.path.normpath(os.path.abspath(raw))
+        copies = tuple(
+            _copy(name, repositories[name], listings[name], source) for name in policy.repositories
+        )
+        live_media = "disk"  # file sources live on disks; database sources will say otherwise
+        results.append(
+            evaluate(SourceState(source, policy.site, live_media, copies, policy.rpo, now))
+        )
+    return results
+
+
+def _snapshots(name: str, open_repo: Opener) -> list[Snapshot] | str:
+    try:
+        return open_repo(name).snapshots(on_damaged=lambda *_: None)
+    except DrkitError as exc:
+        return exc.message
+
+
+def _copy(
+    name: str, settings: RepositorySettings, listing: list[Snapshot] | str, source: str
+) -> RepositoryCopy:
+    if isinstance(listing, str):
+        return RepositoryCopy(name, settings.media.value, settings.site, None, listing)
+    times = [s.time for s in listing if covers(s, source) and s.complete]
+    return RepositoryCopy(name, settings.media.value, settings.site, max(times, default=None))
