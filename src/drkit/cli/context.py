@@ -100,13 +100,22 @@ class State:
 
     def open_named(self, name: str, *, load_index: bool = False) -> Repository:
         """Open a repository defined in drkit.yaml by its name."""
-        named = self.named_repository(name)
-        if named is None:
+        if self.named_repository(name) is None:
             raise UsageError(
                 f"no repository {name!r} in the settings",
                 hint="define it under 'repositories' in drkit.yaml",
             )
-        repo = Repository.open(open_backend(named.url), self.password_for(name))
+        return self.open_ref(name, load_index=load_index)
+
+    def open_ref(
+        self, ref: str, *, password: str | None = None, load_index: bool = False
+    ) -> Repository:
+        """Open a repository given by drkit.yaml name or URL (for commands using several)."""
+        named = self.named_repository(ref)
+        backend = open_backend(named.url if named else ref)
+        repo = Repository.open(
+            backend, password if password is not None else self.password_for(ref)
+        )
         if load_index:
             repo.load_index()
         return repo

@@ -19,6 +19,7 @@ from drkit.cli import (
     backup,
     browse,
     check,
+    copy,
     forget,
     keys,
     quickstart,
@@ -73,7 +74,7 @@ def main(
     ctx.obj = State(repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug)
 
 
-for module in (repo_admin, backup, browse, restore, check, forget, status, quickstart):
+for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
     module.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
 
