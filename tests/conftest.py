@@ -130,6 +130,28 @@ def make_data_tree(root: Path, seed: int, mib: int, *, text_every: int = 0) -> P
     return root
 
 
+def policy_settings(tmp_path: Path, src: Path) -> Path:
+    """drkit.yaml with repositories nas (disk, office) and cloud (object, aws), each with its
+    own passphrase file, and a policy `app` backing up ``src`` into both (RPO 1d)."""
+    for name, pw in (("nas", "nas-pass"), ("cloud", "cloud-pass")):
+        (tmp_path / f"{name}.pw").write_text(pw)
+    cfg = tmp_path / "drkit.yaml"
+    cfg.write_text(f"""\
+version: 1
+repositories:
+  nas: {{url: {tmp_path / "nas"}, media: disk, site: office, password_file: {tmp_path / "nas.pw"}}}
+  cloud: {{url: {tmp_path / "cloud"}, media: object, site: aws,
+          password_file: {tmp_path / "cloud.pw"}}}
+policies:
+  app:
+    sources: [{src}]
+    repositories: [nas, cloud]
+    rpo: 1d
+    site: office
+""")
+    return cfg
+
+
 @pytest.fixture
 def sample_tree(tmp_path: Path) -> Path:
     return make_sample_tree(tmp_path / "src")

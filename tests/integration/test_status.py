@@ -5,31 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import Runner
-
-
-def _settings(tmp_path: Path, src: Path) -> Path:
-    for name, pw in (("nas", "nas-pass"), ("cloud", "cloud-pass")):
-        (tmp_path / f"{name}.pw").write_text(pw)
-    cfg = tmp_path / "drkit.yaml"
-    cfg.write_text(f"""\
-version: 1
-repositories:
-  nas: {{url: {tmp_path / "nas"}, media: disk, site: office, password_file: {tmp_path / "nas.pw"}}}
-  cloud: {{url: {tmp_path / "cloud"}, media: object, site: aws,
-          password_file: {tmp_path / "cloud.pw"}}}
-policies:
-  app:
-    sources: [{src}]
-    repositories: [nas, cloud]
-    rpo: 1d
-    site: office
-""")
-    return cfg
+from tests.conftest import Runner, policy_settings
 
 
 def test_status_follows_the_copies(drkit: Runner, sample_tree: Path, tmp_path: Path) -> None:
-    cfg = str(_settings(tmp_path, sample_tree))
+    cfg = str(policy_settings(tmp_path, sample_tree))
     for name in ("nas", "cloud"):  # each with its own passphrase file from drkit.yaml
         drkit("--config", cfg, "--repo", name, "init").check()
     assert (

@@ -1,7 +1,9 @@
-"""`drkit backup PATH...`."""
+"""`drkit backup PATH...` and `drkit backup --policy NAME` (fan-out to its repositories)."""
 
 from __future__ import annotations
 
+import os
+from contextlib import ExitStack
 from dataclasses import asdict
 from typing import Annotated
 
@@ -10,9 +12,10 @@ import typer
 from drkit.cli.context import State
 from drkit.cli.output import human_bytes, out, print_json
 from drkit.cli.progress import make_progress
-from drkit.errors import IncompleteError
+from drkit.errors import IncompleteError, UsageError
 from drkit.repository.archiver import Archiver, BackupOptions, normalise_targets
 from drkit.repository.compression import Compression
+from drkit.repository.fanout import Destination
 from drkit.repository.filecache import FileCache
 from drkit.repository.locks import RepoLock
 from drkit.repository.repo import Repository
@@ -26,7 +29,13 @@ def register(app: typer.Typer) -> None:
 
 def backup(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="files and directories to back up")],
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="files and directories to back up")
+    ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(help="back up a policy's sources into all its repositories, reading once"),
+    ] = None,
     exclude: Annotated[
         list[str] | None,
         typer.Option("--exclude", "-e", help="glob of names or paths to leave out (repeatable)"),
@@ -40,36 +49,66 @@ def backup(
     wait_lock: Annotated[float, typer.Option(help="seconds to wait for a lock")] = 0.0,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
-    """Back up files and directories into a new snapshot."""
+    """Back up files and directories into a new snapshot (or, with --policy, one per repository)."""
     state: State = ctx.obj
     # Without a drkit.yaml the engine's defaults apply and the settings model is not loaded.
     cfg = state.settings.backup if state.settings_file else None
-    targets = normalise_targets(list(paths))  # checks they exist before touching the repository
+    sources, repo_names = _what_and_where(state, policy, paths or [])
+    targets = normalise_targets(sources)  # checks they exist before touching a repository
     options = BackupOptions(
         paths=targets,
         excludes=[*(cfg.excludes if cfg else []), *(exclude or [])],
-        tags=tag or [],
+        tags=[*(tag or []), *([f"policy:{policy}"] if policy else [])],
         one_file_system=one_file_system or bool(cfg and cfg.one_file_system),
     )
     if host:
         options.host = host
-    repo = state.open_repo()
-    writer = BlobWriter(
-        repo,
-        Compression.parse(compression or (cfg.compression if cfg else "auto")),
-        pack_size=cfg.pack_size_mib * 1024 * 1024 if cfg else DEFAULT_PACK_SIZE,
+    repos = (
+        [state.open_ref(name, load_index=True) for name in repo_names]
+        if policy
+        else [state.open_repo()]
     )
+    setting = Compression.parse(compression or (cfg.compression if cfg else "auto"))
+    pack_size = cfg.pack_size_mib * 1024 * 1024 if cfg else DEFAULT_PACK_SIZE
     progress = make_progress(state.quiet, json_output)
-    with RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock):
-        cache = FileCache.for_backup(repo.config.id, targets)
-        parent = _parent(repo, targets, options.host)
-        snap = Archiver(repo, writer, cache, options, progress).run(parent=parent)
-    _report(snap, json_output, state.quiet)
-    if snap.errors:
+    with ExitStack() as locks:
+        for repo in repos:
+            locks.enter_context(RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock))
+        destinations = [
+            Destination(
+                repo,
+                BlobWriter(repo, setting, pack_size=pack_size),
+                FileCache.for_backup(repo.config.id, targets),
+            )
+            for repo in repos
+        ]
+        parents = [_parent(repo, targets, options.host) for repo in repos]
+        snaps = Archiver(destinations, options, progress).run(parents)
+    _report(snaps, repo_names, json_output, state.quiet)
+    if snaps[0].errors:
         raise IncompleteError(
-            f"snapshot {snap.short_id} was saved, but {len(snap.errors)} path(s) could not be read",
+            f"snapshot {snaps[0].short_id} was saved, but {len(snaps[0].errors)} path(s) could "
+            "not be read",
             hint="the paths are listed above and recorded in the snapshot",
         )
+
+
+def _what_and_where(
+    state: State, policy: str | None, paths: list[str]
+) -> tuple[list[str], list[str]]:
+    """The sources and the repository names of this backup."""
+    if policy is None:
+        if not paths:
+            raise UsageError("nothing to back up", hint="name paths, or --policy NAME")
+        return paths, [state.repo or os.environ.get("DRKIT_REPO", "")]
+    policies = state.settings.policies
+    if policy not in policies:
+        raise UsageError(
+            f"no policy {policy!r}",
+            hint=f"defined in drkit.yaml: {', '.join(sorted(policies)) or 'none'}",
+        )
+    chosen = policies[policy]
+    return [*chosen.sources, *paths], list(chosen.repositories)
 
 
 def _parent(repo: Repository, paths: list[str], host: str) -> Snapshot | None:
@@ -82,19 +121,22 @@ def _parent(repo: Repository, paths: list[str], host: str) -> Snapshot | None:
     return same[-1] if same else None
 
 
-def _report(snap: Snapshot, json_output: bool, quiet: bool) -> None:
-    s = snap.summary
+def _report(snaps: list[Snapshot], names: list[str], json_output: bool, quiet: bool) -> None:
+    snap, s = snaps[0], snaps[0].summary
     if json_output:
-        print_json(
-            {
-                "snapshot": snap.id,
-                "short_id": snap.short_id,
-                "time": snap.time,
-                "paths": snap.paths,
-                "summary": asdict(s),
-                "errors": [asdict(e) for e in snap.errors],
-            }
-        )
+        doc = {
+            "snapshot": snap.id,
+            "short_id": snap.short_id,
+            "time": snap.time,
+            "paths": snap.paths,
+            "summary": asdict(s),
+            "errors": [asdict(e) for e in snap.errors],
+        }
+        if len(snaps) > 1:
+            doc["repositories"] = [
+                {"name": n, "summary": asdict(x.summary)} for n, x in zip(names, snaps, strict=True)
+            ]
+        print_json(doc)
         return
     for e in snap.errors:
         out.print(f"could not read {e.path}: {e.error}")
@@ -104,8 +146,14 @@ def _report(snap: Snapshot, json_output: bool, quiet: bool) -> None:
         f"files: {s.files_new} new, {s.files_changed} changed, "
         f"{s.files_unmodified} unmodified; {s.dirs} directories"
     )
+    for name, x in zip(names, snaps, strict=True):
+        where = f" in {name}" if len(snaps) > 1 else ""
+        out.print(
+            f"added {human_bytes(x.summary.data_added)} "
+            f"({human_bytes(x.summary.data_added_stored)} stored){where} "
+            f"of {human_bytes(s.bytes_total)} in {s.duration_s:.2f} s"
+        )
     out.print(
-        f"added {human_bytes(s.data_added)} ({human_bytes(s.data_added_stored)} stored) "
-        f"of {human_bytes(s.bytes_total)} in {s.duration_s:.2f} s"
+        f"snapshot {snap.short_id} saved"
+        + (f" in {len(snaps)} repositories" if len(snaps) > 1 else "")
     )
-    out.print(f"snapshot {snap.short_id} saved")

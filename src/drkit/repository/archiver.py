@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pyfastcdc
@@ -35,14 +35,12 @@ import pyfastcdc
 from drkit import __version__
 from drkit.errors import UsageError
 from drkit.repository.blob import BlobType
+from drkit.repository.fanout import Destination, FanOut
 from drkit.repository.faults import crash_point
-from drkit.repository.filecache import FileCache
 from drkit.repository.metadata import node_from_stat
 from drkit.repository.progress import Progress
-from drkit.repository.repo import Repository
 from drkit.repository.snapshot import FileError, Snapshot, Summary
 from drkit.repository.tree import Node, NodeType, encode_tree
-from drkit.repository.writer import BlobWriter
 
 READ_BLOCK = 4 * 1024 * 1024
 GIL_SLICE = 0.001  # seconds; see short_gil_slices()
@@ -59,19 +57,23 @@ class BackupOptions:
     max_in_flight: int = 4096  # queued files hold a path, not data: let the walk run ahead
 
 
+ChunkIds = list[list[bytes]]  # per chunk: its id in each destination
+
+
 @dataclass
 class FileJob:
     path: str
     node: Node
     st: os.stat_result
-    future: Future[list[bytes]] | None = None  # None: content came from the cache
+    future: Future[ChunkIds] | None = None  # None: content came from the cache
+    contents: list[list[bytes]] | None = None  # per destination: the file's blob ids
 
 
 @dataclass
 class DirJob:
     node: Node | None  # None for the root
     entries: list[Node | FileJob | DirJob] = field(default_factory=list)
-    tree_id: bytes | None = None
+    tree_ids: list[bytes] = field(default_factory=list)  # per destination
 
 
 class _ReadError(Exception):
@@ -81,17 +83,16 @@ class _ReadError(Exception):
 
 
 class Archiver:
-    """Makes one snapshot of ``options.paths``."""
+    """Makes one snapshot of ``options.paths`` in each destination (see fanout.py)."""
 
     def __init__(
         self,
-        repo: Repository,
-        writer: BlobWriter,
-        cache: FileCache,
+        destinations: list[Destination],
         options: BackupOptions,
         progress: Progress | None = None,
     ) -> None:
-        self.repo, self.writer, self.cache, self.options = repo, writer, cache, options
+        self.fan = FanOut(destinations)
+        self.options = options
         self.progress = progress or Progress()
         self.summary = Summary()
         self.errors: list[FileError] = []
@@ -100,16 +101,17 @@ class Archiver:
         self._local = threading.local()
         self._hardlinks: dict[tuple[int, int], FileJob] = {}
         self._stats_lock = threading.Lock()
-        c = repo.config.chunker
+        c = destinations[0].repo.config.chunker
         self._chunker_args = (c.avg_size, c.min_size, c.max_size, c.seed)
         self._pool = ThreadPoolExecutor(options.workers, thread_name_prefix="drkit-read")
 
     # -- entry point ---------------------------------------------------------
-    def run(self, parent: Snapshot | None = None) -> Snapshot:
+    def run(self, parents: list[Snapshot | None] | None = None) -> list[Snapshot]:
+        """Back up; return the new snapshot of each destination (one identity for all)."""
         with short_gil_slices():
-            return self._run(parent)
+            return self._run(parents or [None] * len(self.fan))
 
-    def _run(self, parent: Snapshot | None) -> Snapshot:
+    def _run(self, parents: list[Snapshot | None]) -> list[Snapshot]:
         started = time.monotonic()
         targets = normalise_targets(self.options.paths)
         self.progress.start("backup")
@@ -121,43 +123,50 @@ class Archiver:
                 self._finalize_all()
             finally:
                 self._pool.shutdown(wait=True, cancel_futures=True)
-            assert root.tree_id is not None
-            self.writer.flush()
+            self.fan.flush()
         except BaseException:
-            self.writer.abort()
+            self.fan.abort()
             raise
         crash_point("before-snapshot")
-        snap = self._make_snapshot(targets, root.tree_id, parent, time.monotonic() - started)
-        self.repo.save_snapshot(snap)
-        self.cache.save()
+        base = self._make_snapshot(targets, time.monotonic() - started)
+        snaps = [
+            self._for_destination(base, d, root.tree_ids[i], parents[i])
+            for i, d in enumerate(self.fan.destinations)
+        ]
+        for dest, snap in zip(self.fan.destinations, snaps, strict=True):
+            dest.repo.save_snapshot(snap)
+        self.fan.save_caches()
         self.progress.finish()
-        return snap
+        return snaps
 
-    def _make_snapshot(
-        self, targets: list[str], tree: bytes, parent: Snapshot | None, duration: float
-    ) -> Snapshot:
-        s = self.summary
-        s.duration_s = round(duration, 3)
-        s.data_blobs_added, s.tree_blobs_added = (
-            self.writer.stats.data_blobs,
-            self.writer.stats.tree_blobs,
-        )
-        s.data_added, s.data_added_stored = (
-            self.writer.stats.raw_bytes,
-            self.writer.stats.stored_bytes,
-        )
+    def _make_snapshot(self, targets: list[str], duration: float) -> Snapshot:
+        self.summary.duration_s = round(duration, 3)
         return Snapshot(
             time=datetime.now(UTC).astimezone(),
-            tree=tree,
+            tree=b"",
             paths=targets,
             hostname=self.options.host,
             username=getpass.getuser(),
             tags=sorted(set(self.options.tags)),
-            parent=parent.id if parent else None,
-            summary=s,
+            summary=self.summary,
             errors=self.errors,
             program_version=f"drkit {__version__}",
         )
+
+    @staticmethod
+    def _for_destination(
+        base: Snapshot, dest: Destination, tree: bytes, parent: Snapshot | None
+    ) -> Snapshot:
+        """The base snapshot as stored in one destination: its tree and its own counts."""
+        stats = dest.writer.stats
+        summary = replace(
+            base.summary,
+            data_blobs_added=stats.data_blobs,
+            tree_blobs_added=stats.tree_blobs,
+            data_added=stats.raw_bytes,
+            data_added_stored=stats.stored_bytes,
+        )
+        return replace(base, tree=tree, parent=parent.id if parent else None, summary=summary)
 
     # -- walking -------------------------------------------------------------
     def _walk_virtual(self, path: str, children: dict[str, dict | None]) -> DirJob:  # type: ignore[type-arg]
@@ -229,16 +238,14 @@ class Archiver:
         if st.st_nlink > 1:
             first = self._hardlinks.get((st.st_dev, st.st_ino))
             if first is not None:  # same inode: share the first name's content
-                node.content = first.node.content
-                return FileJob(path, node, st, first.future)
+                return FileJob(path, node, st, first.future, first.contents)
         job = FileJob(path, node, st)
-        ids = self.cache.lookup(path, st)
-        if ids is not None and all(i in self.repo.index for i in ids):
-            node.content = ids
+        job.contents = self.fan.lookup(path, st)
+        if job.contents is not None:
             self.summary.files_unmodified += 1
             self.progress.advance(files=1, nbytes=st.st_size)
         else:
-            if path in self.cache.old:
+            if self.fan.seen_before(path):
                 self.summary.files_changed += 1
             else:
                 self.summary.files_new += 1
@@ -261,7 +268,7 @@ class Archiver:
         return message
 
     # -- reading (worker threads) ------------------------------------------------
-    def _read_file(self, path: str, size: int) -> list[bytes]:
+    def _read_file(self, path: str, size: int) -> ChunkIds:
         try:
             return self._chunk_file(path, size)
         except OSError as exc:
@@ -269,7 +276,7 @@ class Archiver:
         finally:
             self._slots.release()
 
-    def _chunk_file(self, path: str, size: int) -> list[bytes]:
+    def _chunk_file(self, path: str, size: int) -> ChunkIds:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
             if size < self._chunker_args[1]:
@@ -279,7 +286,7 @@ class Archiver:
         finally:
             os.close(fd)
 
-    def _chunk_small(self, fd: int, size: int) -> list[bytes]:
+    def _chunk_small(self, fd: int, size: int) -> ChunkIds:
         """A file below the minimum chunk size: one read, one blob (unless it grew)."""
         data = os.read(fd, size + 1)
         if len(data) <= size:
@@ -289,15 +296,15 @@ class Archiver:
             parts.append(more)
         return self._save_chunks(pyfastcdc_cut(self._chunker(), b"".join(parts)))
 
-    def _save_chunks(self, chunks: object) -> list[bytes]:
+    def _save_chunks(self, chunks: object) -> ChunkIds:
         return [self._save_chunk(data) for data in chunks]  # type: ignore[attr-defined]
 
-    def _save_chunk(self, data: bytes | memoryview) -> bytes:
-        blob_id, _ = self.writer.save(BlobType.DATA, data)
+    def _save_chunk(self, data: bytes | memoryview) -> list[bytes]:
+        blob_ids = self.fan.save(BlobType.DATA, data)
         with self._stats_lock:
             self.summary.bytes_read += len(data)
         self.progress.advance(nbytes=len(data))
-        return blob_id
+        return blob_ids
 
     def _chunker(self) -> pyfastcdc.FastCDC:
         chunker = getattr(self._local, "chunker", None)
@@ -324,27 +331,44 @@ class Archiver:
         )
 
     def _finalize(self, job: DirJob) -> None:
-        nodes = [self._finish_entry(e) for e in job.entries]
-        job.tree_id, _ = self.writer.save(BlobType.TREE, encode_tree(nodes))
+        for entry in job.entries:
+            if isinstance(entry, FileJob):
+                self._resolve(entry)
+        for i, dest in enumerate(self.fan.destinations):
+            nodes = [self._node_for(e, i) for e in job.entries]
+            tree_id, _ = dest.writer.save(BlobType.TREE, encode_tree(nodes))
+            job.tree_ids.append(tree_id)
         job.entries = []
 
-    def _finish_entry(self, entry: Node | FileJob | DirJob) -> Node:
-        if isinstance(entry, Node):
-            return entry
-        if isinstance(entry, DirJob):
-            assert entry.node is not None and entry.tree_id is not None
-            entry.node.subtree = entry.tree_id
-            return entry.node
-        if entry.future is not None:
+    def _resolve(self, entry: FileJob) -> None:
+        """Wait for a file's content ids; record a read error on the node instead."""
+        if entry.contents is None and entry.future is not None:
             try:
-                entry.node.content = entry.future.result()
+                chunks = entry.future.result()
             except _ReadError as exc:
                 entry.node.error = exc.error
                 self.errors.append(FileError(exc.path, exc.error))
                 self.progress.warn(f"{exc.path}: {exc.error}")
-                return entry.node
+                return
+            entry.contents = [[ids[i] for ids in chunks] for i in range(len(self.fan))]
             self.progress.advance(files=1)
-        self.cache.remember(entry.path, entry.st, entry.node.content)
+        if entry.contents is not None:
+            self.fan.remember(entry.path, entry.st, entry.contents)
+
+    @staticmethod
+    def _node_for(entry: Node | FileJob | DirJob, dest: int) -> Node:
+        """The entry's node as destination ``dest`` stores it (its own blob ids).
+
+        Nodes are shared between destinations and encoded right away, one
+        destination after the other, so setting the ids in place is safe.
+        """
+        if isinstance(entry, Node):
+            return entry
+        if isinstance(entry, DirJob):
+            assert entry.node is not None
+            entry.node.subtree = entry.tree_ids[dest]
+            return entry.node
+        entry.node.content = entry.contents[dest] if entry.contents is not None else []
         return entry.node
 
     # -- totals for the progress display ------------------------------------------

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from drkit.repository.archiver import Archiver, BackupOptions, short_gil_slices
+from drkit.repository.fanout import Destination
 from drkit.repository.filecache import FileCache
 from drkit.repository.repo import Repository
 from drkit.repository.writer import BlobWriter
@@ -15,8 +16,8 @@ from drkit.storage.memory import MemoryBackend
 
 def _archiver(tmp_path: Path) -> tuple[Archiver, Repository]:
     repo = Repository.init(MemoryBackend(), "pw")
-    writer = BlobWriter(repo)
-    return Archiver(repo, writer, FileCache(None), BackupOptions([str(tmp_path)])), repo
+    destination = Destination(repo, BlobWriter(repo), FileCache(None))
+    return Archiver([destination], BackupOptions([str(tmp_path)])), repo
 
 
 def test_a_file_that_grew_since_stat_is_read_whole(tmp_path: Path) -> None:
@@ -25,8 +26,9 @@ def test_a_file_that_grew_since_stat_is_read_whole(tmp_path: Path) -> None:
     content = os.urandom(3 * 1024 * 1024)
     path.write_bytes(content)
     # stat said 10 bytes (below the minimum chunk size); the file now holds 3 MiB
-    ids = archiver._chunk_file(str(path), 10)
-    archiver.writer.flush()
+    chunks = archiver._chunk_file(str(path), 10)
+    archiver.fan.flush()
+    ids = [per_destination[0] for per_destination in chunks]
     assert len(ids) > 1  # cut into chunks, not stored as one small blob
     assert b"".join(repo.load_blob(i) for i in ids) == content
 
