@@ -44,3 +44,37 @@ def test_unknown_policy_is_a_usage_error(drkit: Runner, sample_tree: Path, tmp_p
     cfg = str(policy_settings(tmp_path, sample_tree))
     result = drkit("--config", cfg, "backup", "--policy", "nope")
     assert result.returncode == 2 and "app" in result.stderr
+
+
+def test_forget_policy_applies_each_repositorys_retention(
+    drkit: Runner, sample_tree: Path, tmp_path: Path
+) -> None:
+    cfg_path = policy_settings(tmp_path, sample_tree)
+    cfg_path.write_text(
+        cfg_path.read_text() + "    retention: {last: 1}\n"
+        "    repository_retention:\n      cloud: {last: 2}\n"
+    )
+    cfg = str(cfg_path)
+    for name in ("nas", "cloud"):
+        drkit("--config", cfg, "--repo", name, "init").check()
+    for i in range(3):
+        (sample_tree / "docs" / "note0.txt").write_text(f"version {i}\n")
+        drkit("--config", cfg, "backup", "--policy", "app").check()
+
+    dry = json.loads(
+        drkit("--config", cfg, "forget", "--policy", "app", "--dry-run", "--json").check().stdout
+    )
+    assert (len(dry["nas"]["would_remove"]), len(dry["cloud"]["would_remove"])) == (2, 1)
+    counts = {
+        n: len(json.loads(drkit("--config", cfg, "--repo", n, "snapshots", "--json").stdout))
+        for n in ("nas", "cloud")
+    }
+    assert counts == {"nas": 3, "cloud": 3}  # the dry run changed nothing
+
+    done = json.loads(drkit("--config", cfg, "forget", "--policy", "app", "--json").check().stdout)
+    assert (len(done["nas"]["removed"]), len(done["cloud"]["removed"])) == (2, 1)
+    counts = {
+        n: len(json.loads(drkit("--config", cfg, "--repo", n, "snapshots", "--json").stdout))
+        for n in ("nas", "cloud")
+    }
+    assert counts == {"nas": 1, "cloud": 2}  # keep more off-site

@@ -6,7 +6,7 @@ the index is loaded only once the lock is held.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -18,6 +18,7 @@ from drkit.cli.context import State
 from drkit.cli.output import human_bytes, out, print_json, warn
 from drkit.errors import RepositoryLocked, UsageError
 from drkit.policy import RetentionPolicy, parse_duration
+from drkit.repository.archiver import normalise_targets
 from drkit.repository.forget import (
     DEFAULT_GROUP_BY,
     GroupDecision,
@@ -104,6 +105,14 @@ def forget(
     ] = DEFAULT_GROUP_BY,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show, change nothing")] = False,
     run_prune: Annotated[bool, typer.Option("--prune", help="prune afterwards")] = False,
+    backup_policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            help="apply a drkit.yaml policy's retention in each of its "
+            "repositories (per-repository retention where set)",
+        ),
+    ] = None,
     max_unused: MaxUnused = DEFAULT_MAX_UNUSED,
     wait_lock: WaitLock = 0.0,
     json_output: JsonOutput = False,
@@ -120,9 +129,17 @@ def forget(
         within=parse_duration(keep_within) if keep_within is not None else None,
         tags=frozenset(keep_tag or []),
     )
-    _check_selection(snapshot_ids or [], policy)
     fields = parse_group_by(group_by)
     options = prune_options(state, max_unused, dry_run)
+    if backup_policy is not None:
+        if snapshot_ids or not policy.is_empty():
+            raise UsageError(
+                "--policy takes its retention from drkit.yaml",
+                hint="leave out snapshot ids and --keep-* options",
+            )
+        _forget_policy(state, backup_policy, fields, options, run_prune, wait_lock, json_output)
+        return
+    _check_selection(snapshot_ids or [], policy)
     repo = state.open_repo(load_index=False)
     with exclusive_lock(repo, "forget", wait_lock):
         outcome = _forget(repo, snapshot_ids or [], policy, fields, dry_run)
@@ -133,6 +150,53 @@ def forget(
         print_json(_forget_json(outcome, pruned))
     elif pruned is not None:
         _print_prune(pruned, state.quiet)
+
+
+def _forget_policy(
+    state: State,
+    name: str,
+    fields: tuple[str, ...],
+    options: PruneOptions,
+    run_prune: bool,
+    wait_lock: float,
+    json_output: bool,
+) -> None:
+    """Each repository of the policy, with its own retention, only the policy's snapshots."""
+    policies = state.settings.policies
+    if name not in policies:
+        raise UsageError(
+            f"no policy {name!r}",
+            hint=f"defined in drkit.yaml: {', '.join(sorted(policies)) or 'none'}",
+        )
+    chosen = policies[name]
+    sources = sorted(normalise_targets(list(chosen.sources)))
+    docs: dict[str, Any] = {}
+    for repo_name in chosen.repositories:
+        retention = chosen.retention_for(repo_name)
+        if retention is None:
+            docs[repo_name] = {"skipped": "no retention set"}
+            if not json_output:
+                out.print(f"[bold]{repo_name}[/]: no retention set for this policy, kept all")
+            continue
+        repo = state.open_ref(repo_name)
+        with exclusive_lock(repo, "forget", wait_lock):
+            outcome = _forget(
+                repo,
+                [],
+                retention.to_policy(),
+                fields,
+                options.dry_run,
+                only=lambda snap: f"policy:{name}" in snap.tags or sorted(snap.paths) == sources,
+            )
+            if not json_output:
+                out.print(f"[bold]{repo_name}[/]: {retention.to_policy().describe()}")
+                _print_forget(outcome, state.quiet)
+            pruned = _prune_after(repo, options, outcome) if run_prune else None
+        docs[repo_name] = _forget_json(outcome, pruned)
+        if pruned is not None and not json_output:
+            _print_prune(pruned, state.quiet)
+    if json_output:
+        print_json(docs)
 
 
 def _check_selection(ids: list[str], policy: RetentionPolicy) -> None:
@@ -154,8 +218,9 @@ def _forget(
     policy: RetentionPolicy,
     fields: tuple[str, ...],
     dry_run: bool,
+    only: Callable[[Snapshot], bool] | None = None,
 ) -> ForgetOutcome:
-    snapshots = load_snapshots(repo)
+    snapshots = [s for s in load_snapshots(repo) if only is None or only(s)]
     damaged: list[str] = []
     if ids:
         ids, damaged = unreadable_matches(repo, snapshots, ids)
