@@ -128,7 +128,7 @@ class TransientStorageError(StorageError):
     """A failure that may pass: connection reset, timeout, 5xx. Worth retrying."""
 
     code = "storage-transient"
-    default_hint = "the storage target did not answer reliably; drkit retried; try again later"
+    default_hint = "the storage target did not answer reliably; try again later"
 
 
 class StorageFull(StorageError):

@@ -7,6 +7,7 @@ are listed in docs/cli.md.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from pathlib import Path
@@ -71,12 +72,29 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
     ] = False,
 ) -> None:
+    setup_logging(quiet=quiet, debug=debug)
     ctx.obj = State(repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug)
 
 
 for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
     module.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
+
+
+class _WarningFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def setup_logging(*, quiet: bool, debug: bool) -> None:
+    """drkit's loggers (storage retries, locks, ...) print to stderr as `warning: ...`."""
+    logger = logging.getLogger("drkit")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(_WarningFormatter())
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING)
 
 
 _GLOBAL_FLAGS = {"--quiet", "-q", "--debug"}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import secrets
 import socket
@@ -30,6 +31,8 @@ from drkit.errors import ObjectNotFound, RepositoryLocked
 from drkit.repository.crypto import DecryptError
 from drkit.repository.repo import Repository
 from drkit.storage.base import FileKind
+
+log = logging.getLogger("drkit.locks")
 
 LOCK_AAD = b"drkit-lock"
 REFRESH_EVERY = timedelta(minutes=5)
@@ -121,7 +124,17 @@ class RepoLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.release()
+        if exc is None:
+            self.release()
+            return
+        try:  # the operation failed: its error matters more than a lock left behind
+            self.release()
+        except Exception as release_error:
+            log.warning(
+                "could not remove the lock after a failure (%s); it names this "
+                "process, so it counts as stale once the process ends",
+                release_error,
+            )
 
     def acquire(self) -> None:
         deadline = time.monotonic() + self.wait
