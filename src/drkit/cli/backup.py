@@ -101,13 +101,7 @@ def _what_and_where(
         if not paths:
             raise UsageError("nothing to back up", hint="name paths, or --policy NAME")
         return paths, [state.repo or os.environ.get("DRKIT_REPO", "")]
-    policies = state.settings.policies
-    if policy not in policies:
-        raise UsageError(
-            f"no policy {policy!r}",
-            hint=f"defined in drkit.yaml: {', '.join(sorted(policies)) or 'none'}",
-        )
-    chosen = policies[policy]
+    chosen = state.policy(policy)
     return [*chosen.sources, *paths], list(chosen.repositories)
 
 

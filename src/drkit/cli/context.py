@@ -24,6 +24,7 @@ from drkit.storage import Backend, open_backend
 
 if TYPE_CHECKING:
     from drkit.settings.model import RepositorySettings, Settings
+    from drkit.settings.policies import PolicySettings
 
 
 @dataclass
@@ -46,6 +47,16 @@ class State:
         if self._settings is None:
             self._settings = load_or_default(self.settings_file)
         return self._settings
+
+    def policy(self, name: str) -> PolicySettings:
+        """The policy ``name`` from drkit.yaml, or a usage error listing the defined ones."""
+        policies = self.settings.policies
+        if name not in policies:
+            raise UsageError(
+                f"no policy {name!r}",
+                hint=f"defined in drkit.yaml: {', '.join(sorted(policies)) or 'none'}",
+            )
+        return policies[name]
 
     def named_repository(self, ref: str) -> RepositorySettings | None:
         """The repository called ``ref`` in drkit.yaml, if there is a file and it names one."""

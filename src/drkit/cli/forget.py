@@ -162,13 +162,7 @@ def _forget_policy(
     json_output: bool,
 ) -> None:
     """Each repository of the policy, with its own retention, only the policy's snapshots."""
-    policies = state.settings.policies
-    if name not in policies:
-        raise UsageError(
-            f"no policy {name!r}",
-            hint=f"defined in drkit.yaml: {', '.join(sorted(policies)) or 'none'}",
-        )
-    chosen = policies[name]
+    chosen = state.policy(name)
     sources = sorted(normalise_targets(list(chosen.sources)))
     docs: dict[str, Any] = {}
     for repo_name in chosen.repositories:
