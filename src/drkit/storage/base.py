@@ -4,7 +4,7 @@ A backend stores opaque, immutable objects named ``(kind, name)``. Everything
 above it (packs, index, snapshots, keys, locks) is built on these five calls,
 so a new medium (S3, SFTP, tape staging) only implements this small contract.
 Each method's contract is written beside it; the shared contract test suite
-in ``tests/unit/storage`` holds every driver to it.
+in ``tests/storage/contract.py`` holds every driver to it.
 """
 
 from __future__ import annotations

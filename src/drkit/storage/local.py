@@ -142,7 +142,9 @@ class LocalBackend(Backend):
         if kind is FileKind.PACK:
             try:
                 folders = [
-                    base / d for d in sorted(os.listdir(base)) if not d.startswith(_TMP_PREFIX)
+                    base / d
+                    for d in sorted(os.listdir(base))
+                    if not d.startswith(_TMP_PREFIX) and (base / d).is_dir()
                 ]
             except FileNotFoundError:
                 return

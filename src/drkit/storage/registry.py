@@ -27,7 +27,24 @@ def _memory(url: str) -> Backend:
     return MemoryBackend(url)
 
 
-SCHEMES: dict[str, Callable[[str], Backend]] = {"file": _local, "memory": _memory}
+def _s3(url: str) -> Backend:
+    from drkit.storage.s3 import S3Backend
+
+    return S3Backend.from_url(url)
+
+
+def _sftp(url: str) -> Backend:
+    from drkit.storage.sftp import SftpBackend, SftpConfig
+
+    return SftpBackend(SftpConfig.parse(url))
+
+
+SCHEMES: dict[str, Callable[[str], Backend]] = {
+    "file": _local,
+    "memory": _memory,
+    "s3": _s3,
+    "sftp": _sftp,
+}
 
 
 def open_backend(url: str) -> Backend:
@@ -45,4 +62,9 @@ def open_backend(url: str) -> Backend:
             f"unknown repository scheme {scheme!r} in {url!r}",
             hint=f"known schemes: {known}; a plain path is a local folder",
         ) from None
-    return factory(url)
+    backend = factory(url)
+    if scheme == "memory":  # tests of the layers above storage want the bare thing
+        return backend
+    from drkit.storage.retry import RetryBackend
+
+    return RetryBackend(backend)
