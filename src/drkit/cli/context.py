@@ -37,6 +37,7 @@ class State:
     quiet: bool = False
     debug: bool = False
     _settings: Settings | None = field(default=None, repr=False)
+    _backends: list[Backend] = field(default_factory=list, repr=False)
 
     @property
     def settings_file(self) -> Path | None:
@@ -75,7 +76,20 @@ class State:
         return named.url if named else ref
 
     def backend(self) -> Backend:
-        return open_backend(self.repo_url())
+        return self._track(open_backend(self.repo_url()))
+
+    def _track(self, backend: Backend) -> Backend:
+        self._backends.append(backend)
+        return backend
+
+    def close(self) -> None:
+        """Release the connections of every backend this command opened."""
+        for backend in self._backends:
+            try:
+                backend.close()
+            except Exception:
+                pass
+        self._backends.clear()
 
     def password(self, *, confirm: bool = False) -> str:
         """The passphrase of the repository named by --repo / DRKIT_REPO."""
@@ -123,7 +137,7 @@ class State:
     ) -> Repository:
         """Open a repository given by drkit.yaml name or URL (for commands using several)."""
         named = self.named_repository(ref)
-        backend = open_backend(named.url if named else ref)
+        backend = self._track(open_backend(named.url if named else ref))
         repo = Repository.open(
             backend, password if password is not None else self.password_for(ref)
         )

@@ -73,7 +73,10 @@ def main(
     ] = False,
 ) -> None:
     setup_logging(quiet=quiet, debug=debug)
-    ctx.obj = State(repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug)
+    ctx.obj = state = State(
+        repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug
+    )
+    ctx.call_on_close(state.close)
 
 
 for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
