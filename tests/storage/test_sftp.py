@@ -26,7 +26,7 @@ from drkit.errors import (
     TransientStorageError,
     UsageError,
 )
-from drkit.storage import sftp as sftp_module
+from drkit.storage.sftp import ops as sftp_module
 from drkit.storage.base import Backend, FileKind
 from drkit.storage.registry import open_backend
 from drkit.storage.retry import RetryBackend
