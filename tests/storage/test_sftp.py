@@ -26,11 +26,11 @@ from drkit.errors import (
     TransientStorageError,
     UsageError,
 )
-from drkit.storage.sftp import ops as sftp_module
 from drkit.storage.base import Backend, FileKind
 from drkit.storage.registry import open_backend
 from drkit.storage.retry import RetryBackend
 from drkit.storage.sftp import SftpBackend, SftpConfig
+from drkit.storage.sftp import ops as sftp_module
 from tests.conftest import Runner, make_sample_tree, tree_digest
 from tests.fixtures.sshd import SshServer, sshd, write_ed25519_key  # noqa: F401
 from tests.storage.contract import BackendContract, data_of, listing, name_of
