@@ -13,7 +13,7 @@ import pytest
 from drkit.repository.locks import RepoLock
 from drkit.repository.repo import Repository
 from drkit.storage.local import LocalBackend
-from tests.conftest import Runner, make_sample_tree, tree_digest
+from tests.conftest import Runner, make_sample_tree, mounted_tmpfs, tree_digest
 
 
 def test_wrong_passphrase(initialized: Runner) -> None:
@@ -127,15 +127,8 @@ def test_unknown_snapshot(initialized: Runner) -> None:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 12 MiB tmpfs: writing past it fails with ENOSPC like a full disk."""
-    if os.geteuid() != 0:
-        pytest.fail("the full-disk test mounts a tmpfs and needs root (CI runs as root)")
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mnt)], check=True)
-    try:
+    with mounted_tmpfs(tmp_path / "small", "12m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_full_disk_is_clear_and_harmless(drkit: Runner, small_disk: Path, tmp_path: Path) -> None:

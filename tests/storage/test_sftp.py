@@ -31,7 +31,7 @@ from drkit.storage.registry import open_backend
 from drkit.storage.retry import RetryBackend
 from drkit.storage.sftp import SftpBackend, SftpConfig
 from drkit.storage.sftp import ops as sftp_module
-from tests.conftest import Runner, make_sample_tree, tree_digest
+from tests.conftest import Runner, make_sample_tree, mounted_tmpfs, tree_digest
 from tests.fixtures.sshd import SshServer, sshd, write_ed25519_key  # noqa: F401
 from tests.storage.contract import BackendContract, data_of, listing, name_of
 
@@ -455,15 +455,8 @@ def test_concurrent_calls_survive_a_dropped_connection(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 4 MiB tmpfs: writing past it fails with ENOSPC on the server."""
-    if os.geteuid() != 0:
-        pytest.fail("the full-disk test mounts a tmpfs and needs root (CI runs as root)")
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
-    try:
+    with mounted_tmpfs(tmp_path / "small", "4m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_full_disk_is_storage_full_and_leaves_nothing(
