@@ -178,8 +178,8 @@ class Packer:
     """Collects sealed blobs of one type into packs of about ``target`` bytes.
 
     ``add`` is thread-safe. When a pack is full, the thread that filled it
-    hands the staged file to ``store`` outside the lock, so two workers can
-    store two packs at once; ``on_stored`` is then told the blobs' new home.
+    hands the finished, staged file to ``store`` outside the lock; ``store``
+    owns it from then on (uploads it, indexes it, or removes it on failure).
     """
 
     def __init__(
@@ -188,13 +188,11 @@ class Packer:
         target: int,
         staging: Path | None,
         store: Callable[[FinishedPack], None],
-        on_stored: Callable[[FinishedPack], None],
     ) -> None:
         self._sealer = sealer
         self._target = target
         self._staging = staging
         self._store = store
-        self._on_stored = on_stored
         self._lock = threading.Lock()
         self._open: PackFile | None = None
 
@@ -224,8 +222,7 @@ class Packer:
     def _write(self, pack: PackFile) -> None:
         try:
             finished = pack.finish(self._sealer)
-            self._store(finished)
         except BaseException:
             pack.discard()
             raise
-        self._on_stored(finished)
+        self._store(finished)

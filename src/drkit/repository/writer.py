@@ -19,10 +19,12 @@ from drkit.repository.faults import crash_point
 from drkit.repository.index import encode_index
 from drkit.repository.pack import FinishedPack, Packer
 from drkit.repository.repo import Repository
+from drkit.repository.uploads import Uploads
 from drkit.storage.base import FileKind
 
 DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 INDEX_EVERY_PACKS = 64  # a crash loses at most this many packs' worth of upload
+UPLOADERS = 2  # packs uploaded at once per repository (remote backends)
 
 
 @dataclass
@@ -54,13 +56,12 @@ class BlobWriter:
         staging = repo.backend.staging_dir()
         tree_size = max(pack_size // 4, 1 << 20)
         self._packers = {
-            BlobType.DATA: Packer(
-                repo.sealer, pack_size, staging, self._store_pack, self._on_stored
-            ),
-            BlobType.TREE: Packer(
-                repo.sealer, tree_size, staging, self._store_pack, self._on_stored
-            ),
+            BlobType.DATA: Packer(repo.sealer, pack_size, staging, self._store_pack),
+            BlobType.TREE: Packer(repo.sealer, tree_size, staging, self._store_pack),
         }
+        # A backend that stages locally stores a pack with a rename: do it inline.
+        # Remote backends upload in the background, so readers keep compressing.
+        self._uploads = Uploads(UPLOADERS) if staging is None else None
 
     def claim(self, blob_id: bytes) -> bool:
         """True if the caller should store this blob (nobody has it or is storing it)."""
@@ -99,9 +100,11 @@ class BlobWriter:
         self._packers[btype].add(blob_id, btype, sealed, raw_length)
 
     def flush(self) -> None:
-        """Write open packs and the index for every pack not yet indexed."""
+        """Write open packs, wait for every upload, then index every pack not yet indexed."""
         for packer in self._packers.values():
             packer.flush()
+        if self._uploads is not None:
+            self._uploads.wait()
         self._write_index(force=True)
 
     # -- internals -----------------------------------------------------------
@@ -109,10 +112,24 @@ class BlobWriter:
         """Give up: remove staged packs that were not stored. Stored ones stay for prune."""
         for packer in self._packers.values():
             packer.abort()
+        if self._uploads is not None:
+            self._uploads.wait(raise_errors=False)
 
     def _store_pack(self, pack: FinishedPack) -> None:
-        self.repo.backend.save_file(FileKind.PACK, pack.name, pack.path)
+        """Store a finished pack, then record it for the index (never before it is stored)."""
+        if self._uploads is None:
+            self._upload(pack)
+        else:
+            self._uploads.submit(lambda: self._upload(pack))
+
+    def _upload(self, pack: FinishedPack) -> None:
+        try:
+            self.repo.backend.save_file(FileKind.PACK, pack.name, pack.path)
+        except BaseException:
+            pack.path.unlink(missing_ok=True)
+            raise
         crash_point("pack-saved")
+        self._on_stored(pack)
 
     def _on_stored(self, pack: FinishedPack) -> None:
         with self._index_lock:

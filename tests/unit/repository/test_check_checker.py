@@ -238,8 +238,8 @@ def test_unindexed_pack_is_only_a_warning(repo: Repository) -> None:
         repo.sealer,
         1 << 20,
         None,
+        # the pack is stored; its index is never written
         lambda pack: repo.backend.save_file(FileKind.PACK, pack.name, pack.path),
-        lambda _pack: None,  # the pack is stored, its index never written
     )
     packer.add(orphan, BlobType.DATA, repo.sealer.seal(b"orphan", orphan), 0)
     packer.flush()

@@ -395,16 +395,23 @@ def test_open_backend_wraps_every_backend_but_memory(tmp_path: Path) -> None:
 
 
 # -- the Backend contract still holds over a backend that fails every other call ----
+# Every second call fails, counted across all threads: with 8 threads at once one
+# operation can meet several failing turns in a row, so allow more attempts here.
+CONTRACT_ATTEMPTS = 40
+
+
 class TestRetryOverFlakyLocal(BackendContract):
     @pytest.fixture
     def backend(self, tmp_path: Path) -> Backend:
         local = LocalBackend(tmp_path / "repo")
         local.create()
-        return wrap(FlakyBackend(fail_every=2, inner=local))
+        return wrap(FlakyBackend(fail_every=2, inner=local), attempts=CONTRACT_ATTEMPTS)
 
     def reopen(self, backend: Backend) -> Backend:
         assert isinstance(backend, RetryBackend) and isinstance(backend.inner, FlakyBackend)
-        return wrap(FlakyBackend(fail_every=2, inner=backend.inner.inner))
+        return wrap(
+            FlakyBackend(fail_every=2, inner=backend.inner.inner), attempts=CONTRACT_ATTEMPTS
+        )
 
 
 # -- a whole write over a backend that fails every third call ----------------------
