@@ -60,6 +60,31 @@ AWS_UNSET = (
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
+def sshd_config(host: str, port: int, host_key: Path, pid_file: Path, authorized: Path) -> str:
+    """An sshd_config for a loopback SFTP server with key authentication only.
+
+    Shared with the SFTP test fixture (tests/fixtures/sshd.py), so the benchmark
+    and the tests run the same server setup.
+    """
+    return "\n".join(
+        [
+            f"Port {port}",
+            f"ListenAddress {host}",
+            f"HostKey {host_key}",
+            f"PidFile {pid_file}",
+            f"AuthorizedKeysFile {authorized}",
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password",
+            "UsePAM no",
+            "StrictModes no",
+            "Subsystem sftp internal-sftp",
+            "",
+        ]
+    )
+
+
 class ServerError(RuntimeError):
     """A server could not be started."""
 
@@ -292,22 +317,9 @@ class SshServer:
 
     def _write_config(self, host_key: Path, authorized: Path) -> Path:
         config = self.folder / "sshd_config"
-        lines = [
-            f"Port {self.port}",
-            f"ListenAddress {self.host}",
-            f"HostKey {host_key}",
-            f"PidFile {self.folder / 'sshd.pid'}",
-            f"AuthorizedKeysFile {authorized}",
-            "PubkeyAuthentication yes",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "PermitRootLogin prohibit-password",
-            "UsePAM no",
-            "StrictModes no",
-            "Subsystem sftp internal-sftp",
-            "",
-        ]
-        config.write_text("\n".join(lines))
+        config.write_text(
+            sshd_config(self.host, self.port, host_key, self.folder / "sshd.pid", authorized)
+        )
         return config
 
     def _wait_for_banner(self) -> bool:
