@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from drkit.settings.daemon import AlertSettings, CatalogSettings, DaemonSettings
 from drkit.settings.policies import PolicySettings
 
 SETTINGS_VERSION = 1
@@ -199,6 +200,13 @@ class Settings(_Frozen):
         default_factory=dict,
         description="Backup policies by name: sources, repositories, schedule, objectives.",
     )
+    catalog: CatalogSettings = Field(
+        default_factory=CatalogSettings, description="Where drkit keeps its state (runs, alerts)."
+    )
+    daemon: DaemonSettings = Field(
+        default_factory=DaemonSettings, description="How `drkit serve` runs."
+    )
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert delivery.")
 
     @field_validator("policies")
     @classmethod
@@ -209,6 +217,7 @@ class Settings(_Frozen):
         known = set(info.data.get("repositories", {}))
         for name, policy in value.items():
             named = set(policy.repositories) | set(policy.repository_retention)
+            named |= {c.from_ for c in policy.copies} | {r for c in policy.copies for r in c.to}
             for repo in sorted(named - known):
                 raise PydanticCustomError(
                     "unknown_repository",

@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 from drkit.errors import UsageError
 from drkit.policy.objectives import parse_objective
 from drkit.policy.retention import RetentionPolicy, parse_duration
+from drkit.settings.cron import CronExpr
 
 
 def _objective(value: Any) -> Any:
@@ -69,6 +70,16 @@ class RetentionSettings(BaseModel):
         )
 
 
+class CopySettings(BaseModel):
+    """Copy the policy's snapshots from one repository to others on a schedule."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", description="Repository to copy from.")
+    to: list[str] = Field(min_length=1, description="Repositories to copy to.")
+    schedule: CronExpr = Field(description="Cron expression for the copy.")
+
+
 class PolicySettings(BaseModel):
     """One backup policy."""
 
@@ -76,7 +87,7 @@ class PolicySettings(BaseModel):
 
     sources: list[str] = Field(min_length=1, description="Paths to back up.")
     repositories: list[str] = Field(min_length=1, description="Repository names (see above).")
-    schedule: str | None = Field(default=None, description="Cron expression for backups.")
+    schedule: CronExpr | None = Field(default=None, description="Cron expression for backups.")
     retention: RetentionSettings | None = Field(default=None, description="Snapshots to keep.")
     repository_retention: dict[str, RetentionSettings] = Field(
         default_factory=dict, description="Retention for one repository instead of `retention`."
@@ -84,6 +95,14 @@ class PolicySettings(BaseModel):
     rpo: Objective | None = Field(default=None, description="Recovery point objective, e.g. 24h.")
     rto: Objective | None = Field(default=None, description="Recovery time objective, e.g. 4h.")
     site: str = Field(default="local", min_length=1, description="Site of the live data.")
+    retention_schedule: CronExpr | None = Field(
+        default=None,
+        description="Cron expression for applying retention (forget + prune); "
+        "default: right after each scheduled backup.",
+    )
+    copies: list[CopySettings] = Field(
+        default_factory=list, description="Scheduled copies of snapshots between repositories."
+    )
 
     def retention_for(self, repository: str) -> RetentionSettings | None:
         return self.repository_retention.get(repository, self.retention)

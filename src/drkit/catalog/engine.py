@@ -1,0 +1,137 @@
+"""Opening the catalog: the engine, the schema at the newest migration, sessions.
+
+SQLite (the default, one file under DRKIT_HOME) runs in WAL mode with a busy
+timeout, so the daemon and CLI commands can read and write it at once.
+PostgreSQL is picked by URL (``postgresql+psycopg://...``) for HA setups.
+Migrations run on open, under a lock where the database has one, so two
+processes starting together do not both create the tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from drkit.catalog.errors import CatalogUnavailable
+
+log = logging.getLogger(__name__)
+
+CATALOG_FILE_NAME = "catalog.db"
+_PG_MIGRATION_LOCK = 0x64726B6974  # "drkit": pg_advisory_lock key for migrations
+
+
+def default_catalog_url(home: Path) -> str:
+    return f"sqlite:///{home / CATALOG_FILE_NAME}"
+
+
+def normalise_url(url: str) -> str:
+    """Let users write postgresql:// and get the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Catalog:
+    """A handle on the catalog database: ``with catalog.session() as s: ...``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Catalog:
+        engine = _create_engine(normalise_url(url))
+        catalog = cls(engine)
+        if migrate:
+            catalog.migrate()
+        return catalog
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back on an exception."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise _unavailable(self.engine, exc) from exc
+
+    def migrate(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                _lock_for_migration(conn)
+                if _current_revision(conn) != _head_revision():
+                    log.info("catalog: migrating %s", self.engine.url.render_as_string())
+                    config = _alembic_config()
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise _unavailable(self.engine, exc) from exc
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return _current_revision(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _lock_for_migration(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    location = resources.files("drkit.catalog") / "migrations"
+    config.set_main_option("script_location", str(location))
+    return config
+
+
+def _head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _unavailable(engine: Engine, exc: Exception) -> CatalogUnavailable:
+    where = engine.url.render_as_string(hide_password=True)
+    return CatalogUnavailable(
+        f"the catalog at {where} cannot be used: {str(exc).splitlines()[0]}",
+        hint="check the catalog URL in drkit.yaml (catalog.url), that the database server "
+        "is up, and that DRKIT_HOME is writable",
+    )

@@ -1,0 +1,296 @@
+"""Runs and their journals, written step by step as the work happens.
+
+A crash loses nothing that happened before it: every step start and end is
+its own committed transaction. Runs a dead process left ``running`` are
+marked ``interrupted`` by :func:`close_abandoned` when the daemon starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from drkit.catalog.engine import Catalog
+from drkit.catalog.errors import RunNotFound
+from drkit.catalog.tables import RunRow, StepRow
+from drkit.catalog.types import utcnow
+
+OUTPUT_LIMIT = 16 * 1024  # characters of a step's output kept: the tail matters most
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+    WAITING = "waiting"
+
+
+@dataclass(frozen=True)
+class StepView:
+    seq: int
+    name: str
+    status: StepStatus
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None
+    output: str
+    error: str | None
+    actor: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    kind: str
+    subject: str
+    subject_version: str | None
+    job: str | None
+    trigger: str
+    status: RunStatus
+    scheduled_for: datetime | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None
+    error: str | None
+    host: str
+    result: dict[str, Any]
+    steps: tuple[StepView, ...] = field(default=())
+
+
+class RunJournal:
+    """Writes one run's journal; every call is committed before it returns."""
+
+    def __init__(self, catalog: Catalog, run_id: int) -> None:
+        self.catalog = catalog
+        self.run_id = run_id
+
+    @classmethod
+    def start(
+        cls,
+        catalog: Catalog,
+        *,
+        kind: str,
+        subject: str = "",
+        trigger: str = "manual",
+        job: str | None = None,
+        scheduled_for: datetime | None = None,
+        subject_version: str | None = None,
+    ) -> RunJournal:
+        row = RunRow(
+            kind=kind,
+            subject=subject,
+            subject_version=subject_version,
+            job=job,
+            trigger=trigger,
+            status=RunStatus.RUNNING,
+            scheduled_for=scheduled_for,
+            started_at=utcnow(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            result_json="{}",
+        )
+        with catalog.session() as session:
+            session.add(row)
+            session.flush()
+            run_id = row.id
+        return cls(catalog, run_id)
+
+    def begin_step(self, name: str, *, status: StepStatus = StepStatus.RUNNING) -> int:
+        with self.catalog.session() as session:
+            seq = len(
+                session.scalars(select(StepRow.id).where(StepRow.run_id == self.run_id)).all()
+            )
+            row = StepRow(
+                run_id=self.run_id, seq=seq + 1, name=name, status=status, started_at=utcnow()
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def end_step(
+        self,
+        step_id: int,
+        status: StepStatus,
+        *,
+        output: str = "",
+        error: str | None = None,
+        actor: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        with self.catalog.session() as session:
+            row = session.get_one(StepRow, step_id)
+            row.status = status
+            row.finished_at = utcnow()
+            row.duration_s = (row.finished_at - row.started_at).total_seconds()
+            row.output = output[-OUTPUT_LIMIT:]
+            row.error = error
+            row.actor = actor
+            row.details_json = json.dumps(dict(details or {}), default=str)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[StepOutcome]:
+        """Journal the block as a step: failed on an exception, interrupted on Ctrl-C/SIGTERM."""
+        step_id = self.begin_step(name)
+        outcome = StepOutcome()
+        try:
+            yield outcome
+        except (KeyboardInterrupt, SystemExit) as exc:
+            self.end_step(step_id, StepStatus.INTERRUPTED, output=outcome.output, error=repr(exc))
+            raise
+        except Exception as exc:
+            self.end_step(step_id, StepStatus.FAILED, output=outcome.output, error=str(exc))
+            raise
+        self.end_step(
+            step_id,
+            outcome.status,
+            output=outcome.output,
+            error=outcome.error,
+            details=outcome.details,
+        )
+
+    def finish(
+        self,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        result: Mapping[str, Any] | None = None,
+    ) -> None:
+        with self.catalog.session() as session:
+            row = session.get_one(RunRow, self.run_id)
+            row.status = status
+            row.finished_at = utcnow()
+            row.duration_s = (row.finished_at - row.started_at).total_seconds()
+            row.error = error
+            if result is not None:
+                row.result_json = json.dumps(dict(result), default=str)
+
+
+@dataclass
+class StepOutcome:
+    """What a step block reports back: its output, and a status other than success."""
+
+    output: str = ""
+    status: StepStatus = StepStatus.SUCCEEDED
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def get_run(catalog: Catalog, run_id: int) -> RunView:
+    with catalog.session() as session:
+        row = session.get(RunRow, run_id)
+        if row is None:
+            raise RunNotFound(f"no run {run_id}", hint="`drkit runs` lists the runs")
+        return _run_view(row, with_steps=True)
+
+
+def list_runs(
+    catalog: Catalog,
+    *,
+    kind: str | None = None,
+    subject: str | None = None,
+    status: RunStatus | None = None,
+    limit: int = 50,
+) -> list[RunView]:
+    query = select(RunRow).order_by(RunRow.id.desc()).limit(limit)
+    if kind is not None:
+        query = query.where(RunRow.kind == kind)
+    if subject is not None:
+        query = query.where(RunRow.subject == subject)
+    if status is not None:
+        query = query.where(RunRow.status == status)
+    with catalog.session() as session:
+        return [_run_view(row, with_steps=False) for row in session.scalars(query)]
+
+
+def close_abandoned(catalog: Catalog, *, host: str | None = None) -> list[int]:
+    """Mark runs left ``running`` by processes that are gone as interrupted; return their ids."""
+    host = host or socket.gethostname()
+    closed: list[int] = []
+    with catalog.session() as session:
+        for row in session.scalars(select(RunRow).where(RunRow.status == RunStatus.RUNNING)):
+            if row.host == host and row.pid is not None and _alive(row.pid):
+                continue
+            _interrupt(row, "the process running it ended without finishing it")
+            closed.append(row.id)
+    return closed
+
+
+def _interrupt(row: RunRow, reason: str) -> None:
+    now = utcnow()
+    row.status = RunStatus.INTERRUPTED
+    row.finished_at = now
+    row.duration_s = (now - row.started_at).total_seconds()
+    row.error = reason
+    for step in row.steps:
+        if step.status in (StepStatus.RUNNING, StepStatus.WAITING):
+            step.status = StepStatus.INTERRUPTED
+            step.finished_at = now
+            step.duration_s = (now - step.started_at).total_seconds()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _run_view(row: RunRow, *, with_steps: bool) -> RunView:
+    steps = tuple(_step_view(s) for s in row.steps) if with_steps else ()
+    return RunView(
+        id=row.id,
+        kind=row.kind,
+        subject=row.subject,
+        subject_version=row.subject_version,
+        job=row.job,
+        trigger=row.trigger,
+        status=RunStatus(row.status),
+        scheduled_for=row.scheduled_for,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        duration_s=row.duration_s,
+        error=row.error,
+        host=row.host,
+        result=json.loads(row.result_json or "{}"),
+        steps=steps,
+    )
+
+
+def _step_view(row: StepRow) -> StepView:
+    return StepView(
+        seq=row.seq,
+        name=row.name,
+        status=StepStatus(row.status),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        duration_s=row.duration_s,
+        output=row.output,
+        error=row.error,
+        actor=row.actor,
+        details=json.loads(row.details_json or "{}"),
+    )
