@@ -60,6 +60,8 @@ class Snapshot:
     errors: list[FileError] = field(default_factory=list)
     program_version: str = ""
     id: str = field(default_factory=lambda: secrets.token_hex(32))
+    # What a non-file source recorded about itself, e.g. {"source.type": "postgres"}.
+    meta: dict[str, str] = field(default_factory=dict)
 
     @property
     def short_id(self) -> str:
@@ -70,7 +72,7 @@ class Snapshot:
         return not self.errors
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "version": 1,
             "id": self.id,
             "time": self.time.isoformat(),
@@ -84,6 +86,9 @@ class Snapshot:
             "errors": [asdict(e) for e in self.errors],
             "program_version": self.program_version,
         }
+        if self.meta:  # older readers never see the key; file snapshots stay as they were
+            doc["meta"] = dict(self.meta)
+        return doc
 
     def encode(self) -> bytes:
         return json.dumps(self.to_json(), separators=(",", ":")).encode()
@@ -102,6 +107,7 @@ class Snapshot:
             summary=Summary(**doc.get("summary", {})),
             errors=[FileError(**e) for e in doc.get("errors", [])],
             program_version=doc.get("program_version", ""),
+            meta={str(k): str(v) for k, v in doc.get("meta", {}).items()},
         )
 
 
