@@ -72,17 +72,17 @@ class Catalog:
         try:
             with self.engine.begin() as conn:
                 _lock_for_migration(conn)
-                if _current_revision(conn) != _head_revision():
+                if _current_heads(conn) != _head_revisions():
                     log.info("catalog: migrating %s", self.engine.url.render_as_string())
                     config = _alembic_config()
                     config.attributes["connection"] = conn
-                    command.upgrade(config, "head")
+                    command.upgrade(config, "heads")
         except SQLAlchemyError as exc:
             raise _unavailable(self.engine, exc) from exc
 
-    def revision(self) -> str | None:
+    def revisions(self) -> set[str]:
         with self.engine.connect() as conn:
-            return _current_revision(conn)
+            return _current_heads(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -120,12 +120,14 @@ def _alembic_config() -> Config:
     return config
 
 
-def _head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+def _head_revisions() -> set[str]:
+    # Domains add their tables on their own branches (config history, runbooks, ...):
+    # the schema is current when every head is applied.
+    return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
-def _current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+def _current_heads(conn: Connection) -> set[str]:
+    return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def _unavailable(engine: Engine, exc: Exception) -> CatalogUnavailable:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from drkit.errors import UsageError
 from drkit.repository.repo import Repository
-from drkit.settings.discovery import find_settings_file, load_or_default
+from drkit.settings.discovery import default_home, find_settings_file, load_or_default
 from drkit.storage import Backend, open_backend
 
 if TYPE_CHECKING:
+    from drkit.catalog import Catalog
     from drkit.settings.model import RepositorySettings, Settings
     from drkit.settings.policies import PolicySettings
 
@@ -38,6 +39,7 @@ class State:
     debug: bool = False
     _settings: Settings | None = field(default=None, repr=False)
     _backends: list[Backend] = field(default_factory=list, repr=False)
+    _catalog: Catalog | None = field(default=None, repr=False)
 
     @property
     def settings_file(self) -> Path | None:
@@ -48,6 +50,20 @@ class State:
         if self._settings is None:
             self._settings = load_or_default(self.settings_file)
         return self._settings
+
+    @property
+    def home(self) -> Path:
+        """drkit's state directory: ``home`` in drkit.yaml, else DRKIT_HOME or the default."""
+        return self.settings.home or default_home(os.environ)
+
+    def catalog(self) -> Catalog:
+        """The catalog named in drkit.yaml (default: SQLite in the home), migrated, opened once."""
+        if self._catalog is None:
+            from drkit.catalog import Catalog, default_catalog_url  # SQLAlchemy only when needed
+
+            url = self.settings.catalog.url or default_catalog_url(self.home)
+            self._catalog = Catalog.open(url)
+        return self._catalog
 
     def policy(self, name: str) -> PolicySettings:
         """The policy ``name`` from drkit.yaml, or a usage error listing the defined ones."""
@@ -90,6 +106,9 @@ class State:
             except Exception:
                 pass
         self._backends.clear()
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
 
     def password(self, *, confirm: bool = False) -> str:
         """The passphrase of the repository named by --repo / DRKIT_REPO."""
