@@ -1,0 +1,1 @@
+"""Runbook actions: the interface (base), the registry, and one module per built-in action."""

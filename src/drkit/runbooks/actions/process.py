@@ -1,0 +1,109 @@
+"""Running a child process for an action: output captured, stopped when the step is cancelled.
+
+The child runs in its own process group so a timeout or a cancel kills it and
+everything it started (a shell pipeline, a server it forked), not only the
+shell in front. Output goes to temporary files rather than pipes, so a child
+that writes a lot never blocks on a full pipe while we poll.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from drkit.runbooks.actions.base import ActionContext
+from drkit.runbooks.errors import ActionFailed
+
+POLL_S = 0.05
+KILL_GRACE_S = 2.0
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A child process that ended: its exit code and what it wrote."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_process(
+    command: str | Sequence[str],
+    ctx: ActionContext,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Finished:
+    """Run ``command`` (a shell string or an argv list) until it ends or the step is cancelled."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = _start(command, env, cwd, out, err)
+        try:
+            returncode = _wait(proc, ctx)
+        finally:
+            if proc.poll() is None:
+                _kill_group(proc)
+        return Finished(returncode, _read(out), _read(err))
+
+
+def _start(
+    command: str | Sequence[str],
+    env: Mapping[str, str] | None,
+    cwd: Path | None,
+    out: IO[bytes],
+    err: IO[bytes],
+) -> subprocess.Popen[bytes]:
+    full_env = {**os.environ, **(env or {})}
+    try:
+        return subprocess.Popen(
+            command,
+            shell=isinstance(command, str),
+            env=full_env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        shown = command if isinstance(command, str) else " ".join(command)
+        raise ActionFailed(
+            f"cannot start {shown!r}: {exc.strerror or exc}",
+            hint="check the command name and that it is installed on this host",
+        ) from exc
+
+
+def _wait(proc: subprocess.Popen[bytes], ctx: ActionContext) -> int:
+    while True:
+        code = proc.poll()
+        if code is not None:
+            return code
+        if ctx.cancelled():
+            _kill_group(proc)
+            raise ActionFailed("stopped: the step timed out or the run was cancelled")
+        time.sleep(POLL_S)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the child's group, SIGKILL it if it is still there after a grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=KILL_GRACE_S)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _read(handle: IO[bytes]) -> str:
+    handle.seek(0)
+    return handle.read().decode("utf-8", errors="replace")
