@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from drkit.settings.daemon import AlertSettings, CatalogSettings, DaemonSettings
+from drkit.settings.notifiers import NotifierSettings
 from drkit.settings.policies import PolicySettings
 
 SETTINGS_VERSION = 1
@@ -207,6 +208,10 @@ class Settings(_Frozen):
         default_factory=DaemonSettings, description="How `drkit serve` runs."
     )
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert delivery.")
+    notifiers: dict[RepositoryName, NotifierSettings] = Field(
+        default_factory=dict,
+        description="Notification backends by name: webhook, slack, email, pagerduty.",
+    )
 
     @field_validator("policies")
     @classmethod
