@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from drkit.settings.daemon import AlertSettings, CatalogSettings, DaemonSettings
 from drkit.settings.notifiers import NotifierSettings
 from drkit.settings.policies import PolicySettings
+from drkit.settings.runbooks import RunbookSettings
 
 SETTINGS_VERSION = 1
 """The only ``version`` of ``drkit.yaml`` this drkit understands."""
@@ -211,6 +212,9 @@ class Settings(_Frozen):
     notifiers: dict[RepositoryName, NotifierSettings] = Field(
         default_factory=dict,
         description="Notification backends by name: webhook, slack, email, pagerduty.",
+    )
+    runbooks: RunbookSettings = Field(
+        default_factory=RunbookSettings, description="Runbook directory and scheduled drills."
     )
 
     @field_validator("policies")
