@@ -8,7 +8,7 @@ Contracts
 ---------
 * :meth:`Source.backup` makes **one snapshot per repository** of the request,
   all with the same id and time, tagged as asked, whose ``paths`` is
-  ``[source.root]`` and whose ``meta`` holds ``source.type`` plus the
+  ``source.paths`` and whose ``meta`` holds ``source.type`` plus the
   driver's own keys. It records a snapshot only if the whole source was read
   without error: a source that cannot be reached raises
   :class:`~drkit.sources.errors.SourceUnavailable` before anything is
@@ -106,8 +106,8 @@ class Source(ABC, Generic[C]):
 
     @property
     @abstractmethod
-    def root(self) -> str:
-        """The absolute path this source's snapshots record (and hold their data under)."""
+    def paths(self) -> list[str]:
+        """The absolute paths this source's snapshots record (how its snapshots are found)."""
 
     @abstractmethod
     def backup(self, request: BackupRequest) -> list[Snapshot]:
@@ -120,11 +120,20 @@ class Source(ABC, Generic[C]):
 
     def parents(self, repos: list[Repository], host: str | None) -> list[Snapshot | None]:
         """Per repository, the newest earlier snapshot of this source from ``host``."""
-        return [latest_snapshot(repo, [self.root], host) for repo in repos]
+        return [latest_snapshot(repo, self.paths, host) for repo in repos]
 
 
 class StreamSource(Source[C]):
     """A source read as byte streams (a dump): probe, then dump into a StreamArchiver."""
+
+    @property
+    @abstractmethod
+    def root(self) -> str:
+        """The folder of the snapshot holding this source's streams; its one recorded path."""
+
+    @property
+    def paths(self) -> list[str]:
+        return [self.root]
 
     @abstractmethod
     def probe(self) -> dict[str, str]:
@@ -149,7 +158,7 @@ class StreamSource(Source[C]):
         parents = self.parents(request.repos, host)
         with StreamArchiver(
             destinations,
-            paths=[self.root],
+            paths=self.paths,
             tags=request.tags,
             host=host,
             meta=meta,
