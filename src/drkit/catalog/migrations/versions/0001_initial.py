@@ -132,6 +132,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=True),
         sa.Column("repository", sa.String(length=200), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
         sa.Column("started_at", UTCDateTime(), nullable=False),

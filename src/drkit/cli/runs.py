@@ -1,0 +1,127 @@
+"""`drkit runs` and `drkit runs show ID`: what drkit did, with each step's timings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from drkit.cli.context import State
+from drkit.cli.output import out, print_json
+
+if TYPE_CHECKING:  # SQLAlchemy loads only when a runs command runs
+    from drkit.catalog.runs import RunView, StepView
+
+app = typer.Typer()
+
+
+class StatusChoice(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+_STYLE = {"succeeded": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+
+
+@app.callback(invoke_without_command=True)
+def runs(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None, typer.Option(help="only runs of this kind (backup, check...)")
+    ] = None,
+    subject: Annotated[str | None, typer.Option(help="only runs about this policy/runbook")] = None,
+    status: Annotated[StatusChoice | None, typer.Option(help="only runs with this status")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List runs (backups, checks, restore tests, drills, runbooks), newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from drkit.catalog.runs import RunStatus, list_runs
+
+    state: State = ctx.obj
+    wanted = RunStatus(status.value) if status else None
+    views = list_runs(state.catalog(), kind=kind, subject=subject, status=wanted, limit=limit)
+    if json_output:
+        print_json([run_json(v) for v in views])
+        return
+    table = Table(box=None)
+    for col in ("ID", "Kind", "Subject", "Job", "Trigger", "Status", "Started", "Duration"):
+        table.add_column(col)
+    for v in views:
+        table.add_row(
+            str(v.id),
+            v.kind,
+            v.subject,
+            v.job or "",
+            v.trigger,
+            _status(v.status.value),
+            f"{v.started_at:%Y-%m-%d %H:%M:%S}",
+            _duration(v.duration_s),
+        )
+    out.print(table if views else "no runs yet")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="the run's id (see `drkit runs`)")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a run's journal: every step with its status, timings, output and error."""
+    from drkit.catalog.runs import get_run
+
+    state: State = ctx.obj
+    view = get_run(state.catalog(), run_id)
+    if json_output:
+        print_json(run_json(view))
+        return
+    out.print(
+        f"run {view.id}: {view.kind} {view.subject} ({view.trigger}) {_status(view.status.value)}"
+        f" in {_duration(view.duration_s)}"
+    )
+    if view.error:
+        out.print(f"[red]error:[/] {view.error}")
+    table = Table(box=None)
+    for col in ("#", "Step", "Status", "Started", "Duration", "Error"):
+        table.add_column(col)
+    for step in view.steps:
+        table.add_row(
+            str(step.seq),
+            step.name,
+            _status(step.status.value),
+            f"{step.started_at:%H:%M:%S}",
+            _duration(step.duration_s),
+            step.error or "",
+        )
+    out.print(table)
+
+
+def run_json(view: RunView) -> dict[str, Any]:
+    doc = asdict(view)
+    doc["steps"] = [step_json(s) for s in view.steps]
+    return doc
+
+
+def step_json(step: StepView) -> dict[str, Any]:
+    return asdict(step)
+
+
+def _status(status: str) -> str:
+    style = _STYLE.get(status, "white")
+    return f"[{style}]{status}[/]"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"

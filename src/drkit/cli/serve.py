@@ -1,0 +1,171 @@
+"""`drkit serve`: the daemon; `drkit jobs`: what it schedules; `drkit alerts`: what is open."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from drkit.cli.context import State
+from drkit.cli.output import err, out, print_json
+from drkit.errors import UsageError
+
+if TYPE_CHECKING:  # the daemon's modules load only when one of these commands runs
+    from drkit.scheduler.jobs import Job
+    from drkit.scheduler.service import Service
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(jobs)
+    app.command("run-job")(run_job)
+    app.command()(alerts)
+
+
+def serve(
+    ctx: typer.Context,
+    listen: Annotated[
+        str | None, typer.Option(help="HOST:PORT for /metrics and /healthz (default daemon.listen)")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option(help="start the due and missed jobs, wait for them, check alerts, exit")
+    ] = False,
+) -> None:
+    """Run the daemon: scheduled backups, copies, retention, checks, restore tests, alerts."""
+    state: State = ctx.obj
+    service = _service(state, listen)
+    if once:
+        service.daemon.tick(starting_up=True)
+        service.daemon.wait_idle()
+        service.scan_all()
+        service.evaluate()
+        _print_alerts(state, json_output=False)
+        return
+    jobs_text = ", ".join(j.id for j in service.jobs) or "none (no schedules in drkit.yaml)"
+    err.print(f"drkit serve: catalog {_catalog_name(state)}; jobs: {jobs_text}")
+    service.serve()
+
+
+def jobs(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the scheduled jobs: schedule, next start, last run."""
+    from drkit.catalog.types import utcnow
+    from drkit.scheduler.jobs import plan_jobs
+    from drkit.scheduler.slots import next_slot
+    from drkit.scheduler.state import load_slots
+
+    state: State = ctx.obj
+    planned = plan_jobs(state.settings)
+    slots = load_slots(state.catalog())
+    now = utcnow()
+    rows = [
+        {
+            "job": j.id,
+            "kind": j.kind.value,
+            "subject": j.subject,
+            "schedule": j.schedule,
+            "next": next_slot(j.schedule, now, ZoneInfo("UTC")),
+            "last_slot": slots.get(j.id),
+            "steps": [" ".join(s.argv) for s in j.steps],
+        }
+        for j in planned
+    ]
+    if json_output:
+        print_json(rows)
+        return
+    table = Table(box=None)
+    for col in ("Job", "Schedule", "Next (UTC)", "Last slot"):
+        table.add_column(col)
+    for row in rows:
+        last = row["last_slot"]
+        table.add_row(
+            str(row["job"]),
+            str(row["schedule"]),
+            f"{row['next']:%Y-%m-%d %H:%M}",
+            f"{last:%Y-%m-%d %H:%M}" if isinstance(last, datetime) else "-",
+        )
+    out.print(table if rows else "no scheduled jobs: add schedules to drkit.yaml")
+
+
+def run_job(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="a job id from `drkit jobs`")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run one scheduled job now, journaled and recorded like a scheduled run."""
+    from drkit.scheduler.jobs import plan_jobs
+    from drkit.scheduler.slots import Trigger
+
+    state: State = ctx.obj
+    job = _find_job(plan_jobs(state.settings), job_id)
+    service = _service(state, listen="")
+    result = service.executor.run(job, trigger=Trigger.MANUAL, slot=None)
+    if json_output:
+        print_json({"run": result.run_id, "status": result.status.value})
+    else:
+        out.print(f"run {result.run_id}: {result.status.value} (`drkit runs show {result.run_id}`)")
+    if result.status.value != "succeeded":
+        raise typer.Exit(1)
+
+
+def alerts(
+    ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List the open alerts."""
+    _print_alerts(ctx.obj, json_output)
+
+
+def _print_alerts(state: State, json_output: bool) -> None:
+    from drkit.monitor.alerts import open_alerts
+
+    rows = open_alerts(state.catalog())
+    if json_output:
+        print_json(
+            [
+                {
+                    "key": a.dedup_key,
+                    "severity": a.severity,
+                    "summary": a.summary,
+                    "source": a.source,
+                    "first_seen": a.first_seen,
+                    "last_seen": a.last_seen,
+                    "notifications": a.notify_count,
+                }
+                for a in rows
+            ]
+        )
+        return
+    for a in rows:
+        age = datetime.now(UTC) - a.first_seen
+        out.print(f"[red]{a.severity}[/] {a.summary} [dim]({a.source}; open {age})[/]")
+    if not rows:
+        out.print("no open alerts")
+
+
+def _service(state: State, listen: str | None) -> Service:
+    from drkit.scheduler.service import Service, ServiceOptions
+
+    options = ServiceOptions(config_file=_config_file(state), listen=listen)
+    return Service(state.settings, state.catalog(), options)
+
+
+def _config_file(state: State) -> str | None:
+    path = state.settings_file
+    return os.fspath(path.resolve()) if path is not None else None
+
+
+def _catalog_name(state: State) -> str:
+    return state.settings.catalog.url or os.fspath(state.home / "catalog.db")
+
+
+def _find_job(planned: list[Job], job_id: str) -> Job:
+    for job in planned:
+        if job.id == job_id:
+            return job
+    raise UsageError(
+        f"no job {job_id!r}",
+        hint=f"scheduled jobs: {', '.join(j.id for j in planned) or 'none'} (`drkit jobs`)",
+    )

@@ -1,0 +1,145 @@
+"""Alerts: open, re-send, and resolve them from the firing conditions, and notify.
+
+An alert is keyed by its condition's dedup key. It opens (and notifies)
+when the condition first fires, is re-sent every ``repeat_interval`` while
+it holds, and resolves (and notifies) when the condition is gone. Every
+delivery, good or bad, is recorded; a failing notifier never stops the
+others or the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from drkit.catalog import Catalog
+from drkit.catalog.tables import AlertRow, DeliveryRow
+from drkit.monitor.rules import Condition
+from drkit.notify.base import EventAction, Notification, Severity
+from drkit.notify.dispatch import Delivery
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[Notification], Sequence[Delivery]]
+
+
+@dataclass(frozen=True)
+class AlertChanges:
+    opened: tuple[str, ...]
+    repeated: tuple[str, ...]
+    resolved: tuple[str, ...]
+
+
+def reconcile(
+    catalog: Catalog,
+    conditions: Sequence[Condition],
+    now: datetime,
+    *,
+    repeat_interval: timedelta,
+    send: Send,
+) -> AlertChanges:
+    firing = {c.dedup_key: c for c in conditions}
+    opened, repeated, resolved = [], [], []
+    outbox: list[tuple[int, Notification]] = []
+    with catalog.session() as session:
+        open_rows = {
+            r.dedup_key: r
+            for r in session.scalars(select(AlertRow).where(AlertRow.status == "open"))
+        }
+        for key, cond in firing.items():
+            row = open_rows.get(key)
+            if row is None:
+                row = _open(cond, now)
+                session.add(row)
+                session.flush()
+                opened.append(key)
+            else:
+                _refresh(row, cond, now)
+                if row.last_notified_at and now - row.last_notified_at < repeat_interval:
+                    continue
+                repeated.append(key)
+            row.last_notified_at, row.notify_count = now, row.notify_count + 1
+            outbox.append((row.id, _notification(row, EventAction.TRIGGER, now)))
+        for key, row in open_rows.items():
+            if key not in firing:
+                row.status, row.resolved_at = "resolved", now
+                resolved.append(key)
+                outbox.append((row.id, _notification(row, EventAction.RESOLVE, now)))
+    for alert_id, notification in outbox:
+        _deliver(catalog, alert_id, notification, send)
+    return AlertChanges(tuple(opened), tuple(repeated), tuple(resolved))
+
+
+def _open(cond: Condition, now: datetime) -> AlertRow:
+    return AlertRow(
+        dedup_key=cond.dedup_key,
+        status="open",
+        severity=cond.severity.value,
+        summary=cond.summary,
+        source=cond.source,
+        details_json=json.dumps(cond.details),
+        first_seen=now,
+        last_seen=now,
+        notify_count=0,
+    )
+
+
+def _refresh(row: AlertRow, cond: Condition, now: datetime) -> None:
+    row.last_seen = now
+    row.severity, row.summary, row.source = cond.severity.value, cond.summary, cond.source
+    row.details_json = json.dumps(cond.details)
+
+
+def _notification(row: AlertRow, action: EventAction, now: datetime) -> Notification:
+    details = tuple((str(k), str(v)) for k, v in json.loads(row.details_json or "[]"))
+    details += (("first_seen", row.first_seen.isoformat()),)
+    summary = row.summary if action is EventAction.TRIGGER else f"resolved: {row.summary}"
+    return Notification(
+        action=action,
+        dedup_key=row.dedup_key,
+        severity=Severity(row.severity),
+        summary=summary,
+        source=row.source,
+        time=now,
+        details=_unique(details),
+    )
+
+
+def _unique(details: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    seen: dict[str, str] = {}
+    for key, value in details:
+        seen.setdefault(key, value)
+    return tuple(seen.items())
+
+
+def _deliver(catalog: Catalog, alert_id: int, notification: Notification, send: Send) -> None:
+    try:
+        deliveries = send(notification)
+    except Exception:  # the notifiers' problem must not undo the alert bookkeeping
+        log.exception("sending alert %s", notification.dedup_key)
+        return
+    with catalog.session() as session:
+        for d in deliveries:
+            session.add(
+                DeliveryRow(
+                    alert_id=alert_id,
+                    notifier=d.notifier,
+                    action=notification.action.value,
+                    ok=d.ok,
+                    attempts=d.attempts,
+                    error=d.error,
+                    sent_at=d.started,
+                    duration_s=d.duration_s,
+                )
+            )
+
+
+def open_alerts(catalog: Catalog) -> list[AlertRow]:
+    with catalog.session() as session:
+        query = select(AlertRow).where(AlertRow.status == "open").order_by(AlertRow.first_seen)
+        return list(session.scalars(query))

@@ -1,0 +1,156 @@
+"""What the monitor knows, gathered from the catalog into one immutable snapshot.
+
+The rules (:mod:`drkit.monitor.rules`) are pure functions of these facts;
+this module is the only one that queries for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from drkit.catalog import Catalog
+from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
+from drkit.settings.model import Settings
+from drkit.settings.policies import PolicySettings
+
+STRUCTURE_KINDS = ("check", "read-data", "read-subset")
+RESTORE_KINDS = ("restore-test", "drill")
+
+
+@dataclass(frozen=True)
+class Verification:
+    kind: str
+    ok: bool
+    time: datetime
+    duration_s: float
+    summary: str
+
+
+@dataclass(frozen=True)
+class RepositoryFacts:
+    name: str
+    media: str
+    site: str
+    newest_snapshot: datetime | None  # of this policy's sources
+    newest_verified: datetime | None  # newest snapshot older than the last good check
+    last_check: Verification | None
+    last_restore: Verification | None
+
+
+@dataclass(frozen=True)
+class JobFacts:
+    job: str
+    status: str
+    finished_at: datetime | None
+    error: str | None
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class PolicyFacts:
+    name: str
+    sources: tuple[str, ...]
+    site: str
+    rpo: timedelta | None
+    rto: timedelta | None
+    repositories: tuple[RepositoryFacts, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    now: datetime
+    policies: tuple[PolicyFacts, ...]
+    jobs: tuple[JobFacts, ...]  # the latest finished run of every job
+
+
+def gather(catalog: Catalog, settings: Settings, now: datetime) -> Facts:
+    with catalog.session() as session:
+        snapshots = list(session.scalars(select(SnapshotRow).where(SnapshotRow.gone_at.is_(None))))
+        checks = list(session.scalars(select(VerificationRow).order_by(VerificationRow.id)))
+        runs = list(
+            session.scalars(
+                select(RunRow)
+                .where(RunRow.job.is_not(None), RunRow.finished_at.is_not(None))
+                .order_by(RunRow.id)
+            )
+        )
+    policies = tuple(
+        _policy(name, policy, settings, snapshots, checks)
+        for name, policy in sorted(settings.policies.items())
+    )
+    return Facts(now=now, policies=policies, jobs=_latest_jobs(runs))
+
+
+def _policy(
+    name: str,
+    policy: PolicySettings,
+    settings: Settings,
+    snapshots: Sequence[SnapshotRow],
+    checks: Sequence[VerificationRow],
+) -> PolicyFacts:
+    repos = []
+    for repo in policy.repositories:
+        repo_settings = settings.repositories[repo]
+        mine = [s.time for s in snapshots if s.repository == repo and _belongs(s, name, policy)]
+        last_check = _last(checks, repo, STRUCTURE_KINDS)
+        last_good = _last(checks, repo, STRUCTURE_KINDS, ok_only=True)
+        verified = [t for t in mine if last_good is not None and t <= last_good.time]
+        repos.append(
+            RepositoryFacts(
+                name=repo,
+                media=repo_settings.media.value,
+                site=repo_settings.site,
+                newest_snapshot=max(mine, default=None),
+                newest_verified=max(verified, default=None),
+                last_check=last_check,
+                last_restore=_last(checks, repo, RESTORE_KINDS, policy=name),
+            )
+        )
+    return PolicyFacts(
+        name=name,
+        sources=tuple(str(s) for s in policy.sources),
+        site=policy.site,
+        rpo=policy.rpo,
+        rto=policy.rto,
+        repositories=tuple(repos),
+    )
+
+
+def _belongs(snap: SnapshotRow, policy_name: str, policy: PolicySettings) -> bool:
+    """A policy's snapshots carry its tag; untagged ones count when they cover its paths."""
+    if f"policy:{policy_name}" in snap.tags.split("\n"):
+        return True
+    paths = set(snap.paths.split("\n"))
+    return bool(paths) and {str(s) for s in policy.sources} <= paths
+
+
+def _last(
+    checks: Sequence[VerificationRow],
+    repo: str,
+    kinds: tuple[str, ...],
+    *,
+    ok_only: bool = False,
+    policy: str | None = None,
+) -> Verification | None:
+    for row in reversed(checks):
+        if row.repository != repo or row.kind not in kinds or (ok_only and not row.ok):
+            continue
+        if policy is not None and row.subject not in ("", policy):
+            continue
+        return Verification(row.kind, row.ok, row.started_at, row.duration_s, row.summary)
+    return None
+
+
+def _latest_jobs(runs: Sequence[RunRow]) -> tuple[JobFacts, ...]:
+    latest: dict[str, RunRow] = {}
+    for run in runs:
+        assert run.job is not None
+        latest[run.job] = run
+    return tuple(
+        JobFacts(job, r.status, r.finished_at, r.error, r.duration_s)
+        for job, r in sorted(latest.items())
+    )

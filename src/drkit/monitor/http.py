@@ -1,0 +1,42 @@
+"""The daemon's small HTTP face: ``/metrics`` (Prometheus) and ``/healthz``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, make_wsgi_app
+
+StartResponse = Callable[..., Any]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve_http(
+    listen: str, registry: CollectorRegistry, healthy: Callable[[], bool]
+) -> tuple[WSGIServer, threading.Thread]:
+    """Serve in a daemon thread; ``listen`` is HOST:PORT (port 0 picks a free one)."""
+    metrics = make_wsgi_app(registry)
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            ok = healthy()
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")]
+            )
+            return [b"ok\n" if ok else b"stopping\n"]
+        if environ.get("PATH_INFO") == "/metrics":
+            return metrics(environ, start_response)  # type: ignore[no-any-return]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found: try /metrics or /healthz\n"]
+
+    host, _, port = listen.rpartition(":")
+    server = make_server(host, int(port), app, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="drkit-http", daemon=True)
+    thread.start()
+    return server, thread

@@ -1,0 +1,68 @@
+"""Turning finished job steps into catalog facts: verification results, fresh snapshot lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from drkit.catalog import Catalog
+from drkit.catalog.runs import StepStatus
+from drkit.catalog.tables import VerificationRow
+from drkit.scheduler.executor import StepResult
+from drkit.scheduler.jobs import Job, JobKind
+
+VERIFYING = {
+    JobKind.CHECK: "check",
+    JobKind.READ_DATA: "read-data",
+    JobKind.READ_SUBSET: "read-subset",
+    JobKind.RESTORE_TEST: "restore-test",
+    JobKind.DRILL: "drill",
+}
+CHANGING = (JobKind.BACKUP, JobKind.COPY, JobKind.RETENTION)
+
+
+@dataclass
+class StepRecorder:
+    """The executor's ``on_step`` hook: records what a step proved or changed."""
+
+    catalog: Catalog
+    rescan: Callable[[list[str]], None]
+    repositories_of: Callable[[Job], list[str]]
+
+    def __call__(self, job: Job, result: StepResult) -> None:
+        if job.kind in VERIFYING and result.status in (StepStatus.SUCCEEDED, StepStatus.FAILED):
+            self._verification(job, result)
+        if job.kind in CHANGING:
+            self.rescan(self.repositories_of(job))
+
+    def _verification(self, job: Job, result: StepResult) -> None:
+        doc = result.document if isinstance(result.document, dict) else {}
+        ok = result.status is StepStatus.SUCCEEDED
+        duration = _duration(doc) or result.duration_s
+        with self.catalog.session() as session:
+            session.add(
+                VerificationRow(
+                    repository=job.repository or str(doc.get("repository", "")),
+                    subject=job.subject,
+                    kind=VERIFYING[job.kind],
+                    ok=ok,
+                    started_at=result.started,
+                    duration_s=duration,
+                    snapshot_id=_snapshot(doc),
+                    summary="" if ok else (result.error or ""),
+                )
+            )
+
+
+def _duration(doc: dict[str, Any]) -> float:
+    for key in ("total_duration_s", "duration_s", "rto_measured_s"):
+        value = doc.get(key)
+        if isinstance(value, int | float):
+            return float(value)
+    return 0.0
+
+
+def _snapshot(doc: dict[str, Any]) -> str | None:
+    value = doc.get("snapshot") or doc.get("snapshot_id")
+    return str(value) if value else None

@@ -1,0 +1,157 @@
+"""Alert rules: pure functions from :class:`~drkit.monitor.facts.Facts` to firing conditions.
+
+Every condition has a dedup key that stays the same while it holds, so an
+alert opens once, is re-sent while open, and resolves when the condition
+is gone. Rules:
+
+- ``rpo:<policy>:<repo>``: the newest *verified* snapshot is older than the RPO
+  (or there is none).
+- ``rto:<policy>:<repo>``: the latest restore test or drill took longer than the RTO.
+- ``restore-test:<policy>:<repo>``: the latest restore test or drill failed.
+- ``verify:<repo>``: the latest check of the repository found problems.
+- ``job:<job id>``: the latest run of a scheduled job failed or was interrupted.
+- ``321:<policy>:<source>``: the 3-2-1 rule does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from drkit.monitor.facts import Facts, PolicyFacts, RepositoryFacts
+from drkit.notify.base import Severity
+from drkit.policy.compliance import RepositoryCopy, Rule, SourceState, evaluate
+from drkit.policy.objectives import format_objective
+
+
+@dataclass(frozen=True)
+class Condition:
+    dedup_key: str
+    severity: Severity
+    summary: str
+    source: str
+    details: tuple[tuple[str, str], ...] = ()
+
+
+def evaluate_rules(facts: Facts) -> list[Condition]:
+    conditions: list[Condition] = []
+    for policy in facts.policies:
+        for repo in policy.repositories:
+            conditions += _rpo(policy, repo, facts)
+            conditions += _restore(policy, repo)
+        conditions += _three_two_one(policy, facts)
+    conditions += _verification(facts)
+    conditions += _jobs(facts)
+    return conditions
+
+
+def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[Condition]:
+    if policy.rpo is None:
+        return
+    where = f"policy {policy.name} / repository {repo.name}"
+    key = f"rpo:{policy.name}:{repo.name}"
+    if repo.newest_verified is None:
+        why = "no snapshot yet" if repo.newest_snapshot is None else "no verified snapshot yet"
+        yield Condition(
+            key,
+            Severity.ERROR,
+            f"RPO {format_objective(policy.rpo)} missed: {why}",
+            where,
+            (("rpo", format_objective(policy.rpo)),),
+        )
+        return
+    age = facts.now - repo.newest_verified
+    if age > policy.rpo:
+        yield Condition(
+            key,
+            Severity.ERROR,
+            f"RPO {format_objective(policy.rpo)} missed: newest verified snapshot is "
+            f"{_age(age)} old",
+            where,
+            (
+                ("rpo", format_objective(policy.rpo)),
+                ("age", _age(age)),
+                ("newest_verified", repo.newest_verified.isoformat()),
+            ),
+        )
+
+
+def _restore(policy: PolicyFacts, repo: RepositoryFacts) -> Iterator[Condition]:
+    test = repo.last_restore
+    if test is None:
+        return
+    where = f"policy {policy.name} / repository {repo.name}"
+    if not test.ok:
+        yield Condition(
+            f"restore-test:{policy.name}:{repo.name}",
+            Severity.ERROR,
+            f"restore test failed: {test.summary or 'see the run'}",
+            where,
+            (("time", test.time.isoformat()),),
+        )
+    measured = timedelta(seconds=test.duration_s)
+    if policy.rto is not None and measured > policy.rto:
+        yield Condition(
+            f"rto:{policy.name}:{repo.name}",
+            Severity.ERROR,
+            f"RTO {format_objective(policy.rto)} missed: the last restore took {_age(measured)}",
+            where,
+            (("rto", format_objective(policy.rto)), ("measured", _age(measured))),
+        )
+
+
+def _three_two_one(policy: PolicyFacts, facts: Facts) -> Iterator[Condition]:
+    copies = tuple(
+        RepositoryCopy(r.name, r.media, r.site, r.newest_snapshot) for r in policy.repositories
+    )
+    for source in policy.sources:
+        state = SourceState(source, policy.site, "disk", copies, policy.rpo, facts.now)
+        failing = [r for r in evaluate(state).rules if not r.ok and r.rule is not Rule.RPO]
+        if failing:
+            yield Condition(
+                f"321:{policy.name}:{source}",
+                Severity.WARNING,
+                "3-2-1 not met: " + "; ".join(f"{r.rule.value}: {r.detail}" for r in failing),
+                f"policy {policy.name} / source {source}",
+            )
+
+
+def _verification(facts: Facts) -> Iterator[Condition]:
+    seen: set[str] = set()
+    for policy in facts.policies:
+        for repo in policy.repositories:
+            check = repo.last_check
+            if repo.name in seen or check is None or check.ok:
+                continue
+            seen.add(repo.name)
+            yield Condition(
+                f"verify:{repo.name}",
+                Severity.CRITICAL,
+                f"{check.kind} of repository {repo.name} found problems: "
+                f"{check.summary or 'see the run'}",
+                f"repository {repo.name}",
+                (("time", check.time.isoformat()),),
+            )
+
+
+def _jobs(facts: Facts) -> Iterator[Condition]:
+    for job in facts.jobs:
+        if job.status in ("failed", "interrupted"):
+            yield Condition(
+                f"job:{job.job}",
+                Severity.ERROR,
+                f"job {job.job} {job.status}: {job.error or 'see the run'}",
+                f"job {job.job}",
+            )
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86400}d{(seconds % 86400) // 3600}h"

@@ -1,0 +1,1 @@
+"""Cron schedules and the daemon loop that starts runs (`drkit serve`)."""

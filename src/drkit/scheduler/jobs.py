@@ -1,0 +1,118 @@
+"""The jobs a drkit.yaml asks for: a pure function from settings to a list of jobs.
+
+A job is a named cron schedule and the drkit commands its run executes, one
+journal step per command. Running each step as its own `drkit ... --json`
+process keeps the daemon small and alive whatever a step does (a crash, a
+leak, a hung storage driver), and makes a scheduled run exactly what an
+operator would type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from drkit.settings.model import Settings
+from drkit.settings.policies import PolicySettings
+
+DEFAULT_CHECK_SCHEDULE = "0 4 * * *"  # structure check: daily
+DEFAULT_READ_DATA_SCHEDULE = "0 5 * * 0"  # full read of the data: weekly
+
+
+class JobKind(StrEnum):
+    BACKUP = "backup"
+    RETENTION = "retention"
+    COPY = "copy"
+    CHECK = "check"
+    READ_SUBSET = "read-subset"
+    READ_DATA = "read-data"
+    RESTORE_TEST = "restore-test"
+    CONFIG_COLLECT = "config-collect"
+    DRILL = "drill"
+
+
+@dataclass(frozen=True)
+class JobStep:
+    """One command of a job: `drkit ARGV...`; its JSON output lands in the journal."""
+
+    name: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str  # "backup:app", "check:app:offsite"
+    kind: JobKind
+    subject: str  # the policy (or runbook, or config source) it is about
+    schedule: str  # five-field cron
+    steps: tuple[JobStep, ...]
+    repository: str | None = None
+
+
+def plan_jobs(settings: Settings) -> list[Job]:
+    """Every scheduled job of ``settings``, in a stable order."""
+    jobs: list[Job] = []
+    for name in sorted(settings.policies):
+        jobs += _policy_jobs(name, settings.policies[name])
+    return jobs
+
+
+def _policy_jobs(name: str, policy: PolicySettings) -> list[Job]:
+    jobs: list[Job] = []
+    if policy.schedule:
+        jobs.append(_backup_job(name, policy, policy.schedule))
+    if policy.retention_schedule and _has_retention(policy):
+        jobs.append(_job(JobKind.RETENTION, name, policy.retention_schedule, [_forget_step(name)]))
+    for copy in policy.copies:
+        steps = [
+            JobStep(f"copy {copy.from_} -> {to}", ("copy", "--from", copy.from_, "--to", to))
+            for to in copy.to
+        ]
+        jobs.append(_job(JobKind.COPY, name, copy.schedule, steps, suffix=copy.from_))
+    for repo in policy.repositories:
+        jobs += _verification_jobs(name, repo)
+    return jobs
+
+
+def _backup_job(name: str, policy: PolicySettings, schedule: str) -> Job:
+    steps = [JobStep("backup", ("backup", "--policy", name))]
+    if _has_retention(policy) and not policy.retention_schedule:
+        steps.append(_forget_step(name))
+    return _job(JobKind.BACKUP, name, schedule, steps)
+
+
+def _forget_step(policy: str) -> JobStep:
+    return JobStep("retention", ("forget", "--policy", policy, "--prune"))
+
+
+def _has_retention(policy: PolicySettings) -> bool:
+    return policy.retention is not None or bool(policy.repository_retention)
+
+
+def _verification_jobs(policy: str, repo: str) -> list[Job]:
+    check = JobStep(f"check {repo}", ("--repo", repo, "check"))
+    read = JobStep(f"check --read-data {repo}", ("--repo", repo, "check", "--read-data"))
+    return [
+        _job(JobKind.CHECK, policy, DEFAULT_CHECK_SCHEDULE, [check], repository=repo),
+        _job(JobKind.READ_DATA, policy, DEFAULT_READ_DATA_SCHEDULE, [read], repository=repo),
+    ]
+
+
+def _job(
+    kind: JobKind,
+    subject: str,
+    schedule: str,
+    steps: list[JobStep],
+    *,
+    repository: str | None = None,
+    suffix: str | None = None,
+) -> Job:
+    parts = [kind.value, subject, *(p for p in (repository, suffix) if p)]
+    return Job(
+        id=":".join(parts),
+        kind=kind,
+        subject=subject,
+        schedule=schedule,
+        steps=tuple(steps),
+        repository=repository,
+    )

@@ -1,0 +1,158 @@
+"""`drkit serve` assembled: jobs, executor, monitor duties, alerting and the HTTP face.
+
+This module only wires the parts together from the settings; each part has
+its own module and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import FrameType
+from wsgiref.simple_server import WSGIServer
+from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry
+
+from drkit.catalog import Catalog
+from drkit.catalog.types import utcnow
+from drkit.monitor.alerts import AlertChanges, reconcile
+from drkit.monitor.facts import gather
+from drkit.monitor.http import serve_http
+from drkit.monitor.metrics import CatalogCollector
+from drkit.monitor.record import StepRecorder
+from drkit.monitor.rules import evaluate_rules
+from drkit.monitor.scan import scan_repositories
+from drkit.notify.base import Notification, Notifier
+from drkit.notify.dispatch import Delivery, deliver
+from drkit.notify.registry import build_notifier
+from drkit.scheduler.daemon import Daemon, Duty
+from drkit.scheduler.executor import JobExecutor
+from drkit.scheduler.jobs import Job, plan_jobs
+from drkit.settings.model import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceOptions:
+    config_file: str | None
+    listen: str | None = None  # overrides daemon.listen
+    tz: str = "UTC"
+
+
+class Service:
+    """Everything `drkit serve` runs, built from one Settings."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, options: ServiceOptions) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.options = options
+        self.jobs: list[Job] = plan_jobs(settings)
+        self.notifiers = _notifiers(settings)
+        recorder = StepRecorder(catalog, self.rescan, self._repositories_of)
+        self.executor = JobExecutor(
+            catalog,
+            config_file=options.config_file,
+            timeout=settings.daemon.job_timeout,
+            on_step=recorder,
+        )
+        self.daemon = Daemon(
+            catalog,
+            self.jobs,
+            self.executor,
+            max_parallel=settings.daemon.max_parallel_jobs,
+            tz=ZoneInfo(options.tz),
+            duties=[
+                Duty("snapshot scan", settings.daemon.scan_interval, self.scan_all),
+                Duty("monitor", settings.daemon.monitor_interval, self._evaluate_now),
+            ],
+        )
+        self.http_address: tuple[str, int] | None = None
+
+    def serve(self) -> None:
+        """Run until SIGTERM or SIGINT; the running steps are interrupted and recorded."""
+        server = self._start_http()
+        previous = _on_signals(self._stop_signal)
+        try:
+            self.daemon.serve()
+        finally:
+            _restore_signals(previous)
+            if server is not None:
+                server.shutdown()
+
+    def stop(self) -> None:
+        self.daemon.stop()
+
+    def scan_all(self) -> None:
+        self.rescan(sorted(self.settings.repositories))
+
+    def rescan(self, repositories: list[str]) -> None:
+        scan_repositories(self.catalog, repositories, self.options.config_file)
+
+    def evaluate(self, now: datetime | None = None) -> AlertChanges:
+        now = now or utcnow()
+        conditions = evaluate_rules(gather(self.catalog, self.settings, now))
+        return reconcile(
+            self.catalog,
+            conditions,
+            now,
+            repeat_interval=self.settings.alerts.repeat_interval,
+            send=self._send,
+        )
+
+    def _evaluate_now(self) -> None:
+        self.evaluate()
+
+    def _send(self, notification: Notification) -> Sequence[Delivery]:
+        return deliver(notification, self.notifiers) if self.notifiers else []
+
+    def _repositories_of(self, job: Job) -> list[str]:
+        if job.repository:
+            return [job.repository]
+        policy = self.settings.policies.get(job.subject)
+        return list(policy.repositories) if policy else sorted(self.settings.repositories)
+
+    def _start_http(self) -> WSGIServer | None:
+        listen = (
+            self.options.listen
+            if self.options.listen is not None
+            else (self.settings.daemon.listen)
+        )
+        if not listen:
+            return None
+        registry = CollectorRegistry()
+        registry.register(CatalogCollector(self.catalog, lambda: self.settings, utcnow))
+        server, _ = serve_http(listen, registry, lambda: not self.daemon.stop_event.is_set())
+        host, port = server.server_address[:2]
+        self.http_address = (str(host), int(port))
+        log.info("serving /metrics on http://%s:%d", host, port)
+        return server
+
+    def _stop_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.warning("received %s: stopping", signal.Signals(signum).name)
+        self.stop()
+
+
+def _notifiers(settings: Settings) -> list[Notifier]:
+    names = settings.alerts.notifiers
+    chosen = sorted(settings.notifiers) if names is None else names
+    return [build_notifier(name, settings.notifiers[name]) for name in chosen]
+
+
+_Handler = signal.Handlers | int | None
+
+
+def _on_signals(handler: signal._HANDLER) -> dict[int, _Handler | object]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+
+def _restore_signals(previous: dict[int, _Handler | object]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]
