@@ -23,9 +23,12 @@ from drkit.cli import (
     copy,
     forget,
     keys,
+    notify,
     quickstart,
     repo_admin,
     restore,
+    runs,
+    serve,
     status,
 )
 from drkit.cli.context import State
@@ -81,7 +84,10 @@ def main(
 
 for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
     module.register(app)
+serve.register(app)
+notify.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
+app.add_typer(runs.app, name="runs", help="what drkit did: runs and their step journals")
 
 
 class _WarningFormatter(logging.Formatter):
