@@ -99,6 +99,15 @@ class EmailSettings(NotifierModel):
     def effective_port(self) -> int:
         return self.port or DEFAULT_PORTS[self.tls]
 
+    def target(self) -> str:
+        """Where it delivers, for listings (names the password's source, never the password)."""
+        login = ""
+        if self.username:
+            source = SecretSource("", "", self.password_env, self.password_file)
+            login = f" as {self.username} (password from {source.describe()})"
+        to = ", ".join(self.recipients)
+        return f"smtp {self.host}:{self.effective_port} {self.tls.value}{login} to {to}"
+
 
 class EmailNotifier(Notifier):
     """Sends one mail per notification to every recipient."""
@@ -110,15 +119,11 @@ class EmailNotifier(Notifier):
     ) -> None:
         self.name = name
         self.settings = settings
-        self._password_source = SecretSource(
-            name, "SMTP password", settings.password_env, settings.password_file
-        )
-        self._password = self._password_source.read(environ)
+        source = SecretSource(name, "SMTP password", settings.password_env, settings.password_file)
+        self._password = source.read(environ)
 
     def describe(self) -> str:
-        s = self.settings
-        who = f" as {s.username}" if s.username else ""
-        return f"smtp {s.host}:{s.effective_port} ({s.tls.value}{who}) to {', '.join(s.recipients)}"
+        return self.settings.target()
 
     def message(self, notification: Notification) -> EmailMessage:
         return build_message(

@@ -23,6 +23,9 @@ class MemorySettings(NotifierModel):
 
     type: Literal["memory"] = "memory"
 
+    def target(self) -> str:
+        return "in memory (tests only)"
+
 
 class MemoryNotifier(Notifier):
     """Records notifications; thread-safe."""
@@ -38,7 +41,7 @@ class MemoryNotifier(Notifier):
         self.attempts = 0
 
     def describe(self) -> str:
-        return "in memory (tests only)"
+        return self.settings.target()
 
     def fail_next(self, errors: NotifyError | Iterable[NotifyError]) -> None:
         """Make the next sends raise these errors, one per send, before accepting again."""

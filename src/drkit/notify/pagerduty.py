@@ -58,6 +58,11 @@ class PagerDutySettings(NotifierModel):
         )
         return self
 
+    def target(self) -> str:
+        """Where it delivers, for listings (names the key's source, never the key)."""
+        source = SecretSource("", "", self.routing_key_env, self.routing_key_file)
+        return f"Events API v2 at {self.url} (routing key from {source.describe()})"
+
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -102,13 +107,13 @@ class PagerDutyNotifier(Notifier):
     ) -> None:
         self.name = name
         self.settings = settings
-        self._key_source = SecretSource(
+        source = SecretSource(
             name, "routing key", settings.routing_key_env, settings.routing_key_file
         )
-        self._routing_key = self._key_source.require(environ)
+        self._routing_key = source.require(environ)
 
     def describe(self) -> str:
-        return f"Events API v2 at {self.settings.url} (key from {self._key_source.describe()})"
+        return self.settings.target()
 
     def event(self, notification: Notification) -> dict[str, object]:
         return pagerduty_event(notification, self._routing_key, self.settings)

@@ -77,6 +77,11 @@ class SlackSettings(NotifierModel):
             raise PydanticCustomError("icon_emoji", "icon_emoji looks like :name:")
         return self
 
+    def target(self) -> str:
+        """Where it delivers, for listings (names the URL's source, never the URL)."""
+        source = SecretSource("", "", self.url_env, self.url_file)
+        return f"incoming webhook (URL from {source.describe()})"
+
 
 def escape(text: str) -> str:
     """Slack's mrkdwn escaping: only ``&``, ``<`` and ``>`` are special."""
@@ -142,7 +147,7 @@ class SlackNotifier(Notifier):
             )
 
     def describe(self) -> str:
-        return f"incoming webhook (URL from {self._url_source.describe()})"
+        return self.settings.target()
 
     def payload(self, notification: Notification) -> dict[str, object]:
         """:func:`slack_payload` plus the channel, username and icon overrides."""

@@ -83,6 +83,12 @@ class WebhookSettings(NotifierModel):
             )
         return self
 
+    def target(self) -> str:
+        """Where it delivers, for listings (names the secret's source, never the secret)."""
+        secret = SecretSource("", "", self.secret_env, self.secret_file)
+        signed = f", signed (secret from {secret.describe()})" if secret.configured else ""
+        return f"POST {self.url}{signed}"
+
 
 def webhook_payload(notification: Notification, notifier: str) -> dict[str, object]:
     """The JSON document a webhook receives (see the module docstring)."""
@@ -127,16 +133,13 @@ class WebhookNotifier(Notifier):
     ) -> None:
         self.name = name
         self.settings = settings
-        self._secret_source = SecretSource(
-            name, "signing secret", settings.secret_env, settings.secret_file
-        )
-        self._secret = self._secret_source.read(environ)
+        source = SecretSource(name, "signing secret", settings.secret_env, settings.secret_file)
+        self._secret = source.read(environ)
         self._headers = {**settings.headers, **_env_headers(name, settings, environ)}
         self._clock = clock
 
     def describe(self) -> str:
-        signed = f", signed ({self._secret_source.describe()})" if self._secret else ""
-        return f"POST {self.settings.url}{signed}"
+        return self.settings.target()
 
     def send(self, notification: Notification) -> None:
         from drkit.notify.http import HttpTarget, post
