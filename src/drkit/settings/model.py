@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from drkit.settings.confighistory import ConfigHistorySettings
 from drkit.settings.daemon import AlertSettings, CatalogSettings, DaemonSettings
 from drkit.settings.notifiers import NotifierSettings
 from drkit.settings.policies import PolicySettings
@@ -215,6 +216,10 @@ class Settings(_Frozen):
     )
     runbooks: RunbookSettings = Field(
         default_factory=RunbookSettings, description="Runbook directory and scheduled drills."
+    )
+    config_history: ConfigHistorySettings = Field(
+        default_factory=ConfigHistorySettings,
+        description="Configuration history: file sources, hosts, schedule, retention.",
     )
 
     @field_validator("policies")
