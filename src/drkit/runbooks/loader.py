@@ -67,7 +67,8 @@ def parse_runbook(text: str, path: Path) -> LoadedRunbook:
     found = problems(runbook)
     if found:
         located = sorted((line_of(document, p.loc), dotted(p.loc), p.message) for p in found)
-        raise RunbookInvalid("\n".join(f"{path}:{n}: {where}: {what}" for n, where, what in located))
+        lines = [f"{path}:{n}: {where}: {what}" for n, where, what in located]
+        raise RunbookInvalid("\n".join(lines))
     return LoadedRunbook(runbook, path, text)
 
 

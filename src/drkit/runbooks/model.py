@@ -153,7 +153,7 @@ class Retries(_Frozen):
 
     def delay(self, failed_attempt: int) -> float:
         """Seconds to wait after failed attempt ``failed_attempt`` (1-based)."""
-        wait = self.backoff.total_seconds() * 2 ** (failed_attempt - 1)
+        wait: float = self.backoff.total_seconds() * 2.0 ** (failed_attempt - 1)
         return min(wait, self.max.total_seconds())
 
 
