@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from drkit.catalog.tables import Base
+from drkit.confighistory import tables as _confighistory_tables  # noqa: F401  (metadata)
 from drkit.runbooks import tables as _runbook_tables  # noqa: F401  (metadata)
 
 connection = context.config.attributes["connection"]
