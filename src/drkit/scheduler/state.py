@@ -21,6 +21,7 @@ def save_slot(catalog: Catalog, job: str, slot: datetime, run_id: int | None = N
         if row is None:
             session.add(JobStateRow(job=job, last_slot=slot, last_run_id=run_id))
             return
-        row.last_slot = slot
+        if row.last_slot is None or slot > row.last_slot:  # never move back (a skipped slot)
+            row.last_slot = slot
         if run_id is not None:
             row.last_run_id = run_id

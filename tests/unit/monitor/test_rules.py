@@ -1,0 +1,119 @@
+"""Alert rules as tables of facts -> firing conditions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from drkit.monitor.facts import Facts, JobFacts, PolicyFacts, RepositoryFacts, Verification
+from drkit.monitor.rules import evaluate_rules
+from drkit.notify.base import Severity
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def repo(
+    name: str = "local",
+    *,
+    site: str = "office",
+    media: str = "disk",
+    newest: timedelta | None = HOUR,
+    verified: timedelta | None = HOUR,
+    check_ok: bool | None = True,
+    restore: tuple[bool, float] | None = None,
+) -> RepositoryFacts:
+    def ago(delta: timedelta | None) -> datetime | None:
+        return None if delta is None else NOW - delta
+
+    return RepositoryFacts(
+        name=name,
+        media=media,
+        site=site,
+        newest_snapshot=ago(newest),
+        newest_verified=ago(verified),
+        last_check=None if check_ok is None else Verification("check", check_ok, NOW, 1.0, "bad"),
+        last_restore=None
+        if restore is None
+        else Verification("restore-test", restore[0], NOW, restore[1], "restore failed"),
+    )
+
+
+def facts(
+    *repos: RepositoryFacts,
+    rpo: timedelta | None = 24 * HOUR,
+    rto: timedelta | None = HOUR,
+    jobs: tuple[JobFacts, ...] = (),
+) -> Facts:
+    policy = PolicyFacts("app", ("/srv/app",), "office", rpo, rto, tuple(repos))
+    return Facts(NOW, (policy,), jobs)
+
+
+COMPLIANT = (repo("local"), repo("tape", media="tape"), repo("offsite", site="dc2"))
+
+
+def keys(f: Facts) -> dict[str, Severity]:
+    return {c.dedup_key: c.severity for c in evaluate_rules(f)}
+
+
+def test_a_compliant_verified_policy_raises_nothing() -> None:
+    assert keys(facts(*COMPLIANT)) == {}
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected_key", "severity"),
+    [
+        (repo("offsite", site="dc2", verified=48 * HOUR), "rpo:app:offsite", Severity.ERROR),
+        (repo("offsite", site="dc2", verified=None), "rpo:app:offsite", Severity.ERROR),
+        (
+            repo("offsite", site="dc2", newest=None, verified=None),
+            "rpo:app:offsite",
+            Severity.ERROR,
+        ),
+        (repo("offsite", site="dc2", check_ok=False), "verify:offsite", Severity.CRITICAL),
+        (
+            repo("offsite", site="dc2", restore=(False, 5.0)),
+            "restore-test:app:offsite",
+            Severity.ERROR,
+        ),
+        (repo("offsite", site="dc2", restore=(True, 7200.0)), "rto:app:offsite", Severity.ERROR),
+    ],
+)
+def test_one_broken_repository(
+    broken: RepositoryFacts, expected_key: str, severity: Severity
+) -> None:
+    found = keys(facts(COMPLIANT[0], COMPLIANT[1], broken))
+    assert found.get(expected_key) is severity
+
+
+def test_a_restore_within_the_rto_raises_nothing() -> None:
+    assert (
+        keys(facts(COMPLIANT[0], COMPLIANT[1], repo("offsite", site="dc2", restore=(True, 60.0))))
+        == {}
+    )
+
+
+def test_no_rpo_means_no_rpo_alert_even_without_snapshots() -> None:
+    found = keys(
+        facts(*COMPLIANT[:2], repo("offsite", site="dc2", newest=None, verified=None), rpo=None)
+    )
+    assert not any(k.startswith("rpo:") for k in found)
+
+
+def test_three_two_one_fails_without_an_offsite_copy() -> None:
+    conditions = evaluate_rules(facts(repo("local"), repo("tape", media="tape")))
+    (cond,) = [c for c in conditions if c.dedup_key.startswith("321:")]
+    assert cond.dedup_key == "321:app:/srv/app"
+    assert "off-site" in cond.summary
+
+
+def test_failed_and_interrupted_jobs_alert_until_a_run_succeeds() -> None:
+    jobs = (
+        JobFacts("backup:app", "failed", NOW, "storage unreachable", 3.0),
+        JobFacts("check:app:local", "interrupted", NOW, None, 1.0),
+        JobFacts("copy:app:local", "succeeded", NOW, None, 1.0),
+    )
+    conditions = {c.dedup_key: c for c in evaluate_rules(facts(*COMPLIANT, jobs=jobs))}
+    assert set(conditions) == {"job:backup:app", "job:check:app:local"}
+    assert "storage unreachable" in conditions["job:backup:app"].summary

@@ -1,0 +1,63 @@
+"""The jobs drkit.yaml asks for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drkit.scheduler.jobs import DEFAULT_CHECK_SCHEDULE, JobKind, plan_jobs
+from drkit.settings.model import Settings
+
+
+def settings(tmp_path: Path, **policy: object) -> Settings:
+    return Settings.model_validate(
+        {
+            "repositories": {
+                "local": {"url": str(tmp_path / "a")},
+                "offsite": {"url": str(tmp_path / "b"), "site": "dc2"},
+            },
+            "policies": {
+                "app": {"sources": [str(tmp_path)], "repositories": ["local", "offsite"], **policy}
+            },
+        }
+    )
+
+
+def test_a_policy_without_schedule_still_gets_verification_jobs(tmp_path: Path) -> None:
+    jobs = plan_jobs(settings(tmp_path))
+    assert [j.id for j in jobs] == [
+        "check:app:local",
+        "read-data:app:local",
+        "check:app:offsite",
+        "read-data:app:offsite",
+    ]
+    check = jobs[0]
+    assert check.schedule == DEFAULT_CHECK_SCHEDULE
+    assert check.steps[0].argv == ("--repo", "local", "check")
+
+
+def test_backup_job_applies_retention_after_the_backup(tmp_path: Path) -> None:
+    jobs = plan_jobs(settings(tmp_path, schedule="@daily", retention={"daily": 7}))
+    backup = next(j for j in jobs if j.kind is JobKind.BACKUP)
+    assert backup.schedule == "0 0 * * *"
+    assert [s.name for s in backup.steps] == ["backup", "retention"]
+    assert backup.steps[1].argv == ("forget", "--policy", "app", "--prune")
+
+
+def test_a_retention_schedule_makes_its_own_job(tmp_path: Path) -> None:
+    jobs = plan_jobs(
+        settings(
+            tmp_path, schedule="0 2 * * *", retention={"daily": 7}, retention_schedule="0 6 * * 0"
+        )
+    )
+    kinds = {j.id: j for j in jobs}
+    assert [s.name for s in kinds["backup:app"].steps] == ["backup"]
+    assert kinds["retention:app"].schedule == "0 6 * * 0"
+
+
+def test_copies_are_scheduled_per_source_repository(tmp_path: Path) -> None:
+    jobs = plan_jobs(
+        settings(tmp_path, copies=[{"from": "local", "to": ["offsite"], "schedule": "30 3 * * *"}])
+    )
+    copy = next(j for j in jobs if j.kind is JobKind.COPY)
+    assert copy.id == "copy:app:local"
+    assert copy.steps[0].argv == ("copy", "--from", "local", "--to", "offsite")
