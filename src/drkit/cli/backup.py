@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from drkit.cli.context import State
+from drkit.cli.db import backup_policy_sources
 from drkit.cli.output import human_bytes, out, print_json
 from drkit.cli.progress import make_progress
 from drkit.errors import IncompleteError, UsageError
@@ -21,6 +22,7 @@ from drkit.repository.locks import RepoLock
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
 from drkit.repository.writer import DEFAULT_PACK_SIZE, BlobWriter
+from drkit.sources.registry import policy_paths, policy_sources
 
 
 def register(app: typer.Typer) -> None:
@@ -54,7 +56,9 @@ def backup(
     # Without a drkit.yaml the engine's defaults apply and the settings model is not loaded.
     cfg = state.settings.backup if state.settings_file else None
     sources, repo_names = _what_and_where(state, policy, paths or [])
-    targets = normalise_targets(sources)  # checks they exist before touching a repository
+    typed = policy_sources(state.policy(policy).sources) if policy else []
+    # checks they exist before touching a repository (a policy may hold only databases)
+    targets = normalise_targets(sources) if sources or not typed else []
     options = BackupOptions(
         paths=targets,
         excludes=[*(cfg.excludes if cfg else []), *(exclude or [])],
@@ -71,21 +75,31 @@ def backup(
     setting = Compression.parse(compression or (cfg.compression if cfg else "auto"))
     pack_size = cfg.pack_size_mib * 1024 * 1024 if cfg else DEFAULT_PACK_SIZE
     progress = make_progress(state.quiet, json_output)
-    with ExitStack() as locks:
-        for repo in repos:
-            locks.enter_context(RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock))
-        destinations = [
-            Destination(
-                repo,
-                BlobWriter(repo, setting, pack_size=pack_size),
-                FileCache.for_backup(repo.config.id, targets),
-            )
-            for repo in repos
-        ]
-        parents = [_parent(repo, targets, options.host) for repo in repos]
-        snaps = Archiver(destinations, options, progress).run(parents)
-    _report(snaps, repo_names, json_output, state.quiet)
-    if snaps[0].errors:
+    snaps: list[Snapshot] = []
+    if targets:
+        with ExitStack() as locks:
+            for repo in repos:
+                locks.enter_context(
+                    RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock)
+                )
+            destinations = [
+                Destination(
+                    repo,
+                    BlobWriter(repo, setting, pack_size=pack_size),
+                    FileCache.for_backup(repo.config.id, targets),
+                )
+                for repo in repos
+            ]
+            parents = [_parent(repo, targets, options.host) for repo in repos]
+            snaps = Archiver(destinations, options, progress).run(parents)
+        _report(snaps, repo_names, json_output, state.quiet)
+    # each database (typed) source of the policy: snapshots of its own, one per repository
+    failures = backup_policy_sources(
+        state, typed, repos, options.tags, host, json_output, wait_lock
+    )
+    if failures:
+        raise failures[0]
+    if snaps and snaps[0].errors:
         raise IncompleteError(
             f"snapshot {snaps[0].short_id} was saved, but {len(snaps[0].errors)} path(s) could "
             "not be read",
@@ -102,7 +116,7 @@ def _what_and_where(
             raise UsageError("nothing to back up", hint="name paths, or --policy NAME")
         return paths, [state.repo or os.environ.get("DRKIT_REPO", "")]
     chosen = state.policy(policy)
-    return [*chosen.sources, *paths], list(chosen.repositories)
+    return [*policy_paths(chosen.sources), *paths], list(chosen.repositories)
 
 
 def _parent(repo: Repository, paths: list[str], host: str) -> Snapshot | None:

@@ -21,6 +21,7 @@ from drkit.cli import (
     browse,
     check,
     copy,
+    db,
     forget,
     keys,
     notify,
@@ -86,6 +87,7 @@ for module in (repo_admin, backup, browse, restore, check, copy, forget, status,
     module.register(app)
 serve.register(app)
 notify.register(app)
+db.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
 app.add_typer(runs.app, name="runs", help="what drkit did: runs and their step journals")
 

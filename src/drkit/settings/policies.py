@@ -27,6 +27,7 @@ from drkit.errors import UsageError
 from drkit.policy.objectives import parse_objective
 from drkit.policy.retention import RetentionPolicy, parse_duration
 from drkit.settings.cron import CronExpr
+from drkit.sources.registry import PolicySource
 
 
 def _objective(value: Any) -> Any:
@@ -85,7 +86,11 @@ class PolicySettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    sources: list[str] = Field(min_length=1, description="Paths to back up.")
+    sources: list[PolicySource] = Field(
+        min_length=1,
+        description="Paths to back up, and typed sources such as "
+        "{type: postgres, dsn: ...} (see docs/sources.md).",
+    )
     repositories: list[str] = Field(min_length=1, description="Repository names (see above).")
     schedule: CronExpr | None = Field(default=None, description="Cron expression for backups.")
     retention: RetentionSettings | None = Field(default=None, description="Snapshots to keep.")

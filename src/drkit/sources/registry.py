@@ -9,6 +9,7 @@ here: :data:`DRIVERS`, :data:`SourceSpec` and, if it has URLs,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -66,6 +67,40 @@ SourceSpec = Annotated[
 """A source's settings: the config model of the driver its ``type`` names."""
 
 _SPEC = TypeAdapter(SourceSpec)
+
+
+def _entry_kind(value: Any) -> str | None:
+    return "path" if isinstance(value, str) else _type_of(value)
+
+
+PolicySource = Annotated[
+    Annotated[str, Tag("path")]
+    | Annotated[FilesConfig, Tag("files")]
+    | Annotated[MariadbConfig, Tag("mariadb")]
+    | Annotated[PostgresConfig, Tag("postgres")]
+    | Annotated[RedisConfig, Tag("redis")]
+    | Annotated[SqliteConfig, Tag("sqlite")],
+    Discriminator(
+        _entry_kind,
+        custom_error_type="source_type",
+        custom_error_message=f"a source is a path, or a mapping with `type:` one of {KNOWN}",
+    ),
+]
+"""One entry of a policy's ``sources:``: a path string, or a typed source mapping.
+
+The same members as :data:`SourceSpec` plus ``str``, spelled out flat so an
+error's location reads ``sources[1].postgres.dsn``.
+"""
+
+
+def policy_paths(sources: Sequence[str | SourceConfig]) -> list[str]:
+    """The plain paths of a policy's sources (backed up together into one file snapshot)."""
+    return [s for s in sources if isinstance(s, str)]
+
+
+def policy_sources(sources: Sequence[str | SourceConfig]) -> list[SourceConfig]:
+    """The typed sources of a policy (each backed up into snapshots of its own)."""
+    return [s for s in sources if not isinstance(s, str)]
 
 
 def source_for(config: SourceConfig) -> Source[Any]:
