@@ -13,7 +13,17 @@ import importlib
 from drkit.runbooks.actions.base import Action
 from drkit.runbooks.errors import RunbookInvalid
 
-BUILTIN_MODULES: tuple[str, ...] = ("drkit.runbooks.actions.shell",)
+BUILTIN_MODULES: tuple[str, ...] = (
+    "drkit.runbooks.actions.shell",
+    "drkit.runbooks.actions.manual",
+    "drkit.runbooks.actions.ha_pg_check_primary",
+    "drkit.runbooks.actions.ha_pg_promote",
+    "drkit.runbooks.actions.ha_pg_lag",
+    "drkit.runbooks.actions.ha_dns_update",
+    "drkit.runbooks.actions.ha_dns_check",
+    "drkit.runbooks.actions.ha_process_start",
+    "drkit.runbooks.actions.ha_process_stop",
+)
 """Modules whose import registers the built-in actions (HA modules are added here too)."""
 
 _ACTIONS: dict[str, type[Action]] = {}
