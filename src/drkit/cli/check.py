@@ -46,6 +46,9 @@ def check(
             help="read a random N percent of the packs, or group n of t (1/5 ... 5/5)",
         ),
     ] = None,
+    chain: Annotated[
+        bool, typer.Option("--chain", help="also check PostgreSQL base backups + WAL for gaps")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Check the repository's structure and, with --read-data, its content."""
@@ -55,6 +58,10 @@ def check(
     progress = make_progress(state.quiet, json_output)
     with RepoLock(repo, exclusive=False, operation="check"):
         report = Checker(repo, read_data=subset, progress=progress).run()
+        if chain:
+            from drkit.cli.pg import check_chain
+
+            return check_chain(repo, report, json_output=json_output, quiet=state.quiet)
     if json_output:
         print_json(report.to_json())
     else:

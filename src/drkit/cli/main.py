@@ -22,15 +22,18 @@ from drkit.cli import (
     check,
     copy,
     db,
+    drill,
     forget,
     keys,
     notify,
+    pg,
     quickstart,
     repo_admin,
     restore,
     runs,
     serve,
     status,
+    verify,
 )
 from drkit.cli.context import State
 from drkit.cli.output import err
@@ -86,8 +89,11 @@ def main(
 for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
     module.register(app)
 serve.register(app)
+pg.register(app)
 notify.register(app)
 db.register(app)
+verify.register(app)
+drill.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
 app.add_typer(runs.app, name="runs", help="what drkit did: runs and their step journals")
 

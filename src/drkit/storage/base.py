@@ -27,6 +27,9 @@ class FileKind(StrEnum):
     SNAPSHOT = "snapshots"
     INDEX = "index"
     PACK = "data"
+    # PostgreSQL WAL archive: one sealed object per WAL file, named by the file
+    # (docs/repository-format.md "WAL archive"); never replaced once stored.
+    WAL = "wal"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,335 @@
+"""`drkit pg basebackup|backups|restore`, `drkit wal-push`, `drkit wal-fetch`, and
+the rendering of `drkit check --chain`.
+
+The work is in :mod:`drkit.sources.postgres_physical`, ``wal_*`` and ``pitr*``;
+this module parses options, takes locks and prints. ``wal-push`` and
+``wal-fetch`` are PostgreSQL's ``archive_command`` and ``restore_command``:
+they open the repository without its index, take no lock, print nothing on
+success, and end non-zero whenever the file was not stored or restored.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.text import Text
+
+from drkit.cli.context import State
+from drkit.cli.output import err, human_bytes, out, print_json
+from drkit.cli.progress import make_progress
+from drkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from drkit.repository.check import CheckReport
+    from drkit.repository.repo import Repository
+    from drkit.sources.pitr_restore import FetchAccess, RestoreOutcome
+    from drkit.sources.postgres_physical_meta import PhysicalBackup
+
+pg_app = typer.Typer(
+    name="pg", no_args_is_help=True, help="PostgreSQL base backups and point-in-time recovery"
+)
+PGDATA_HELP = "the data directory (default: the current one, as PostgreSQL runs the command)"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pg_app, name="pg", help="PostgreSQL base backups and point-in-time recovery")
+    app.command("wal-push")(wal_push)
+    app.command("wal-fetch")(wal_fetch)
+
+
+# -- archive_command / restore_command ------------------------------------------------
+def wal_push(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="the WAL file (%p)")],
+    pgdata: Annotated[Path, typer.Option(help=PGDATA_HELP)] = Path("."),
+    system_id: Annotated[int | None, typer.Option(help="the cluster's system identifier")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Archive one WAL file (archive_command = 'drkit wal-push %p')."""
+    from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_push import push_file
+
+    state: State = ctx.obj
+    repo = state.open_repo(load_index=False)
+    result = push_file(WalArchive(repo), path, pgdata=pgdata, system_id=system_id)
+    if json_output:
+        print_json({**result.__dict__, "outcome": result.outcome.value})
+
+
+def wal_fetch(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the WAL file name PostgreSQL asks for (%f)")],
+    dest: Annotated[Path, typer.Argument(help="where to write it (%p)")],
+    pgdata: Annotated[Path, typer.Option(help=PGDATA_HELP)] = Path("."),
+    system_id: Annotated[int | None, typer.Option(help="the cluster's system identifier")] = None,
+) -> None:
+    """Restore one WAL file from the archive (restore_command = 'drkit wal-fetch %f %p')."""
+    from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_errors import WalNotArchived
+    from drkit.sources.wal_push import fetch_file
+
+    state: State = ctx.obj
+    repo = state.open_repo(load_index=False)
+    try:
+        fetch_file(WalArchive(repo), name, dest, pgdata=pgdata, system_id=system_id)
+    except WalNotArchived as exc:
+        # PostgreSQL asks for files that do not exist yet (the next segment, newer
+        # timelines): a plain non-zero exit is the answer, not an error report.
+        err.print(f"wal-fetch: {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+# -- pg basebackup ------------------------------------------------------------------
+@pg_app.command("basebackup")
+def basebackup(
+    ctx: typer.Context,
+    dsn: Annotated[str, typer.Option(help="the server, e.g. 'host=db1 user=replicator'")],
+    pg_password_file: Annotated[
+        Path | None, typer.Option(help="file holding the PostgreSQL password")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="tag the snapshot")] = None,
+    host: Annotated[str | None, typer.Option(help="host name recorded in the snapshot")] = None,
+    checkpoint: Annotated[str, typer.Option(help="fast or spread")] = "fast",
+    archive_timeout: Annotated[
+        float, typer.Option(help="seconds to wait for the backup's WAL in the archive")
+    ] = 60.0,
+    bin_dir: Annotated[Path | None, typer.Option(help="folder of pg_basebackup")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Take a physical base backup with pg_basebackup, streamed into the repository."""
+    from pydantic import ValidationError
+
+    from drkit.repository.locks import RepoLock
+    from drkit.sources.base import BackupRequest
+    from drkit.sources.postgres_physical import PostgresPhysicalConfig, PostgresPhysicalSource
+
+    state: State = ctx.obj
+    try:
+        config = PostgresPhysicalConfig(
+            dsn=dsn,
+            password_file=pg_password_file,
+            bin_dir=bin_dir,
+            checkpoint=checkpoint,
+            archive_timeout=archive_timeout,
+        )
+    except ValidationError as exc:
+        raise UsageError(f"invalid option: {exc.errors()[0]['msg']}") from None
+    repo = state.open_repo()
+    request = BackupRequest(
+        [repo], tags=[*(tag or [])], host=host, progress=make_progress(state.quiet, json_output)
+    )
+    with RepoLock(repo, exclusive=False, operation="backup"):
+        snap = PostgresPhysicalSource(config).backup(request)[0]
+    meta = {k.split(".", 1)[1]: v for k, v in snap.meta.items() if k.startswith("postgres-")}
+    if json_output:
+        print_json(
+            {"snapshot": snap.id, "time": snap.time, "size": snap.summary.bytes_total, **meta}
+        )
+    elif not state.quiet:
+        out.print(
+            f"base backup {snap.short_id} saved: {human_bytes(snap.summary.bytes_total)} "
+            f"({human_bytes(snap.summary.data_added_stored)} stored) in "
+            f"{snap.summary.duration_s:.1f} s; WAL {meta['start_lsn']} .. {meta['stop_lsn']} "
+            f"on timeline {meta['timeline']}",
+            markup=False,
+        )
+
+
+# -- pg backups -------------------------------------------------------------------------
+@pg_app.command("backups")
+def backups(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="print the list as JSON")] = False,
+) -> None:
+    """List the base backups in the repository, oldest first."""
+    from drkit.sources.postgres_physical_meta import physical_backups
+
+    state: State = ctx.obj
+    repo = state.open_repo(load_index=False)
+    found, _bad = physical_backups(repo.snapshots(on_damaged=lambda *_: None))
+    rows = [_backup_row(b) for b in found]
+    if json_output:
+        print_json(rows)
+        return
+    for row in rows:
+        out.print(
+            f"{row['short_id']}  {row['stop_time']}  cluster {row['system_id']}  "
+            f"timeline {row['timeline']}  {row['start_lsn']} .. {row['stop_lsn']}  "
+            f"{human_bytes(row['size'])}",
+            markup=False,
+        )
+
+
+def _backup_row(backup: PhysicalBackup) -> dict[str, Any]:
+    from drkit.sources.wal_names import format_lsn
+
+    info, snap = backup.info, backup.snapshot
+    return {
+        "id": snap.id,
+        "short_id": snap.short_id,
+        "host": snap.hostname,
+        "system_id": str(info.system_identifier),
+        "timeline": info.timeline,
+        "start_lsn": format_lsn(info.start_lsn),
+        "stop_lsn": format_lsn(info.stop_lsn),
+        "start_time": info.start_time.isoformat(),
+        "stop_time": info.stop_time.isoformat(),
+        "size": snap.summary.bytes_total,
+    }
+
+
+# -- pg restore ---------------------------------------------------------------------------
+@pg_app.command("restore")
+def restore(
+    ctx: typer.Context,
+    to: Annotated[Path, typer.Option("--to", help="the data directory to create")],
+    target_time: Annotated[
+        str | None, typer.Option(help="recover to this instant (ISO 8601 with a zone)")
+    ] = None,
+    target_lsn: Annotated[str | None, typer.Option(help="recover to this LSN")] = None,
+    latest: Annotated[bool, typer.Option(help="recover to the end of the WAL (default)")] = False,
+    target_timeline: Annotated[
+        str | None, typer.Option(help="latest (default), current, or a number")
+    ] = None,
+    snapshot: Annotated[str | None, typer.Option(help="use this base backup (id prefix)")] = None,
+    system_id: Annotated[int | None, typer.Option(help="the cluster, if several")] = None,
+    force: Annotated[bool, typer.Option(help="empty a non-empty target first")] = False,
+    keep_archiving: Annotated[
+        bool, typer.Option(help="leave archive_mode as backed up (default: off)")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Build a data directory that recovers to a point in time, from a base backup plus WAL."""
+    from drkit.repository.locks import RepoLock
+    from drkit.sources.pitr import RecoveryTarget, plan_restore
+    from drkit.sources.pitr_restore import restore_plan
+    from drkit.sources.wal_inventory import archive_state
+
+    if latest and (target_time or target_lsn):
+        raise UsageError("--latest excludes --target-time and --target-lsn")
+    state: State = ctx.obj
+    target = RecoveryTarget.parse(target_time, target_lsn, target_timeline)
+    repo = state.open_repo()
+    with RepoLock(repo, exclusive=False, operation="restore"):
+        candidates = _candidates(repo, snapshot, system_id)
+        info = candidates[0].info
+        archive = archive_state(repo, info.system_identifier, info.wal_segment_size)
+        plan = plan_restore(candidates, target, archive)
+        done = restore_plan(
+            repo,
+            plan,
+            to.absolute(),
+            _fetch_access(state, info.system_identifier),
+            force=force,
+            keep_archiving=keep_archiving,
+            progress=make_progress(state.quiet, json_output),
+        )
+    _report_restore(done, plan.target.describe(), plan.timelines, json_output, state.quiet)
+
+
+def _candidates(
+    repo: Repository, snapshot: str | None, system_id: int | None
+) -> list[PhysicalBackup]:
+    from drkit.repository.snapshot import find_snapshot
+    from drkit.sources.postgres_physical_meta import physical_backups
+    from drkit.sources.wal_errors import NoBaseBackup
+
+    snaps = repo.snapshots(on_damaged=lambda *_: None)
+    found, _bad = physical_backups(snaps)
+    if snapshot is not None:
+        chosen = find_snapshot(snaps, snapshot).id
+        found = [b for b in found if b.snapshot.id == chosen]
+    if system_id is not None:
+        found = [b for b in found if b.info.system_identifier == system_id]
+    clusters = sorted({b.info.system_identifier for b in found})
+    if not found:
+        raise NoBaseBackup("the repository holds no matching PostgreSQL base backup")
+    if len(clusters) > 1:
+        raise UsageError(
+            f"the repository holds base backups of {len(clusters)} clusters",
+            hint="choose one with --system-id: " + ", ".join(map(str, clusters)),
+        )
+    return found
+
+
+def _fetch_access(state: State, system_id: int) -> FetchAccess:
+    """How the restored server reaches this repository: the way this command did."""
+    from drkit.sources.pitr_restore import FetchAccess
+
+    ref = state.repo or os.environ.get("DRKIT_REPO", "")
+    named = state.named_repository(ref)
+    if named is not None and (named.password_file or named.password_command):
+        assert state.settings_file is not None
+        return FetchAccess(ref, system_id, config=state.settings_file.absolute())
+    config = state.settings_file.absolute() if named is not None and state.settings_file else None
+    if named is None and "://" not in ref and not ref.startswith("memory:"):
+        ref = str(Path(ref).expanduser().absolute())  # the server runs it from another folder
+    env_file = os.environ.get("DRKIT_PASSWORD_FILE")
+    pw_file = state.password_file or (Path(env_file) if env_file else None)
+    if "DRKIT_PASSWORD" not in os.environ and pw_file is not None:
+        return FetchAccess(ref, system_id, config=config, password_file=pw_file.absolute())
+    return FetchAccess(ref, system_id, config=config, password=state.password())
+
+
+def _report_restore(
+    done: RestoreOutcome, target: str, timelines: list[int], json_output: bool, quiet: bool
+) -> None:
+    snap = done.backup.snapshot
+    if json_output:
+        print_json(
+            {
+                "datadir": str(done.datadir),
+                "snapshot": snap.id,
+                "target": target,
+                "timelines": timelines,
+                "files": done.members,
+                "bytes": done.bytes,
+                "settings": dict(done.settings),
+                "notes": done.notes,
+            }
+        )
+        return
+    for note in done.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+    if quiet:
+        return
+    out.print(
+        f"restored base backup {snap.short_id} ({done.members} files, "
+        f"{human_bytes(done.bytes)}) into {done.datadir}; it recovers to {target} along "
+        f"timeline(s) {' -> '.join(map(str, timelines))}",
+        markup=False,
+    )
+    out.print(f"start it with: pg_ctl -D {done.datadir} start", markup=False)
+
+
+# -- check --chain ---------------------------------------------------------------------------
+def check_chain(repo: Repository, report: CheckReport, *, json_output: bool, quiet: bool) -> None:
+    """After the structure check: the chain check, both printed, then the exit code.
+
+    Damage found by the structure check ends with 13 (integrity); otherwise a
+    broken chain ends with 25.
+    """
+    from drkit.errors import IntegrityError
+    from drkit.sources.wal_chain_report import chain_json, findings, summary
+    from drkit.sources.wal_errors import ChainBroken
+    from drkit.sources.wal_inventory import run_chain_check
+
+    chain = run_chain_check(repo, read_data=report.read_data is not None)
+    found = findings(chain)
+    if json_output:
+        print_json({**report.to_json(), "ok": report.ok and chain.ok, "chain": chain_json(chain)})
+    else:
+        styles = {"error": "red", "warning": "yellow", "ok": "green"}
+        for f in found:
+            if f.severity != "ok" or not quiet:
+                out.print(Text.assemble((f"{f.severity}: ", styles[f.severity]), f.text))
+        if not quiet:
+            out.print(summary(chain), markup=False)
+    if not report.ok:
+        raise IntegrityError(f"check found {len(report.errors)} error(s)")
+    if not chain.ok:
+        first = next(f.text for f in found if f.severity == "error")
+        raise ChainBroken(f"the backup chain is broken: {first}")

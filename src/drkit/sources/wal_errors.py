@@ -1,0 +1,105 @@
+"""Errors of PostgreSQL physical backups, the WAL archive and point-in-time recovery.
+
+DrkitError
+├── WalConflict              exit 24  a WAL file already archived with other content
+│   └── WalSystemMismatch    exit 24  the file was written by another cluster
+├── ChainBroken              exit 25  WAL missing between a base backup and its targets
+│   └── WalMissingForTarget  exit 25  pg restore: the WAL to reach the target is missing
+├── NoBaseBackup             exit 26  no base backup precedes the recovery target
+├── RestoreTargetNotEmpty    exit 27  the data directory is not empty (no --force)
+├── WalNotArchived           exit 1   wal-fetch: the archive has no such file
+├── BaseBackupFailed         exit 1   pg_basebackup failed (server down, refused...)
+├── UsageError
+│   └── WalNameInvalid       exit 2   not a WAL file name
+└── IntegrityError
+    └── WalDamaged           exit 13  an archived WAL object fails to authenticate
+"""
+
+from __future__ import annotations
+
+from drkit.errors import DrkitError, IntegrityError, UsageError
+
+
+class WalConflict(DrkitError):
+    code = "wal-conflict"
+    exit_code = 24
+    default_hint = (
+        "two servers archive into the same repository under the same timeline "
+        "(a split brain, or a restored copy still archiving); the stored file was kept: "
+        "stop the wrong server's archive_command and compare the two with `pg_waldump`"
+    )
+
+
+class WalSystemMismatch(WalConflict):
+    code = "wal-system-mismatch"
+    default_hint = (
+        "run wal-push from the data directory of the cluster that wrote the file "
+        "(PostgreSQL does), or pass --system-id"
+    )
+
+
+class ChainBroken(DrkitError):
+    code = "wal-chain-broken"
+    exit_code = 25
+    default_hint = (
+        "take a new base backup (`drkit pg basebackup`) so recovery points after the gap "
+        "are covered again; check that archive_command is set and succeeding"
+    )
+
+
+class WalMissingForTarget(ChainBroken):
+    code = "wal-missing"
+    default_hint = (
+        "choose an earlier target, or archive the missing WAL (`SELECT pg_switch_wal()` "
+        "on the server closes the current segment); `drkit check --chain` lists the gaps"
+    )
+
+
+class NoBaseBackup(DrkitError):
+    code = "no-base-backup"
+    exit_code = 26
+    default_hint = "`drkit snapshots --tag postgres-physical` lists the base backups"
+
+
+class RestoreTargetNotEmpty(DrkitError):
+    code = "restore-target-not-empty"
+    exit_code = 27
+    default_hint = "choose an empty or new directory, or pass --force to empty it first"
+
+
+class WalNotArchived(DrkitError):
+    code = "wal-not-archived"
+    exit_code = 1  # restore_command convention: non-zero "not found", below 126
+    default_hint = "normal at the end of recovery; otherwise `drkit check --chain`"
+
+
+class BaseBackupFailed(DrkitError):
+    code = "postgres-backup-failed"
+    default_hint = (
+        "check that the server is running, accepts replication connections from this "
+        "host (pg_hba.conf 'replication' line, max_wal_senders) and archives WAL"
+    )
+
+
+class WalNameInvalid(UsageError):
+    code = "wal-name-invalid"
+    default_hint = "wal-push and wal-fetch take WAL file names as PostgreSQL passes them (%f, %p)"
+
+
+class WalDamaged(IntegrityError):
+    code = "wal-damaged"
+    default_hint = "restore the object from another copy of the repository; `drkit check --chain`"
+
+
+ALL_WAL_ERRORS: tuple[type[DrkitError], ...] = (
+    WalConflict,
+    WalSystemMismatch,
+    ChainBroken,
+    WalMissingForTarget,
+    NoBaseBackup,
+    RestoreTargetNotEmpty,
+    WalNotArchived,
+    BaseBackupFailed,
+    WalNameInvalid,
+    WalDamaged,
+)
