@@ -26,7 +26,6 @@ from drkit.cli import (
     forget,
     keys,
     notify,
-    pg,
     quickstart,
     repo_admin,
     restore,
@@ -89,7 +88,6 @@ def main(
 for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
     module.register(app)
 serve.register(app)
-pg.register(app)
 notify.register(app)
 db.register(app)
 verify.register(app)

@@ -1,4 +1,4 @@
-"""Which packs a partial ``check --read-data-subset`` reads: ``N%`` or ``n/t``."""
+"""Which packs a partial ``check --read-data-subset`` reads: ``N%``, ``n/t``, or named packs."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ class PackSubset:
 
     percent: float | None = None
     group: tuple[int, int] | None = None
+    names: frozenset[str] | None = None  # exactly these packs (a rotation's choice)
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> PackSubset:
+        """Read exactly the packs ``names`` (those still stored; others are skipped)."""
+        return cls(names=frozenset(names))
 
     @classmethod
     def parse(cls, text: str) -> PackSubset:
@@ -45,6 +51,8 @@ class PackSubset:
     def select(self, names: Iterable[str], rng: random.Random | None = None) -> list[str]:
         """The chosen names among ``names``, sorted."""
         ordered = sorted(names)
+        if self.names is not None:
+            return [name for name in ordered if name in self.names]
         if self.group is not None:
             n, t = self.group
             return [name for name in ordered if int(name[:2], 16) % t == n - 1]
@@ -55,11 +63,13 @@ class PackSubset:
 
     @property
     def reads_all(self) -> bool:
-        return self.percent is None and self.group is None
+        return self.percent is None and self.group is None and self.names is None
 
     def describe(self) -> str:
         if self.group is not None:
             return f"{self.group[0]}/{self.group[1]}"
         if self.percent is not None:
             return f"{self.percent:g}%"
+        if self.names is not None:
+            return f"{len(self.names)} chosen packs"
         return "all"

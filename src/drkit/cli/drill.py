@@ -1,0 +1,148 @@
+"""`drkit drill backup --policy NAME`: a restore test per repository, judged against the RTO.
+
+Prints what was restored, each step's duration, and the measured recovery
+time against the policy's ``rto``. Exit 0 when every repository passed in
+time, 32 when a restore test failed or could not run, 33 when all passed
+but one was slower than the objective.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from drkit.cli.context import State
+from drkit.cli.output import human_bytes, out, print_json
+from drkit.cli.progress import make_progress
+from drkit.cli.verify import (
+    ScratchOption,
+    TimeoutOption,
+    ValidateOption,
+    restore_spec,
+    seconds,
+    step_printer,
+    steps_table,
+)
+from drkit.policy.objectives import format_objective
+from drkit.settings.verification import verification_of
+from drkit.verify.drill import DrillEntry, DrillReport, DrillVerdict, run_drill
+from drkit.verify.errors import RestoreTestFailed, RtoMissed
+from drkit.verify.snapshot_choice import SnapshotChoice
+
+drill_app = typer.Typer(name="drill", no_args_is_help=True, help="disaster-recovery drills")
+
+_VERDICT_STYLE = {
+    DrillVerdict.PASSED: ("PASSED", "green"),
+    DrillVerdict.FAILED: ("FAILED", "red"),
+    DrillVerdict.RTO_MISSED: ("RTO MISSED", "red"),
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(drill_app, name="drill", help="disaster-recovery drills")
+
+
+@drill_app.command("backup")
+def backup(
+    ctx: typer.Context,
+    policy: Annotated[str, typer.Option(help="the policy to drill")],
+    repository: Annotated[
+        str | None, typer.Option(help="only this repository of the policy (default: all)")
+    ] = None,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(help="snapshot id prefix (default: the policy's newest snapshot)"),
+    ] = None,
+    validate: ValidateOption = None,
+    scratch: ScratchOption = None,
+    timeout: TimeoutOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Restore a policy's newest snapshot from its repositories and measure the RTO."""
+    state: State = ctx.obj
+    chosen = state.policy(policy)
+    defaults = verification_of(chosen).restore_test
+    spec = restore_spec(state, defaults, SnapshotChoice(), validate, scratch, timeout)
+    report = run_drill(
+        policy,
+        chosen,
+        state.open_named,
+        spec,
+        repository=repository,
+        snapshot=snapshot,
+        hooks_for=lambda _name: step_printer(state.quiet or json_output),
+        progress=make_progress(state.quiet, json_output),
+    )
+    if json_output:
+        print_json(report.to_json())
+    else:
+        _render(report)
+    _exit_for(report)
+
+
+def _exit_for(report: DrillReport) -> None:
+    if report.verdict is DrillVerdict.FAILED:
+        failed = [e.repository for e in report.entries if e.verdict is DrillVerdict.FAILED]
+        raise RestoreTestFailed(
+            f"the drill of policy {report.policy} failed in: {', '.join(failed)}"
+        )
+    if report.verdict is DrillVerdict.RTO_MISSED:
+        raise RtoMissed(
+            f"the drill of policy {report.policy} took {seconds(report.measured_rto_s or 0)}; "
+            f"the RTO objective is {_objective(report)}"
+        )
+
+
+def _objective(report: DrillReport) -> str:
+    return format_objective(report.objective) if report.objective else "not set"
+
+
+def _render(report: DrillReport) -> None:
+    out.print(
+        Text.assemble(
+            ("drill ", "bold"), (report.policy, "bold"), f": RTO objective {_objective(report)}"
+        )
+    )
+    for entry in report.entries:
+        _render_entry(entry)
+    out.print(_summary_table(report))
+    label, style = _VERDICT_STYLE[report.verdict]
+    measured = report.measured_rto_s
+    out.print(
+        Text.assemble(
+            (label, style),
+            f" measured RTO {seconds(measured) if measured is not None else '-'} "
+            f"against an objective of {_objective(report)}",
+        )
+    )
+
+
+def _render_entry(entry: DrillEntry) -> None:
+    out.print(Text(f"\n{entry.repository}", "bold"))
+    if entry.result is None:
+        out.print(Text.assemble(("could not run: ", "red"), entry.error))
+        return
+    for p in entry.result.problems:
+        out.print(Text.assemble(("problem: ", "red"), f"{p.path}: {p.reason}"))
+    out.print(steps_table(entry.result))
+
+
+def _summary_table(report: DrillReport) -> Table:
+    table = Table(box=None, padding=(0, 2))
+    for col in ("repository", "snapshot", "restored", "recovery time", "objective", "verdict"):
+        table.add_column(col)
+    for e in report.entries:
+        r = e.result
+        label, style = _VERDICT_STYLE[e.verdict]
+        table.add_row(
+            e.repository,
+            f"{r.snapshot_id[:8]} ({r.snapshot_time:%Y-%m-%d %H:%M})" if r else "-",
+            f"{r.files} files, {human_bytes(r.bytes)}" if r else "-",
+            seconds(r.rto_s) if r else "-",
+            _objective(report),
+            Text(label, style),
+        )
+    return table
