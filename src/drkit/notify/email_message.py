@@ -7,6 +7,7 @@ mail clients show the trigger, its repeats and the resolve as one thread.
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import html
 from collections.abc import Sequence
@@ -16,6 +17,10 @@ from email.utils import format_datetime, parseaddr
 from drkit.notify.base import Notification
 
 FOOTER = "Sent by drkit notifier {name!r}."
+
+# Fold only past RFC 5322's hard limit: the default 78 folds "Subject: [drkit] ..." right
+# after the colon (a Python quirk with "[...]"), and some readers then show a leading space.
+POLICY = email.policy.default.clone(max_line_length=998)
 
 
 def email_subject(notification: Notification, prefix: str) -> str:
@@ -81,7 +86,7 @@ def build_message(
 ) -> EmailMessage:
     """The whole message, ready for ``SMTP.send_message``."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "drkit.invalid"
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = email_subject(notification, subject_prefix)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
