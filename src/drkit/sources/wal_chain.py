@@ -175,7 +175,9 @@ def check_backup(backup: BackupPoint, archive: ArchiveState) -> BackupChain:
         reachable_until_lsn=segment_start(last_good + 1, size),
         reachable_until_time=archive.segments.get(
             (timeline_for_segment(last_good, path, size), last_good)
-        ),
+        )
+        if last_good >= start
+        else None,
     )
 
 
