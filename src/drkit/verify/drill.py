@@ -99,7 +99,7 @@ class DrillReport:
             "verdict": self.verdict.value,
             "passed": self.passed,
             "objective_s": self.objective.total_seconds() if self.objective else None,
-            "measured_rto_s": self.measured_rto_s,
+            "measured_rto_s": _rounded(self.measured_rto_s),
             "started_at": self.started_at.isoformat(),
             "repositories": [e.to_json() for e in self.entries],
         }
@@ -165,3 +165,7 @@ def _drill_one(
     except DrkitError as exc:
         return DrillEntry(repo_name, policy.rto, error=exc.message, error_code=exc.code)
     return DrillEntry(repo_name, policy.rto, result)
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 6) if value is not None else None
