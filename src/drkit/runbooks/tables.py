@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from drkit.catalog.tables import Base
@@ -18,7 +18,11 @@ from drkit.catalog.types import UTCDateTime
 
 
 class RunbookVersionRow(Base):
-    """One saved version of a runbook: its content as it was, who saved it and when."""
+    """One saved version of a runbook: its content as it was, who saved it and when.
+
+    A version may come back (a change reverted): it is then recorded again,
+    so the history shows the revert; lookups by version take the newest row.
+    """
 
     __tablename__ = "runbook_versions"
 
@@ -29,8 +33,6 @@ class RunbookVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     path: Mapped[str] = mapped_column(Text, default="")
     content: Mapped[str] = mapped_column(Text)
-
-    __table_args__ = (UniqueConstraint("name", "version", name="uq_runbook_versions_name_version"),)
 
 
 class RunbookRequestRow(Base):

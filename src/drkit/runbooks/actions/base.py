@@ -17,6 +17,10 @@ endpoint, promote a database). Its contract:
 - ``run`` is never called in a dry run; ``describe`` is (and in guides), so it
   must not touch anything: one line saying what ``run`` would do.
 - Actions are stateless: one instance may run several steps, even at once.
+
+A subclass sets the two class attributes without annotations (``type =
+"shell"``, ``Args = ShellArgs``): annotating ``Args`` with ``type[...]`` inside
+the class would name the ``type`` attribute, not the builtin.
 """
 
 from __future__ import annotations
@@ -34,15 +38,25 @@ if TYPE_CHECKING:
 
 
 class ActionContext(Protocol):
-    """What the runner hands an action besides its arguments."""
+    """What the runner hands an action besides its arguments (read-only)."""
 
-    dry_run: bool
-    run_id: int | None
-    variables: Mapping[str, Any]
-    """Runbook inputs (``inputs.<name>``) and earlier outputs (``steps.<id>.outputs.<key>``)."""
-    settings: Settings
-    timeout_s: float | None
-    """The step's timeout in seconds (None: none); give subprocesses and sockets no more."""
+    @property
+    def dry_run(self) -> bool: ...
+
+    @property
+    def run_id(self) -> int | None: ...
+
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        """Runbook inputs (``inputs.<name>``) and earlier outputs (``steps.<id>.outputs.<key>``)."""
+
+    @property
+    def settings(self) -> Settings:
+        """drkit.yaml (drkit.settings.model.Settings)."""
+
+    @property
+    def timeout_s(self) -> float | None:
+        """The step's timeout in seconds (None: none); give subprocesses and sockets no more."""
 
     def log(self, line: str) -> None:
         """Append a line to the step's output in the journal."""

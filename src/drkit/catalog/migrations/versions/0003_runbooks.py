@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("name", "version", name="uq_runbook_versions_name_version"),
     )
     with op.batch_alter_table("runbook_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_runbook_versions_name"), ["name"], unique=False)
