@@ -91,7 +91,7 @@ class MariadbConfig(SourceConfig):
             if self.socket
             else ["--protocol=TCP", f"--host={self.host}", f"--port={self.port}"]
         )
-        return [*where, f"--user={self.user}", f"--connect-timeout={self.connect_timeout}"]
+        return [*where, f"--user={self.user}"]
 
     def env(self) -> dict[str, str]:
         secret = self.secret()
@@ -167,7 +167,13 @@ class MariadbSource(StreamSource[MariadbConfig]):
         stream = main_stream(request.snapshot)
         size = find_stream(request.repo, request.snapshot, stream).size
         cmd = Command(
-            ["mariadb", *target.client_args(), "--binary-mode", f"--database={target.database}"],
+            [
+                "mariadb",
+                *target.client_args(),
+                f"--connect-timeout={target.connect_timeout}",
+                "--binary-mode",
+                f"--database={target.database}",
+            ],
             env=target.env(),
             package=PACKAGE,
         )
