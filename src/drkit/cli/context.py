@@ -49,7 +49,16 @@ class State:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_or_default(self.settings_file)
+            self._version_settings()
         return self._settings
+
+    def _version_settings(self) -> None:
+        """Store drkit.yaml in the configuration history when it changed since last seen."""
+        path = self.settings_file
+        if path is not None:
+            from drkit.confighistory.hook import record_settings_change  # only when needed
+
+            record_settings_change(self.settings, path, self.home, self.catalog)
 
     @property
     def home(self) -> Path:
