@@ -119,7 +119,7 @@ class PagerDutyNotifier(Notifier):
         return pagerduty_event(notification, self._routing_key, self.settings)
 
     def send(self, notification: Notification) -> None:
-        from drkit.notify.http import HttpTarget, post
+        from drkit.notify.http_client import HttpTarget, post
 
         target = HttpTarget(self.settings.url, self.settings.timeout_s, self.settings.ca_file)
         post(f"pagerduty {self.name!r}", target, encode(self.event(notification)), {})

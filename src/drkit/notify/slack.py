@@ -160,7 +160,7 @@ class SlackNotifier(Notifier):
         return {**slack_payload(notification), **extra}
 
     def send(self, notification: Notification) -> None:
-        from drkit.notify.http import HttpTarget, post
+        from drkit.notify.http_client import HttpTarget, post
 
         target = HttpTarget(self._url, self.settings.timeout_s, self.settings.ca_file)
         post(f"slack {self.name!r}", target, encode(self.payload(notification)), {})

@@ -142,7 +142,7 @@ class WebhookNotifier(Notifier):
         return self.settings.target()
 
     def send(self, notification: Notification) -> None:
-        from drkit.notify.http import HttpTarget, post
+        from drkit.notify.http_client import HttpTarget, post
 
         body = encode(webhook_payload(notification, self.name))
         target = HttpTarget(self.settings.url, self.settings.timeout_s, self.settings.ca_file)
