@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from pydantic import BaseModel
 
 from drkit.catalog import Catalog
@@ -31,6 +29,12 @@ FAILURES: dict[str, int] = {}
 """fake.flaky: how many more times each label fails."""
 GATES: dict[str, threading.Event] = {}
 """fake.gate: a label's step waits until its event is set."""
+
+
+def reset() -> None:
+    EVENTS.clear()
+    FAILURES.clear()
+    GATES.clear()
 
 
 def event(text: str) -> None:
@@ -129,23 +133,6 @@ class Gate(Action):
                 raise ActionFailed("stopped")
         event(f"{args.label}:end")
         return ActionResult(outputs=args.outputs)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_fakes() -> Iterator[None]:
-    EVENTS.clear()
-    FAILURES.clear()
-    GATES.clear()
-    yield
-    for gate in GATES.values():  # let abandoned threads end
-        gate.set()
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[Catalog]:
-    opened = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
-    yield opened
-    opened.close()
 
 
 def runbook(text: str) -> Runbook:

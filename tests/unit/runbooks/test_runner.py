@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus
-from tests.unit.runbooks.fakes import EVENTS, FAILURES, _fresh_fakes, catalog, run
-
-__all__ = ["_fresh_fakes", "catalog"]
+from tests.unit.runbooks.fakes import EVENTS, FAILURES, run
 
 
 def test_steps_run_in_order_and_outputs_flow_to_later_steps(catalog: Catalog) -> None:
