@@ -111,7 +111,7 @@ def canonical(args: DnsRecordArgs, values: list[str]) -> frozenset[str]:
     for value in values:
         try:
             rdata = dns.rdata.from_text(
-                dns.rdataclass.IN, args.type.value, value, origin=args.zone_name
+                dns.rdataclass.IN, args.type.value, value, origin=args.zone_name, relativize=False
             )
         except (dns.exception.DNSException, ValueError) as exc:
             raise ActionFailed(
@@ -157,8 +157,9 @@ def exchange(args: DnsRecordArgs, message: dns.message.Message) -> dns.message.M
             hint="check the address and port, and that the server runs",
         ) from exc
     except (OSError, dns.exception.DNSException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ActionFailed(
-            f"cannot talk to the DNS server {args.where}: {exc}",
+            f"cannot talk to the DNS server {args.where}: {reason}",
             hint="check the address and port, and that the server runs",
         ) from exc
 

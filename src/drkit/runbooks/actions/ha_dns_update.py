@@ -37,8 +37,8 @@ from drkit.runbooks.actions.registry import register
 from drkit.runbooks.errors import ActionFailed
 
 _RCODE_HINTS = {
-    dns.rcode.NOTAUTH: "the server did not accept the key: check key_name, key_algorithm and "
-    "the secret",
+    dns.rcode.NOTAUTH: "the server did not authorize the update: it needs a TSIG key "
+    "(key_name and its secret) that its ACL allows for this zone",
     dns.rcode.REFUSED: "the server refused the update: its ACL for the zone must allow updates "
     "signed with this key",
     dns.rcode.NOTZONE: "the server is not authoritative for the zone: check zone and name",
