@@ -10,7 +10,7 @@ import pytest
 
 from drkit.runbooks.errors import ActionFailed
 from tests.fixtures.ha import KnotServer, knot  # noqa: F401
-from tests.integration.runbooks.ha_context import FakeContext, args_of, run_action
+from tests.fixtures.ha_context import FakeContext, args_of, run_action
 
 
 def record(server: KnotServer, name: str = "db", **extra: object) -> dict[str, object]:

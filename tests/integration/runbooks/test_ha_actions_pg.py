@@ -6,7 +6,7 @@ import pytest
 
 from drkit.runbooks.errors import ActionFailed
 from tests.fixtures.ha import PgPair, pg_pair, pg_template  # noqa: F401
-from tests.integration.runbooks.ha_context import FakeContext, args_of, run_action
+from tests.fixtures.ha_context import FakeContext, args_of, run_action
 
 
 def server(node: object, **extra: object) -> dict[str, object]:

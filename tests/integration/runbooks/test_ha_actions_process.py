@@ -17,7 +17,7 @@ import pytest
 from drkit.runbooks.actions.ha_process import alive
 from drkit.runbooks.errors import ActionFailed
 from tests.fixtures.ha import APP_SERVER, free_port
-from tests.integration.runbooks.ha_context import FakeContext, run_action
+from tests.fixtures.ha_context import FakeContext, run_action
 
 _started: list[Path] = []
 
