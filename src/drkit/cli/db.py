@@ -18,7 +18,7 @@ from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot, find_snapshot
 from drkit.repository.writer import DEFAULT_PACK_SIZE
 from drkit.sources.base import META_TYPE, BackupRequest, RestoreRequest, Source, SourceConfig
-from drkit.sources.registry import parse_source, source_for
+from drkit.sources.registry import parse_source, source_for, target_type
 from drkit.sources.run import backup_source, is_source_snapshot, restore_snapshot
 
 app = typer.Typer(no_args_is_help=True)
@@ -145,13 +145,19 @@ def restore_cmd(
     force: Annotated[
         bool, typer.Option(help="restore over a target that already holds data")
     ] = False,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--type", help="with `latest`: the newest snapshot of this source type (postgres...)"
+        ),
+    ] = None,
     wait_lock: Annotated[float, typer.Option(help="seconds to wait for a lock")] = 0.0,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Restore a database snapshot into a target (which must be empty unless --force)."""
     state: State = ctx.obj
     repo = state.open_repo()
-    snap = _resolve(repo, snapshot)
+    snap = _resolve(repo, snapshot, kind or target_type(to))
     started = time.monotonic()
     request = RestoreRequest(repo, snap, to, force, make_progress(state.quiet, json_output))
     result = restore_snapshot(request, wait_lock)
@@ -179,14 +185,18 @@ def restore_cmd(
         out.print(note)
 
 
-def _resolve(repo: Repository, ref: str) -> Snapshot:
-    """``latest`` is the newest database snapshot; an id prefix may name any snapshot."""
+def _resolve(repo: Repository, ref: str, kind: str | None) -> Snapshot:
+    """``latest`` is the newest database snapshot (of ``kind``); an id prefix names any."""
     snaps = load_snapshots(repo)
     if ref == "latest":
-        snaps = [s for s in snaps if is_source_snapshot(s)]
+        snaps = [
+            s
+            for s in snaps
+            if is_source_snapshot(s) and (kind is None or s.meta.get(META_TYPE) == kind)
+        ]
         if not snaps:
             raise SnapshotNotFound(
-                "the repository has no database snapshot",
+                f"the repository has no {kind or 'database'} snapshot",
                 hint="`drkit db list` lists them; `drkit db backup` makes one",
             )
     return find_snapshot(snaps, ref)

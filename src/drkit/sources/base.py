@@ -32,6 +32,7 @@ import socket
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -186,6 +187,22 @@ def main_stream(snapshot: Snapshot) -> str:
             hint="it was not made by `drkit db backup`; restore its files with `drkit restore`",
         )
     return path
+
+
+def local_path(target: str, scheme: str | None = None) -> Path:
+    """A restore target that must be on this machine: a path, or ``scheme:PATH``.
+
+    A URL of any other kind is refused, so that a database URL given for the
+    wrong snapshot never becomes a strangely named local folder.
+    """
+    if scheme and target.startswith(f"{scheme}:"):
+        target = target.removeprefix(f"{scheme}:").removeprefix("//")
+    elif "://" in target:
+        raise UsageError(
+            f"{target} is not a local path",
+            hint="this snapshot restores into a file or folder; check the snapshot and --to",
+        )
+    return Path(target).expanduser().absolute()
 
 
 def counted(blocks: Iterable[bytes], progress: Progress, total: int) -> Iterator[bytes]:

@@ -37,6 +37,7 @@ from drkit.sources.base import (
     RestoreResult,
     Source,
     SourceConfig,
+    local_path,
 )
 from drkit.sources.errors import TargetNotEmpty
 
@@ -85,7 +86,7 @@ class FilesSource(Source[FilesConfig]):
     @classmethod
     def restore(cls, request: RestoreRequest) -> RestoreResult:
         """Restore every file of the snapshot under the target directory."""
-        target = os.path.abspath(request.target)
+        target = str(local_path(request.target, "file"))
         existed = os.path.isdir(target)
         if existed and os.listdir(target) and not request.force:
             raise TargetNotEmpty(

@@ -36,6 +36,7 @@ from drkit.sources.base import (
     SourceConfig,
     StreamSource,
     counted,
+    local_path,
     main_stream,
 )
 from drkit.sources.errors import RestoreFailed, SourceUnavailable, TargetNotEmpty
@@ -91,9 +92,12 @@ class RedisSource(StreamSource[RedisConfig]):
 
     def probe(self) -> dict[str, str]:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         parsed = urlparse(self.config.url)
         client = redis.Redis(
+            retry=Retry(NoBackoff(), 0),  # a probe: one clear answer, not seconds of retries
             host=self.config.host,
             port=self.config.port,
             username=unquote(parsed.username) if parsed.username else None,
@@ -133,7 +137,7 @@ class RedisSource(StreamSource[RedisConfig]):
 
     @classmethod
     def restore(cls, request: RestoreRequest) -> RestoreResult:
-        target = Path(request.target).expanduser().absolute()
+        target = local_path(request.target)
         created = _prepare_dir(target, request.force)
         stream = main_stream(request.snapshot)
         size = find_stream(request.repo, request.snapshot, stream).size

@@ -120,6 +120,13 @@ def driver_for_snapshot(snapshot: Snapshot) -> type[Source[Any]]:
     return driver
 
 
+def target_type(target: str) -> str | None:
+    """The source type a restore target's URL implies (``postgresql://...`` -> postgres)."""
+    scheme = target.split(":", 1)[0].lower() if ":" in target else ""
+    config = URL_SCHEMES.get(scheme)
+    return None if config is None else str(config.model_fields["type"].default)
+
+
 def parse_source(text: str) -> SourceConfig:
     """A source from the command line: a URL, a SQLite file, or a YAML mapping.
 

@@ -43,6 +43,7 @@ from drkit.sources.base import (
     SourceConfig,
     StreamSource,
     counted,
+    local_path,
     main_stream,
 )
 from drkit.sources.errors import DumpFailed, RestoreFailed, SourceUnavailable, TargetNotEmpty
@@ -126,7 +127,7 @@ class SqliteSource(StreamSource[SqliteConfig]):
 
     @classmethod
     def restore(cls, request: RestoreRequest) -> RestoreResult:
-        target = Path(request.target.removeprefix("sqlite:").removeprefix("//")).absolute()
+        target = local_path(request.target, "sqlite")
         existed = _check_target(target, request.force)
         stream = main_stream(request.snapshot)
         size = find_stream(request.repo, request.snapshot, stream).size

@@ -107,3 +107,17 @@ def test_a_sqlite_file_path_is_recognised_as_a_source(initialized: Runner, tmp_p
     _make_db(db, "delete")
     done = json.loads(initialized("db", "backup", str(db), "--json").check().stdout)
     assert done["paths"] == [f"/sqlite{db}"]
+
+
+def test_a_database_url_is_never_taken_for_a_local_path(
+    initialized: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "app.db"
+    _make_db(db, "delete")
+    snap = json.loads(initialized("db", "backup", str(db), "--json").check().stdout)
+    wrong = initialized("db", "restore", snap["short_id"], "--to", "postgresql://u@h/app")
+    assert wrong.returncode == 2, wrong.stderr
+    assert "is not a local path" in wrong.stderr
+    latest = initialized("db", "restore", "latest", "--to", "postgresql://u@h/app")
+    assert latest.returncode == 14, latest.stderr  # no postgres snapshot to restore
+    assert not Path("postgresql:").exists()
