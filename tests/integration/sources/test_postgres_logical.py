@@ -202,3 +202,16 @@ def test_a_dump_killed_mid_stream_records_no_snapshot(
         source_for(parse_source(source)).backup(BackupRequest([repo], progress=progress))
     assert progress.killed
     assert repo.snapshots() == []
+
+
+def test_a_missing_dump_tool_names_the_package(
+    initialized: Runner, tmp_path: Path, pg_names: Callable[[], str]
+) -> None:
+    source = pg_create(pg_names())
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    spec = "{type: postgres, dsn: '" + source + "', bin_dir: " + str(empty) + "}"
+    failed = initialized("db", "backup", spec)
+    assert failed.returncode == 20, failed.stderr
+    assert "pg_dump is not installed" in failed.stderr and "postgresql-client" in failed.stderr
+    assert json.loads(initialized("snapshots", "--json").check().stdout) == []
