@@ -40,10 +40,15 @@ def run_process(
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    replace_env: bool = False,
 ) -> Finished:
-    """Run ``command`` (a shell string or an argv list) until it ends or the step is cancelled."""
+    """Run ``command`` (a shell string or an argv list) until it ends or the step is cancelled.
+
+    ``env`` adds to this process's environment, or replaces it with ``replace_env``.
+    """
+    full_env = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = _start(command, env, cwd, out, err)
+        proc = _start(command, full_env, cwd, out, err)
         try:
             returncode = _wait(proc, ctx)
         finally:
@@ -54,17 +59,16 @@ def run_process(
 
 def _start(
     command: str | Sequence[str],
-    env: Mapping[str, str] | None,
+    env: Mapping[str, str],
     cwd: Path | None,
     out: IO[bytes],
     err: IO[bytes],
 ) -> subprocess.Popen[bytes]:
-    full_env = {**os.environ, **(env or {})}
     try:
         return subprocess.Popen(
             command,
             shell=isinstance(command, str),
-            env=full_env,
+            env=dict(env),
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=out,

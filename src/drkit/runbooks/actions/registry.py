@@ -16,6 +16,12 @@ from drkit.runbooks.errors import RunbookInvalid
 BUILTIN_MODULES: tuple[str, ...] = (
     "drkit.runbooks.actions.shell",
     "drkit.runbooks.actions.manual",
+    "drkit.runbooks.actions.http",
+    "drkit.runbooks.actions.tcp",
+    "drkit.runbooks.actions.sql",
+    "drkit.runbooks.actions.wait_until",
+    "drkit.runbooks.actions.notify",
+    "drkit.runbooks.actions.drkit_ops",
     "drkit.runbooks.actions.ha_pg_check_primary",
     "drkit.runbooks.actions.ha_pg_promote",
     "drkit.runbooks.actions.ha_pg_lag",
