@@ -20,6 +20,7 @@ from drkit.cli import (
     backup,
     browse,
     check,
+    config_history,
     copy,
     db,
     drill,
@@ -32,6 +33,7 @@ from drkit.cli import (
     runs,
     serve,
     status,
+    users,
     verify,
 )
 from drkit.cli.context import State
@@ -92,6 +94,8 @@ notify.register(app)
 db.register(app)
 verify.register(app)
 drill.register(app)
+config_history.register(app)
+users.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
 app.add_typer(runs.app, name="runs", help="what drkit did: runs and their step journals")
 

@@ -159,6 +159,10 @@ class VersionStore:
         with self.catalog.session() as s:
             return [_version(row) for row in s.scalars(query)]
 
+    def uids(self) -> set[str]:
+        with self.catalog.session() as s:
+            return set(s.scalars(select(ConfigVersionRow.uid)))
+
     def count(self) -> int:
         with self.catalog.session() as s:
             return int(s.scalar(select(func.count(ConfigVersionRow.id))) or 0)

@@ -1,0 +1,377 @@
+"""`drkit config log|show|diff|collect|restore|push`: the configuration history.
+
+Versions are named by id (``42``), time (``2024-05-01T14:30``) or phrase
+(``yesterday``, ``2 hours ago``); a time names the version of a file (given
+with ``--path``; default: drkit's own configuration) in force at that time.
+See docs/config-history.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from drkit.catalog.runs import RunStatus
+from drkit.cli.context import State
+from drkit.cli.output import human_bytes, out, print_json
+from drkit.confighistory import compare, render, views
+from drkit.confighistory import html as html_render
+from drkit.confighistory.collect.hosts import HostPool
+from drkit.confighistory.diff import TextDiff
+from drkit.confighistory.errors import CollectionFailed, RestoreDeclined
+from drkit.confighistory.jobs import RUN_KIND, CollectionResult, finish, owned_run, run_collection
+from drkit.confighistory.mirror import import_history, push
+from drkit.confighistory.model import Scope
+from drkit.confighistory.restore import (
+    ItemStatus,
+    RestoredItem,
+    RestorePlan,
+    apply_restore,
+    plan_restore,
+)
+from drkit.confighistory.service import History, default_author
+from drkit.confighistory.structured import KeyDiff
+from drkit.confighistory.timeparse import parse_time
+from drkit.errors import UsageError
+
+app = typer.Typer(no_args_is_help=True)
+SELECTORS = "drkit, /path (globs allowed), HOST:/path, or file:HOST:/path"
+
+Json = Annotated[bool, typer.Option("--json", help="print JSON")]
+Author = Annotated[str | None, typer.Option(help="who makes the change (default: the OS user)")]
+PathOpt = Annotated[
+    str | None,
+    typer.Option("--path", "-p", help="file the times refer to: /path, HOST:/path or drkit"),
+]
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(
+        app, name="config", help="configuration history: versions, diffs, point-in-time restore"
+    )
+
+
+@contextmanager
+def _history(state: State) -> Iterator[History]:
+    """The history of this installation; a drkit.yaml named but missing counts as none yet."""
+    path = state.settings_file
+    if path is not None and not path.exists():
+        from drkit.catalog import Catalog, default_catalog_url
+        from drkit.settings.discovery import default_home
+        from drkit.settings.model import Settings
+
+        home = default_home(os.environ)
+        catalog = Catalog.open(default_catalog_url(home))
+        try:
+            yield History(catalog, Settings(), path, home)
+        finally:
+            catalog.close()
+        return
+    yield History(state.catalog(), state.settings, path, state.home)
+
+
+def _resolve_scope(history: History, path: str | None) -> Scope | None:
+    """``--path`` as one scope: an exact match, or the one known scope it selects."""
+    if path is None:
+        return None
+    scopes = history.select([path])
+    if len(scopes) > 1:
+        raise UsageError(
+            f"{path!r} names {len(scopes)} files",
+            hint="name one: " + ", ".join(s.display for s in scopes[:5]),
+        )
+    return scopes[0]
+
+
+# -- log and show ----------------------------------------------------------------------------
+@app.command()
+def log(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="drkit, /path (globs), HOST:/path")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="at most this many versions")] = 50,
+    json_output: Json = False,
+) -> None:
+    """List versions, newest first: of everything, or of the configuration named."""
+    state: State = ctx.obj
+    with _history(state) as history:
+        scopes = history.select(paths) if paths else None
+        versions = history.store.history(scopes, limit=limit)
+    if json_output:
+        print_json([views.version_doc(v) for v in versions])
+        return
+    table = Table(box=None, pad_edge=False)
+    for name in ("id", "time", "configuration", "author", "message", "hash", "size"):
+        table.add_column(name, justify="right" if name in ("id", "size") else "left")
+    for v in versions:
+        table.add_row(
+            str(v.id),
+            f"{v.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
+            v.scope.display,
+            v.author,
+            v.message,
+            v.content_hash[:12],
+            human_bytes(v.size),
+        )
+    out.print(table if versions else "no versions yet")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="id, time or phrase")],
+    path: PathOpt = None,
+    json_output: Json = False,
+) -> None:
+    """Print a version's content, secrets redacted."""
+    state: State = ctx.obj
+    with _history(state) as history:
+        found = history.resolve(version, _resolve_scope(history, path))
+        side = history.side(found)
+        assert side.content is not None
+        lines = compare.shown_lines(found.scope, side.rules, side.content)
+    if json_output:
+        print_json({"version": views.version_doc(found), "binary": lines is None, "lines": lines})
+        return
+    out.print(f"[bold]{found.label}[/]: {found.message}", highlight=False)
+    out.print("binary content" if lines is None else "\n".join(lines), markup=False)
+
+
+# -- diff --------------------------------------------------------------------------------------
+@app.command()
+def diff(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="version id, time or phrase")],
+    new: Annotated[str, typer.Argument(help="version id, time or phrase (now: the newest)")],
+    path: PathOpt = None,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", "-y", help="two columns")] = False,
+    by_key: Annotated[bool, typer.Option("--by-key", help="YAML/JSON/TOML/INI by key")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="also write an HTML page")] = None,
+    json_output: Json = False,
+) -> None:
+    """Show what changed between two versions, secrets redacted."""
+    state: State = ctx.obj
+    with _history(state) as history:
+        scope = _resolve_scope(history, path)
+        a = history.resolve(old, scope)
+        b = history.resolve(new, scope or a.scope)  # a time on the right: the left one's file
+        sides = history.side(a), history.side(b)
+        title = f"drkit config diff: {a.label} → {b.label}"
+        if by_key:
+            _key_diff(compare.key_diff(*sides), title, html, json_output)
+        else:
+            _text_diff(compare.text_diff(*sides), title, html, json_output, side_by_side)
+
+
+def _text_diff(
+    result: TextDiff, title: str, html: Path | None, json_output: bool, side_by_side: bool
+) -> None:
+    if html is not None:
+        fragment = (
+            html_render.side_by_side_fragment if side_by_side else html_render.unified_fragment
+        )
+        _write_html(html, html_render.page(title, fragment(result)))
+    if json_output:
+        print_json(views.text_diff_doc(result))
+    elif not result.changed:
+        out.print("no difference")
+    else:
+        out.print(render.two_columns(result) if side_by_side else render.unified(result))
+
+
+def _key_diff(result: KeyDiff, title: str, html: Path | None, json_output: bool) -> None:
+    if html is not None:
+        _write_html(html, html_render.page(title, html_render.key_fragment(result)))
+    if json_output:
+        print_json(views.key_diff_doc(result))
+    else:
+        out.print(render.key_table(result))
+
+
+def _write_html(target: Path, page: str) -> None:
+    try:
+        target.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
+
+
+# -- collect and push --------------------------------------------------------------------------
+@app.command()
+def collect(
+    ctx: typer.Context,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="only this source (repeatable)")
+    ] = None,
+    author: Author = None,
+    json_output: Json = False,
+) -> None:
+    """Collect drkit's configuration and every source now (the daemon does it daily)."""
+    state: State = ctx.obj
+    with _history(state) as history:
+        _known_sources(history, source)
+        with owned_run(history.catalog, kind=RUN_KIND, subject="config-history") as (journal, own):
+            result = run_collection(
+                history,
+                author=author or default_author(),
+                journal=journal,
+                open_repository=lambda name: state.open_named(name),
+                only=source,
+            )
+            finish(journal, own, result)
+    if json_output:
+        print_json(views.collection_doc(result))
+    else:
+        _print_collection(result)
+    if result.failures:
+        named = "; ".join(f"{f.where}: {f.error}" for f in result.failures)
+        raise CollectionFailed(f"collection failed: {named}")
+
+
+def _known_sources(history: History, wanted: list[str] | None) -> None:
+    known = [s.name for s in history.config.sources]
+    for name in wanted or []:
+        if name not in known:
+            raise UsageError(
+                f"no source {name!r}",
+                hint=f"config_history.sources in drkit.yaml: {', '.join(known) or 'none'}",
+            )
+
+
+def _print_collection(result: CollectionResult) -> None:
+    drkit = f"#{result.drkit_version}" if result.drkit_version else "unchanged"
+    out.print(f"drkit configuration: {drkit}")
+    for report in result.sources:
+        stored = [f for f in report.files if f.version is not None]
+        out.print(f"source {report.source}: {len(report.files)} files, {len(stored)} new versions")
+        for f in stored:
+            out.print(f"  {f.status.value:9} {f.scope.display} #{f.version}", markup=False)
+        for failure in report.failures:
+            out.print(f"  [red]failed[/]    {failure.where}: {failure.error}", highlight=False)
+    if result.removed:
+        out.print(f"retention removed {result.removed} versions")
+    for p in result.pushes:
+        out.print(
+            f"pushed to {p.repository}: "
+            + ("unchanged" if p.skipped else f"snapshot {p.snapshot[:8] if p.snapshot else ''}")
+        )
+
+
+@app.command("push")
+def push_command(
+    ctx: typer.Context,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            help="repository name or URL (default: --repo, else config_history.repositories)",
+        ),
+    ] = None,
+    json_output: Json = False,
+) -> None:
+    """Write every version into backup repositories (a snapshot tagged config-history)."""
+    state: State = ctx.obj
+    with _history(state) as history:
+        targets = to or ([state.repo] if state.repo else list(history.config.repositories))
+        if not targets:
+            raise UsageError(
+                "no repository to push to",
+                hint="pass --repo NAME, or list repositories under config_history.repositories",
+            )
+        results = [push(history.store, state.open_ref(name), name) for name in targets]
+    if json_output:
+        print_json([views.push_doc(r) for r in results])
+        return
+    for r in results:
+        what = "already up to date" if r.skipped else f"snapshot {r.snapshot}"
+        out.print(f"{r.repository}: {r.versions} versions, {what}")
+
+
+# -- restore -------------------------------------------------------------------------------------
+@app.command()
+def restore(
+    ctx: typer.Context,
+    at: Annotated[str, typer.Option("--at", help="time or phrase: 2024-05-01T14:30, yesterday")],
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="drkit (the default), /path (globs), HOST:/path")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only show what would change")] = False,
+    from_repository: Annotated[
+        str | None,
+        typer.Option("--from-repository", help="first rebuild the history from this repository"),
+    ] = None,
+    snapshot: Annotated[str, typer.Option(help="with --from-repository: which push")] = "latest",
+    author: Author = None,
+    json_output: Json = False,
+) -> None:
+    """Bring drkit's configuration (or files) back as at a time: preview, confirm, restore."""
+    state: State = ctx.obj
+    when = parse_time(at)
+    with _history(state) as history:
+        if from_repository:
+            added = import_history(history.store, state.open_ref(from_repository), snapshot)
+            if not json_output:
+                out.print(f"imported {added} versions from {from_repository}")
+        scopes = history.select(paths) if paths else [Scope.drkit()]
+        with HostPool(history.config.inventory) as hosts:
+            plan = plan_restore(history, hosts, scopes, when)
+            if not json_output:
+                _print_plan(plan)
+            go = bool(plan.changes) and not dry_run and _confirmed(plan, yes, json_output)
+            done = _apply(history, hosts, plan, author) if go else []
+    if json_output:
+        print_json(views.restore_doc(plan, done, applied=go))
+        return
+    for item in done:
+        out.print(
+            f"restored {item.scope.display} to version #{item.target}; the state before it is "
+            f"version #{item.safety}",
+            highlight=False,
+        )
+
+
+def _apply(
+    history: History, hosts: HostPool, plan: RestorePlan, author: str | None
+) -> list[RestoredItem]:
+    subject = ",".join(i.scope.display for i in plan.changes)[:200]
+    with owned_run(history.catalog, kind="config-restore", subject=subject) as (journal, own):
+        done = apply_restore(
+            history, hosts, plan, author=author or default_author(), journal=journal
+        )
+        if own:
+            journal.finish(RunStatus.SUCCEEDED, result={"restored": [d.target for d in done]})
+    return done
+
+
+def _print_plan(plan: RestorePlan) -> None:
+    for item in plan.items:
+        if item.status is ItemStatus.NO_VERSION:
+            out.print(f"{item.scope.display}: no version at that time, left as it is")
+        elif item.status is ItemStatus.UNCHANGED:
+            out.print(f"{item.scope.display}: already as at that time")
+        elif item.diff is not None:
+            out.print(render.unified(item.diff))
+    if not plan.changes:
+        out.print("nothing to restore")
+
+
+def _confirmed(plan: RestorePlan, yes: bool, json_output: bool) -> bool:
+    if yes:
+        return True
+    if json_output or not sys.stdin.isatty():
+        raise RestoreDeclined(
+            "restoring needs a confirmation, and there is no terminal to ask on",
+            hint="pass --yes to restore, or --dry-run to only see the changes",
+        )
+    names = ", ".join(i.scope.display for i in plan.changes)
+    if not typer.confirm(f"restore {names} as shown above?", default=False):
+        raise RestoreDeclined("restore cancelled")
+    return True

@@ -1,0 +1,74 @@
+"""Diffs and contents for the terminal, with Rich colours (stdout; no colour when piped).
+
+Unified: ``---``/``+++`` labels, cyan hunk headers, removed lines red,
+added lines green. Side by side: a table with line numbers, the old text
+left and the new right, changed pairs on one row. By key: a table of the
+setting paths that were added, removed or changed, and their values.
+Everything rendered here was redacted before (see :mod:`.compare`).
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from drkit.confighistory.diff import DiffLine, LineKind, TextDiff, side_by_side
+from drkit.confighistory.structured import KeyChange, KeyDiff
+
+_STYLES = {LineKind.ADDED: "green", LineKind.REMOVED: "red", LineKind.CONTEXT: ""}
+_KEY_STYLES = {KeyChange.ADDED: "green", KeyChange.REMOVED: "red", KeyChange.CHANGED: "yellow"}
+
+
+def unified(diff: TextDiff) -> Text:
+    out = Text()
+    out.append(f"--- {diff.old_label}\n", style="bold red")
+    out.append(f"+++ {diff.new_label}\n", style="bold green")
+    if diff.binary:
+        out.append("binary content " + ("differs" if diff.binary_changed else "is equal") + "\n")
+    for hunk in diff.hunks:
+        out.append(hunk.header + "\n", style="cyan")
+        for line in hunk.lines:
+            out.append(f"{line.kind.value}{line.text}\n", style=_STYLES[line.kind])
+    return out
+
+
+def two_columns(diff: TextDiff) -> RenderableType:
+    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    table.add_column("", justify="right", style="dim", no_wrap=True)
+    table.add_column(diff.old_label, overflow="fold", ratio=1)
+    table.add_column("", justify="right", style="dim", no_wrap=True)
+    table.add_column(diff.new_label, overflow="fold", ratio=1)
+    if diff.binary:
+        table.add_row("", "binary content", "", "differs" if diff.binary_changed else "is equal")
+    for i, hunk in enumerate(diff.hunks):
+        if i:
+            table.add_row("", Text("⋯", style="cyan"), "", Text("⋯", style="cyan"))
+        for row in side_by_side(hunk):
+            table.add_row(*_cell(row.old, old=True), *_cell(row.new, old=False))
+    return table
+
+
+def _cell(line: DiffLine | None, *, old: bool) -> tuple[str, Text]:
+    if line is None:
+        return "", Text("")
+    number = line.old_no if old else line.new_no
+    return str(number or ""), Text(line.text, style=_STYLES[line.kind])
+
+
+def key_table(diff: KeyDiff) -> RenderableType:
+    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    table.add_column("key", overflow="fold", ratio=2)
+    table.add_column("change", no_wrap=True)
+    table.add_column(diff.old_label, overflow="fold", ratio=2)
+    table.add_column(diff.new_label, overflow="fold", ratio=2)
+    for row in diff.rows:
+        style = _KEY_STYLES[row.change]
+        table.add_row(
+            row.path,
+            Text(row.change.value, style=style),
+            Text(row.old if row.old is not None else "", style="red"),
+            Text(row.new if row.new is not None else "", style="green"),
+        )
+    return Group(table) if diff.rows else Text("no setting differs\n")
