@@ -18,6 +18,7 @@ import contextlib
 import os
 import signal
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -101,46 +102,49 @@ def _spawn(args: StartArgs) -> subprocess.Popen[bytes]:
     return proc
 
 
+@dataclass
+class _HealthProbe:
+    """Asks the health URL; remembers why the last answer was not healthy."""
+
+    args: StartArgs
+    proc: subprocess.Popen[bytes] | None
+    last: str = "no answer yet"
+
+    def __call__(self) -> str | None:
+        """The health answer's body once it is what we want; else None."""
+        if self.proc is not None and self.proc.poll() is not None:
+            _exited(self.args, self.proc.returncode)
+        assert self.args.health_url is not None
+        try:
+            response = httpx.get(self.args.health_url, timeout=2.0)
+        except httpx.HTTPError as exc:
+            self.last = f"{type(exc).__name__}: {exc}"
+            return None
+        if response.status_code != self.args.health_status:
+            self.last = f"HTTP {response.status_code}: {response.text[:200]}"
+            return None
+        if self.args.health_body is not None and self.args.health_body not in response.text:
+            self.last = f"answer lacks {self.args.health_body!r}: {response.text[:200]}"
+            return None
+        return response.text
+
+
 def _wait_healthy(args: StartArgs, ctx: ActionContext, proc: subprocess.Popen[bytes] | None) -> str:
-    assert args.health_url is not None
-    last = ["no answer yet"]
-
-    def healthy() -> str | None:
-        if proc is not None and proc.poll() is not None:
-            _exited(args, proc.returncode)
-        return _check_health(args, last)
-
+    probe = _HealthProbe(args, proc)
     try:
-        answer = poll(ctx, healthy, timeout_s=args.start_timeout_s, interval_s=0.1)
+        answer = poll(ctx, probe, timeout_s=args.start_timeout_s, interval_s=0.1)
     except BaseException:
-        _give_up(args, proc)
+        _give_up(args, proc)  # cancelled, or it exited: leave nothing half-started behind
         raise
     if answer is None:
         _give_up(args, proc)
         raise ActionFailed(
-            f"{args.label} was not healthy within {args.start_timeout_s:g} s: {last[0]}\n"
+            f"{args.label} was not healthy within {args.start_timeout_s:g} s: {probe.last}\n"
             f"{tail(args.log_path)}",
             hint=f"see {args.log_path}; raise start_timeout_s if it only needs longer",
         )
     ctx.log(f"healthy: {args.health_url} answered {answer[:120]!r}")
     return answer[:200]
-
-
-def _check_health(args: StartArgs, last: list[str]) -> str | None:
-    """The health answer's body when it is what we want; else None and ``last`` says why."""
-    assert args.health_url is not None
-    try:
-        response = httpx.get(args.health_url, timeout=2.0)
-    except httpx.HTTPError as exc:
-        last[0] = f"{type(exc).__name__}: {exc}"
-        return None
-    if response.status_code != args.health_status:
-        last[0] = f"HTTP {response.status_code}: {response.text[:200]}"
-        return None
-    if args.health_body is not None and args.health_body not in response.text:
-        last[0] = f"answer lacks {args.health_body!r}: {response.text[:200]}"
-        return None
-    return response.text
 
 
 def _exited(args: StartArgs, code: int | None) -> None:
