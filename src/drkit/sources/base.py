@@ -62,6 +62,10 @@ class SourceConfig(BaseModel):
         """A short label for messages: no password, ever."""
         return self.type
 
+    def __str__(self) -> str:
+        # code that shows a policy's sources with str() must never print a password
+        return self.describe()
+
 
 C = TypeVar("C", bound=SourceConfig)
 

@@ -53,7 +53,9 @@ class MariadbConfig(SourceConfig):
     port: int = Field(default=3306, ge=1, le=65535, description="Server port.")
     socket: Path | None = Field(default=None, description="UNIX socket instead of host/port.")
     user: str = Field(default="root", description="User name.")
-    password: str | None = Field(default=None, description="Password (prefer password_file).")
+    password: str | None = Field(
+        default=None, repr=False, description="Password (prefer password_file)."
+    )
     password_file: Path | None = Field(default=None, description="File holding the password.")
     database: str = Field(min_length=1, description="The database to back up.")
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for the server.")

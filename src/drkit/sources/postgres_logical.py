@@ -56,7 +56,9 @@ class PostgresConfig(SourceConfig):
     """One database of a PostgreSQL server, dumped logically."""
 
     type: Literal["postgres"] = "postgres"
-    dsn: str = Field(description="postgresql://USER@HOST:PORT/DATABASE (or key=value form).")
+    dsn: str = Field(  # not in repr(): a DSN may hold a password
+        repr=False, description="postgresql://USER@HOST:PORT/DATABASE (or key=value form)."
+    )
     password_file: Path | None = Field(default=None, description="File holding the password.")
     bin_dir: Path | None = Field(
         default=None, description="Folder of pg_dump/pg_restore (default: from PATH)."

@@ -50,7 +50,9 @@ class RedisConfig(SourceConfig):
     """One Redis server (all its databases)."""
 
     type: Literal["redis"] = "redis"
-    url: str = Field(description="redis://[USER[:PASSWORD]@]HOST[:PORT][/DB] or rediss://.")
+    url: str = Field(  # not in repr(): a URL may hold a password
+        repr=False, description="redis://[USER[:PASSWORD]@]HOST[:PORT][/DB] or rediss://."
+    )
     password_file: Path | None = Field(default=None, description="File holding the password.")
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for the server.")
 

@@ -110,3 +110,17 @@ def test_a_policy_source_error_is_located_at_its_entry() -> None:
             {"sources": ["/srv", {"type": "mariadb"}], "repositories": ["nas"]}
         )
     assert [e["loc"] for e in caught.value.errors()] == [("sources", 1, "mariadb", "database")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postgresql://u:s3cret@db1/app",
+        "mariadb://root:s3cret@db2/shop",
+        "redis://:s3cret@cache:6379",
+    ],
+)
+def test_str_and_repr_of_a_source_never_show_its_password(text: str) -> None:
+    config = parse_source(text)
+    assert "s3cret" not in str(config) and "s3cret" not in repr(config)
+    assert config.type in str(config)
