@@ -21,6 +21,7 @@ from drkit.sources.base import META_TYPE, Source, SourceConfig
 from drkit.sources.files import FilesConfig, FilesSource
 from drkit.sources.mariadb import MariadbConfig, MariadbSource
 from drkit.sources.postgres_logical import PostgresConfig, PostgresLogicalSource
+from drkit.sources.postgres_physical import PostgresPhysicalConfig, PostgresPhysicalSource
 from drkit.sources.redis import RedisConfig, RedisSource
 from drkit.sources.sqlite import SqliteConfig, SqliteSource
 
@@ -28,6 +29,7 @@ DRIVERS: dict[str, type[Source[Any]]] = {
     "files": FilesSource,
     "mariadb": MariadbSource,
     "postgres": PostgresLogicalSource,
+    "postgres-physical": PostgresPhysicalSource,
     "redis": RedisSource,
     "sqlite": SqliteSource,
 }
@@ -56,6 +58,7 @@ SourceSpec = Annotated[
     Annotated[FilesConfig, Tag("files")]
     | Annotated[MariadbConfig, Tag("mariadb")]
     | Annotated[PostgresConfig, Tag("postgres")]
+    | Annotated[PostgresPhysicalConfig, Tag("postgres-physical")]
     | Annotated[RedisConfig, Tag("redis")]
     | Annotated[SqliteConfig, Tag("sqlite")],
     Discriminator(
@@ -78,6 +81,7 @@ PolicySource = Annotated[
     | Annotated[FilesConfig, Tag("files")]
     | Annotated[MariadbConfig, Tag("mariadb")]
     | Annotated[PostgresConfig, Tag("postgres")]
+    | Annotated[PostgresPhysicalConfig, Tag("postgres-physical")]
     | Annotated[RedisConfig, Tag("redis")]
     | Annotated[SqliteConfig, Tag("sqlite")],
     Discriminator(

@@ -111,7 +111,7 @@ def test_an_unknown_source_type_names_the_line_and_the_known_types(
     failed = drkit("--config", cfg, "backup", "--policy", "app")
     assert failed.returncode == 2, failed.stderr
     assert "drkit.yaml:10: policies.app.sources[1]" in failed.stderr
-    assert "files, mariadb, postgres, redis, sqlite" in failed.stderr
+    assert "files, mariadb, postgres, postgres-physical, redis, sqlite" in failed.stderr
 
 
 def test_a_source_missing_a_field_names_it(drkit: Runner, tmp_path: Path) -> None:
