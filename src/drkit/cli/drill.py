@@ -138,7 +138,7 @@ def _summary_table(report: DrillReport) -> Table:
         r = e.result
         label, style = _VERDICT_STYLE[e.verdict]
         table.add_row(
-            e.repository,
+            Text(e.repository),
             f"{r.snapshot_id[:8]} ({r.snapshot_time:%Y-%m-%d %H:%M})" if r else "-",
             f"{r.files} files, {human_bytes(r.bytes)}" if r else "-",
             seconds(r.rto_s) if r else "-",

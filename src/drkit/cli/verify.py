@@ -11,6 +11,7 @@ Without a catalog, the rotation remembers its reads in JSON files under
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -160,13 +161,13 @@ def _duration(text: str, option: str) -> timedelta:
 
 
 def step_printer(silent: bool) -> StepHooks:
-    """Hooks printing each step to stderr as it ends (nothing when ``silent``)."""
-    if silent:
+    """Hooks printing each step to stderr as it ends: on a terminal, unless ``silent``."""
+    if silent or not sys.stderr.isatty():
         return StepHooks()
 
     def on_end(step: StepResult) -> None:
-        mark = "[green]ok[/]" if step.ok else "[red]failed[/]"
-        err.print(f"{step.name}: {mark} in {seconds(step.duration_s)}", highlight=False)
+        mark = Text("ok", "green") if step.ok else Text("failed", "red")
+        err.print(Text.assemble(f"{step.name}: ", mark, f" in {seconds(step.duration_s)}"))
 
     return StepHooks(on_step_end=on_end)
 
@@ -181,8 +182,10 @@ def restore_test_failure(result: RestoreTestResult) -> RestoreTestFailed:
 
 
 def seconds(value: float) -> str:
+    if value < 10:
+        return f"{value:.3f} s"
     if value < 60:
-        return f"{value:.2f} s"
+        return f"{value:.1f} s"
     return format_objective(timedelta(seconds=round(value)))
 
 
@@ -191,12 +194,12 @@ def steps_table(result: RestoreTestResult) -> Table:
     for col in ("step", "started", "duration", "result", "detail"):
         table.add_column(col)
     for s in result.steps:
-        table.add_row(
-            s.name,
+        table.add_row(  # Text, not str: commands may hold [brackets] that are not markup
+            Text(s.name),
             f"{s.started_at:%H:%M:%S}",
             seconds(s.duration_s),
             Text("ok", "green") if s.ok else Text("failed", "red"),
-            s.error or s.detail,
+            Text(s.error or s.detail),
         )
     return table
 

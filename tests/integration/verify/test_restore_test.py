@@ -236,5 +236,4 @@ def test_an_interrupted_test_still_removes_its_scratch(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, stderr
-    assert "validate" in stderr and "failed" in stderr
     assert list(scratch.iterdir()) == []
