@@ -30,6 +30,7 @@ from drkit.cli import (
     quickstart,
     repo_admin,
     restore,
+    runbook,
     runs,
     serve,
     status,
@@ -96,6 +97,7 @@ verify.register(app)
 drill.register(app)
 config_history.register(app)
 users.register(app)
+runbook.register(app)
 app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
 app.add_typer(runs.app, name="runs", help="what drkit did: runs and their step journals")
 

@@ -62,3 +62,24 @@ def has_placeholder(value: object) -> bool:
     if isinstance(value, dict):
         return any(has_placeholder(item) for item in value.values())
     return False
+
+
+def substitute_known(value: JsonValue, variables: Mapping[str, str]) -> JsonValue:
+    """Like :func:`substitute`, but ``${{ }}`` reading unknown names stays as written.
+
+    For dry runs and guides, where only the inputs are known.
+    """
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(lambda m: _known_or_kept(m, variables), value)
+    if isinstance(value, list):
+        return [substitute_known(item, variables) for item in value]
+    if isinstance(value, dict):
+        return {key: substitute_known(item, variables) for key, item in value.items()}
+    return value
+
+
+def _known_or_kept(match: re.Match[str], variables: Mapping[str, str]) -> str:
+    parsed = compiled(match.group(1))
+    if expr.refs(parsed) <= set(variables):
+        return expr.render(parsed, variables)
+    return match.group(0)

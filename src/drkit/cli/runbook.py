@@ -1,0 +1,223 @@
+"""`drkit runbook`: DR runbooks as versioned YAML files; list, show, validate, save, log, diff.
+
+Running them (run, resume, rerun, cancel, approve, reject) is in
+runbook_run.py; guides and recovery-time statistics in runbook_report.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from drkit.cli import runbook_report, runbook_run
+from drkit.cli.context import State
+from drkit.cli.output import out, print_json
+from drkit.cli.runbook_common import load_current, store, styled
+from drkit.errors import UsageError
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def register(main: typer.Typer) -> None:
+    main.add_typer(app, name="runbook", help="DR runbooks: versioned procedures, drills, guides")
+
+
+runbook_run.attach(app)
+runbook_report.attach(app)
+
+
+@app.command("list")
+def list_runbooks(
+    ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List the runbooks in runbooks.dir with their version, RTO and last run."""
+    from drkit.catalog.runs import list_runs
+    from drkit.runbooks.errors import RunbookInvalid
+
+    state: State = ctx.obj
+    rows: list[dict[str, Any]] = []
+    for name in store(state).names():
+        try:
+            loaded = load_current(state, name)
+        except RunbookInvalid as exc:
+            rows.append({"name": name, "valid": False, "error": exc.message.splitlines()[0]})
+            continue
+        last = list_runs(state.catalog(), subject=name, limit=1)
+        rows.append(_row(loaded, last[0] if last else None))
+    if json_output:
+        print_json(rows)
+        return
+    _print_list(rows, store(state).directory)
+
+
+def _row(loaded: Any, last: Any) -> dict[str, Any]:
+    book = loaded.runbook
+    return {
+        "name": book.name,
+        "valid": True,
+        "version": book.version,
+        "steps": len(book.all_steps()),
+        "rto_s": book.rto.total_seconds() if book.rto else None,
+        "description": book.description.strip().splitlines()[0] if book.description else "",
+        "last_run": None
+        if last is None
+        else {
+            "id": last.id,
+            "kind": last.kind,
+            "status": last.status.value,
+            "started_at": last.started_at,
+            "duration_s": last.duration_s,
+        },
+    }
+
+
+def _print_list(rows: list[dict[str, Any]], directory: Path) -> None:
+    if not rows:
+        out.print(f"no runbooks in {directory}; `drkit runbook save FILE` adds one")
+        return
+    table = Table(box=None)
+    for col in ("Name", "Version", "Steps", "RTO", "Last run", "Description"):
+        table.add_column(col)
+    for row in rows:
+        if not row["valid"]:
+            table.add_row(row["name"], "[red]invalid[/]", "", "", "", row["error"])
+            continue
+        last = row["last_run"]
+        shown = f"{last['id']} {styled(last['status'])}" if last else "-"
+        rto = f"{row['rto_s']:g}s" if row["rto_s"] else "-"
+        table.add_row(
+            row["name"], row["version"], str(row["steps"]), rto, shown, row["description"]
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="runbook name")],
+    version: Annotated[str | None, typer.Option(help="a recorded version (hash prefix)")] = None,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print a runbook as it is now, or as it was in a recorded version."""
+    from drkit.runbooks import versions
+
+    state: State = ctx.obj
+    if version is None:
+        loaded = load_current(state, name)
+    else:
+        loaded = versions.load_version(state.catalog(), name, version)
+    if json_output:
+        doc = loaded.runbook.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        print_json({"version": loaded.version, "runbook": doc, "content": loaded.text})
+        return
+    out.print(f"# {name} version {loaded.version}", style="dim")
+    out.print(loaded.text, markup=False, end="")
+
+
+@app.command("validate")
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="runbook files to check")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check runbook files: YAML, schema, and the checks across steps; problems at file:line."""
+    from drkit.runbooks.errors import RunbookInvalid
+    from drkit.runbooks.loader import load_runbook
+
+    results: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            loaded = load_runbook(path)
+            results.append({"file": str(path), "valid": True, "version": loaded.version})
+        except RunbookInvalid as exc:
+            results.append(
+                {"file": str(path), "valid": False, "problems": exc.message.splitlines()}
+            )
+    if json_output:
+        print_json(results)
+    else:
+        for result in results:
+            if result["valid"]:
+                out.print(f"{result['file']}: [green]valid[/] (version {result['version']})")
+            for problem in result.get("problems", []):
+                out.print(problem, markup=False)
+    bad = [r["file"] for r in results if not r["valid"]]
+    if bad:
+        raise RunbookInvalid(f"{len(bad)} of {len(results)} runbook files are invalid")
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of runbook files."""
+    from drkit.runbooks.schema import schema_text
+
+    print(schema_text(), end="")
+
+
+@app.command("save")
+def save(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="runbook file to add or update")],
+    author: Annotated[
+        str | None, typer.Option(help="who saves (default: $DRKIT_AUTHOR, user)")
+    ] = None,
+) -> None:
+    """Check a runbook file, store it in runbooks.dir as NAME.yaml and record it as a version."""
+    from drkit.runbooks import versions
+
+    state: State = ctx.obj
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror}") from exc
+    saved = store(state).save(text, file)
+    recorded = versions.record(state.catalog(), saved, author)
+    out.print(f"saved {saved.name} version {recorded.version} to {saved.path}")
+
+
+@app.command("log")
+def log(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="runbook name")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the recorded versions of a runbook, newest first."""
+    from drkit.runbooks import versions
+
+    state: State = ctx.obj
+    try:
+        load_current(state, name)  # a changed file becomes the newest version first
+    except Exception:
+        pass
+    found = versions.history(state.catalog(), name)
+    if json_output:
+        print_json([_version_json(v) for v in found])
+        return
+    if not found:
+        out.print(f"no versions of {name} recorded")
+    for v in found:
+        out.print(f"[yellow]{v.version}[/] {v.created_at:%Y-%m-%d %H:%M:%S} {v.author}  {v.path}")
+
+
+def _version_json(v: Any) -> dict[str, Any]:
+    return {"version": v.version, "author": v.author, "created_at": v.created_at, "path": v.path}
+
+
+@app.command("diff")
+def diff(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="runbook name")],
+    a: Annotated[str, typer.Argument(help="older version (hash prefix)")],
+    b: Annotated[str | None, typer.Argument(help="newer version (default: the newest)")] = None,
+) -> None:
+    """Show what changed between two versions of a runbook (unified diff)."""
+    from drkit.runbooks import versions
+
+    state: State = ctx.obj
+    catalog = state.catalog()
+    old = versions.get(catalog, name, a)
+    new = versions.get(catalog, name, b) if b else versions.history(catalog, name)[0]
+    text = versions.diff(old, new)
+    out.print(text or f"{old.version} and {new.version} have the same content", markup=False)

@@ -1,0 +1,263 @@
+"""`drkit runbook run|resume|rerun|cancel|approve|reject`: running runbooks, and talking to runs.
+
+A run prints each step as it goes (stderr) and a summary at the end (or the
+report as JSON with --json). Exit codes: 61 when a step failed the run, 62
+when a drill succeeded but took longer than the runbook's RTO, 63 when the
+run was cancelled. With DRKIT_RUN_ID set (the daemon) the steps are written
+into that run, which the daemon finishes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from drkit.cli.context import State
+from drkit.cli.output import err, out, print_json
+from drkit.cli.runbook_common import (
+    Progress,
+    actor,
+    export_config,
+    load_current,
+    parse_inputs,
+    styled,
+    version_loader,
+)
+from drkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from drkit.runbooks.model import Runbook
+    from drkit.runbooks.service import RunReport, RunRequest
+
+InputOption = Annotated[
+    list[str] | None, typer.Option("--input", "-i", help="NAME=VALUE (repeatable)")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print the run's report as JSON")]
+
+
+def attach(app: typer.Typer) -> None:
+    for command in (run, resume, rerun, cancel, approve, reject):
+        app.command(command.__name__)(command)
+
+
+def run(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="runbook name (in runbooks.dir)")] = None,
+    inputs: InputOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show what would run; run nothing")
+    ] = False,
+    drill: Annotated[bool, typer.Option("--drill", help="a drill: exit 62 past the RTO")] = False,
+    chaostoolkit: Annotated[
+        Path | None, typer.Option("--chaostoolkit", help="run a Chaos Toolkit experiment file")
+    ] = None,
+    journal: Annotated[
+        Path | None, typer.Option("--journal", help="with --chaostoolkit: write its journal here")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run a runbook, journaled step by step in the catalog."""
+    state: State = ctx.obj
+    if chaostoolkit is not None:
+        from drkit.cli.runbook_chaos import run_experiment
+
+        run_experiment(state, chaostoolkit, journal, dry_run=dry_run, json_output=json_output)
+        return
+    if name is None:
+        raise UsageError("name a runbook to run", hint="`drkit runbook list` shows them")
+    loaded = load_current(state, name)
+    given = parse_inputs(inputs or [])
+    if dry_run:
+        print_plan(loaded.runbook, given, json_output)
+        return
+    report = start(state, loaded.runbook, given, drill=drill, json_output=json_output)
+    finish(report, json_output, drill=drill)
+
+
+def start(
+    state: State, runbook: Runbook, given: dict[str, str], *, drill: bool, json_output: bool
+) -> RunReport:
+    from drkit.runbooks.service import RunKind, start_run
+
+    export_config(state)
+    request = _request(given, RunKind.DRILL if drill else RunKind.RUNBOOK, json_output)
+    return start_run(state.catalog(), runbook, state.settings, request, Progress(state.quiet))
+
+
+def _request(given: dict[str, str], kind: object, json_output: bool) -> RunRequest:
+    from drkit.runbooks.service import RunKind, RunRequest
+
+    assert isinstance(kind, RunKind)
+    existing = os.environ.get("DRKIT_RUN_ID")
+    trigger = "schedule" if existing else "manual"
+    prompt = _ask if sys.stdin.isatty() and not json_output else None
+    return RunRequest(
+        given, kind, trigger, prompt, existing_run_id=int(existing) if existing else None
+    )
+
+
+def _ask(step: str, prompt: str) -> bool | None:
+    """Ask at the terminal; another operator may approve meanwhile (`drkit runbook approve`)."""
+    try:
+        answer = input(f"\n{step}: {prompt}\napprove? [y/N] (or approve from elsewhere) ")
+    except EOFError:
+        return None
+    return answer.strip().lower() in ("y", "yes")
+
+
+def print_plan(runbook: Runbook, given: dict[str, str], json_output: bool) -> None:
+    """--dry-run: every step with what it would do; nothing runs, nothing is journaled."""
+    from drkit.runbooks.plan import plan
+    from drkit.runbooks.service import resolve_inputs
+
+    items = plan(runbook, resolve_inputs(runbook, given))
+    if json_output:
+        print_json({"runbook": runbook.name, "version": runbook.version,
+                    "steps": [i.as_json() for i in items]})  # fmt: skip
+        return
+    out.print(f"dry run of {runbook.name} (version {runbook.version}): nothing is run")
+    for item in items:
+        _print_item(item, "")
+
+
+def _print_item(item: object, indent: str) -> None:
+    from drkit.runbooks.plan import PlanItem
+
+    assert isinstance(item, PlanItem)
+    extra = f"  [dim]({'; '.join(item.conditions)})[/]" if item.conditions else ""
+    manual = "[magenta]manual[/] " if item.kind.value == "manual" else ""
+    out.print(f"{indent}{item.number}. [bold]{item.step.id}[/] {manual}{item.does}{extra}")
+    for member in item.members:
+        _print_item(member, indent + "   ")
+    for undo in item.rollback:
+        out.print(f"{indent}   rollback {undo.number}: {undo.step.id} {undo.does}")
+
+
+def finish(report: RunReport, json_output: bool, *, drill: bool) -> None:
+    """Print the outcome; raise the error whose exit code says how the run ended."""
+    from drkit.catalog.runs import RunStatus
+    from drkit.runbooks.errors import RtoExceeded, RunCancelled, StepFailed
+
+    if json_output:
+        print_json(report.as_json())
+    else:
+        _summary(report)
+    if report.status is RunStatus.CANCELLED:
+        raise RunCancelled(f"run {report.run_id} was cancelled: {report.error}")
+    if report.status is not RunStatus.SUCCEEDED:
+        raise StepFailed(f"run {report.run_id} failed: {report.error}")
+    if report.rto_met is False and (drill or report.kind == "drill"):
+        raise RtoExceeded(
+            f"drill run {report.run_id} took {report.recovery_s:.1f}s, "
+            f"longer than the RTO of {report.rto_s:g}s"
+        )
+
+
+def _summary(report: RunReport) -> None:
+    took = f"{report.recovery_s:.1f}s" if report.recovery_s is not None else "?"
+    rto = ""
+    if report.rto_s is not None:
+        verdict = "[green]met[/]" if report.rto_met else "[red]missed[/]"
+        rto = f", RTO {report.rto_s:g}s {verdict}"
+    back = " (rolled back)" if report.rolled_back else ""
+    out.print(f"run {report.run_id} {styled(report.status.value)}{back} in {took}{rto}")
+
+
+def resume(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="the run to go on with")],
+    json_output: JsonOption = False,
+) -> None:
+    """Go on with a stopped run (killed, failed or cancelled) at its first unfinished step."""
+    from drkit.runbooks.service import resume_run
+
+    state: State = ctx.obj
+    export_config(state)
+    request = _request({}, _kind_of(state, run_id), json_output)
+    report = resume_run(
+        state.catalog(), run_id, version_loader(state), state.settings, request,
+        Progress(state.quiet),
+    )  # fmt: skip
+    finish(report, json_output, drill=report.kind == "drill")
+
+
+def rerun(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="the run to start again")],
+    from_step: Annotated[str, typer.Option("--from", help="top-level step to start from")],
+    inputs: InputOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Start a new run of the same runbook version from a step, reusing earlier outputs."""
+    from drkit.runbooks.service import rerun as rerun_run
+
+    state: State = ctx.obj
+    export_config(state)
+    request = _request(parse_inputs(inputs or []), _kind_of(state, run_id), json_output)
+    report = rerun_run(
+        state.catalog(), run_id, from_step, version_loader(state), state.settings, request,
+        Progress(state.quiet),
+    )  # fmt: skip
+    finish(report, json_output, drill=report.kind == "drill")
+
+
+def _kind_of(state: State, run_id: int) -> object:
+    from drkit.catalog.runs import get_run
+    from drkit.runbooks.service import KINDS, RunKind
+
+    kind = get_run(state.catalog(), run_id).kind
+    return RunKind(kind) if kind in KINDS else RunKind.RUNBOOK
+
+
+ByOption = Annotated[str | None, typer.Option("--by", help="your name (default: $DRKIT_AUTHOR)")]
+
+
+def cancel(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="the running run")],
+    by: ByOption = None,
+) -> None:
+    """Stop a running runbook: its current step is interrupted, nothing further runs."""
+    from drkit.runbooks.service import cancel as cancel_run
+
+    state: State = ctx.obj
+    out.print(cancel_run(state.catalog(), run_id, actor(by)))
+
+
+def approve(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="the run")],
+    step: Annotated[str, typer.Argument(help="the waiting manual step")],
+    by: ByOption = None,
+    comment: Annotated[str, typer.Option(help="why (kept in the journal)")] = "",
+) -> None:
+    """Approve a manual step that is waiting; the run goes on."""
+    _decide(ctx, run_id, step, by, comment, approve=True)
+
+
+def reject(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="the run")],
+    step: Annotated[str, typer.Argument(help="the waiting manual step")],
+    by: ByOption = None,
+    comment: Annotated[str, typer.Option(help="why (kept in the journal)")] = "",
+) -> None:
+    """Reject a manual step that is waiting; the step fails and its on_failure applies."""
+    _decide(ctx, run_id, step, by, comment, approve=False)
+
+
+def _decide(
+    ctx: typer.Context, run_id: int, step: str, by: str | None, comment: str, *, approve: bool
+) -> None:
+    from drkit.runbooks.service import decide
+
+    state: State = ctx.obj
+    who = actor(by)
+    decide(state.catalog(), run_id, step, version_loader(state), actor=who, approve=approve,
+           comment=comment)  # fmt: skip
+    verb = "approved" if approve else "rejected"
+    err.print(f"{verb} step {step} of run {run_id} as {who}")

@@ -1,0 +1,113 @@
+"""The step-by-step recovery guide, rendered from the runbook itself (Markdown and HTML).
+
+The guide is what an operator reads when the automation cannot be used, or
+to follow along: numbered steps with their descriptions, what each step
+does, which ones need a person (manual steps), how long each usually takes
+(the median of past runs) and the RTO the whole procedure must meet.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+from markdown_it import MarkdownIt
+
+from drkit.runbooks.durations import duration_text
+from drkit.runbooks.model import Runbook
+from drkit.runbooks.plan import ItemKind, PlanItem, plan
+
+MANUAL_MARK = "✋ Manual step"
+
+
+def markdown(runbook: Runbook, expected: Mapping[str, float], runs: int = 0) -> str:
+    """The guide as Markdown; ``expected`` maps step ids to their median seconds."""
+    lines = [f"# Runbook: {runbook.name}", "", _summary(runbook, expected, runs), ""]
+    if runbook.description:
+        lines += [runbook.description.strip(), ""]
+    lines += _inputs(runbook)
+    lines += ["## Steps", ""]
+    for item in plan(runbook, {}):
+        lines += _item(item, expected, level=3)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_html(runbook: Runbook, text: str) -> str:
+    """A standalone HTML page of the Markdown guide."""
+    body = MarkdownIt("commonmark").enable("table").render(text)
+    title = html.escape(f"Runbook: {runbook.name}")
+    return _PAGE.format(title=title, body=body)
+
+
+def _summary(runbook: Runbook, expected: Mapping[str, float], runs: int) -> str:
+    parts = [f"Version `{runbook.version}`"]
+    parts.append(f"RTO target: **{duration_text(runbook.rto)}**" if runbook.rto else "no RTO set")
+    top = [expected[s.id] for s in runbook.steps if s.id in expected]
+    if top:
+        parts.append(f"expected total: about {duration_text(sum(top))} (median of {runs} runs)")
+    manual = sum(1 for s in runbook.all_steps() if s.manual)
+    if manual:
+        parts.append(f"{manual} manual step{'s' if manual > 1 else ''}")
+    return " · ".join(parts)
+
+
+def _inputs(runbook: Runbook) -> list[str]:
+    if not runbook.inputs:
+        return []
+    lines = ["## Inputs", "", "| Input | Default | Meaning |", "|---|---|---|"]
+    for name, spec in runbook.inputs.items():
+        default = f"`{spec.default}`" if spec.default is not None else "(required)"
+        lines.append(f"| `{name}` | {default} | {spec.description} |")
+    return [*lines, ""]
+
+
+def _item(item: PlanItem, expected: Mapping[str, float], level: int) -> list[str]:
+    step = item.step
+    mark = f" — {MANUAL_MARK}" if item.kind is ItemKind.MANUAL else ""
+    lines = [f"{'#' * level} {item.number}. {step.title}{mark}", ""]
+    facts = [f"`{step.id}`"]
+    if step.id in expected:
+        facts.append(f"expected {duration_text(expected[step.id])}")
+    facts += item.conditions
+    lines += [" · ".join(facts), ""]
+    if item.kind is ItemKind.MANUAL and step.manual is not None:
+        who = f" (approvers: {', '.join(step.manual.approvers)})" if step.manual.approvers else ""
+        lines += [f"> **{MANUAL_MARK}:** {step.manual.prompt}{who}", ""]
+    if step.description:
+        lines += [step.description.strip(), ""]
+    lines += [f"**Does:** {_code(item.does)}", ""]
+    for member in item.members:
+        lines += _item(member, expected, min(level + 1, 6))
+    if item.rollback:
+        lines += ["**If the runbook rolls back, undo with:**", ""]
+        lines += [f"- {r.number}. {r.step.title}: {_code(r.does)}" for r in item.rollback]
+        lines.append("")
+    return lines
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}" if fence == "`" else f"{fence} {text} {fence}"
+
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem;
+       line-height: 1.5; color: #1b1f24; }}
+h1 {{ border-bottom: 2px solid #d0d7de; }}
+h3, h4 {{ margin-top: 2rem; }}
+blockquote {{ background: #fff8c5; border-left: 4px solid #d4a72c; margin: 0;
+             padding: .5rem 1rem; }}
+code {{ background: #f6f8fa; padding: .1rem .3rem; border-radius: 4px; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #d0d7de; padding: .3rem .6rem; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
