@@ -218,7 +218,7 @@ def _validate(run: _Run, command: ValidationCommand) -> None:
         outcome = run_validation(command, str(run.scratch), run.spec.command_timeout)
         step.output_tail = outcome.output_tail
         if not outcome.ok:
-            step.fail(f"{command.name}: {outcome.error}")
+            step.fail(outcome.error)
 
 
 def _cleanup(run: _Run) -> None:

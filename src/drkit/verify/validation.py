@@ -46,7 +46,7 @@ class ValidationCommand:
 
     @property
     def name(self) -> str:
-        text = shlex.join(self.argv)
+        text = " ".join(shlex.join(self.argv).split())  # a script's lines on one line
         return text if len(text) <= 80 else text[:77] + "..."
 
 
