@@ -1,14 +1,57 @@
-"""`drkit runbook run --chaostoolkit FILE`: Chaos Toolkit experiments run as runbooks."""
+"""`drkit runbook run --chaostoolkit FILE`: a Chaos Toolkit experiment run as a runbook.
+
+The experiment runs on drkit's runner (journaled in the catalog, resumable,
+timed); its journal is written in Chaos Toolkit's format. Like `chaos run`,
+the command fails (exit 61) when the steady state was not met before the
+method or deviated after it.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from drkit.cli.context import State
-from drkit.errors import UsageError
+from drkit.cli.output import out, print_json
+from drkit.cli.runbook_run import print_plan, start
 
 
 def run_experiment(
-    state: State, file: Path, journal: Path | None, *, dry_run: bool, json_output: bool
+    state: State,
+    file: Path,
+    journal_file: Path | None,
+    *,
+    dry_run: bool,
+    json_output: bool,
+    rollback_strategy: str = "default",
 ) -> None:
-    raise UsageError("running Chaos Toolkit experiments is not available yet")
+    from drkit.catalog.runs import get_run
+    from drkit.runbooks import versions
+    from drkit.runbooks.chaostoolkit.experiment import load_experiment
+    from drkit.runbooks.chaostoolkit.journal import ctk_journal
+    from drkit.runbooks.chaostoolkit.mapping import RollbackStrategy, to_runbook
+    from drkit.runbooks.errors import StepFailed
+
+    experiment = load_experiment(file)
+    loaded = to_runbook(experiment, RollbackStrategy(rollback_strategy))
+    if dry_run:
+        print_plan(loaded.runbook, {}, json_output)
+        return
+    versions.record(state.catalog(), loaded)
+    report = start(state, loaded.runbook, {}, drill=False, json_output=json_output)
+    view = get_run(state.catalog(), report.run_id)
+    journal = ctk_journal(view, loaded.runbook, experiment.document)
+    if journal_file is not None:
+        journal_file.write_text(json.dumps(journal, indent=2, default=str) + "\n")
+    if json_output:
+        print_json(journal)
+    else:
+        deviated = " (deviated)" if journal["deviated"] else ""
+        out.print(f"experiment {experiment.experiment.title!r}: {journal['status']}{deviated}, "
+                  f"run {report.run_id}")  # fmt: skip
+    if journal["status"] != "completed":
+        raise StepFailed(
+            f"experiment {experiment.experiment.title!r} ended {journal['status']}"
+            + (": the steady state deviated" if journal["deviated"] else ""),
+            hint=f"`drkit runs show {report.run_id}` shows each activity",
+        )

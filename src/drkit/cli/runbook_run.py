@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,6 +33,14 @@ from drkit.errors import UsageError
 if TYPE_CHECKING:
     from drkit.runbooks.model import Runbook
     from drkit.runbooks.service import RunReport, RunRequest
+
+
+class RollbackChoice(StrEnum):
+    DEFAULT = "default"
+    ALWAYS = "always"
+    NEVER = "never"
+    DEVIATED = "deviated"
+
 
 InputOption = Annotated[
     list[str] | None, typer.Option("--input", "-i", help="NAME=VALUE (repeatable)")
@@ -58,6 +67,10 @@ def run(
     journal: Annotated[
         Path | None, typer.Option("--journal", help="with --chaostoolkit: write its journal here")
     ] = None,
+    rollback_strategy: Annotated[
+        RollbackChoice,
+        typer.Option(help="with --chaostoolkit: when rollbacks run (as `chaos run`)"),
+    ] = RollbackChoice.DEFAULT,
     json_output: JsonOption = False,
 ) -> None:
     """Run a runbook, journaled step by step in the catalog."""
@@ -65,7 +78,10 @@ def run(
     if chaostoolkit is not None:
         from drkit.cli.runbook_chaos import run_experiment
 
-        run_experiment(state, chaostoolkit, journal, dry_run=dry_run, json_output=json_output)
+        run_experiment(
+            state, chaostoolkit, journal, dry_run=dry_run, json_output=json_output,
+            rollback_strategy=rollback_strategy.value,
+        )  # fmt: skip
         return
     if name is None:
         raise UsageError("name a runbook to run", hint="`drkit runbook list` shows them")

@@ -41,16 +41,19 @@ def run_process(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     replace_env: bool = False,
+    timeout_s: float | None = None,
 ) -> Finished:
     """Run ``command`` (a shell string or an argv list) until it ends or the step is cancelled.
 
-    ``env`` adds to this process's environment, or replaces it with ``replace_env``.
+    ``env`` adds to this process's environment, or replaces it with ``replace_env``;
+    past ``timeout_s`` the process is killed and ActionFailed raised.
     """
     full_env = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = _start(command, full_env, cwd, out, err)
         try:
-            returncode = _wait(proc, ctx)
+            returncode = _wait(proc, ctx, deadline)
         finally:
             if proc.poll() is None:
                 _kill_group(proc)
@@ -83,7 +86,7 @@ def _start(
         ) from exc
 
 
-def _wait(proc: subprocess.Popen[bytes], ctx: ActionContext) -> int:
+def _wait(proc: subprocess.Popen[bytes], ctx: ActionContext, deadline: float | None) -> int:
     while True:
         code = proc.poll()
         if code is not None:
@@ -91,6 +94,9 @@ def _wait(proc: subprocess.Popen[bytes], ctx: ActionContext) -> int:
         if ctx.cancelled():
             _kill_group(proc)
             raise ActionFailed("stopped: the step timed out or the run was cancelled")
+        if deadline is not None and time.monotonic() > deadline:
+            _kill_group(proc)
+            raise ActionFailed("the process took too long and was killed")
         time.sleep(POLL_S)
 
 

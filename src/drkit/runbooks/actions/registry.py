@@ -22,6 +22,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "drkit.runbooks.actions.wait_until",
     "drkit.runbooks.actions.notify",
     "drkit.runbooks.actions.drkit_ops",
+    "drkit.runbooks.chaostoolkit.activity",
     "drkit.runbooks.actions.ha_pg_check_primary",
     "drkit.runbooks.actions.ha_pg_promote",
     "drkit.runbooks.actions.ha_pg_lag",
