@@ -8,7 +8,6 @@ See docs/config-history.md.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from drkit.confighistory.service import History, default_author
 from drkit.confighistory.structured import KeyDiff
 from drkit.confighistory.timeparse import parse_time
 from drkit.errors import UsageError
+from drkit.settings.model import Settings
 
 app = typer.Typer(no_args_is_help=True)
 SELECTORS = "drkit, /path (globs allowed), HOST:/path, or file:HOST:/path"
@@ -60,20 +60,14 @@ def register(root: typer.Typer) -> None:
 
 @contextmanager
 def _history(state: State) -> Iterator[History]:
-    """The history of this installation; a drkit.yaml named but missing counts as none yet."""
+    """The history of this installation.
+
+    A drkit.yaml that is named (--config, DRKIT_CONFIG) but missing is one to
+    rebuild: drkit runs on its defaults and a restore writes the file there.
+    """
     path = state.settings_file
     if path is not None and not path.exists():
-        from drkit.catalog import Catalog, default_catalog_url
-        from drkit.settings.discovery import default_home
-        from drkit.settings.model import Settings
-
-        home = default_home(os.environ)
-        catalog = Catalog.open(default_catalog_url(home))
-        try:
-            yield History(catalog, Settings(), path, home)
-        finally:
-            catalog.close()
-        return
+        state._settings = Settings()
     yield History(state.catalog(), state.settings, path, state.home)
 
 

@@ -105,7 +105,7 @@ def _canonical(doc: dict[str, object]) -> bytes:
 
 def _flat_file(name: str, text: str) -> dict[str, str]:
     fmt = detect_format(name)
-    prefix = f'"{name}"' if "." in name or "/" in name else name
+    prefix = name
     if fmt is not None:
         try:
             flat = parse_flat(text, fmt, name)

@@ -9,12 +9,12 @@ moment, stored only when it differs from the scope's newest version.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from drkit.confighistory.errors import BadReference
+from drkit.confighistory.globbing import glob_match
 
 DRKIT = "drkit"
 LOCAL_HOST = "local"
@@ -126,4 +126,4 @@ class ScopeSelector:
             return self.drkit and scope.is_drkit
         if self.host is not None and scope.host != self.host:
             return False
-        return scope.path == self.pattern or fnmatch.fnmatchcase(scope.path, self.pattern)
+        return glob_match(self.pattern, scope.path)

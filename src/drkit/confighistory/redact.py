@@ -3,7 +3,7 @@
 A secret is the value of a key that looks like one (``password``,
 ``token``, ``api_key``, ``secret``... and configured ``redact_keys`` globs),
 a block under such a key (YAML block scalars, nested mappings, JSON
-objects), a PEM private key, the password in a URL (``scheme://user:PW@``),
+objects), such an XML element's text, a PEM private key, the password in a URL (``scheme://user:PW@``),
 a well-known token shape (AWS key ids, GitHub and Slack tokens, Slack
 webhooks), or a match of a configured ``redact_patterns`` expression.
 
@@ -11,7 +11,8 @@ Text is cut into segments, plain strings and :class:`Secret` values, and
 rendered with a label in place of each secret. Comparing two versions, a
 secret whose value differs between them (matched by its key path and
 occurrence) is labelled ``<secret changed>``, so a diff shows that a secret
-changed and never what it was or became.
+changed and never what it was or became. A secret with no counterpart on the
+old side is on an added line, which says enough.
 """
 
 from __future__ import annotations
@@ -28,22 +29,36 @@ SECRET = "<secret>"
 CHANGED = "<secret changed>"
 
 _SECRET_KEY = re.compile(
-    r"pass(word|wd|phrase)?$|^pass([-_.]|$)|passw|secret|token|credential|cookie|authorization"
-    r"|(api|access|secret|private|auth|encryption|signing|license|routing|integration|master"
-    r"|client|session)[-_.]?key|apikey|requirepass|masterauth|webhook|(^|[-_.])(pwd|psk|auth)$"
-    r"|dsn$|salt$",
+    r"(^|[-_.])pass([-_.]|$)|passw(or)?d|passphrase|secret|token|credential|cookie"
+    r"|authorization|(api|access|secret|private|auth|encryption|signing|license|routing"
+    r"|integration|master|client|session)[-_.]?key|apikey|requirepass|masterauth|webhook"
+    r"|(^|[-_.])(pwd|psk|auth)$|dsn$|salt$",
     re.IGNORECASE,
 )
 # these name where a secret is kept, not the secret itself
 _SECRET_LOCATION = re.compile(r"[-_.](file|path|env|dir)$", re.IGNORECASE)
 
+
+def _value(opener: str) -> str:
+    """A value: quoted; an opening bracket (then the whole {...} or [...] is the value);
+    or up to a space, quote or ``&``, with an authorization scheme's token (``Bearer abc``).
+    A word may take a closing bracket or comma with it: hiding too much is safe."""
+    return (
+        r'(?:"(?:[^"\\\n]|\\.)*"'
+        r"|'[^'\n]*'"
+        rf"|(?P<{opener}>[\[{{])"
+        r"|(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s\"'&]+)"
+    )
+
+
 _INLINE_PAIR = re.compile(
-    r"""(?P<q>["'])(?P<qkey>[^"'\n]{1,100})(?P=q)\s*:\s*
-        (?P<qvalue>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^,}\]\s]+)
-      |(?<![\w.])(?P<key>[A-Za-z_][\w.\-]*)\s*(?:=|:\s)\s*
-        (?P<value>"[^"\n]*"|'[^'\n]*'|[^\s;&,"'}\]]+)""",
-    re.VERBOSE,
+    r"""(?P<q>["'])(?P<qkey>[^"'\n]{1,100})(?P=q)\s*:\s*(?P<qvalue>"""
+    + _value("qopen")
+    + r""")|(?<![\w.])(?P<key>[A-Za-z_][\w.\-]*)\s*(?:=|:\s)\s*(?P<value>"""
+    + _value("open")
+    + ")"
 )
+_XML_ELEMENT = re.compile(r"<(?P<tag>[\w.\-:]+)(?:\s[^<>]*)?>(?P<value>[^<]*)</(?P=tag)>")
 _BUILTIN_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("url", re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:(?P<secret>[^@/\s]+)@")),
     ("pem", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*-----|$)")),
@@ -150,6 +165,7 @@ class Redactor:
     ) -> Line:
         parts: list[Segment] = [line]
         parts = _split(parts, _INLINE_PAIR, lambda m: self._pair_secret(m, context, slots))
+        parts = _split(parts, _XML_ELEMENT, lambda m: self._element_secret(m, context, slots))
         for kind, pattern in values:
             parts = _split(
                 parts, pattern, partial(_value_secret, kind=kind, context=context, slots=slots)
@@ -159,12 +175,25 @@ class Redactor:
     def _pair_secret(
         self, m: re.Match[str], context: str, slots: _Slots
     ) -> tuple[int, int, Secret] | None:
-        group = "qvalue" if m.group("qkey") is not None else "value"
-        key = m.group("qkey") if group == "qvalue" else m.group("key")
-        path = f"{context}.{key}" if context else key
+        quoted = m.group("qkey") is not None
+        key = m.group("qkey") if quoted else m.group("key")
+        group, opener = ("qvalue", "qopen") if quoted else ("value", "open")
         if not self.is_secret_key(key):
             return None
-        return m.start(group), m.end(group), slots.secret(f"key:{path}", m.group(group))
+        start, end = m.start(group), m.end(group)
+        if m.group(opener) is not None:
+            end = _closing(m.string, start)
+        path = f"{context}.{key}" if context else key
+        return start, end, slots.secret(f"key:{path}", m.string[start:end])
+
+    def _element_secret(
+        self, m: re.Match[str], context: str, slots: _Slots
+    ) -> tuple[int, int, Secret] | None:
+        tag = m.group("tag").rpartition(":")[2]  # without an XML namespace prefix
+        if not self.is_secret_key(tag):
+            return None
+        path = f"{context}.{tag}" if context else tag
+        return m.start("value"), m.end("value"), slots.secret(f"key:{path}", m.group("value"))
 
     # -- rendering -----------------------------------------------------------------
     def show(self, lines: list[str]) -> list[str]:
@@ -177,7 +206,8 @@ class Redactor:
         before = {s.slot: s.value for line in old_lines for s in line if isinstance(s, Secret)}
 
         def label(secret: Secret) -> str:
-            return SECRET if before.get(secret.slot) == secret.value else CHANGED
+            old_value = before.get(secret.slot)
+            return CHANGED if old_value is not None and old_value != secret.value else SECRET
 
         return (
             [render(line, _always_secret) for line in old_lines],
@@ -189,14 +219,20 @@ class Redactor:
     ) -> tuple[str | None, str | None]:
         """One key's values, redacted: wholly if the key is secret, else by value patterns."""
         if self.is_secret_key(path):
-            old_shown = None if old is None else SECRET
-            new_shown = None if new is None else (SECRET if new == old else CHANGED)
-            return old_shown, new_shown
-        old_lines, new_lines = self.pair([] if old is None else [old], [] if new is None else [new])
+            changed = old is not None and new is not None and new != old
+            return (
+                None if old is None else SECRET,
+                None if new is None else (CHANGED if changed else SECRET),
+            )
+        old_lines, new_lines = self.pair(_split_lines(old), _split_lines(new))
         return (
             None if old is None else "\n".join(old_lines),
             None if new is None else "\n".join(new_lines),
         )
+
+
+def _split_lines(value: str | None) -> list[str]:
+    return [] if value is None else value.split("\n")
 
 
 def _split(
@@ -204,24 +240,46 @@ def _split(
     pattern: re.Pattern[str],
     found: Callable[[re.Match[str]], tuple[int, int, Secret] | None],
 ) -> list[Segment]:
-    """Cut every text segment at the matches ``found`` accepts; secrets stay as they are."""
+    """Cut every text segment at the matches ``found`` accepts; secrets stay as they are.
+
+    After a match ``found`` rejects, the search goes on from the next character, not
+    after the match: ``url = https://x/?token=abc`` holds a secret inside a rejected
+    ``url = ...`` pair.
+    """
     out: list[Segment] = []
     for part in parts:
         if not isinstance(part, str):
             out.append(part)
             continue
-        pos = 0
-        for m in pattern.finditer(part):
+        pos = search = 0
+        while (m := pattern.search(part, search)) is not None:
             hit = found(m)
             if hit is None:
+                search = m.start() + 1
                 continue
             start, end, secret = hit
-            if start < pos:
-                continue
             out += [part[pos:start], secret]
-            pos = end
+            pos = search = max(end, start + 1)
         out.append(part[pos:])
     return [p for p in out if p != ""]
+
+
+def _closing(text: str, start: int) -> int:
+    """Index after the bracket closing the one at ``start`` (quotes respected), or the end."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
+        ch = text[i]
+        if quote:
+            quote = "" if ch == quote and text[i - 1] != "\\" else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(text)
 
 
 def _value_secret(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drkit.confighistory.collect.globbing import glob_match
+from drkit.confighistory.globbing import glob_match
 from drkit.confighistory.model import Scope
 from drkit.confighistory.normalise import Normaliser
 from drkit.confighistory.redact import Redactor

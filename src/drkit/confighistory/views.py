@@ -46,8 +46,12 @@ def text_diff_doc(diff: TextDiff) -> dict[str, Any]:
             {
                 "header": h.header,
                 "lines": [
-                    {"kind": line.kind.name.lower(), "old": line.old_no, "new": line.new_no,
-                     "text": line.text}
+                    {
+                        "kind": line.kind.name.lower(),
+                        "old": line.old_no,
+                        "new": line.new_no,
+                        "text": line.text,
+                    }
                     for line in h.lines
                 ],
             }
@@ -62,8 +66,7 @@ def key_diff_doc(diff: KeyDiff) -> dict[str, Any]:
         "new": diff.new_label,
         "changed": diff.changed,
         "keys": [
-            {"key": r.path, "change": r.change.value, "old": r.old, "new": r.new}
-            for r in diff.rows
+            {"key": r.path, "change": r.change.value, "old": r.old, "new": r.new} for r in diff.rows
         ],
     }
 
@@ -89,8 +92,13 @@ def collection_doc(result: CollectionResult) -> dict[str, Any]:
             {
                 "name": report.source,
                 "files": [
-                    {"name": f.scope.display, "scope": str(f.scope), "status": f.status.value,
-                     "version": f.version, "size": f.size}
+                    {
+                        "name": f.scope.display,
+                        "scope": str(f.scope),
+                        "status": f.status.value,
+                        "version": f.version,
+                        "size": f.size,
+                    }
                     for f in report.files
                 ],
                 "failures": [failure_doc(f) for f in report.failures],
@@ -103,9 +111,7 @@ def collection_doc(result: CollectionResult) -> dict[str, Any]:
     }
 
 
-def restore_doc(
-    plan: RestorePlan, done: list[RestoredItem], *, applied: bool
-) -> dict[str, Any]:
+def restore_doc(plan: RestorePlan, done: list[RestoredItem], *, applied: bool) -> dict[str, Any]:
     return {
         "at": plan.at.isoformat(),
         "applied": applied,
@@ -120,8 +126,7 @@ def restore_doc(
             for item in plan.items
         ],
         "restored": [
-            {"scope": str(d.scope), "target": d.target, "safety": d.safety,
-             "restored": d.restored}
+            {"scope": str(d.scope), "target": d.target, "safety": d.safety, "restored": d.restored}
             for d in done
         ],
     }

@@ -47,7 +47,7 @@ def _check_regex(value: str) -> str:
     except re.error as exc:
         raise PydanticCustomError(
             "regex",
-            "{pattern!r} is not a regular expression: {problem}",
+            "'{pattern}' is not a regular expression: {problem}",
             {
                 "pattern": value,
                 "problem": str(exc),
@@ -60,7 +60,7 @@ def _check_name(value: str) -> str:
     if SOURCE_NAME.fullmatch(value) is None:
         raise PydanticCustomError(
             "source_name",
-            "invalid name {name!r}: use lowercase letters, digits, '_' and '-'",
+            "invalid name '{name}': use lowercase letters, digits, '_' and '-'",
             {"name": value},
         )
     return value
@@ -69,7 +69,7 @@ def _check_name(value: str) -> str:
 def _check_absolute(value: str) -> str:
     if not value.startswith("/"):
         raise PydanticCustomError(
-            "absolute_path", "{path!r} must be an absolute path (or glob)", {"path": value}
+            "absolute_path", "'{path}' must be an absolute path (or glob)", {"path": value}
         )
     return value
 
@@ -162,7 +162,7 @@ class ConfigHistorySettings(_Frozen):
         names = [s.name for s in self.sources]
         for name in sorted({n for n in names if names.count(n) > 1}):
             raise PydanticCustomError(
-                "duplicate_source", "two sources are named {name!r}", {"name": name}
+                "duplicate_source", "two sources are named '{name}'", {"name": name}
             )
         if LOCAL_HOST in self.inventory:
             raise PydanticCustomError(
@@ -173,7 +173,7 @@ class ConfigHistorySettings(_Frozen):
             if source.host != LOCAL_HOST and source.host not in self.inventory:
                 raise PydanticCustomError(
                     "unknown_host",
-                    "source {source!r} names host {host!r}, which is not in the inventory "
+                    "source '{source}' names host '{host}', which is not in the inventory "
                     "(known: {known})",
                     {
                         "source": source.name,

@@ -7,8 +7,8 @@ import stat
 import tempfile
 
 from drkit.confighistory.collect.base import FileData, HostAccess
-from drkit.confighistory.collect.globbing import expand
 from drkit.confighistory.errors import SourceAccessError
+from drkit.confighistory.globbing import expand
 from drkit.confighistory.model import LOCAL_HOST
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from drkit.confighistory.collect.globbing import has_magic
 from drkit.confighistory.collect.hosts import HostPool
 from drkit.confighistory.compare import digest
 from drkit.confighistory.errors import SourceAccessError
+from drkit.confighistory.globbing import has_magic
 from drkit.confighistory.model import Scope
 from drkit.confighistory.service import History
 from drkit.confighistory.store import NewVersion

@@ -19,8 +19,8 @@ import paramiko
 from paramiko.sftp import CMD_EXTENDED
 
 from drkit.confighistory.collect.base import FileData, HostAccess
-from drkit.confighistory.collect.globbing import expand
 from drkit.confighistory.errors import SourceAccessError
+from drkit.confighistory.globbing import expand
 from drkit.errors import DrkitError
 from drkit.settings.confighistory import HostSettings
 from drkit.storage.sftp.config import SftpConfig
