@@ -21,7 +21,7 @@ from drkit.runbooks.actions.registry import get_action
 from drkit.runbooks.attempts import Attempts, attempt_with_retries
 from drkit.runbooks.context import RunControl, StepContext
 from drkit.runbooks.errors import ActionFailed
-from drkit.runbooks.expr import test
+from drkit.runbooks.expr import holds
 from drkit.runbooks.journal import Phase, StepDetails, StepRecord
 from drkit.runbooks.model import Step
 from drkit.runbooks.observer import Observer, SafeObserver
@@ -96,7 +96,7 @@ class StepExecutor:
         return result
 
     def _wanted(self, step: Step) -> bool:
-        return step.when is None or test(template.compiled(step.when), self.variables.snapshot())
+        return step.when is None or holds(template.compiled(step.when), self.variables.snapshot())
 
     def _apply(
         self, step: Step, phase: Phase, group: str | None, record: StepRecord

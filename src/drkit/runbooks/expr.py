@@ -207,7 +207,7 @@ def text(value: Value) -> str | None:
     return value
 
 
-def test(expr: Expr, variables: Mapping[str, str]) -> bool:
+def holds(expr: Expr, variables: Mapping[str, str]) -> bool:
     """A ``when:`` condition: true or false."""
     return truthy(evaluate(expr, variables))
 
