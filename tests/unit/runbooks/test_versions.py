@@ -55,7 +55,7 @@ def test_the_store_saves_atomically_and_checks_names(tmp_path: Path) -> None:
     assert saved.path == tmp_path / "books" / "app.yaml" and store.names() == ["app"]
     assert store.load("app").text == ONE
     (tmp_path / "books" / "other.yaml").write_text(ONE)
-    with pytest.raises(RunbookInvalid, match="called 'app' but its file is other.yaml"):
+    with pytest.raises(RunbookInvalid, match=r"called 'app' but its file is other\.yaml"):
         store.load("other")
     with pytest.raises(RunbookNotFound, match="no runbook 'ghost'"):
         store.load("ghost")
