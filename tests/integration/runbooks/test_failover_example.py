@@ -172,7 +172,9 @@ def test_failover_runs_end_to_end_within_its_rto(site: Site) -> None:
     assert payload["details"]["timeline"] == "2"
     assert payload["details"]["last_replayed_transaction"] != "unknown"
 
-    _check_journal(site.journal(int(report["run_id"])))
+    view = site.journal(int(report["run_id"]))
+    assert view.subject_version == report["version"]  # the run records the version it ran
+    _check_journal(view)
 
 
 def _check_journal(view: RunView) -> None:
