@@ -12,34 +12,23 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from drkit.catalog.runs import RunStatus
 from drkit.cli.context import State
 from drkit.cli.output import human_bytes, out, print_json
-from drkit.confighistory import compare, render, views
-from drkit.confighistory import html as html_render
-from drkit.confighistory.collect.hosts import HostPool
-from drkit.confighistory.diff import TextDiff
-from drkit.confighistory.errors import CollectionFailed, RestoreDeclined
-from drkit.confighistory.jobs import RUN_KIND, CollectionResult, finish, owned_run, run_collection
-from drkit.confighistory.mirror import import_history, push
-from drkit.confighistory.model import Scope
-from drkit.confighistory.restore import (
-    ItemStatus,
-    RestoredItem,
-    RestorePlan,
-    apply_restore,
-    plan_restore,
-)
-from drkit.confighistory.service import History, default_author
-from drkit.confighistory.structured import KeyDiff
-from drkit.confighistory.timeparse import parse_time
 from drkit.errors import UsageError
-from drkit.settings.model import Settings
+
+if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when a command runs
+    from drkit.confighistory.collect.hosts import HostPool
+    from drkit.confighistory.diff import TextDiff
+    from drkit.confighistory.jobs import CollectionResult
+    from drkit.confighistory.model import Scope
+    from drkit.confighistory.restore import RestoredItem, RestorePlan
+    from drkit.confighistory.service import History
+    from drkit.confighistory.structured import KeyDiff
 
 app = typer.Typer(no_args_is_help=True)
 SELECTORS = "drkit, /path (globs allowed), HOST:/path, or file:HOST:/path"
@@ -65,6 +54,9 @@ def _history(state: State) -> Iterator[History]:
     A drkit.yaml that is named (--config, DRKIT_CONFIG) but missing is one to
     rebuild: drkit runs on its defaults and a restore writes the file there.
     """
+    from drkit.confighistory.service import History
+    from drkit.settings.model import Settings
+
     path = state.settings_file
     if path is not None and not path.exists():
         state._settings = Settings()
@@ -95,6 +87,8 @@ def log(
     json_output: Json = False,
 ) -> None:
     """List versions, newest first: of everything, or of the configuration named."""
+    from drkit.confighistory import views
+
     state: State = ctx.obj
     with _history(state) as history:
         scopes = history.select(paths) if paths else None
@@ -126,6 +120,8 @@ def show(
     json_output: Json = False,
 ) -> None:
     """Print a version's content, secrets redacted."""
+    from drkit.confighistory import compare, views
+
     state: State = ctx.obj
     with _history(state) as history:
         found = history.resolve(version, _resolve_scope(history, path))
@@ -152,6 +148,8 @@ def diff(
     json_output: Json = False,
 ) -> None:
     """Show what changed between two versions, secrets redacted."""
+    from drkit.confighistory import compare
+
     state: State = ctx.obj
     with _history(state) as history:
         scope = _resolve_scope(history, path)
@@ -168,6 +166,9 @@ def diff(
 def _text_diff(
     result: TextDiff, title: str, html: Path | None, json_output: bool, side_by_side: bool
 ) -> None:
+    from drkit.confighistory import html as html_render
+    from drkit.confighistory import render, views
+
     if html is not None:
         fragment = (
             html_render.side_by_side_fragment if side_by_side else html_render.unified_fragment
@@ -182,6 +183,9 @@ def _text_diff(
 
 
 def _key_diff(result: KeyDiff, title: str, html: Path | None, json_output: bool) -> None:
+    from drkit.confighistory import html as html_render
+    from drkit.confighistory import render, views
+
     if html is not None:
         _write_html(html, html_render.page(title, html_render.key_fragment(result)))
     if json_output:
@@ -208,6 +212,11 @@ def collect(
     json_output: Json = False,
 ) -> None:
     """Collect drkit's configuration and every source now (the daemon does it daily)."""
+    from drkit.confighistory import views
+    from drkit.confighistory.errors import CollectionFailed
+    from drkit.confighistory.jobs import RUN_KIND, finish, owned_run, run_collection
+    from drkit.confighistory.service import default_author
+
     state: State = ctx.obj
     with _history(state) as history:
         _known_sources(history, source)
@@ -271,6 +280,9 @@ def push_command(
     json_output: Json = False,
 ) -> None:
     """Write every version into backup repositories (a snapshot tagged config-history)."""
+    from drkit.confighistory import views
+    from drkit.confighistory.mirror import push
+
     state: State = ctx.obj
     with _history(state) as history:
         targets = to or ([state.repo] if state.repo else list(history.config.repositories))
@@ -307,6 +319,13 @@ def restore(
     json_output: Json = False,
 ) -> None:
     """Bring drkit's configuration (or files) back as at a time: preview, confirm, restore."""
+    from drkit.confighistory import views
+    from drkit.confighistory.collect.hosts import HostPool
+    from drkit.confighistory.mirror import import_history
+    from drkit.confighistory.model import Scope
+    from drkit.confighistory.restore import plan_restore
+    from drkit.confighistory.timeparse import parse_time
+
     state: State = ctx.obj
     when = parse_time(at)
     with _history(state) as history:
@@ -335,6 +354,11 @@ def restore(
 def _apply(
     history: History, hosts: HostPool, plan: RestorePlan, author: str | None
 ) -> list[RestoredItem]:
+    from drkit.catalog.runs import RunStatus
+    from drkit.confighistory.jobs import owned_run
+    from drkit.confighistory.restore import apply_restore
+    from drkit.confighistory.service import default_author
+
     subject = ",".join(i.scope.display for i in plan.changes)[:200]
     with owned_run(history.catalog, kind="config-restore", subject=subject) as (journal, own):
         done = apply_restore(
@@ -346,6 +370,9 @@ def _apply(
 
 
 def _print_plan(plan: RestorePlan) -> None:
+    from drkit.confighistory import render
+    from drkit.confighistory.restore import ItemStatus
+
     for item in plan.items:
         if item.status is ItemStatus.NO_VERSION:
             out.print(f"{item.scope.display}: no version at that time, left as it is")
@@ -358,6 +385,8 @@ def _print_plan(plan: RestorePlan) -> None:
 
 
 def _confirmed(plan: RestorePlan, yes: bool, json_output: bool) -> bool:
+    from drkit.confighistory.errors import RestoreDeclined
+
     if yes:
         return True
     if json_output or not sys.stdin.isatty():

@@ -11,20 +11,19 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
-from drkit.confighistory import views
-from drkit.confighistory.service import History, default_author
-from drkit.confighistory.users import parse_grant
-from drkit.confighistory.users import store as users
-from drkit.confighistory.users.passwords import hash_password
 from drkit.errors import UsageError
+
+if TYPE_CHECKING:  # the catalog (SQLAlchemy) is imported when a command runs
+    from sqlalchemy.orm import Session
+
+    from drkit.confighistory.users import Grant
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -41,10 +40,18 @@ def register(root: typer.Typer) -> None:
 @contextmanager
 def _change(state: State, author: str | None, message: str) -> Iterator[Session]:
     """A transaction for a user change that also stores the new configuration version."""
+    from drkit.confighistory.service import History, default_author
+
     history = History(state.catalog(), state.settings, state.settings_file, state.home)
     with history.catalog.session() as s:
         yield s
         history.record_drkit(author=author or default_author(), message=message, session=s)
+
+
+def _grants(names: list[str]) -> list[Grant]:
+    from drkit.confighistory.users import parse_grant
+
+    return [parse_grant(name) for name in names]
 
 
 def _password(from_stdin: bool) -> str:
@@ -72,7 +79,10 @@ def add(
     author: Author = None,
 ) -> None:
     """Add a user with a password and roles or permissions."""
-    grants = [parse_grant(g) for g in grant or []]
+    from drkit.confighistory.users import store as users
+    from drkit.confighistory.users.passwords import hash_password
+
+    grants = _grants(grant or [])
     password_hash = hash_password(_password(password_stdin))
     names = ", ".join(g.value for g in grants) or "nothing"
     with _change(ctx.obj, author, f"user {name} added (granted {names})") as s:
@@ -85,6 +95,9 @@ def list_users(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """List the users with their roles and permissions."""
+    from drkit.confighistory import views
+    from drkit.confighistory.users import store as users
+
     state: State = ctx.obj
     with state.catalog().session() as s:
         found = users.list_users(s)
@@ -109,6 +122,8 @@ def remove(
     ctx: typer.Context, name: Annotated[str, typer.Argument()], author: Author = None
 ) -> None:
     """Remove a user."""
+    from drkit.confighistory.users import store as users
+
     with _change(ctx.obj, author, f"user {name} removed") as s:
         users.remove_user(s, name)
     out.print(f"user {name} removed")
@@ -122,7 +137,9 @@ def grant_command(
     author: Author = None,
 ) -> None:
     """Give a user roles or permissions."""
-    parsed = [parse_grant(g) for g in grants]
+    from drkit.confighistory.users import store as users
+
+    parsed = _grants(grants)
     what = ", ".join(g.value for g in parsed)
     with _change(ctx.obj, author, f"user {name} granted {what}") as s:
         added = users.grant(s, name, parsed)
@@ -137,7 +154,9 @@ def revoke(
     author: Author = None,
 ) -> None:
     """Take roles or permissions from a user."""
-    parsed = [parse_grant(g) for g in grants]
+    from drkit.confighistory.users import store as users
+
+    parsed = _grants(grants)
     what = ", ".join(g.value for g in parsed)
     with _change(ctx.obj, author, f"user {name}: revoked {what}") as s:
         removed = users.revoke(s, name, parsed)
@@ -152,6 +171,9 @@ def passwd(
     author: Author = None,
 ) -> None:
     """Set a user's password."""
+    from drkit.confighistory.users import store as users
+    from drkit.confighistory.users.passwords import hash_password
+
     password_hash = hash_password(_password(password_stdin))
     with _change(ctx.obj, author, f"user {name}: password changed") as s:
         users.set_password(s, name, password_hash)

@@ -205,7 +205,9 @@ def _claim_head(s: Session, scope: str, content_hash: str) -> bool:
         set_={"content_hash": content_hash},
         where=ConfigHeadRow.content_hash != content_hash,
     )
-    return bool(s.execute(statement).rowcount)  # type: ignore[attr-defined]
+    # RETURNING yields the row only when it was inserted or updated (rowcount is not
+    # reliable for upserts across drivers)
+    return s.execute(statement.returning(ConfigHeadRow.scope)).first() is not None
 
 
 def _refresh_head(s: Session, scope: str) -> None:
