@@ -1,0 +1,200 @@
+# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
+"""Real processes: a runner killed with SIGKILL resumes; approvals and cancels come from
+other processes; re-run from a step; dry run runs nothing."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.integration.runbooks.cli import (
+    Drkit,
+    drkit_cli,  # noqa: F401
+    kill_pid_file,
+    wait_until,
+)
+
+
+def _crash_book(work: Path) -> str:
+    return f"""
+name: crashy
+rto: 10m
+steps:
+  - id: first
+    action: shell
+    with: {{command: "echo ran >> {work}/first.log; echo token=abc >> $DRKIT_OUTPUT"}}
+  - id: slow
+    action: shell
+    with:
+      command: >-
+        if [ -e {work}/go ]; then echo finishing; else
+        echo $$ > {work}/slow.pid; touch {work}/slow.started; exec sleep 120; fi
+  - id: last
+    action: shell
+    with: {{command: "echo ${{{{ steps.first.outputs.token }}}} > {work}/last.out"}}
+"""
+
+
+def test_a_runner_killed_mid_run_resumes_at_the_unfinished_step(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    drkit_cli.save(tmp_path / "crashy.yaml", _crash_book(work))
+    runner = drkit_cli.background("runbook", "run", "crashy")
+    try:
+        wait_until(lambda: (work / "slow.started").exists(), "the slow step to start")
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(30)
+    finally:
+        kill_pid_file(work / "slow.pid")  # the killed runner's child
+    run_id = drkit_cli.latest_run()
+    assert run_id is not None
+    view = drkit_cli.run_view(run_id)
+    assert view["status"] == "running"  # nobody closed it: the process died
+    assert [(s["name"], s["status"]) for s in view["steps"]] == [
+        ("first", "succeeded"),
+        ("slow", "running"),
+    ]
+    (work / "go").touch()
+    report = drkit_cli.json("runbook", "resume", str(run_id))
+    assert report["status"] == "succeeded" and report["run_id"] == run_id
+    view = drkit_cli.run_view(run_id)
+    assert [(s["name"], s["status"]) for s in view["steps"]] == [
+        ("first", "succeeded"),
+        ("slow", "interrupted"),
+        ("slow", "succeeded"),
+        ("last", "succeeded"),
+    ]
+    assert (work / "first.log").read_text() == "ran\n"  # not run twice
+    assert (work / "last.out").read_text() == "abc\n"  # its output came from the journal
+
+
+APPROVAL = """
+name: approval
+steps:
+  - id: prepare
+    action: shell
+    with: {command: "echo ready"}
+  - id: go
+    manual: {prompt: "Promote the replica?", approvers: [alice], timeout: 60}
+  - id: after
+    action: shell
+    with: {command: "echo approved by ${{ steps.go.outputs.approved_by }}"}
+"""
+
+
+def _waiting_step(drkit_cli: Drkit) -> int | None:
+    run_id = drkit_cli.latest_run()
+    if run_id is None:
+        return None
+    steps = drkit_cli.run_view(run_id)["steps"]
+    return run_id if steps and steps[-1]["status"] == "waiting" else None
+
+
+def test_a_manual_step_is_approved_from_another_process(drkit_cli: Drkit, tmp_path: Path) -> None:
+    drkit_cli.save(tmp_path / "approval.yaml", APPROVAL)
+    runner = drkit_cli.background("runbook", "run", "approval", "--json")
+    try:
+        run_id = wait_until(lambda: _waiting_step(drkit_cli), "the manual step to wait")
+        refused = drkit_cli("runbook", "approve", str(run_id), "go", "--by", "mallory")
+        assert refused.returncode == 60 and "may not approve" in refused.stderr
+        drkit_cli.ok("runbook", "approve", str(run_id), "go", "--by", "alice", "--comment", "ok")
+        runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+    assert runner.returncode == 0
+    view = drkit_cli.run_view(run_id)
+    go = next(s for s in view["steps"] if s["name"] == "go")
+    assert (go["status"], go["actor"]) == ("succeeded", "alice")
+    after = next(s for s in view["steps"] if s["name"] == "after")
+    assert "approved by alice" in after["output"]
+
+
+def test_a_run_is_cancelled_from_another_process(drkit_cli: Drkit, tmp_path: Path) -> None:
+    drkit_cli.save(tmp_path / "approval.yaml", APPROVAL)
+    runner = drkit_cli.background("runbook", "run", "approval")
+    try:
+        run_id = wait_until(lambda: _waiting_step(drkit_cli), "the manual step to wait")
+        assert "asked run" in drkit_cli.ok("runbook", "cancel", str(run_id), "--by", "bob")
+        runner.wait(60)
+    finally:
+        runner.kill()
+    assert runner.returncode == 63  # RunCancelled
+    view = drkit_cli.run_view(run_id)
+    assert view["status"] == "cancelled" and view["error"] == "cancelled by bob"
+    assert view["steps"][-1]["status"] == "interrupted"
+    again = drkit_cli("runbook", "cancel", str(run_id))
+    assert again.returncode == 64 and "not running" in again.stderr
+
+
+def test_rerun_from_a_step_and_dry_run(drkit_cli: Drkit, tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    text = f"""
+name: rerun
+inputs: {{who: {{default: world}}}}
+steps:
+  - {{id: a, action: shell, with: {{command: "echo a >> {work}/log; echo n=7 >> $DRKIT_OUTPUT"}}}}
+  - {{id: b, action: shell, with: {{command: "echo b${{{{ steps.a.outputs.n }}}} >> {work}/log"}}}}
+"""
+    drkit_cli.save(tmp_path / "rerun.yaml", text)
+    plan = drkit_cli.json("runbook", "run", "rerun", "--dry-run", "--input", "who=x")
+    assert [s["id"] for s in plan["steps"]] == ["a", "b"]
+    assert not (work / "log").exists() and drkit_cli.latest_run() is None  # nothing ran
+    first = drkit_cli.json("runbook", "run", "rerun")
+    second = drkit_cli.json("runbook", "rerun", str(first["run_id"]), "--from", "b")
+    assert second["status"] == "succeeded" and second["run_id"] != first["run_id"]
+    assert (work / "log").read_text() == "a\nb7\nb7\n"
+    bad = drkit_cli("runbook", "rerun", str(first["run_id"]), "--from", "zz")
+    assert bad.returncode == 60 and "not a top-level step" in bad.stderr
+
+
+def test_exit_codes_for_a_failed_run_and_a_drill_past_its_rto(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    drkit_cli.save(
+        tmp_path / "fails.yaml",
+        "name: fails\nsteps: [{id: x, action: shell, with: {command: 'exit 3'}}]\n",
+    )
+    failed = drkit_cli("runbook", "run", "fails")
+    assert failed.returncode == 61
+    assert "the command exited with 3 (expected 0)" in failed.stderr
+    drkit_cli.save(
+        tmp_path / "late.yaml",
+        "name: late\nrto: 1s\nsteps: [{id: x, action: shell, with: {command: 'sleep 1.3'}}]\n",
+    )
+    normal = drkit_cli("runbook", "run", "late")
+    assert normal.returncode == 0 and "RTO 1s missed" in normal.stdout
+    drill = drkit_cli("runbook", "run", "late", "--drill", "--json")
+    assert drill.returncode == 62 and "longer than the RTO" in drill.stderr
+    assert '"kind": "drill"' in drill.stdout and '"rto_met": false' in drill.stdout
+
+
+def test_a_drill_started_by_the_daemon_writes_into_its_run(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    from drkit.catalog.runs import RunJournal, get_run
+
+    drkit_cli.save(
+        tmp_path / "d.yaml",
+        "name: d\nsteps: [{id: x, action: shell, with: {command: 'echo hi'}}]\n",
+    )
+    catalog = drkit_cli.catalog()
+    journal = RunJournal.start(catalog, kind="drill", subject="d", trigger="schedule")
+    env = {**drkit_cli.env, "DRKIT_RUN_ID": str(journal.run_id)}
+    done = subprocess.run(
+        [*_drkit(), "runbook", "run", "d", "--drill", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    view = get_run(catalog, journal.run_id)
+    assert view.status.value == "running"  # the daemon finishes it, not the command
+    assert [s.name for s in view.steps] == ["x"] and view.subject_version is not None
+
+
+def _drkit() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "drkit"]
