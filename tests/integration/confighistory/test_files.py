@@ -107,7 +107,7 @@ def _two_versions(dk: Drkit, tmp_path: Path) -> tuple[Path, str, int, int]:
 
 
 def test_diffs_show_changes_but_never_a_secret(dk: Drkit, tmp_path: Path) -> None:
-    etc, app, old, new = _two_versions(dk, tmp_path)
+    _etc, _app, old, new = _two_versions(dk, tmp_path)
     page = tmp_path / "diff.html"
     outputs = [
         dk("config", "diff", str(old), str(new)).check(),
@@ -131,11 +131,13 @@ def test_diffs_show_changes_but_never_a_secret(dk: Drkit, tmp_path: Path) -> Non
 
 
 def test_diff_by_time_and_phrase(dk: Drkit, tmp_path: Path) -> None:
-    etc, app, old, new = _two_versions(dk, tmp_path)
+    _etc, app, old, new = _two_versions(dk, tmp_path)
     versions = {v["id"]: v for v in dk.json("config", "log", app)}
     at_old = versions[old]["time"]
     by_time = dk.json("config", "diff", at_old, "now", "--path", app)
-    assert by_time["old"].startswith(f"{app} #{old} ") and by_time["new"].startswith(f"{app} #{new} ")
+    assert by_time["old"].startswith(f"{app} #{old} ") and by_time["new"].startswith(
+        f"{app} #{new} "
+    )
     assert by_time["changed"] and by_time["added"] == 3 and by_time["removed"] == 3
     missing = dk("config", "diff", "yesterday", "now", "--path", app)
     assert missing.returncode == 51 and "has no version at or before" in missing.stderr
@@ -144,7 +146,7 @@ def test_diff_by_time_and_phrase(dk: Drkit, tmp_path: Path) -> None:
 
 
 def test_point_in_time_restore_of_a_file(dk: Drkit, tmp_path: Path) -> None:
-    etc, app, old, new = _two_versions(dk, tmp_path)
+    etc, app, old, _new = _two_versions(dk, tmp_path)
     os.chmod(app, 0o600)
     at_old = {v["id"]: v for v in dk.json("config", "log", app)}[old]["time"]
     edited = f"db:\n  host: db3\n  password: {SECRET_2}\nworkers: 16\n"
@@ -178,7 +180,7 @@ def test_point_in_time_restore_of_a_file(dk: Drkit, tmp_path: Path) -> None:
 
 
 def test_restore_brings_back_a_deleted_file(dk: Drkit, tmp_path: Path) -> None:
-    etc, app, old, new = _two_versions(dk, tmp_path)
+    _etc, app, _old, _new = _two_versions(dk, tmp_path)
     os.unlink(app)
     dk("config", "restore", "--at", "now", app, "--yes").check()
     assert "workers: 8" in Path(app).read_text()
