@@ -193,3 +193,25 @@ def test_restore_of_something_without_history_is_an_error(
     _setup(dk, tmp_path / "etc")
     done = dk("config", "restore", "--at", "now", selector, "--yes")
     assert done.returncode == 51 and "no configuration history matches" in done.stderr
+
+
+def test_retention_keeps_the_newest_versions_of_each_file(dk: Drkit, tmp_path: Path) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    dk.write_config(
+        f"""
+        version: 1
+        config_history:
+          retention: {{keep_versions: 2}}
+          sources: [{{name: app, paths: ['{etc}/*.conf']}}]
+        """
+    )
+    for i in range(4):
+        (etc / "a.conf").write_text(f"a = {i}\n")
+        (etc / "b.conf").write_text("b = 1\n")
+        doc = dk.json("config", "collect")
+    assert doc["removed"] == 1  # the fourth collection removed a.conf's second-oldest
+    a, b = (dk.json("config", "log", str(etc / name)) for name in ("a.conf", "b.conf"))
+    assert len(a) == 2 and len(b) == 1  # b.conf never changed: its one version stays
+    assert "a = 3" in dk("config", "show", str(a[0]["id"])).check().stdout
+    assert "a = 2" in dk("config", "show", str(a[1]["id"])).check().stdout
