@@ -26,6 +26,7 @@ sources:
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ from drkit.sources.postgres_physical_meta import (
     parse_label,
 )
 from drkit.sources.postgres_physical_tar import TarScanner
+from drkit.sources.postgres_physical_watch import ArchiveWatchdog
 from drkit.sources.process import Command, stream_stdout
 from drkit.sources.wal_archive import WalArchive
 from drkit.sources.wal_errors import BaseBackupFailed, WalNotArchived
@@ -112,7 +114,22 @@ class PostgresPhysicalSource(StreamSource[PostgresPhysicalConfig]):
         sysid, _tli, seg_size, version, *_, started = self._probed
         scanner = TarScanner({"backup_label"})
         path = f"{self.root}/{STREAM_NAME}"
-        archiver.add(path, scanner.watch(stream_stdout(self._command())))
+        app_name = f"drkit-basebackup-{secrets.token_hex(6)}"  # finds our WAL sender
+        timeout = self.config.archive_timeout
+        watchdog = ArchiveWatchdog(self.config.address(), app_name, timeout)
+        watchdog.start()
+        try:
+            archiver.add(path, scanner.watch(stream_stdout(self._command(app_name))))
+        except DumpFailed as exc:
+            if watchdog.fired:
+                raise BaseBackupFailed(
+                    f"the server waited more than {timeout:g} s for the backup's WAL to be "
+                    "archived; the backup was stopped and no snapshot was saved",
+                    hint="archive_command is failing: see the server log and pg_stat_archiver",
+                ) from exc
+            raise
+        finally:
+            watchdog.stop()
         label = _label(scanner)
         stopped = self._facts()[-1]
         history_name = _history_name(label, int(seg_size))
@@ -133,13 +150,14 @@ class PostgresPhysicalSource(StreamSource[PostgresPhysicalConfig]):
         archiver.meta.update(info.to_meta())
         return path
 
-    def _command(self) -> Command:
+    def _command(self, application_name: str) -> Command:
         address = self.config.address()
         tool = (
             str(self.config.bin_dir / "pg_basebackup") if self.config.bin_dir else "pg_basebackup"
         )
         label = f"drkit {datetime.now().astimezone().isoformat(timespec='seconds')}"
-        argv = [tool, "-d", address.conninfo(), "-D", "-", "-Ft", "-X", "none"]
+        conninfo = f"{address.conninfo()} application_name={application_name}"
+        argv = [tool, "-d", conninfo, "-D", "-", "-Ft", "-X", "none"]
         argv += ["-c", self.config.checkpoint, "-l", label, "--no-password"]
         return Command(argv, env=address.env(), package=PACKAGE)
 
