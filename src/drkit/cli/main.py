@@ -27,6 +27,7 @@ from drkit.cli import (
     forget,
     keys,
     notify,
+    pg,
     quickstart,
     repo_admin,
     restore,
@@ -40,6 +41,7 @@ from drkit.cli import (
 from drkit.cli.context import State
 from drkit.cli.output import err
 from drkit.errors import DrkitError
+from drkit.scheduler.lifeline import follow_parent
 
 app = typer.Typer(
     name="drkit",
@@ -91,6 +93,7 @@ def main(
 for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
     module.register(app)
 serve.register(app)
+pg.register(app)
 notify.register(app)
 db.register(app)
 verify.register(app)
@@ -146,6 +149,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    follow_parent()  # a step of `drkit serve` stops when the daemon dies
     args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:

@@ -67,13 +67,17 @@ class Daemon:
 
     def serve(self) -> None:
         """Run until :meth:`stop`; then wait for the running steps to end."""
-        closed = close_abandoned(self.catalog)
-        if closed:
-            log.warning("runs left unfinished by an earlier daemon marked interrupted: %s", closed)
-        self.tick(starting_up=True)
+        self.start_up()
         while not self.stop_event.wait(self._sleep_seconds()):
             self.tick(starting_up=False)
         self._shutdown()
+
+    def start_up(self) -> list[Job]:
+        """Close the runs a dead daemon left open, then start due and missed jobs."""
+        closed = close_abandoned(self.catalog)
+        if closed:
+            log.warning("runs left unfinished by an earlier daemon marked interrupted: %s", closed)
+        return self.tick(starting_up=True)
 
     def stop(self) -> None:
         self.executor.stopping.set()

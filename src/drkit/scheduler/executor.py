@@ -26,6 +26,7 @@ from drkit.catalog import Catalog
 from drkit.catalog.runs import RunJournal, RunStatus, StepStatus
 from drkit.catalog.types import utcnow
 from drkit.scheduler.jobs import Job, JobStep
+from drkit.scheduler.lifeline import PARENT_ENV
 from drkit.scheduler.slots import Trigger
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class JobExecutor:
         step_id = journal.begin_step(step.name)
         started = utcnow()
         argv = self._argv(step)
-        env = {**self.env, "DRKIT_RUN_ID": str(journal.run_id)}
+        env = {**self.env, "DRKIT_RUN_ID": str(journal.run_id), PARENT_ENV: str(os.getpid())}
         try:
             proc = subprocess.Popen(
                 argv,

@@ -1,0 +1,144 @@
+"""`drkit serve` as a user runs it: catch-up at start, metrics, clean stop mid-step."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+from drkit.catalog.runs import RunStatus, StepStatus, get_run, list_runs
+from drkit.catalog.types import utcnow
+from drkit.scheduler.state import save_slot
+from tests.integration.daemon.conftest import DaemonHome, free_port, stop, wait_for
+
+
+def finished_runs(home: DaemonHome, kind: str) -> list[object]:
+    with_kind = list_runs(home.catalog(), kind=kind)
+    return [r for r in with_kind if r.status is not RunStatus.RUNNING]
+
+
+def test_a_backup_missed_while_down_runs_once_at_start_and_shows_in_metrics(
+    home: DaemonHome,
+) -> None:
+    save_slot(home.catalog(), "backup:app", utcnow() - timedelta(days=3))
+    port = free_port()
+    proc = home.serve("--listen", f"127.0.0.1:{port}")
+    try:
+        wait_for(lambda: bool(finished_runs(home, "backup")), what="the catch-up backup")
+        (run,) = list_runs(home.catalog(), kind="backup")
+        assert run.status is RunStatus.SUCCEEDED
+        assert run.trigger == "catch-up"
+        snapshots = home.drkit("--repo", "local", "snapshots", "--json").check().stdout
+        assert "policy:app" in snapshots
+
+        def scraped() -> str:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                return r.read().decode()
+
+        wait_for(
+            lambda: 'drkit_job_last_run_success{job="backup:app"} 1.0' in scraped(),
+            what="the backup in /metrics",
+        )
+        metrics = scraped()
+        assert 'drkit_snapshot_age_seconds{policy="app",repository="local"}' in metrics
+        assert 'drkit_rpo_objective_seconds{policy="app"} 86400.0' in metrics
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+            assert r.status == 200
+    finally:
+        code, stderr = stop(proc)
+    assert code == 0, stderr
+    assert len(list_runs(home.catalog(), kind="backup")) == 1  # once, not once per missed day
+
+
+def test_sigterm_ends_the_running_step_cleanly_and_records_it(home: DaemonHome) -> None:
+    save_slot(home.catalog(), "backup:app", utcnow() - timedelta(days=1))
+    proc = home.serve(env={"DRKIT_PAUSE_AT": "before-snapshot:300"})
+
+    def step_running() -> bool:
+        runs = list_runs(home.catalog(), kind="backup")
+        return bool(runs) and any(
+            s.status is StepStatus.RUNNING for s in get_run(home.catalog(), runs[0].id).steps
+        )
+
+    try:
+        wait_for(step_running, what="the backup step to start")
+    finally:
+        code, stderr = stop(proc)
+    assert code == 0, stderr
+    (run,) = list_runs(home.catalog(), kind="backup")
+    view = get_run(home.catalog(), run.id)
+    assert view.status is RunStatus.INTERRUPTED
+    assert [s.status for s in view.steps] == [StepStatus.INTERRUPTED]
+    assert view.steps[0].finished_at is not None
+    # the interrupted backup left no snapshot, and the repository is consistent
+    assert home.drkit("--repo", "local", "snapshots", "--json").check().stdout.strip() == "[]"
+    home.drkit("--repo", "local", "check").check()
+
+
+def test_runs_left_running_by_a_killed_daemon_are_closed_at_the_next_start(
+    home: DaemonHome,
+) -> None:
+    save_slot(home.catalog(), "backup:app", utcnow() - timedelta(days=1))
+    proc = home.serve(env={"DRKIT_PAUSE_AT": "before-snapshot:300"})
+    try:
+        wait_for(lambda: bool(_backup_steps(proc.pid)), what="the backup step to start")
+        steps = _backup_steps(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    result = home.drkit("serve", "--once").check()
+    (run,) = list_runs(home.catalog(), kind="backup")
+    assert run.status is RunStatus.INTERRUPTED, result.stderr
+    assert "ended without finishing" in (run.error or "")
+    # the step died with its daemon (SIGINT on parent death): no snapshot appears later
+    wait_for(lambda: not any(_alive(p) for p in steps), what="the orphaned step to end")
+    assert home.drkit("--repo", "local", "snapshots", "--json").check().stdout.strip() == "[]"
+
+
+def _backup_steps(pid: int) -> list[int]:
+    """Processes started by ``pid`` that run `drkit ... backup`."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"backup" in args:
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_runs_and_runs_show_print_the_journal(home: DaemonHome) -> None:
+    home.drkit("run-job", "backup:app").check()
+    listing = home.drkit("runs").check().stdout
+    assert "backup:app" in listing and "succeeded" in listing
+    shown = home.drkit("runs", "show", "1").check().stdout
+    assert "backup" in shown and "succeeded" in shown
+    missing = home.drkit("runs", "show", "99")
+    assert missing.returncode == 41
+    assert "drkit runs" in missing.stderr
+
+
+def test_a_bad_cron_expression_is_reported_at_its_line(home: DaemonHome) -> None:
+    home.write_settings(policy=DEFAULT_BAD)
+    result = home.drkit("jobs")
+    assert result.returncode == 2
+    assert "drkit.yaml:9" in result.stderr and "cron" in result.stderr
+
+
+DEFAULT_BAD = """\
+  app:
+    sources: [{source}]
+    repositories: [local]
+    schedule: "every day at two"
+"""
