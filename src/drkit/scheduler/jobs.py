@@ -10,13 +10,13 @@ operator would type.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from drkit.policy.objectives import format_objective
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
-
-DEFAULT_CHECK_SCHEDULE = "0 4 * * *"  # structure check: daily
-DEFAULT_READ_DATA_SCHEDULE = "0 5 * * 0"  # full read of the data: weekly
+from drkit.settings.verification import cron_interval
 
 
 class JobKind(StrEnum):
@@ -70,7 +70,7 @@ def _policy_jobs(name: str, policy: PolicySettings) -> list[Job]:
         ]
         jobs.append(_job(JobKind.COPY, name, copy.schedule, steps, suffix=copy.from_))
     for repo in policy.repositories:
-        jobs += _verification_jobs(name, repo)
+        jobs += _verification_jobs(name, policy, repo)
     return jobs
 
 
@@ -89,13 +89,37 @@ def _has_retention(policy: PolicySettings) -> bool:
     return policy.retention is not None or bool(policy.repository_retention)
 
 
-def _verification_jobs(policy: str, repo: str) -> list[Job]:
-    check = JobStep(f"check {repo}", ("--repo", repo, "check"))
-    read = JobStep(f"check --read-data {repo}", ("--repo", repo, "check", "--read-data"))
-    return [
-        _job(JobKind.CHECK, policy, DEFAULT_CHECK_SCHEDULE, [check], repository=repo),
-        _job(JobKind.READ_DATA, policy, DEFAULT_READ_DATA_SCHEDULE, [read], repository=repo),
-    ]
+def _verification_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job]:
+    verification = policy.verification
+    on = ("--repo", repo)
+    jobs: list[Job] = []
+    if verification.check:
+        step = JobStep(f"check {repo}", (*on, "check"))
+        jobs.append(_job(JobKind.CHECK, name, verification.check, [step], repository=repo))
+    if verification.read_data:
+        step = JobStep(f"check --read-data {repo}", (*on, "check", "--read-data"))
+        jobs.append(_job(JobKind.READ_DATA, name, verification.read_data, [step], repository=repo))
+    subset = verification.read_subset
+    if subset.schedule:
+        interval = cron_interval(subset.schedule, datetime.now(UTC))
+        argv = (
+            *on,
+            "verify",
+            "subset",
+            "--period",
+            format_objective(subset.period),
+            "--interval",
+            format_objective(interval),
+            "--by",
+            subset.by,
+        )
+        step = JobStep(f"read subset {repo}", argv)
+        jobs.append(_job(JobKind.READ_SUBSET, name, subset.schedule, [step], repository=repo))
+    restore = verification.restore_test
+    if restore.schedule:
+        step = JobStep(f"restore test {repo}", (*on, "verify", "restore-test", "--policy", name))
+        jobs.append(_job(JobKind.RESTORE_TEST, name, restore.schedule, [step], repository=repo))
+    return jobs
 
 
 def _job(

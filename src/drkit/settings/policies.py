@@ -27,6 +27,7 @@ from drkit.errors import UsageError
 from drkit.policy.objectives import parse_objective
 from drkit.policy.retention import RetentionPolicy, parse_duration
 from drkit.settings.cron import CronExpr
+from drkit.settings.verification import VerificationSettings
 from drkit.sources.registry import PolicySource
 
 
@@ -107,6 +108,10 @@ class PolicySettings(BaseModel):
     )
     copies: list[CopySettings] = Field(
         default_factory=list, description="Scheduled copies of snapshots between repositories."
+    )
+    verification: VerificationSettings = Field(
+        default_factory=VerificationSettings,
+        description="Checks, rotating reads and restore tests of the policy's repositories.",
     )
 
     def retention_for(self, repository: str) -> RetentionSettings | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drkit.scheduler.jobs import DEFAULT_CHECK_SCHEDULE, JobKind, plan_jobs
+from drkit.scheduler.jobs import JobKind, plan_jobs
 from drkit.settings.model import Settings
+from drkit.settings.verification import DEFAULT_CHECK as DEFAULT_CHECK_SCHEDULE
 
 
 def settings(tmp_path: Path, **policy: object) -> Settings:
@@ -61,3 +62,35 @@ def test_copies_are_scheduled_per_source_repository(tmp_path: Path) -> None:
     copy = next(j for j in jobs if j.kind is JobKind.COPY)
     assert copy.id == "copy:app:local"
     assert copy.steps[0].argv == ("copy", "--from", "local", "--to", "offsite")
+
+
+def test_verification_settings_schedule_rotating_reads_and_restore_tests(tmp_path: Path) -> None:
+    jobs = plan_jobs(
+        settings(
+            tmp_path,
+            verification={
+                "check": None,
+                "read_data": None,
+                "read_subset": {"schedule": "0 3 * * *", "period": "30d"},
+                "restore_test": {"schedule": "0 6 * * 6"},
+            },
+        )
+    )
+    by_id = {j.id: j for j in jobs}
+    assert set(by_id) == {
+        "read-subset:app:local",
+        "restore-test:app:local",
+        "read-subset:app:offsite",
+        "restore-test:app:offsite",
+    }
+    subset = by_id["read-subset:app:local"].steps[0].argv
+    assert subset[:4] == ("--repo", "local", "verify", "subset")
+    assert subset[subset.index("--interval") + 1] == "1d"
+    assert by_id["restore-test:app:offsite"].steps[0].argv == (
+        "--repo",
+        "offsite",
+        "verify",
+        "restore-test",
+        "--policy",
+        "app",
+    )
