@@ -344,9 +344,10 @@ def restore(
         print_json(views.restore_doc(plan, done, applied=go))
         return
     for item in done:
+        before = f"version #{item.safety}" if item.safety else "gone (nothing to keep)"
         out.print(
             f"restored {item.scope.display} to version #{item.target}; the state before it is "
-            f"version #{item.safety}",
+            + before,
             highlight=False,
         )
 

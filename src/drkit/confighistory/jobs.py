@@ -106,17 +106,24 @@ def _retention(history: History, journal: RunJournal) -> int:
 def _push_all(
     history: History, journal: RunJournal, open_repository: OpenRepository | None
 ) -> tuple[tuple[PushResult, ...], tuple[CollectFailure, ...]]:
+    if open_repository is None:
+        return (), ()
     results, failures = [], []
-    for name in history.config.repositories if open_repository else []:
-        assert open_repository is not None
+    for name in history.config.repositories:
         try:
-            with journal.step(f"push {name}") as outcome:
-                result = push(history.store, open_repository(name), name)
-                outcome.output = "unchanged" if result.skipped else f"snapshot {result.snapshot}"
-            results.append(result)
+            results.append(_push(history, journal, open_repository, name))
         except DrkitError as exc:
             failures.append(CollectFailure("push", name, "", f"{exc.message} ({exc.hint})"))
     return tuple(results), tuple(failures)
+
+
+def _push(
+    history: History, journal: RunJournal, open_repository: OpenRepository, name: str
+) -> PushResult:
+    with journal.step(f"push {name}") as outcome:
+        result = push(history.store, open_repository(name), name)
+        outcome.output = "unchanged" if result.skipped else f"snapshot {result.snapshot}"
+    return result
 
 
 def finish(journal: RunJournal, owned: bool, result: CollectionResult) -> None:

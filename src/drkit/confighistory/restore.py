@@ -66,7 +66,7 @@ class RestorePlan:
 class RestoredItem:
     scope: Scope
     target: int  # the version brought back
-    safety: int | None  # the version holding the state before the restore
+    safety: int | None  # the version holding the state before (None: the file was gone)
     restored: int | None  # the new version recording the restore
 
 
@@ -145,70 +145,64 @@ def apply_restore(
     return done
 
 
+@dataclass(frozen=True)
+class _Change:
+    """Who restores, and the messages of the safety and the result versions."""
+
+    author: str
+    safety: str
+    result: str
+
+
 def _apply(
     history: History, hosts: HostPool, item: RestoreItem, at: datetime, author: str
 ) -> RestoredItem:
-    assert item.target is not None and item.content is not None
     when = at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    safety_message = f"safety copy before restoring to {when}"
-    message = f"restored version #{item.target.id} (as at {when})"
+    assert item.target is not None
+    change = _Change(
+        author,
+        f"safety copy before restoring to {when}",
+        f"restored version #{item.target.id} (as at {when})",
+    )
     if item.scope.is_drkit:
-        return _apply_drkit(history, item, author, safety_message, message)
-    return _apply_file(history, hosts, item, author, safety_message, message)
+        return _apply_drkit(history, item, change)
+    return _apply_file(history, hosts, item, change)
 
 
 def _apply_file(
-    history: History,
-    hosts: HostPool,
-    item: RestoreItem,
-    author: str,
-    safety_message: str,
-    message: str,
+    history: History, hosts: HostPool, item: RestoreItem, change: _Change
 ) -> RestoredItem:
     assert item.target is not None and item.content is not None
-    scope, rules, store = item.scope, history.rules(item.scope), history.store
+    scope, mode = item.scope, item.target.mode
     host = hosts.get(scope.host)
     current = host.read(scope.path, _limit(history, scope))
+    safety = None  # a file that is gone has no state to keep
     if current is not None:
-        store.record(
-            NewVersion(
-                scope,
-                current.content,
-                digest(scope, rules, current.content),
-                author,
-                safety_message,
-                current.mode,
-            )
-        )
-    safety = store.newest(scope)
+        _record_file(history, scope, current.content, current.mode, change.author, change.safety)
+        safety = history.store.newest(scope)
     try:
-        host.write_atomic(scope.path, item.content, item.target.mode)
-    except Exception as exc:
+        host.write_atomic(scope.path, item.content, mode)
+    except SourceAccessError as exc:
         raise RestoreFailed(
-            f"{scope.display} could not be restored: {exc}",
-            hint="nothing was changed in that file; check that drkit may write it",
+            f"{scope.display} could not be restored: {exc.reason}",
+            hint="the file was not changed; check that drkit may write it there",
         ) from exc
-    restored = store.record(
-        NewVersion(
-            scope,
-            item.content,
-            digest(scope, rules, item.content),
-            author,
-            message,
-            item.target.mode,
-        )
-    )
-    return RestoredItem(
-        scope, item.target.id, safety.id if safety else None, restored.id if restored else None
-    )
+    restored = _record_file(history, scope, item.content, mode, change.author, change.result)
+    return _done(item, safety, restored)
 
 
-def _apply_drkit(
-    history: History, item: RestoreItem, author: str, safety_message: str, message: str
-) -> RestoredItem:
+def _record_file(
+    history: History, scope: Scope, content: bytes, mode: int | None, author: str, message: str
+) -> ConfigVersion | None:
+    rules = history.rules(scope)
+    new = NewVersion(scope, content, digest(scope, rules, content), author, message, mode)
+    return history.store.record(new)
+
+
+def _apply_drkit(history: History, item: RestoreItem, change: _Change) -> RestoredItem:
     assert item.target is not None and item.content is not None
     state = DrkitState.from_content(item.content)
-    history.record_drkit(author=author, message=safety_message)
+    history.record_drkit(author=change.author, message=change.safety)
     safety = history.store.newest(item.scope)
     settings_path = history.settings_path or (
         Path(state.settings_path) if state.settings_path else history.home / SETTINGS_NAME
@@ -219,9 +213,19 @@ def _apply_drkit(
     after = History(history.catalog, restored_settings, settings_path, history.home)
     with history.catalog.session() as s:
         replace_all(s, state.users)
-        restored = after.record_drkit(author=author, message=message, session=s)
+        restored = after.record_drkit(author=change.author, message=change.result, session=s)
+    return _done(item, safety, restored)
+
+
+def _done(
+    item: RestoreItem, safety: ConfigVersion | None, restored: ConfigVersion | None
+) -> RestoredItem:
+    assert item.target is not None
     return RestoredItem(
-        item.scope, item.target.id, safety.id if safety else None, restored.id if restored else None
+        item.scope,
+        item.target.id,
+        safety.id if safety else None,
+        restored.id if restored else None,
     )
 
 
