@@ -31,8 +31,9 @@ from drkit.settings.model import Settings
 
 
 def default_author() -> str:
-    """Who is changing things: the OS user (``SUDO_USER`` first, as etckeeper does)."""
-    for name in ("SUDO_USER", "USER", "LOGNAME"):
+    """Who is changing things: ``DRKIT_AUTHOR`` (as for runbooks), else the OS user
+    (``SUDO_USER`` first, as etckeeper does)."""
+    for name in ("DRKIT_AUTHOR", "SUDO_USER", "USER", "LOGNAME"):
         if os.environ.get(name):
             return os.environ[name]
     try:
