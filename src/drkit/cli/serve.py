@@ -139,8 +139,9 @@ def _print_alerts(state: State, json_output: bool) -> None:
         )
         return
     for a in rows:
-        age = datetime.now(UTC) - a.first_seen
-        out.print(f"[red]{a.severity}[/] {a.summary} [dim]({a.source}; open {age})[/]")
+        minutes = int((datetime.now(UTC) - a.first_seen).total_seconds() // 60)
+        since = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+        out.print(f"[red]{a.severity}[/] {a.summary} [dim]({a.source}; open {since})[/]")
     if not rows:
         out.print("no open alerts")
 
