@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from drkit.runbooks.journal import Phase
     from drkit.runbooks.loader import LoadedRunbook
     from drkit.runbooks.model import Runbook, Step
+    from drkit.runbooks.service import RunbookLoader
     from drkit.runbooks.store import RunbookStore
 
 STATUS_STYLE = {
@@ -43,7 +44,7 @@ def load_current(state: State, name: str) -> LoadedRunbook:
     return loaded
 
 
-def version_loader(state: State):  # type: ignore[no-untyped-def]
+def version_loader(state: State) -> RunbookLoader:
     """(name, version) -> the runbook as recorded in the catalog."""
     from drkit.runbooks import versions
 

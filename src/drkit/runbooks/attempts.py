@@ -80,14 +80,21 @@ def _one_attempt(
         outcome.error = exc
         return
     box: dict[str, ActionResult | ActionFailed] = {}
+    done = threading.Event()
     worker = threading.Thread(
-        target=_call, args=(action, validated, ctx, box), daemon=True, name=f"step-{ctx.step_id}"
-    )
+        target=_call, args=(action, validated, ctx, box, done), daemon=True,
+        name=f"step-{ctx.step_id}",
+    )  # fmt: skip
     worker.start()
-    stopped = _wait(worker, ctx)
+    try:
+        stopped = _wait(done, ctx)
+    except BaseException:  # Ctrl-C / SIGINT from the daemon: stop the action before leaving
+        ctx.stop_event.set()
+        done.wait(_GRACE_S * 3)  # an Event, not join(): an interrupted join() forgets the thread
+        raise
     if stopped:
         ctx.stop_event.set()
-        worker.join(_GRACE_S)  # give a stopped action a moment to clean up
+        done.wait(_GRACE_S)  # give a stopped action a moment to clean up
         outcome.error = ActionFailed(stopped)
         return
     found = box.get("result")
@@ -101,20 +108,23 @@ _GRACE_S = 1.0
 _TICK_S = 0.05
 
 
-def _wait(worker: threading.Thread, ctx: StepContext) -> str:
+def _wait(done: threading.Event, ctx: StepContext) -> str:
     """Wait for the attempt; return why it must stop (timeout, cancel), or '' when it ended."""
     deadline = None if ctx.timeout_s is None else time.monotonic() + ctx.timeout_s
-    while worker.is_alive():
+    while not done.wait(_TICK_S):
         if ctx.control.cancel_event.is_set():
             return "cancelled"
         if deadline is not None and time.monotonic() >= deadline:
             return f"timed out after {ctx.timeout_s:g}s"
-        worker.join(_TICK_S)
     return ""
 
 
 def _call(
-    action: Action, args: BaseModel, ctx: StepContext, box: dict[str, ActionResult | ActionFailed]
+    action: Action,
+    args: BaseModel,
+    ctx: StepContext,
+    box: dict[str, ActionResult | ActionFailed],
+    done: threading.Event,
 ) -> None:
     """The thread body: every exception becomes an ActionFailed (a bug in an action included)."""
     started = time.monotonic()
@@ -128,3 +138,5 @@ def _call(
             f"{type(exc).__name__}: {exc}",
             hint="this is a bug in the action; run with --debug for details",
         )
+    finally:
+        done.set()

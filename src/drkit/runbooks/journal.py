@@ -139,14 +139,24 @@ class RunbookJournal:
             row.duration_s = None
             row.error = None
             row.pid = os.getpid()
-            for step in row.steps:
-                if step.status in (StepStatus.RUNNING, StepStatus.WAITING):
-                    _interrupt_step(step)
+            _interrupt_open_steps(row)
+
+    def interrupt_open_steps(self) -> None:
+        """The runbook's steps still running or waiting become interrupted (rows of others stay)."""
+        with self._lock, self.catalog.session() as session:
+            _interrupt_open_steps(session.get_one(RunRow, self.run_id))
 
     def finish(self, status: RunStatus, *, error: str | None, result: Mapping[str, Any]) -> None:
         with self._lock:
             previous = get_run(self.catalog, self.run_id).result
             self.journal.finish(status, error=error, result={**previous, **result})
+
+
+def _interrupt_open_steps(row: RunRow) -> None:
+    for step in row.steps:
+        ours = '"step"' in (step.details_json or "")
+        if ours and step.status in (StepStatus.RUNNING, StepStatus.WAITING):
+            _interrupt_step(step)
 
 
 def _interrupt_step(step: StepRow) -> None:

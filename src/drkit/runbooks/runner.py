@@ -155,7 +155,11 @@ class Runner:
     def _members(self, group: Step, phase: Phase) -> StepOutcome:
         with ThreadPoolExecutor(len(group.parallel), thread_name_prefix=group.id) as pool:
             futures = [pool.submit(self._visit, m, phase, group.id) for m in group.parallel]
-            results = [(m, f.result()) for m, f in zip(group.parallel, futures, strict=True)]
+            try:
+                results = [(m, f.result()) for m, f in zip(group.parallel, futures, strict=True)]
+            except BaseException:  # interrupted: members must stop, or leaving waits for them
+                self.control.cancel_event.set()
+                raise
         failed = [
             f"{m.id}: {r.error}"
             for m, r in results

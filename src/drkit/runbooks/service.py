@@ -178,7 +178,7 @@ def cancel(catalog: Catalog, run_id: int, actor: str) -> str:
         raise RunNotResumable(f"run {run_id} is not running (it is {view.status.value})", hint="")
     if _process_gone(catalog, view):
         journal = RunbookJournal(RunJournal(catalog, run_id))
-        journal.reopen()  # marks its unfinished steps interrupted
+        journal.interrupt_open_steps()
         journal.finish(RunStatus.CANCELLED, error=f"cancelled by {actor}", result={})
         return f"run {run_id} was not running any more; marked cancelled"
     requests.send(catalog, run_id, requests.RequestKind.CANCEL, actor=actor)
@@ -262,7 +262,8 @@ def _drive(
     try:
         outcome = runner.run()
     except BaseException as exc:  # Ctrl-C, SIGTERM, a bug: the journal says so
-        journal.reopen()  # unfinished steps -> interrupted
+        control.cancel_event.set()  # actions still going stop (and kill their children)
+        journal.interrupt_open_steps()
         if owner:
             error = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
             status = (

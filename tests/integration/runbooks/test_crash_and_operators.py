@@ -198,3 +198,34 @@ def _drkit() -> list[str]:
     import sys
 
     return [sys.executable, "-m", "drkit"]
+
+
+def test_sigint_interrupts_the_run_and_stops_the_running_command(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    drkit_cli.save(tmp_path / "crashy.yaml", _crash_book(work))
+    runner = drkit_cli.background("runbook", "run", "crashy")
+    try:
+        wait_until(lambda: (work / "slow.started").exists(), "the slow step to start")
+        runner.send_signal(signal.SIGINT)  # what the daemon sends to stop a job
+        assert runner.wait(30) == 130
+        pid = int((work / "slow.pid").read_text())
+        wait_until(lambda: not Path(f"/proc/{pid}").exists() or _zombie(pid), "sleep to end")
+    finally:
+        kill_pid_file(work / "slow.pid")
+    run_id = drkit_cli.latest_run()
+    assert run_id is not None
+    view = drkit_cli.run_view(run_id)
+    assert view["status"] == "interrupted"
+    assert [s["status"] for s in view["steps"]] == ["succeeded", "interrupted"]
+    (work / "go").touch()
+    assert drkit_cli.json("runbook", "resume", str(run_id))["status"] == "succeeded"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
