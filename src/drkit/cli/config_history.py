@@ -15,16 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from drkit.cli.context import State
-from drkit.cli.output import human_bytes, out, print_json
+from drkit.cli.output import out, print_json
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when a command runs
     from drkit.confighistory.collect.hosts import HostPool
     from drkit.confighistory.diff import TextDiff
-    from drkit.confighistory.jobs import CollectionResult
     from drkit.confighistory.model import Scope
     from drkit.confighistory.restore import RestoredItem, RestorePlan
     from drkit.confighistory.service import History
@@ -87,7 +85,7 @@ def log(
     json_output: Json = False,
 ) -> None:
     """List versions, newest first: of everything, or of the configuration named."""
-    from drkit.confighistory import views
+    from drkit.confighistory import render, views
 
     state: State = ctx.obj
     with _history(state) as history:
@@ -96,20 +94,7 @@ def log(
     if json_output:
         print_json([views.version_doc(v) for v in versions])
         return
-    table = Table(box=None, pad_edge=False)
-    for name in ("id", "time", "configuration", "author", "message", "hash", "size"):
-        table.add_column(name, justify="right" if name in ("id", "size") else "left")
-    for v in versions:
-        table.add_row(
-            str(v.id),
-            f"{v.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
-            v.scope.display,
-            v.author,
-            v.message,
-            v.content_hash[:12],
-            human_bytes(v.size),
-        )
-    out.print(table if versions else "no versions yet")
+    out.print(render.version_table(versions) if versions else "no versions yet")
 
 
 @app.command()
@@ -212,7 +197,7 @@ def collect(
     json_output: Json = False,
 ) -> None:
     """Collect drkit's configuration and every source now (the daemon does it daily)."""
-    from drkit.confighistory import views
+    from drkit.confighistory import render, views
     from drkit.confighistory.errors import CollectionFailed
     from drkit.confighistory.jobs import RUN_KIND, finish, owned_run, run_collection
     from drkit.confighistory.service import default_author
@@ -232,7 +217,7 @@ def collect(
     if json_output:
         print_json(views.collection_doc(result))
     else:
-        _print_collection(result)
+        out.print(render.collection_report(result), end="")
     if result.failures:
         named = "; ".join(f"{f.where}: {f.error}" for f in result.failures)
         raise CollectionFailed(f"collection failed: {named}")
@@ -246,25 +231,6 @@ def _known_sources(history: History, wanted: list[str] | None) -> None:
                 f"no source {name!r}",
                 hint=f"config_history.sources in drkit.yaml: {', '.join(known) or 'none'}",
             )
-
-
-def _print_collection(result: CollectionResult) -> None:
-    drkit = f"#{result.drkit_version}" if result.drkit_version else "unchanged"
-    out.print(f"drkit configuration: {drkit}")
-    for report in result.sources:
-        stored = [f for f in report.files if f.version is not None]
-        out.print(f"source {report.source}: {len(report.files)} files, {len(stored)} new versions")
-        for f in stored:
-            out.print(f"  {f.status.value:9} {f.scope.display} #{f.version}", markup=False)
-        for failure in report.failures:
-            out.print(f"  [red]failed[/]    {failure.where}: {failure.error}", highlight=False)
-    if result.removed:
-        out.print(f"retention removed {result.removed} versions")
-    for p in result.pushes:
-        out.print(
-            f"pushed to {p.repository}: "
-            + ("unchanged" if p.skipped else f"snapshot {p.snapshot[:8] if p.snapshot else ''}")
-        )
 
 
 @app.command("push")

@@ -15,6 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from drkit.confighistory.diff import DiffLine, LineKind, TextDiff, side_by_side
+from drkit.confighistory.jobs import CollectionResult
+from drkit.confighistory.model import ConfigVersion
 from drkit.confighistory.structured import KeyChange, KeyDiff
 
 _STYLES = {LineKind.ADDED: "green", LineKind.REMOVED: "red", LineKind.CONTEXT: ""}
@@ -72,3 +74,47 @@ def key_table(diff: KeyDiff) -> RenderableType:
             Text(row.new if row.new is not None else "", style="green"),
         )
     return Group(table) if diff.rows else Text("no setting differs\n")
+
+
+def version_table(versions: list[ConfigVersion]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for name in ("id", "time", "configuration", "author", "message", "hash", "size"):
+        right = name in ("id", "size")
+        fixed = name in ("id", "time", "hash", "size")
+        table.add_column(name, justify="right" if right else "left", no_wrap=fixed)
+    for v in versions:
+        table.add_row(
+            str(v.id),
+            f"{v.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
+            v.scope.display,
+            v.author,
+            v.message,
+            v.content_hash[:12],
+            f"{v.size} B",
+        )
+    return table
+
+
+def collection_report(result: CollectionResult) -> Text:
+    """What a collection stored, what failed (named by host and path), and what it pushed."""
+    out = Text()
+    out.append(f"drkit configuration: {_stored(result.drkit_version)}\n")
+    for report in result.sources:
+        stored = [f for f in report.files if f.version is not None]
+        out.append(f"source {report.source}: {len(report.files)} files, ")
+        out.append(f"{len(stored)} new versions\n")
+        for f in stored:
+            out.append(f"  {f.status.value:9} {f.scope.display} #{f.version}\n")
+        for failure in report.failures:
+            out.append("  failed    ", style="red")
+            out.append(f"{failure.where}: {failure.error}\n")
+    if result.removed:
+        out.append(f"retention removed {result.removed} versions\n")
+    for p in result.pushes:
+        what = "unchanged" if p.skipped else f"snapshot {(p.snapshot or '')[:8]}"
+        out.append(f"pushed to {p.repository}: {what}\n")
+    return out
+
+
+def _stored(version: int | None) -> str:
+    return f"#{version}" if version else "unchanged"
