@@ -61,7 +61,7 @@ def check(
         if chain:
             from drkit.cli.pg import check_chain
 
-            return check_chain(repo, report, json_output=json_output, quiet=state.quiet)
+            return check_chain(repo, report, json_output, state.quiet, render=_render)
     if json_output:
         print_json(report.to_json())
     else:

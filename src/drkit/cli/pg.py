@@ -11,6 +11,7 @@ success, and end non-zero whenever the file was not stored or restored.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -306,11 +307,19 @@ def _report_restore(
 
 
 # -- check --chain ---------------------------------------------------------------------------
-def check_chain(repo: Repository, report: CheckReport, *, json_output: bool, quiet: bool) -> None:
+def check_chain(
+    repo: Repository,
+    report: CheckReport,
+    json_output: bool,
+    quiet: bool,
+    *,
+    render: Callable[[CheckReport, bool], None],
+) -> None:
     """After the structure check: the chain check, both printed, then the exit code.
 
-    Damage found by the structure check ends with 13 (integrity); otherwise a
-    broken chain ends with 25.
+    ``render`` prints the structure report (check.py's own); its closing "no errors"
+    line is left out when the chain is broken. Damage found by the structure check
+    ends with 13 (integrity); otherwise a broken chain ends with 25.
     """
     from drkit.errors import IntegrityError
     from drkit.sources.wal_chain_report import chain_json, findings, summary
@@ -322,6 +331,7 @@ def check_chain(repo: Repository, report: CheckReport, *, json_output: bool, qui
     if json_output:
         print_json({**report.to_json(), "ok": report.ok and chain.ok, "chain": chain_json(chain)})
     else:
+        render(report, quiet or not chain.ok)
         styles = {"error": "red", "warning": "yellow", "ok": "green"}
         for f in found:
             if f.severity != "ok" or not quiet:

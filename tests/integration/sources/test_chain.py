@@ -1,0 +1,100 @@
+# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
+"""drkit check --chain on a real archive: whole chains pass; a deleted segment is named,
+with the base backups and recovery points it makes unreachable."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drkit.sources.wal_names import parse_lsn, segment_name, segment_of
+from tests.fixtures.pgcluster import PgCluster, PgLab, pglab  # noqa: F401
+
+SEG = 16 * 1024 * 1024
+
+
+def backup(lab: PgLab, cluster: PgCluster) -> dict[str, Any]:
+    done = lab.drkit("pg", "basebackup", "--dsn", cluster.dsn, "--json")
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def segments(cluster: PgCluster, count: int) -> list[str]:
+    names = []
+    for _ in range(count):
+        cluster.sql("create table if not exists c as select 1 x")
+        cluster.sql("insert into c values (2)")
+        names.append(cluster.switch_wal())
+    return names
+
+
+def chain(lab: PgLab) -> tuple[int, dict[str, Any], str]:
+    done = lab.drkit("check", "--chain", "--json")
+    text = lab.drkit("check", "--chain")
+    assert text.returncode == done.returncode
+    return done.returncode, json.loads(done.stdout), text.stdout + text.stderr
+
+
+def delete_segment(lab: PgLab, cluster: PgCluster, name: str) -> None:
+    sysid = cluster.one("select system_identifier from pg_control_system()")
+    (lab.repo / "wal" / f"{sysid}-{name}").unlink()
+
+
+def start_segment(meta: dict[str, Any]) -> str:
+    return segment_name(1, segment_of(parse_lsn(meta["start_lsn"]), SEG), SEG)
+
+
+def test_a_whole_chain_passes(pglab: PgLab) -> None:
+    primary = pglab.cluster()
+    first = backup(pglab, primary)
+    segments(primary, 2)
+    second = backup(pglab, primary)
+    primary.wait_archived(segments(primary, 2)[-1])
+    code, report, text = chain(pglab)
+    assert code == 0, text
+    assert report["ok"] and report["chain"]["ok"]
+    statuses = {b["backup_id"]: b["status"] for b in report["chain"]["backups"]}
+    assert statuses == {first["snapshot"]: "ok", second["snapshot"]: "ok"}
+    assert report["chain"]["unreachable"] == [] and report["chain"]["first_missing"] == []
+    assert "no gap" in text and "no errors were found" in text
+
+
+def test_a_missing_segment_is_named_with_what_it_makes_unreachable(pglab: PgLab) -> None:
+    primary = pglab.cluster()
+    first = backup(pglab, primary)
+    between = segments(primary, 3)
+    second = backup(pglab, primary)
+    primary.wait_archived(segments(primary, 2)[-1])
+    gone = between[1]
+    delete_segment(pglab, primary, gone)
+
+    code, report, text = chain(pglab)
+    assert code == 25, text
+    c = report["chain"]
+    assert not report["ok"] and not c["ok"]
+    assert c["first_missing"] == [gone]
+    by_id = {b["backup_id"]: b for b in c["backups"]}
+    assert by_id[first["snapshot"]]["status"] == "truncated"
+    assert by_id[first["snapshot"]]["first_missing"] == gone
+    assert by_id[second["snapshot"]]["status"] == "ok"
+    (gap,) = c["unreachable"]
+    assert gap["first_missing"] == gone
+    assert gap["until_backup"] == second["snapshot"]
+    assert gap["until_lsn"] == second["stop_lsn"]
+    assert gone in text and "unreachable" in text and first["snapshot"][:8] in text
+    assert "error: the backup chain is broken" in text
+    assert "no errors were found" not in text
+
+
+def test_a_segment_missing_inside_a_backup_makes_it_unusable(pglab: PgLab) -> None:
+    primary = pglab.cluster()
+    only = backup(pglab, primary)
+    primary.wait_archived(segments(primary, 1)[-1])
+    delete_segment(pglab, primary, start_segment(only))
+    code, report, text = chain(pglab)
+    assert code == 25, text
+    (b,) = report["chain"]["backups"]
+    assert b["status"] == "broken" and b["first_missing"] == start_segment(only)
+    assert "cannot be restored" in text
+    done = pglab.drkit("pg", "restore", "--to", str(pglab.base / "x"))
+    assert done.returncode == 25 and start_segment(only) in done.stderr
