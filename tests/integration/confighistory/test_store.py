@@ -144,10 +144,14 @@ def test_the_migration_creates_exactly_the_models_tables(catalog: Catalog) -> No
 
 
 def _touches(difference: object, tables: set[str]) -> bool:
-    items = difference if isinstance(difference, list) else [difference]
-    for item in items:
-        for part in item if isinstance(item, tuple) else (item,):
-            name = getattr(part, "name", None) or getattr(getattr(part, "table", None), "name", "")
-            if name in tables or getattr(getattr(part, "table", None), "name", None) in tables:
-                return True
+    """Whether an Alembic autogenerate difference concerns one of ``tables``."""
+    parts = difference if isinstance(difference, tuple | list) else (difference,)
+    for part in parts:
+        if isinstance(part, tuple | list) and _touches(part, tables):
+            return True
+        if isinstance(part, str) and part in tables:
+            return True
+        table = getattr(part, "table", None)
+        if getattr(part, "name", None) in tables or getattr(table, "name", None) in tables:
+            return True
     return False
