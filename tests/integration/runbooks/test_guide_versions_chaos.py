@@ -114,6 +114,11 @@ def test_validate_reports_every_problem_with_file_and_line(
     assert f"{bad}:4: steps[0].action: unknown action 'nope'" in done.stdout
     assert f"{bad}:5: steps[1].id: step id 'a' is used twice" in done.stdout
     assert f"{bad}:5: steps[1].with.command: required key is missing" in done.stdout
+    (drkit_cli.home / "runbooks").mkdir()
+    (drkit_cli.home / "runbooks" / "bad.yaml").write_text(bad.read_text())
+    (listed,) = drkit_cli.json("runbook", "list")  # an invalid file is listed, not fatal
+    assert (listed["name"], listed["valid"]) == ("bad", False)
+    assert ":4: steps[0].action: unknown action 'nope'" in listed["error"]
     schema = json.loads(drkit_cli.ok("runbook", "schema"))
     assert schema["title"] == "drkit runbook" and "Step" in schema["$defs"]
 
