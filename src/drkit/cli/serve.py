@@ -39,7 +39,7 @@ def serve(
     state: State = ctx.obj
     service = _service(state, listen)
     if once:
-        service.daemon.start_up()
+        service.daemon.start_up(run_duties=False)
         service.daemon.wait_idle()
         service.scan_all()
         service.evaluate()

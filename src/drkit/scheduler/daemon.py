@@ -72,25 +72,26 @@ class Daemon:
             self.tick(starting_up=False)
         self._shutdown()
 
-    def start_up(self) -> list[Job]:
+    def start_up(self, *, run_duties: bool = True) -> list[Job]:
         """Close the runs a dead daemon left open, then start due and missed jobs."""
         closed = close_abandoned(self.catalog)
         if closed:
             log.warning("runs left unfinished by an earlier daemon marked interrupted: %s", closed)
-        return self.tick(starting_up=True)
+        return self.tick(starting_up=True, run_duties=run_duties)
 
     def stop(self) -> None:
         self.executor.stopping.set()
         self.stop_event.set()
 
-    def tick(self, *, starting_up: bool) -> list[Job]:
+    def tick(self, *, starting_up: bool, run_duties: bool = True) -> list[Job]:
         """Start every due job and run due duties; return the jobs started."""
         started: list[Job] = []
         try:
             started = self._start_due_jobs(starting_up)
         except Exception:
             log.exception("scheduler tick failed; trying again at the next tick")
-        self._run_duties()
+        if run_duties:
+            self._run_duties()
         return started
 
     def wait_idle(self) -> None:
