@@ -58,6 +58,9 @@ class SshHost(HostAccess):
             try:
                 self._client = connect(config)
                 self._sftp = self._client.open_sftp()
+                channel = self._sftp.get_channel()
+                if channel is not None:  # a server that stops answering fails, never hangs
+                    channel.settimeout(s.timeout)
             except DrkitError as exc:
                 raise SourceAccessError(
                     self.name, "", f"cannot connect ({self.where}): {exc.message}", hint=exc.hint
