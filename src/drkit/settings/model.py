@@ -209,11 +209,11 @@ class Settings(_Frozen):
     daemon: DaemonSettings = Field(
         default_factory=DaemonSettings, description="How `drkit serve` runs."
     )
-    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert delivery.")
     notifiers: dict[RepositoryName, NotifierSettings] = Field(
         default_factory=dict,
         description="Notification backends by name: webhook, slack, email, pagerduty.",
     )
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert delivery.")
     runbooks: RunbookSettings = Field(
         default_factory=RunbookSettings, description="Runbook directory and scheduled drills."
     )
@@ -221,6 +221,21 @@ class Settings(_Frozen):
         default_factory=ConfigHistorySettings,
         description="Configuration history: file sources, hosts, schedule, retention.",
     )
+
+    @field_validator("alerts")
+    @classmethod
+    def _known_notifiers(cls, value: AlertSettings, info: ValidationInfo) -> AlertSettings:
+        """``alerts.notifiers`` may only name notifiers defined under ``notifiers``."""
+        known = set(info.data.get("notifiers", {}))
+        for name in value.notifiers or []:
+            if name not in known:
+                raise PydanticCustomError(
+                    "unknown_notifier",
+                    "alerts.notifiers names '{name}', which is not defined under 'notifiers' "
+                    "(defined: {known})",
+                    {"name": name, "known": ", ".join(sorted(known)) or "none"},
+                )
+        return value
 
     @field_validator("policies")
     @classmethod

@@ -142,3 +142,10 @@ DEFAULT_BAD = """\
     repositories: [local]
     schedule: "every day at two"
 """
+
+
+def test_alerts_naming_an_undefined_notifier_is_reported_at_its_line(home: DaemonHome) -> None:
+    home.write_settings(extra="alerts:\n  notifiers: [ops-mail]\n")
+    result = home.drkit("jobs")
+    assert result.returncode == 2
+    assert "drkit.yaml:14: alerts" in result.stderr and "ops-mail" in result.stderr
