@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 from rich.table import Table
 
 from drkit.cli.context import State
@@ -43,6 +42,8 @@ def guide(
         markdown_file.write_text(text, encoding="utf-8")
     if html_file is None and markdown_file is None:
         if sys.stdout.isatty():
+            from rich.markdown import Markdown  # 50 ms of imports: only when rendering
+
             out.print(Markdown(text))
         else:
             sys.stdout.write(text)
