@@ -17,7 +17,6 @@ VERIFYING = {
     JobKind.READ_DATA: "read-data",
     JobKind.READ_SUBSET: "read-subset",
     JobKind.RESTORE_TEST: "restore-test",
-    JobKind.DRILL: "drill",
 }
 CHANGING = (JobKind.BACKUP, JobKind.COPY, JobKind.RETENTION)
 

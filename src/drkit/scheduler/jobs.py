@@ -54,6 +54,15 @@ def plan_jobs(settings: Settings) -> list[Job]:
     jobs: list[Job] = []
     for name in sorted(settings.policies):
         jobs += _policy_jobs(name, settings.policies[name])
+    history = settings.config_history
+    collect = JobStep("collect configuration", ("config", "collect"))
+    jobs.append(_job(JobKind.CONFIG_COLLECT, "config", history.schedule, [collect]))
+    for drill in settings.runbooks.drills:
+        inputs = [arg for k, v in sorted(drill.inputs.items()) for arg in ("--input", f"{k}={v}")]
+        step = JobStep(
+            f"drill {drill.runbook}", ("runbook", "run", drill.runbook, "--drill", *inputs)
+        )
+        jobs.append(_job(JobKind.DRILL, drill.runbook, drill.schedule, [step]))
     return jobs
 
 

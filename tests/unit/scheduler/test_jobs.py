@@ -30,6 +30,7 @@ def test_a_policy_without_schedule_still_gets_verification_jobs(tmp_path: Path) 
         "read-data:app:local",
         "check:app:offsite",
         "read-data:app:offsite",
+        "config-collect:config",
     ]
     check = jobs[0]
     assert check.schedule == DEFAULT_CHECK_SCHEDULE
@@ -77,7 +78,7 @@ def test_verification_settings_schedule_rotating_reads_and_restore_tests(tmp_pat
         )
     )
     by_id = {j.id: j for j in jobs}
-    assert set(by_id) == {
+    assert set(by_id) - {"config-collect:config"} == {
         "read-subset:app:local",
         "restore-test:app:local",
         "read-subset:app:offsite",
@@ -93,4 +94,25 @@ def test_verification_settings_schedule_rotating_reads_and_restore_tests(tmp_pat
         "restore-test",
         "--policy",
         "app",
+    )
+
+
+def test_configuration_is_collected_daily_and_drills_run_on_their_schedule(
+    tmp_path: Path,
+) -> None:
+    base = settings(tmp_path).model_dump(by_alias=True)
+    base["runbooks"] = {
+        "drills": [{"runbook": "failover", "schedule": "0 10 * * 3", "inputs": {"region": "b"}}]
+    }
+    jobs = {j.id: j for j in plan_jobs(Settings.model_validate(base))}
+    assert jobs["config-collect:config"].schedule == "0 1 * * *"
+    drill = jobs["drill:failover"]
+    assert drill.kind is JobKind.DRILL
+    assert drill.steps[0].argv == (
+        "runbook",
+        "run",
+        "failover",
+        "--drill",
+        "--input",
+        "region=b",
     )
