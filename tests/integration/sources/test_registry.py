@@ -56,7 +56,10 @@ def test_a_password_never_reaches_the_command_line() -> None:
     ("text", "message"),
     [
         ("ftp://x/y", "not a source drkit knows"),
-        ("{type: oracle, dsn: x}", "one of files, mariadb, postgres, postgres-physical, redis, sqlite"),
+        (
+            "{type: oracle, dsn: x}",
+            "one of files, mariadb, postgres, postgres-physical, redis, sqlite",
+        ),
         ("{type: postgres}", "postgres.dsn: Field required"),
         ("{type: postgres, dsn: 'postgresql://h/db', colour: red}", "colour"),
         ("postgresql://u@h", "must name a database"),
