@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -145,9 +145,9 @@ def resume_run(
     runbook = load(view.subject, view.subject_version or "")
     journal = RunbookJournal(RunJournal(catalog, run_id))
     journal.reopen()
-    owned = RunRequest(view.result.get("inputs", {}), RunKind(view.kind), prompt=request.prompt,
-                       poll_s=request.poll_s)  # fmt: skip
-    return _drive(journal, runbook, settings, dict(owned.inputs), Replay(kept), owned, observer)
+    inputs = dict(view.result.get("inputs", {}))  # the run's own inputs, not new ones
+    owned = replace(request, inputs=inputs, kind=RunKind(view.kind), existing_run_id=None)
+    return _drive(journal, runbook, settings, inputs, Replay(kept), owned, observer)
 
 
 def rerun(
@@ -165,8 +165,10 @@ def rerun(
     kept = replay.for_rerun(records(catalog, run_id), runbook, from_step)
     inputs = resolve_inputs(runbook, {**view.result.get("inputs", {}), **request.inputs})
     journal = _open_journal(catalog, runbook, request, trigger="rerun", kind=RunKind(view.kind))
-    journal.merge_result({"runbook": runbook.name, "version": runbook.version, "inputs": inputs,
-                          "rerun_of": run_id, "from_step": from_step})  # fmt: skip
+    journal.merge_result(
+        {"runbook": runbook.name, "version": runbook.version, "inputs": inputs}
+        | {"rerun_of": run_id, "from_step": from_step}
+    )
     source = Replay(kept, source_run=run_id)
     return _drive(journal, runbook, settings, inputs, source, request, observer)
 
@@ -175,7 +177,10 @@ def cancel(catalog: Catalog, run_id: int, actor: str) -> str:
     """Ask a running run to stop; a run whose process is gone is marked cancelled at once."""
     view = _runbook_run(catalog, run_id)
     if view.status is not RunStatus.RUNNING:
-        raise RunNotResumable(f"run {run_id} is not running (it is {view.status.value})", hint="")
+        raise RunNotResumable(
+            f"run {run_id} is not running (it is {view.status.value})",
+            hint=f"`drkit runs show {run_id}` shows how it ended",
+        )
     if _process_gone(catalog, view):
         journal = RunbookJournal(RunJournal(catalog, run_id))
         journal.interrupt_open_steps()
