@@ -32,7 +32,8 @@ from drkit.errors import UsageError
 
 if TYPE_CHECKING:
     from drkit.runbooks.model import Runbook
-    from drkit.runbooks.service import RunReport, RunRequest
+    from drkit.runbooks.plan import PlanItem
+    from drkit.runbooks.service import RunKind, RunReport, RunRequest
 
 
 class RollbackChoice(StrEnum):
@@ -104,10 +105,9 @@ def start(
     return start_run(state.catalog(), runbook, state.settings, request, Progress(state.quiet))
 
 
-def _request(given: dict[str, str], kind: object, json_output: bool) -> RunRequest:
-    from drkit.runbooks.service import RunKind, RunRequest
+def _request(given: dict[str, str], kind: RunKind, json_output: bool) -> RunRequest:
+    from drkit.runbooks.service import RunRequest
 
-    assert isinstance(kind, RunKind)
     existing = os.environ.get("DRKIT_RUN_ID")
     trigger = "schedule" if existing else "manual"
     prompt = _ask if sys.stdin.isatty() and not json_output else None
@@ -140,10 +140,7 @@ def print_plan(runbook: Runbook, given: dict[str, str], json_output: bool) -> No
         _print_item(item, "")
 
 
-def _print_item(item: object, indent: str) -> None:
-    from drkit.runbooks.plan import PlanItem
-
-    assert isinstance(item, PlanItem)
+def _print_item(item: PlanItem, indent: str) -> None:
     extra = f"  [dim]({'; '.join(item.conditions)})[/]" if item.conditions else ""
     manual = "[magenta]manual[/] " if item.kind.value == "manual" else ""
     out.print(f"{indent}{item.number}. [bold]{item.step.id}[/] {manual}{item.does}{extra}")
@@ -221,7 +218,7 @@ def rerun(
     finish(report, json_output, drill=report.kind == "drill")
 
 
-def _kind_of(state: State, run_id: int) -> object:
+def _kind_of(state: State, run_id: int) -> RunKind:
     from drkit.catalog.runs import get_run
     from drkit.runbooks.service import KINDS, RunKind
 
