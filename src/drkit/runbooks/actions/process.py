@@ -88,16 +88,16 @@ def _start(
 
 def _wait(proc: subprocess.Popen[bytes], ctx: ActionContext, deadline: float | None) -> int:
     while True:
-        code = proc.poll()
-        if code is not None:
-            return code
+        try:
+            return proc.wait(timeout=POLL_S)  # returns as soon as the child ends
+        except subprocess.TimeoutExpired:
+            pass
         if ctx.cancelled():
             _kill_group(proc)
             raise ActionFailed("stopped: the step timed out or the run was cancelled")
         if deadline is not None and time.monotonic() > deadline:
             _kill_group(proc)
             raise ActionFailed("the process took too long and was killed")
-        time.sleep(POLL_S)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
