@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -57,7 +58,7 @@ def wal_push(
     repo = state.open_repo(load_index=False)
     result = push_file(WalArchive(repo), path, pgdata=pgdata, system_id=system_id)
     if json_output:
-        print_json({**result.__dict__, "outcome": result.outcome.value})
+        print_json({**asdict(result), "outcome": result.outcome.value})
 
 
 def wal_fetch(
