@@ -98,3 +98,18 @@ def test_a_segment_missing_inside_a_backup_makes_it_unusable(pglab: PgLab) -> No
     assert "cannot be restored" in text
     done = pglab.drkit("pg", "restore", "--to", str(pglab.base / "x"))
     assert done.returncode == 25 and start_segment(only) in done.stderr
+
+
+def test_forget_and_prune_keep_the_wal(pglab: PgLab) -> None:
+    primary = pglab.cluster()
+    first = backup(pglab, primary)
+    segments(primary, 2)
+    backup(pglab, primary)
+    primary.wait_archived(segments(primary, 1)[-1])
+    wal_before = sorted(p.name for p in (pglab.repo / "wal").iterdir())
+    done = pglab.drkit("forget", first["snapshot"][:8], "--prune")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (pglab.repo / "wal").iterdir()) == wal_before
+    code, report, text = chain(pglab)
+    assert code == 0, text
+    assert [b["status"] for b in report["chain"]["backups"]] == ["ok"]
