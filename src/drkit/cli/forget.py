@@ -32,6 +32,7 @@ from drkit.repository.locks import RepoLock
 from drkit.repository.prune import DEFAULT_MAX_UNUSED, PruneOptions, PruneResult, prune
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
+from drkit.sources.registry import policy_paths
 
 MIB = 1024 * 1024
 
@@ -163,7 +164,8 @@ def _forget_policy(
 ) -> None:
     """Each repository of the policy, with its own retention, only the policy's snapshots."""
     chosen = state.policy(name)
-    sources = sorted(normalise_targets(list(chosen.sources)))
+    paths = policy_paths(chosen.sources)  # database sources carry the policy tag
+    sources = sorted(normalise_targets(paths)) if paths else []
     docs: dict[str, Any] = {}
     for repo_name in chosen.repositories:
         retention = chosen.retention_for(repo_name)

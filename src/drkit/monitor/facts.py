@@ -6,6 +6,7 @@ this module is the only one that queries for them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from drkit.catalog import Catalog
 from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
+from drkit.sources.registry import policy_paths, source_labels
 
 STRUCTURE_KINDS = ("check", "read-data", "read-subset")
 RESTORE_KINDS = ("restore-test", "drill")
@@ -112,7 +114,7 @@ def _policy(
         )
     return PolicyFacts(
         name=name,
-        sources=tuple(str(s) for s in policy.sources),
+        sources=tuple(source_labels(policy.sources)),
         site=policy.site,
         rpo=policy.rpo,
         rto=policy.rto,
@@ -125,7 +127,8 @@ def _belongs(snap: SnapshotRow, policy_name: str, policy: PolicySettings) -> boo
     if f"policy:{policy_name}" in snap.tags.split("\n"):
         return True
     paths = set(snap.paths.split("\n"))
-    return bool(paths) and {str(s) for s in policy.sources} <= paths
+    wanted = {os.path.normpath(os.path.abspath(p)) for p in policy_paths(policy.sources)}
+    return bool(wanted) and wanted <= paths
 
 
 def _last(

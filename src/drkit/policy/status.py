@@ -7,7 +7,6 @@ is recorded with its error and simply does not count as a copy.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
@@ -17,6 +16,7 @@ from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
 from drkit.settings.model import RepositorySettings
 from drkit.settings.policies import PolicySettings
+from drkit.sources.registry import source_labels
 
 Opener = Callable[[str], Repository]
 
@@ -35,8 +35,7 @@ def policy_compliance(
     """One verdict per source of ``policy``."""
     listings = {name: _snapshots(name, open_repo) for name in policy.repositories}
     results = []
-    for raw in policy.sources:
-        source = os.path.normpath(os.path.abspath(raw))
+    for source in source_labels(policy.sources):
         copies = tuple(
             _copy(name, repositories[name], listings[name], source) for name in policy.repositories
         )

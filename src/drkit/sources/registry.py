@@ -9,6 +9,7 @@ here: :data:`DRIVERS`, :data:`SourceSpec` and, if it has URLs,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,6 +106,17 @@ def policy_paths(sources: Sequence[str | SourceConfig]) -> list[str]:
 def policy_sources(sources: Sequence[str | SourceConfig]) -> list[SourceConfig]:
     """The typed sources of a policy (each backed up into snapshots of its own)."""
     return [s for s in sources if not isinstance(s, str)]
+
+
+def source_labels(sources: Sequence[str | SourceConfig]) -> list[str]:
+    """One name per source as its snapshots record it: the path, or e.g. ``postgres://h:p/db``."""
+    labels = []
+    for source in sources:
+        if isinstance(source, str):
+            labels.append(os.path.normpath(os.path.abspath(source)))
+        else:
+            labels.append(source_for(source).paths[0])
+    return labels
 
 
 def source_for(config: SourceConfig) -> Source[Any]:
