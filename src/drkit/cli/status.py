@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,6 +15,9 @@ from drkit.policy.compliance import Compliance
 from drkit.policy.objectives import format_objective
 from drkit.policy.status import policy_compliance
 
+if TYPE_CHECKING:
+    from drkit.monitor.facts import RepositoryFacts
+
 
 def register(app: typer.Typer) -> None:
     app.command()(status)
@@ -25,7 +28,7 @@ def status(
     policy: Annotated[str | None, typer.Option(help="only this policy")] = None,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Show, per policy and source, copies, media, off-site copies and RPO, and what fails."""
+    """Per policy and source: 3-2-1, RPO, verified age, last check and restore test, alerts."""
     state: State = ctx.obj
     settings = state.settings
     if not settings.policies:
@@ -41,15 +44,38 @@ def status(
         n: policy_compliance(settings.policies[n], settings.repositories, state.open_named, now)
         for n in names
     }
+    seen = _monitoring(state, now)
     if json_output:
-        print_json({n: [_to_json(c) for c in cs] for n, cs in results.items()})
+        print_json({n: [_to_json(c, seen.get(n, {})) for c in cs] for n, cs in results.items()})
         return
     for name, verdicts in results.items():
         for verdict in verdicts:
-            _print(name, verdict)
+            _print(name, verdict, seen.get(name, {}))
+    _print_alerts(state)
 
 
-def _print(policy: str, c: Compliance) -> None:
+Watched = dict[str, dict[str, "RepositoryFacts"]]
+
+
+def _monitoring(state: State, now: datetime) -> Watched:
+    """What the catalog knows per policy and repository: verified age, checks, restore tests."""
+    from drkit.monitor.facts import gather
+
+    facts = gather(state.catalog(), state.settings, now)
+    return {p.name: {r.name: r for r in p.repositories} for p in facts.policies}
+
+
+def _print_alerts(state: State) -> None:
+    from drkit.monitor.alerts import open_alerts
+
+    alerts = open_alerts(state.catalog())
+    if alerts:
+        out.print(f"[red]{len(alerts)} open alert(s)[/] (`drkit alerts`):")
+    for a in alerts:
+        out.print(f"  {a.severity}: {a.summary} [dim]({a.source})[/]")
+
+
+def _print(policy: str, c: Compliance, watched: dict[str, RepositoryFacts]) -> None:
     mark = "[green]OK[/]" if c.ok else "[red]FAILING[/]"
     out.print(
         f"[bold]{policy}[/] {c.source}: {mark}  {c.copies} copies, media "
@@ -57,6 +83,8 @@ def _print(policy: str, c: Compliance) -> None:
     )
     table = Table(box=None, padding=(0, 2))
     for col in ("repository", "media", "site", "newest snapshot", "age", "counts"):
+        table.add_column(col)
+    for col in ("verified age", "last check", "last restore test"):
         table.add_column(col)
     for v in c.verdicts:
         newest = f"{v.copy.newest:%Y-%m-%d %H:%M}" if v.copy.newest else "-"
@@ -68,13 +96,39 @@ def _print(policy: str, c: Compliance) -> None:
             newest,
             age,
             "yes" if v.counts else f"no: {v.why}",
+            *_watched_cells(watched.get(v.copy.repository)),
         )
     out.print(table)
     for rule in c.failures():
         out.print(f"  [red]{rule.rule.value} fails:[/] {rule.detail}")
 
 
-def _to_json(c: Compliance) -> dict[str, Any]:
+def _watched_cells(facts: RepositoryFacts | None) -> tuple[str, str, str]:
+    if facts is None:
+        return "-", "-", "-"
+    now = datetime.now(UTC)
+    verified = format_objective(now - facts.newest_verified) if facts.newest_verified else "none"
+    check = facts.last_check
+    checked = f"{'ok' if check.ok else 'FAILED'} {check.time:%Y-%m-%d %H:%M}" if check else "never"
+    test = facts.last_restore
+    restored = f"{'ok' if test.ok else 'FAILED'} in {test.duration_s:.2f}s" if test else "never"
+    return verified, checked, restored
+
+
+def _watched_json(facts: RepositoryFacts | None) -> dict[str, Any]:
+    if facts is None:
+        return {}
+    check, test = facts.last_check, facts.last_restore
+    return {
+        "newest_verified": facts.newest_verified,
+        "last_check": {"kind": check.kind, "ok": check.ok, "time": check.time} if check else None,
+        "last_restore_test": (
+            {"ok": test.ok, "time": test.time, "duration_s": test.duration_s} if test else None
+        ),
+    }
+
+
+def _to_json(c: Compliance, watched: dict[str, RepositoryFacts]) -> dict[str, Any]:
     return {
         "source": c.source,
         "ok": c.ok,
@@ -91,6 +145,7 @@ def _to_json(c: Compliance) -> dict[str, Any]:
                 "age_s": v.age.total_seconds() if v.age else None,
                 "counts": v.counts,
                 "why": v.why,
+                **_watched_json(watched.get(v.copy.repository)),
             }
             for v in c.verdicts
         ],
