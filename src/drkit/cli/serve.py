@@ -149,7 +149,7 @@ def _print_alerts(state: State, json_output: bool) -> None:
 def _service(state: State, listen: str | None) -> Service:
     from drkit.scheduler.service import Service, ServiceOptions
 
-    options = ServiceOptions(config_file=_config_file(state), listen=listen)
+    options = ServiceOptions(config_file=_config_file(state), home=state.home, listen=listen)
     return Service(state.settings, state.catalog(), options)
 
 

@@ -38,7 +38,7 @@ class Duty:
 
     name: str
     interval: timedelta
-    action: Callable[[], None]
+    action: Callable[[], object]
     due_at: datetime = field(default_factory=utcnow)
 
 

@@ -11,7 +11,8 @@ import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from types import FrameType
 from wsgiref.simple_server import WSGIServer
 from zoneinfo import ZoneInfo
@@ -33,14 +34,19 @@ from drkit.notify.registry import build_notifier
 from drkit.scheduler.daemon import Daemon, Duty
 from drkit.scheduler.executor import JobExecutor
 from drkit.scheduler.jobs import Job, plan_jobs
+from drkit.scheduler.reload import SettingsWatcher
 from drkit.settings.model import Settings
 
 log = logging.getLogger(__name__)
 
 
+SETTINGS_CHECK_INTERVAL = timedelta(seconds=10)
+
+
 @dataclass
 class ServiceOptions:
     config_file: str | None
+    home: Path | None = None  # drkit's home, for configuration history
     listen: str | None = None  # overrides daemon.listen
     tz: str = "UTC"
 
@@ -70,6 +76,7 @@ class Service:
             duties=[
                 Duty("snapshot scan", settings.daemon.scan_interval, self.scan_all),
                 Duty("monitor", settings.daemon.monitor_interval, self._evaluate_now),
+                *self._watch_settings(),
             ],
         )
         self.http_address: tuple[str, int] | None = None
@@ -87,6 +94,29 @@ class Service:
 
     def stop(self) -> None:
         self.daemon.stop()
+
+    def apply(self, settings: Settings) -> None:
+        """Run with new settings from now on: jobs, notifiers, objectives; version them."""
+        self.settings = settings
+        self.jobs = plan_jobs(settings)
+        self.daemon.jobs = list(self.jobs)
+        self.notifiers = _notifiers(settings)
+        if self.options.config_file and self.options.home:
+            from drkit.confighistory.hook import record_settings_change
+
+            record_settings_change(
+                settings,
+                Path(self.options.config_file),
+                self.options.home,
+                lambda: self.catalog,
+                message="drkit.yaml changed (seen by the daemon)",
+            )
+
+    def _watch_settings(self) -> list[Duty]:
+        if not self.options.config_file:
+            return []
+        watcher = SettingsWatcher(Path(self.options.config_file), self.apply)
+        return [Duty("settings", SETTINGS_CHECK_INTERVAL, watcher.check)]
 
     def scan_all(self) -> None:
         self.rescan(sorted(self.settings.repositories))

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 from drkit.catalog.runs import RunStatus, StepStatus, get_run, list_runs
 from drkit.catalog.types import utcnow
-from drkit.scheduler.state import save_slot
-from tests.integration.daemon.conftest import DaemonHome, free_port, stop, wait_for
+from drkit.scheduler.state import load_slots, save_slot
+from tests.integration.daemon.conftest import (
+    DEFAULT_POLICY,
+    DaemonHome,
+    free_port,
+    stop,
+    wait_for,
+)
 
 
 def finished_runs(home: DaemonHome, kind: str) -> list[object]:
@@ -149,3 +156,41 @@ def test_alerts_naming_an_undefined_notifier_is_reported_at_its_line(home: Daemo
     result = home.drkit("jobs")
     assert result.returncode == 2
     assert "drkit.yaml:14: alerts" in result.stderr and "ops-mail" in result.stderr
+
+
+def test_the_daemon_picks_up_a_changed_drkit_yaml_and_survives_a_broken_one(
+    home: DaemonHome,
+) -> None:
+    proc = home.serve()
+    try:
+        wait_for(lambda: "backup:app" in load_slots(home.catalog()), what="the first tick")
+        home.write_settings(policy=DEFAULT_BAD)  # does not load: the daemon keeps running
+        wait_for(lambda: "does not load" in _log_so_far(proc), what="the load error")
+        second = DEFAULT_POLICY + DEFAULT_POLICY.replace("  app:", "  db:")
+        home.write_settings(policy=second)
+        wait_for(
+            lambda: "backup:db" in load_slots(home.catalog()),
+            timeout=120,
+            what="the new policy's job",
+        )
+        assert proc.poll() is None
+    finally:
+        code, stderr = stop(proc)
+    assert code == 0, stderr
+    assert "does not load; keeping the running settings" in _seen_logs[proc.pid]
+
+
+def _log_so_far(proc: subprocess.Popen[str]) -> str:
+    """stderr of a running daemon read without blocking (the pipe is non-blocking)."""
+    assert proc.stderr is not None
+    fd = proc.stderr.fileno()
+    os.set_blocking(fd, False)
+    try:
+        chunk = os.read(fd, 1 << 16).decode(errors="replace")
+    except BlockingIOError:
+        chunk = ""
+    _seen_logs[proc.pid] = _seen_logs.get(proc.pid, "") + chunk
+    return _seen_logs[proc.pid]
+
+
+_seen_logs: dict[int, str] = {}
