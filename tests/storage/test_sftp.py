@@ -87,6 +87,7 @@ def test_layout_matches_the_local_backend(sshd: SshServer, tmp_path: Path) -> No
         "keys",
         "locks",
         "snapshots",
+        "wal",
     ]
     assert len(list((root / "data").iterdir())) == 256
     pack = "ab" + "0" * 62
