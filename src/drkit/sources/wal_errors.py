@@ -58,7 +58,7 @@ class WalMissingForTarget(ChainBroken):
 class NoBaseBackup(DrkitError):
     code = "no-base-backup"
     exit_code = 26
-    default_hint = "`drkit snapshots --tag postgres-physical` lists the base backups"
+    default_hint = "`drkit pg backups` lists the base backups and their WAL ranges"
 
 
 class RestoreTargetNotEmpty(DrkitError):
