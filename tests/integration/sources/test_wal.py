@@ -10,6 +10,7 @@ from pathlib import Path
 
 from drkit.sources.wal_names import parse_wal_name
 from tests.fixtures.pgcluster import PgCluster, PgLab, pglab  # noqa: F401
+from tests.fixtures.pgcluster_sftp import start_sftp
 
 
 def wal_objects(repo: Path) -> dict[str, bytes]:
@@ -80,7 +81,7 @@ def test_a_push_with_other_content_is_refused(pglab: PgLab) -> None:
 
 
 def test_unreachable_repository_loses_nothing(pglab: PgLab) -> None:
-    storage = pglab.sftp()
+    storage = start_sftp(pglab)
     repo_dir = pglab.base / "sftp-repo"
     url = storage.url(repo_dir)
     pglab.init_repo(url)
