@@ -28,7 +28,7 @@ from drkit.policy.objectives import format_objective, parse_objective
 from drkit.settings.discovery import default_home
 from drkit.settings.verification import RestoreTestSettings, verification_of
 from drkit.verify.errors import RestoreTestFailed
-from drkit.verify.ledger_file import FilePackCheckLedger
+from drkit.verify.ledger_catalog import CatalogPackCheckLedger
 from drkit.verify.restore_test import RestoreTestResult, RestoreTestSpec, run_restore_test
 from drkit.verify.snapshot_choice import SnapshotChoice
 from drkit.verify.steps import StepHooks, StepResult
@@ -242,7 +242,7 @@ def subset(
     state: State = ctx.obj
     rotation = Rotation(_duration(period, "--period"), _duration(interval, "--interval"), by)
     repo = state.open_repo(load_index=False)
-    ledger = FilePackCheckLedger.in_home(state_home(state))
+    ledger = CatalogPackCheckLedger(state.catalog())
     result = run_subset_check(
         repo,
         ledger,

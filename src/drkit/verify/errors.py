@@ -4,7 +4,6 @@
     ├── RestoreTestFailed      exit 32  (a restore test or drill did not pass)
     ├── RtoMissed              exit 33  (it passed, but took longer than the RTO objective)
     ├── ScratchUnavailable     exit 34  (no usable scratch space: the test could not start)
-    └── LedgerError            exit 34  (the on-disk pack-check ledger cannot be read or written)
 
 Exit 34 means "the test environment is at fault, not the backup": an alert
 rule can tell a broken restore (32) from a full scratch disk (34).
@@ -42,18 +41,8 @@ class ScratchUnavailable(DrkitError):
     )
 
 
-class LedgerError(DrkitError):
-    code = "verify-ledger"
-    exit_code = 34
-    default_hint = (
-        "check the permissions of $DRKIT_HOME/verify; deleting a damaged ledger file "
-        "only makes the next runs read again the packs it remembered"
-    )
-
-
 VERIFY_ERRORS: tuple[type[DrkitError], ...] = (
     RestoreTestFailed,
     RtoMissed,
     ScratchUnavailable,
-    LedgerError,
 )

@@ -15,8 +15,8 @@ choice of the slice and the run that reads it:
   (structure check included), records the result of every pack read in the
   ledger and returns a typed :class:`SubsetCheckResult`.
 
-The ledger is a protocol, so the daemon keeps it in its catalog and the CLI
-in a JSON file (:mod:`drkit.verify.ledger_file`).
+The ledger is a protocol; the daemon and the CLI keep it in the catalog
+(:mod:`drkit.verify.ledger_catalog`), the tests also in memory.
 """
 
 from __future__ import annotations

@@ -1,18 +1,19 @@
-"""`drkit verify subset`: the rotation over a real repository, remembered in $DRKIT_HOME/verify."""
+"""`drkit verify subset`: the rotation over a real repository, remembered in the catalog."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from drkit.catalog import Catalog
 from drkit.storage.base import FileKind
+from drkit.verify.ledger_catalog import CatalogPackCheckLedger
 from tests.conftest import Runner
 from tests.integration.verify.conftest import RANDOM_BIN, Backup, as_json, text
 
 
-def ledger(drkit_env: dict[str, str], backup: Backup) -> dict[str, str]:
-    path = Path(drkit_env["DRKIT_HOME"]) / "verify" / f"pack-reads-{backup.open().config.id}.json"
-    return dict(json.loads(path.read_text())["packs"])
+def ledger(drkit_env: dict[str, str], backup: Backup) -> set[str]:
+    catalog = Catalog.open(f"sqlite:///{Path(drkit_env['DRKIT_HOME']) / 'catalog.db'}")
+    return set(CatalogPackCheckLedger(catalog).last_checked(backup.open().config.id))
 
 
 def test_runs_rotate_until_every_pack_was_read(
@@ -33,7 +34,7 @@ def test_runs_rotate_until_every_pack_was_read(
         read |= {r["pack"] for r in result["results"]}
     assert read == packs
     assert result["overdue"] == []
-    assert set(ledger(drkit_env, backup)) == packs
+    assert ledger(drkit_env, backup) == packs
 
 
 def test_a_damaged_pack_is_found_and_named(initialized: Runner, backup: Backup) -> None:

@@ -1,16 +1,15 @@
-"""The pack-check ledgers: in memory and in JSON files (atomic, shared by processes)."""
+"""The pack-check ledgers: in memory and in the catalog (shared by processes)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from drkit.verify.errors import LedgerError
-from drkit.verify.ledger_file import FilePackCheckLedger
+from drkit.catalog import Catalog
+from drkit.verify.ledger_catalog import CatalogPackCheckLedger
 from drkit.verify.ledger_memory import MemoryPackCheckLedger
 from drkit.verify.subset import PackCheckLedger, PackCheckResult, PackStatus
 
@@ -26,11 +25,11 @@ def bad(name: str, when: datetime) -> PackCheckResult:
     return PackCheckResult(name, 10, when, PackStatus.DAMAGED, ("blob x is damaged",))
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "catalog"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> PackCheckLedger:
     if request.param == "memory":
         return MemoryPackCheckLedger()
-    return FilePackCheckLedger.in_home(tmp_path / "home")
+    return CatalogPackCheckLedger(Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}"))
 
 
 def test_good_reads_are_remembered_per_repository(ledger: PackCheckLedger) -> None:
@@ -53,45 +52,20 @@ def test_an_older_result_does_not_move_time_back(ledger: PackCheckLedger) -> Non
     assert ledger.last_checked(REPO) == {"p1": T0 + timedelta(days=2)}
 
 
-def test_file_ledger_survives_a_new_instance_and_leaves_no_temporary_files(
-    tmp_path: Path,
-) -> None:
-    FilePackCheckLedger(tmp_path).record(REPO, [ok("p1", T0)])
-    assert FilePackCheckLedger(tmp_path).last_checked(REPO) == {"p1": T0}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", f"pack-reads-{REPO}.json"]
-    doc = json.loads((tmp_path / f"pack-reads-{REPO}.json").read_text())
-    assert doc == {"version": 1, "repository_id": REPO, "packs": {"p1": T0.isoformat()}}
-
-
-def test_file_ledger_names_a_damaged_file(tmp_path: Path) -> None:
-    ledger = FilePackCheckLedger(tmp_path)
-    ledger.path(REPO).write_text("{not json")
-    with pytest.raises(LedgerError) as info:
-        ledger.last_checked(REPO)
-    assert str(ledger.path(REPO)) in info.value.message
-    assert info.value.exit_code == 34
-
-
-def test_file_ledger_refuses_another_repositorys_file(tmp_path: Path) -> None:
-    ledger = FilePackCheckLedger(tmp_path)
-    ledger.record("other", [ok("p1", T0)])
-    ledger.path("other").rename(ledger.path(REPO))
-    with pytest.raises(LedgerError):
-        ledger.last_checked(REPO)
-
-
-def _record_many(directory: str, start: int) -> None:
-    ledger = FilePackCheckLedger(Path(directory))
+def _record_many(catalog_url: str, start: int) -> None:
+    ledger = CatalogPackCheckLedger(Catalog.open(catalog_url))
     for i in range(start, start + 40):
         ledger.record(REPO, [ok(f"p{i:03}", T0)])
 
 
-def test_file_ledger_loses_nothing_when_processes_record_at_once(tmp_path: Path) -> None:
+def test_catalog_ledger_loses_nothing_when_processes_record_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    Catalog.open(url).close()
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_record_many, args=(str(tmp_path), s)) for s in (0, 40, 80)]
+    procs = [ctx.Process(target=_record_many, args=(url, s)) for s in (0, 40, 80)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    assert len(FilePackCheckLedger(tmp_path).last_checked(REPO)) == 120
+    assert len(CatalogPackCheckLedger(Catalog.open(url)).last_checked(REPO)) == 120
