@@ -16,6 +16,10 @@ from drkit.storage.base import FileKind
 app = typer.Typer(no_args_is_help=True)
 
 
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="key", help="manage the passphrases (key slots) of a repository")
+
+
 def _new_password(new_password_file: Path | None) -> str:
     if new_password_file:
         return read_password_file(new_password_file)

@@ -16,34 +16,14 @@ from typing import Annotated
 import typer
 
 from drkit import __version__
-from drkit.cli import (
-    backup,
-    browse,
-    check,
-    config_history,
-    copy,
-    db,
-    drill,
-    forget,
-    keys,
-    notify,
-    pg,
-    quickstart,
-    repo_admin,
-    restore,
-    runbook,
-    runs,
-    serve,
-    status,
-    users,
-    verify,
-)
 from drkit.cli.context import State
+from drkit.cli.lazy import LazyGroup
 from drkit.cli.output import err
 from drkit.errors import DrkitError
 from drkit.scheduler.lifeline import follow_parent
 
 app = typer.Typer(
+    cls=LazyGroup,  # commands import their modules only when they run (see cli/lazy.py)
     name="drkit",
     no_args_is_help=True,
     add_completion=False,
@@ -88,21 +68,6 @@ def main(
         repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug
     )
     ctx.call_on_close(state.close)
-
-
-for module in (repo_admin, backup, browse, restore, check, copy, forget, status, quickstart):
-    module.register(app)
-serve.register(app)
-pg.register(app)
-notify.register(app)
-db.register(app)
-verify.register(app)
-drill.register(app)
-config_history.register(app)
-users.register(app)
-runbook.register(app)
-app.add_typer(keys.app, name="key", help="manage the passphrases (key slots) of a repository")
-app.add_typer(runs.app, name="runs", help="what drkit did: runs and their step journals")
 
 
 class _WarningFormatter(logging.Formatter):

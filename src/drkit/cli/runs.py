@@ -18,6 +18,10 @@ if TYPE_CHECKING:  # SQLAlchemy loads only when a runs command runs
 app = typer.Typer()
 
 
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="runs", help="what drkit did: runs and their step journals")
+
+
 class StatusChoice(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
