@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.db import backup_policy_sources
 from drkit.cli.output import human_bytes, out, print_json
 from drkit.cli.progress import make_progress
-from drkit.errors import IncompleteError, UsageError
+from drkit.errors import DrkitError, IncompleteError, UsageError
 from drkit.repository.archiver import Archiver, BackupOptions, normalise_targets
 from drkit.repository.compression import Compression
 from drkit.repository.fanout import Destination
@@ -22,7 +21,9 @@ from drkit.repository.locks import RepoLock
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
 from drkit.repository.writer import DEFAULT_PACK_SIZE, BlobWriter
-from drkit.sources.registry import policy_paths, policy_sources
+
+if TYPE_CHECKING:
+    from drkit.sources.base import SourceConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -56,7 +57,7 @@ def backup(
     # Without a drkit.yaml the engine's defaults apply and the settings model is not loaded.
     cfg = state.settings.backup if state.settings_file else None
     sources, repo_names = _what_and_where(state, policy, paths or [])
-    typed = policy_sources(state.policy(policy).sources) if policy else []
+    typed = _typed_sources(state, policy)
     # checks they exist before touching a repository (a policy may hold only databases)
     targets = normalise_targets(sources) if sources or not typed else []
     options = BackupOptions(
@@ -94,9 +95,7 @@ def backup(
             snaps = Archiver(destinations, options, progress).run(parents)
         _report(snaps, repo_names, json_output, state.quiet)
     # each database (typed) source of the policy: snapshots of its own, one per repository
-    failures = backup_policy_sources(
-        state, typed, repos, options.tags, host, json_output, wait_lock
-    )
+    failures = _database_backups(state, typed, repos, options.tags, host, json_output, wait_lock)
     if failures:
         raise failures[0]
     if snaps and snaps[0].errors:
@@ -116,6 +115,8 @@ def _what_and_where(
             raise UsageError("nothing to back up", hint="name paths, or --policy NAME")
         return paths, [state.repo or os.environ.get("DRKIT_REPO", "")]
     chosen = state.policy(policy)
+    from drkit.sources.registry import policy_paths
+
     return [*policy_paths(chosen.sources), *paths], list(chosen.repositories)
 
 
@@ -165,3 +166,29 @@ def _report(snaps: list[Snapshot], names: list[str], json_output: bool, quiet: b
         f"snapshot {snap.short_id} saved"
         + (f" in {len(snaps)} repositories" if len(snaps) > 1 else "")
     )
+
+
+# Database sources load their drivers only for policies that have them: a plain
+# file backup stays as small as it was (its memory is compared with restic's).
+def _typed_sources(state: State, policy: str | None) -> list[SourceConfig]:
+    if not policy:
+        return []
+    from drkit.sources.registry import policy_sources
+
+    return policy_sources(state.policy(policy).sources)
+
+
+def _database_backups(
+    state: State,
+    typed: list[SourceConfig],
+    repos: list[Repository],
+    tags: list[str],
+    host: str | None,
+    json_output: bool,
+    wait_lock: float,
+) -> list[DrkitError]:
+    if not typed:
+        return []
+    from drkit.cli.db import backup_policy_sources
+
+    return backup_policy_sources(state, typed, repos, tags, host, json_output, wait_lock)
