@@ -38,7 +38,7 @@ def test_runs_rotate_until_every_pack_was_read(
 
 
 def test_a_damaged_pack_is_found_and_named(initialized: Runner, backup: Backup) -> None:
-    pack = backup.damage_blob(backup.node(RANDOM_BIN).content[0])
+    pack = backup.damage_blob(backup.node(RANDOM_BIN).content[0]).pack
 
     done = initialized("verify", "subset", "--period", "1d", "--interval", "1d")
 
