@@ -23,6 +23,7 @@ from drkit.catalog.engine import Catalog
 from drkit.catalog.errors import RunNotFound
 from drkit.catalog.tables import RunRow, StepRow
 from drkit.catalog.types import utcnow
+from drkit.processes import process_alive
 
 OUTPUT_LIMIT = 16 * 1024  # characters of a step's output kept: the tail matters most
 
@@ -249,15 +250,7 @@ def _interrupt(row: RunRow, reason: str) -> None:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or process_alive(pid)
 
 
 def _run_view(row: RunRow, *, with_steps: bool) -> RunView:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from drkit.errors import ObjectNotFound, RepositoryLocked
+from drkit.processes import process_alive
 from drkit.repository.crypto import DecryptError
 from drkit.repository.repo import Repository
 from drkit.storage.base import FileKind
@@ -59,17 +60,7 @@ class LockInfo:
     def is_stale(self, now: datetime, hostname: str) -> bool:
         if now - self.time > STALE_AFTER:
             return True
-        return self.hostname == hostname and not _process_alive(self.pid)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return self.hostname == hostname and not process_alive(self.pid)
 
 
 def read_locks(repo: Repository) -> list[LockInfo]:
