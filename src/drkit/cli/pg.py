@@ -22,7 +22,7 @@ from rich.text import Text
 from drkit.cli.context import State
 from drkit.cli.output import err, human_bytes, out, print_json
 from drkit.cli.progress import make_progress
-from drkit.errors import UsageError
+from drkit.errors import DrkitError, UsageError
 
 if TYPE_CHECKING:
     from drkit.repository.check import CheckReport
@@ -52,13 +52,33 @@ def wal_push(
 ) -> None:
     """Archive one WAL file (archive_command = 'drkit wal-push %p')."""
     from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_errors import WalConflict
     from drkit.sources.wal_push import push_file
 
     state: State = ctx.obj
     repo = state.open_repo(load_index=False)
-    result = push_file(WalArchive(repo), path, pgdata=pgdata, system_id=system_id)
+    try:
+        result = push_file(WalArchive(repo), path, pgdata=pgdata, system_id=system_id)
+    except WalConflict as exc:
+        _alert_conflict(state, path, exc)
+        raise
     if json_output:
         print_json({**asdict(result), "outcome": result.outcome.value})
+
+
+def _alert_conflict(state: State, path: Path, exc: DrkitError) -> None:
+    """A refused push is an incident someone must look at: tell the alert notifiers now."""
+    from drkit.notify.base import Severity
+    from drkit.notify.immediate import notify_now
+
+    notify_now(
+        state.settings,
+        dedup_key=f"wal-conflict:{path.name}",
+        severity=Severity.CRITICAL,
+        summary=exc.message,
+        source=f"WAL archive in {state.repo_url()}",
+        details=(("segment", path.name), ("hint", exc.hint)),
+    )
 
 
 def wal_fetch(

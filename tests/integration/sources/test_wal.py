@@ -11,6 +11,7 @@ from pathlib import Path
 from drkit.sources.wal_names import parse_wal_name
 from tests.fixtures.pgcluster import PgCluster, PgLab, pglab  # noqa: F401
 from tests.fixtures.pgcluster_sftp import start_sftp
+from tests.fixtures.receivers import HttpReceiver, http_receiver  # noqa: F401
 
 
 def wal_objects(repo: Path) -> dict[str, bytes]:
@@ -78,6 +79,28 @@ def test_a_push_with_other_content_is_refused(pglab: PgLab) -> None:
     sysid = str(primary.one("select system_identifier from pg_control_system()"))
     assert pglab.drkit("wal-fetch", "--system-id", sysid, name, str(dest)).returncode == 0
     assert dest.read_bytes() == server_copy(primary, name)
+
+
+def test_a_refused_push_alerts_the_notifiers_at_once(
+    pglab: PgLab, http_receiver: HttpReceiver
+) -> None:
+    primary = pglab.cluster()
+    (name,) = make_segments(primary, 1)
+    primary.wait_archived(name)
+    altered = bytearray(server_copy(primary, name))
+    altered[9000] ^= 0xFF
+    copy = pglab.base / "copy" / name
+    copy.parent.mkdir()
+    copy.write_bytes(bytes(altered))
+    settings = pglab.base / "drkit.yaml"
+    settings.write_text(f"notifiers:\n  ops:\n    type: webhook\n    url: {http_receiver.url()}\n")
+    env = pglab.drkit_env(DRKIT_CONFIG=str(settings))
+    done = pglab.drkit("wal-push", str(copy), "--pgdata", str(primary.datadir), env=env)
+    assert done.returncode == 24, done.stderr
+    (event,) = [r.json() for r in http_receiver.wait_for(1)]
+    assert event["dedup_key"] == f"wal-conflict:{name}"
+    assert event["severity"] == "critical" and event["action"] == "trigger"
+    assert name in event["summary"] and event["details"]["segment"] == name
 
 
 def test_unreachable_repository_loses_nothing(pglab: PgLab) -> None:
