@@ -66,21 +66,31 @@ def backup(
     chosen = state.policy(policy)
     defaults = verification_of(chosen).restore_test
     spec = restore_spec(state, defaults, SnapshotChoice(), validate, scratch, timeout)
-    report = run_drill(
-        policy,
-        chosen,
-        state.open_named,
-        spec,
-        repository=repository,
-        snapshot=snapshot,
-        hooks_for=lambda _name: step_printer(state.quiet or json_output),
-        progress=make_progress(state.quiet, json_output),
-    )
-    if json_output:
-        print_json(report.to_json())
-    else:
-        _render(report)
-    _exit_for(report)
+    from drkit.verify.journaling import drill_journal, journal_hooks, record_restore_evidence
+
+    catalog = state.catalog()
+    printer = step_printer(state.quiet or json_output)
+    with drill_journal(catalog, policy) as journal:
+        report = run_drill(
+            policy,
+            chosen,
+            state.open_named,
+            spec,
+            repository=repository,
+            snapshot=snapshot,
+            hooks_for=lambda name: journal_hooks(journal, name, printer),
+            progress=make_progress(state.quiet, json_output),
+        )
+        for entry in report.entries:
+            if entry.result is not None:
+                record_restore_evidence(
+                    catalog, entry.repository, policy, entry.result, kind="drill"
+                )
+        if json_output:
+            print_json(report.to_json())
+        else:
+            _render(report)
+        _exit_for(report)
 
 
 def _exit_for(report: DrillReport) -> None:

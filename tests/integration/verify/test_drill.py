@@ -98,3 +98,36 @@ def test_unknown_policy_and_repository_are_usage_errors(
     assert done.returncode == 2 and "app" in done.stderr
     done = drkit("--config", cfg, "drill", "backup", "--policy", "app", "--repository", "tape")
     assert done.returncode == 2 and "nas, cloud" in done.stderr
+
+
+def test_a_drill_is_journaled_and_its_rto_is_what_the_monitor_sees(
+    drkit: Runner, sample_tree: Path, tmp_path: Path, drkit_env: dict[str, str]
+) -> None:
+    cfg = policy_with_rto(drkit, tmp_path, sample_tree, "1s")
+    done = drkit(
+        "--config",
+        cfg,
+        "drill",
+        "backup",
+        "--policy",
+        "app",
+        "--repository",
+        "nas",
+        "--validate",
+        "sleep 1.2",
+    )
+    assert done.returncode == 33, text(done)
+
+    runs = as_json(drkit("--config", cfg, "runs", "--kind", "drill", "--json").check())
+    (run,) = runs
+    assert run["subject"] == "app" and run["status"] == "failed"
+    shown = as_json(drkit("--config", cfg, "runs", "show", str(run["id"]), "--json").check())
+    steps = {s["name"]: s for s in shown["steps"]}
+    assert {"nas: prepare", "nas: restore", "nas: verify", "nas: cleanup"} <= set(steps)
+    validation = [s for name, s in steps.items() if name.startswith("nas: validate")]
+    assert validation and validation[0]["duration_s"] >= 1.2
+
+    status = as_json(drkit("--config", cfg, "status", "--json").check())
+    (nas,) = [r for r in status["app"][0]["repositories"] if r["name"] == "nas"]
+    assert nas["last_restore_test"]["ok"] is True
+    assert nas["last_restore_test"]["duration_s"] >= 1.2  # the RTO evidence: over the 1s objective

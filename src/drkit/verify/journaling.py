@@ -1,0 +1,83 @@
+"""Restore-test steps into a catalog run, as they happen, and their RTO evidence.
+
+A drill started by hand (`drkit drill backup`) is a run like any other: its
+steps land in the catalog's journal while it goes, and each repository's
+measured recovery time is recorded as a verification the monitor reads for
+the RTO.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from drkit.catalog import Catalog
+from drkit.catalog.runs import RunJournal, RunStatus, StepStatus
+from drkit.catalog.tables import VerificationRow
+from drkit.verify.restore_test import RestoreTestResult
+from drkit.verify.steps import StepHooks, StepResult, StepStart
+
+
+def journal_hooks(journal: RunJournal, prefix: str, also: StepHooks) -> StepHooks:
+    """Hooks writing each step to ``journal`` (named ``prefix: step``), then calling ``also``."""
+    open_steps: dict[str, int] = {}
+
+    def on_start(step: StepStart) -> None:
+        open_steps[step.name] = journal.begin_step(f"{prefix}: {step.name}")
+        if also.on_step_start is not None:
+            also.on_step_start(step)
+
+    def on_end(step: StepResult) -> None:
+        step_id = open_steps.pop(step.name, None)
+        if step_id is not None:
+            status = StepStatus.SUCCEEDED if step.ok else StepStatus.FAILED
+            journal.end_step(
+                step_id,
+                status,
+                output=step.output_tail,
+                error=step.error or None,
+                details={"detail": step.detail, "duration_s": step.duration_s},
+            )
+        if also.on_step_end is not None:
+            also.on_step_end(step)
+
+    return StepHooks(on_step_start=on_start, on_step_end=on_end)
+
+
+@contextmanager
+def drill_journal(catalog: Catalog, policy: str) -> Iterator[RunJournal]:
+    """This process's run: the daemon's (``DRKIT_RUN_ID``) or a new one it finishes."""
+    attached = os.environ.get("DRKIT_RUN_ID", "")
+    if attached.isdigit():
+        yield RunJournal(catalog, int(attached))
+        return
+    journal = RunJournal.start(catalog, kind="drill", subject=policy, trigger="manual")
+    try:
+        yield journal
+    except BaseException as exc:
+        status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+        journal.finish(status, error=getattr(exc, "message", str(exc)))
+        raise
+    journal.finish(RunStatus.SUCCEEDED)
+
+
+def record_restore_evidence(
+    catalog: Catalog, repository: str, policy: str, result: RestoreTestResult, *, kind: str
+) -> None:
+    """The measured recovery time, for the monitor's RTO rule and /metrics."""
+    with catalog.session() as session:
+        session.add(
+            VerificationRow(
+                repository=repository,
+                subject=policy,
+                kind=kind,
+                ok=result.passed,
+                started_at=result.started_at,
+                duration_s=result.rto_s,
+                snapshot_id=result.snapshot_id,
+                summary=""
+                if result.passed
+                else (result.failed_step.error if result.failed_step else "restore test failed"),
+            )
+        )
