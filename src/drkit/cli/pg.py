@@ -185,6 +185,44 @@ def backups(
         )
 
 
+@pg_app.command("expire-wal")
+def expire_wal(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would go")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Remove archived WAL older than every base backup left (run after forget)."""
+    from drkit.repository.locks import RepoLock
+    from drkit.sources.postgres_physical_meta import physical_backups
+    from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_expiry import plan_expiry
+    from drkit.storage.base import FileKind
+
+    state: State = ctx.obj
+    repo = state.open_repo(load_index=False)
+    with RepoLock(repo, exclusive=False, operation="expire-wal"):
+        found, _bad = physical_backups(repo.snapshots(on_damaged=lambda *_: None))
+        plan = plan_expiry(WalArchive(repo).list(), found)
+        for file in [] if dry_run else plan.remove:
+            repo.backend.remove(FileKind.WAL, file.object_name)
+    removed_bytes = sum(f.stored_size for f in plan.remove)
+    doc = {
+        "dry_run": dry_run,
+        "removed": [f.name for f in plan.remove],
+        "bytes": removed_bytes,
+        "kept": plan.kept,
+        "keep_from": {str(k): v for k, v in plan.keep_from.items()},
+    }
+    if json_output:
+        print_json(doc)
+        return
+    verb = "would remove" if dry_run else "removed"
+    out.print(
+        f"{verb} {len(plan.remove)} WAL files ({human_bytes(removed_bytes)}); kept {plan.kept}"
+        + "".join(f"; cluster {k} from {v}" for k, v in plan.keep_from.items())
+    )
+
+
 def _backup_row(backup: PhysicalBackup) -> dict[str, Any]:
     from drkit.sources.wal_names import format_lsn
 

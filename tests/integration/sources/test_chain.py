@@ -113,3 +113,32 @@ def test_forget_and_prune_keep_the_wal(pglab: PgLab) -> None:
     code, report, text = chain(pglab)
     assert code == 0, text
     assert [b["status"] for b in report["chain"]["backups"]] == ["ok"]
+
+
+def test_expire_wal_follows_forget_and_keeps_the_chain_whole(pglab: PgLab) -> None:
+    primary = pglab.cluster()
+    first = backup(pglab, primary)
+    segments(primary, 3)
+    second = backup(pglab, primary)
+    primary.wait_archived(segments(primary, 2)[-1])
+
+    dry = json.loads(pglab.drkit("pg", "expire-wal", "--dry-run", "--json").stdout)
+    # only what is older than the first backup may go, and a dry run removes nothing
+    assert all(name[:24] < start_segment(first) for name in dry["removed"])
+    assert pglab.drkit("pg", "expire-wal", "--dry-run", "--json").stdout == json.dumps(dry) + "\n"
+
+    assert pglab.drkit("forget", first["snapshot"]).returncode == 0
+    before = set((pglab.repo / "wal").iterdir())
+    done = pglab.drkit("pg", "expire-wal", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    keep_from = start_segment(second)
+    assert report["removed"] and all(
+        name[:24] < keep_from for name in report["removed"] if not name.endswith(".history")
+    )
+    after = set((pglab.repo / "wal").iterdir())
+    assert len(before) - len(after) == len(report["removed"])
+    code, chain_report, text = chain(pglab)
+    assert code == 0, text
+    statuses = {b["backup_id"]: b["status"] for b in chain_report["chain"]["backups"]}
+    assert statuses == {second["snapshot"]: "ok"}
