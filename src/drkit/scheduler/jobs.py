@@ -71,7 +71,8 @@ def _policy_jobs(name: str, policy: PolicySettings) -> list[Job]:
     if policy.schedule:
         jobs.append(_backup_job(name, policy, policy.schedule))
     if policy.retention_schedule and _has_retention(policy):
-        jobs.append(_job(JobKind.RETENTION, name, policy.retention_schedule, [_forget_step(name)]))
+        steps = [_forget_step(name), *_expire_wal_steps(policy)]
+        jobs.append(_job(JobKind.RETENTION, name, policy.retention_schedule, steps))
     for copy in policy.copies:
         steps = [
             JobStep(f"copy {copy.from_} -> {to}", ("copy", "--from", copy.from_, "--to", to))
@@ -86,12 +87,23 @@ def _policy_jobs(name: str, policy: PolicySettings) -> list[Job]:
 def _backup_job(name: str, policy: PolicySettings, schedule: str) -> Job:
     steps = [JobStep("backup", ("backup", "--policy", name))]
     if _has_retention(policy) and not policy.retention_schedule:
-        steps.append(_forget_step(name))
+        steps += [_forget_step(name), *_expire_wal_steps(policy)]
     return _job(JobKind.BACKUP, name, schedule, steps)
 
 
 def _forget_step(policy: str) -> JobStep:
     return JobStep("retention", ("forget", "--policy", policy, "--prune"))
+
+
+def _expire_wal_steps(policy: PolicySettings) -> list[JobStep]:
+    """After retention: drop archived WAL no remaining base backup needs (physical sources)."""
+    physical = any(getattr(s, "type", None) == "postgres-physical" for s in policy.sources)
+    if not physical:
+        return []
+    return [
+        JobStep(f"expire WAL {repo}", ("--repo", repo, "pg", "expire-wal"))
+        for repo in policy.repositories
+    ]
 
 
 def _has_retention(policy: PolicySettings) -> bool:

@@ -116,3 +116,15 @@ def test_configuration_is_collected_daily_and_drills_run_on_their_schedule(
         "--input",
         "region=b",
     )
+
+
+def test_retention_of_a_physical_postgres_policy_also_expires_wal(tmp_path: Path) -> None:
+    base = settings(tmp_path, schedule="@daily", retention={"daily": 7}).model_dump(by_alias=True)
+    base["policies"]["app"]["sources"] = [
+        {"type": "postgres-physical", "dsn": "host=127.0.0.1 user=postgres"}
+    ]
+    jobs = {j.id: j for j in plan_jobs(Settings.model_validate(base))}
+    assert [s.argv for s in jobs["backup:app"].steps[2:]] == [
+        ("--repo", "local", "pg", "expire-wal"),
+        ("--repo", "offsite", "pg", "expire-wal"),
+    ]
