@@ -170,6 +170,9 @@ class _KillDumpAfter(Progress):
     def advance(self, files: int = 0, nbytes: int = 0) -> None:
         super().advance(files, nbytes)
         if not self.killed and self.bytes >= self.limit:
+            # flag first: the backup may see pg_dump die (and the test resume)
+            # before this thread runs again after the kill
+            self.killed = True
             self.killed = _kill_child("pg_dump")
 
 
