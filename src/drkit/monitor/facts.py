@@ -7,7 +7,7 @@ this module is the only one that queries for them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,10 +37,11 @@ class RepositoryFacts:
     name: str
     media: str
     site: str
-    newest_snapshot: datetime | None  # of this policy's sources
-    newest_verified: datetime | None  # newest snapshot older than the last good check
+    newest_snapshot: datetime | None  # of the policy's stalest source: None if one has none
+    newest_verified: datetime | None  # the same, counting snapshots older than the last good check
     last_check: Verification | None
     last_restore: Verification | None
+    per_source: tuple[tuple[str, datetime | None], ...] = ()  # source label -> its newest snapshot
 
 
 @dataclass(frozen=True)
@@ -94,32 +95,60 @@ def _policy(
     snapshots: Sequence[SnapshotRow],
     checks: Sequence[VerificationRow],
 ) -> PolicyFacts:
+    labels = source_labels(policy.sources)
+    files = set(labels[: len(policy_paths(policy.sources))])  # plain paths: one file snapshot
     repos = []
     for repo in policy.repositories:
         repo_settings = settings.repositories[repo]
-        mine = [s.time for s in snapshots if s.repository == repo and _belongs(s, name, policy)]
+        mine = [s for s in snapshots if s.repository == repo and _belongs(s, name, policy)]
         last_check = _last(checks, repo, STRUCTURE_KINDS)
         last_good = _last(checks, repo, STRUCTURE_KINDS, ok_only=True)
-        verified = [t for t in mine if last_good is not None and t <= last_good.time]
+        newest = {label: _newest(mine, label, files) for label in labels}
+        verified = {
+            label: _newest(mine, label, files, before=last_good.time if last_good else None)
+            for label in labels
+        }
         repos.append(
             RepositoryFacts(
                 name=repo,
                 media=repo_settings.media.value,
                 site=repo_settings.site,
-                newest_snapshot=max(mine, default=None),
-                newest_verified=max(verified, default=None),
+                newest_snapshot=_stalest(newest.values()),
+                newest_verified=_stalest(verified.values()) if last_good else None,
                 last_check=last_check,
                 last_restore=_last(checks, repo, RESTORE_KINDS, policy=name),
+                per_source=tuple(newest.items()),
             )
         )
     return PolicyFacts(
         name=name,
-        sources=tuple(source_labels(policy.sources)),
+        sources=tuple(labels),
         site=policy.site,
         rpo=policy.rpo,
         rto=policy.rto,
         repositories=tuple(repos),
     )
+
+
+def _newest(
+    snaps: Sequence[SnapshotRow], label: str, files: set[str], before: datetime | None = None
+) -> datetime | None:
+    """The newest snapshot holding source ``label`` (a plain path: the policy's file snapshot)."""
+    wanted = files if label in files else {label}
+    times = [
+        s.time
+        for s in snaps
+        if wanted <= set(s.paths.split("\n")) and (before is None or s.time <= before)
+    ]
+    return max(times, default=None)
+
+
+def _stalest(times: Iterable[datetime | None]) -> datetime | None:
+    """The policy is as fresh as its stalest source; a source without snapshots makes it None."""
+    listed = list(times)
+    if not listed or any(t is None for t in listed):
+        return None
+    return min(t for t in listed if t is not None)
 
 
 def _belongs(snap: SnapshotRow, policy_name: str, policy: PolicySettings) -> bool:

@@ -52,7 +52,14 @@ def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[C
     where = f"policy {policy.name} / repository {repo.name}"
     key = f"rpo:{policy.name}:{repo.name}"
     if repo.newest_verified is None:
-        why = "no snapshot yet" if repo.newest_snapshot is None else "no verified snapshot yet"
+        missing = [label for label, newest in repo.per_source if newest is None]
+        why = (
+            f"no snapshot yet of {', '.join(missing)}"
+            if missing
+            else "no snapshot yet"
+            if repo.newest_snapshot is None
+            else "no verified snapshot yet"
+        )
         yield Condition(
             key,
             Severity.ERROR,
@@ -102,10 +109,11 @@ def _restore(policy: PolicyFacts, repo: RepositoryFacts) -> Iterator[Condition]:
 
 
 def _three_two_one(policy: PolicyFacts, facts: Facts) -> Iterator[Condition]:
-    copies = tuple(
-        RepositoryCopy(r.name, r.media, r.site, r.newest_snapshot) for r in policy.repositories
-    )
     for source in policy.sources:
+        copies = tuple(
+            RepositoryCopy(r.name, r.media, r.site, dict(r.per_source).get(source))
+            for r in policy.repositories
+        )
         state = SourceState(source, policy.site, "disk", copies, policy.rpo, facts.now)
         failing = [r for r in evaluate(state).rules if not r.ok and r.rule is not Rule.RPO]
         if failing:

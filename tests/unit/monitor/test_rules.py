@@ -31,6 +31,7 @@ def repo(
         name=name,
         media=media,
         site=site,
+        per_source=(("/srv/app", ago(newest)),),
         newest_snapshot=ago(newest),
         newest_verified=ago(verified),
         last_check=None if check_ok is None else Verification("check", check_ok, NOW, 1.0, "bad"),
@@ -117,3 +118,27 @@ def test_failed_and_interrupted_jobs_alert_until_a_run_succeeds() -> None:
     conditions = {c.dedup_key: c for c in evaluate_rules(facts(*COMPLIANT, jobs=jobs))}
     assert set(conditions) == {"job:backup:app", "job:check:app:local"}
     assert "storage unreachable" in conditions["job:backup:app"].summary
+
+
+def test_a_stale_database_source_breaks_three_two_one_for_that_source_only() -> None:
+    fresh, stale = NOW - HOUR, None
+    repos = tuple(
+        RepositoryFacts(
+            r.name,
+            r.media,
+            r.site,
+            r.newest_snapshot,
+            None,
+            r.last_check,
+            None,
+            per_source=(("/srv/app", fresh), ("postgres://db1:5432/app", stale)),
+        )
+        for r in COMPLIANT
+    )
+    policy = PolicyFacts(
+        "app", ("/srv/app", "postgres://db1:5432/app"), "office", 24 * HOUR, HOUR, repos
+    )
+    conditions = {c.dedup_key: c for c in evaluate_rules(Facts(NOW, (policy,), ()))}
+    assert "321:app:postgres://db1:5432/app" in conditions
+    assert "321:app:/srv/app" not in conditions
+    assert "no snapshot yet of postgres://db1:5432/app" in conditions["rpo:app:local"].summary
