@@ -159,7 +159,9 @@ def _config_file(state: State) -> str | None:
 
 
 def _catalog_name(state: State) -> str:
-    return state.settings.catalog.url or os.fspath(state.home / "catalog.db")
+    from drkit.catalog import default_catalog_url
+
+    return state.settings.catalog.url or default_catalog_url(state.home)
 
 
 def _find_job(planned: list[Job], job_id: str) -> Job:
