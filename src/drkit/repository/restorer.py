@@ -40,7 +40,7 @@ SPARSE_BLOCK = 64 * 1024  # zero blocks of this size are left as holes
 _ZEROS = bytes(SPARSE_BLOCK)
 
 
-@dataclass
+@dataclass(slots=True)
 class FileTarget:
     path: str
     node: Node
@@ -56,7 +56,7 @@ class RestoreResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Write:
     target: FileTarget
     offset: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -107,6 +108,8 @@ class Node:
         ):
             if key in doc:
                 setattr(node, key, doc[key])
+        # a tree repeats the same few owner names: one string each, not one per file
+        node.user, node.group = sys.intern(node.user), sys.intern(node.group)
         if "content" in doc:
             node.content = [bytes.fromhex(c) for c in doc["content"]]
         if "subtree" in doc:
