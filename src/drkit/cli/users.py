@@ -129,6 +129,20 @@ def remove(
     out.print(f"user {name} removed")
 
 
+def _change_grants(
+    state: State, name: str, grants: list[str], author: str | None, *, revoke: bool
+) -> list[str]:
+    """Grant or revoke, as one configuration version; what actually changed."""
+    from drkit.confighistory.users import store as users
+
+    parsed = _grants(grants)
+    what = ", ".join(g.value for g in parsed)
+    message = f"user {name}: revoked {what}" if revoke else f"user {name} granted {what}"
+    with _change(state, author, message) as s:
+        change = users.revoke if revoke else users.grant
+        return list(change(s, name, parsed))
+
+
 @app.command("grant")
 def grant_command(
     ctx: typer.Context,
@@ -137,13 +151,8 @@ def grant_command(
     author: Author = None,
 ) -> None:
     """Give a user roles or permissions."""
-    from drkit.confighistory.users import store as users
-
-    parsed = _grants(grants)
-    what = ", ".join(g.value for g in parsed)
-    with _change(ctx.obj, author, f"user {name} granted {what}") as s:
-        added = users.grant(s, name, parsed)
-    out.print(f"{name}: granted {', '.join(added) or 'nothing new'}")
+    changed = _change_grants(ctx.obj, name, grants, author, revoke=False)
+    out.print(f"{name}: granted {', '.join(changed) or 'nothing new'}")
 
 
 @app.command()
@@ -154,13 +163,8 @@ def revoke(
     author: Author = None,
 ) -> None:
     """Take roles or permissions from a user."""
-    from drkit.confighistory.users import store as users
-
-    parsed = _grants(grants)
-    what = ", ".join(g.value for g in parsed)
-    with _change(ctx.obj, author, f"user {name}: revoked {what}") as s:
-        removed = users.revoke(s, name, parsed)
-    out.print(f"{name}: revoked {', '.join(removed) or 'nothing (not granted)'}")
+    changed = _change_grants(ctx.obj, name, grants, author, revoke=True)
+    out.print(f"{name}: revoked {', '.join(changed) or 'nothing (not granted)'}")
 
 
 @app.command()
