@@ -9,6 +9,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
+from drkit.errors import UsageError
+
 StartResponse = Callable[..., Any]
 
 
@@ -36,7 +38,14 @@ def serve_http(
         return [b"not found: try /metrics or /healthz\n"]
 
     host, _, port = listen.rpartition(":")
-    server = make_server(host, int(port), app, handler_class=_QuietHandler)
+    try:
+        server = make_server(host, int(port), app, handler_class=_QuietHandler)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot serve /metrics on {listen}: {exc.strerror}",
+            hint="another drkit serve (or another program) may use that port: set "
+            "daemon.listen in drkit.yaml or pass --listen HOST:PORT ('' turns it off)",
+        ) from None
     thread = threading.Thread(target=server.serve_forever, name="drkit-http", daemon=True)
     thread.start()
     return server, thread

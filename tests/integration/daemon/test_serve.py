@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import urllib.request
 from datetime import timedelta
@@ -194,3 +195,14 @@ def _log_so_far(proc: subprocess.Popen[str]) -> str:
 
 
 _seen_logs: dict[int, str] = {}
+
+
+def test_a_taken_metrics_port_is_a_clear_error(home: DaemonHome) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = home.drkit("serve", "--listen", f"127.0.0.1:{port}", timeout=60)
+    assert result.returncode == 2
+    assert f"cannot serve /metrics on 127.0.0.1:{port}" in result.stderr
+    assert "daemon.listen" in result.stderr and "Traceback" not in result.stderr
