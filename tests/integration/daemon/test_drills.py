@@ -73,3 +73,7 @@ def test_a_drill_past_its_rto_fails_its_run_and_raises_an_alert(
     home.drkit("run-job", "drill:restore-app").check()
     home.drkit("serve", "--once").check()
     assert drill_alerts(webhook) == ["trigger", "resolve"]
+
+    # both scheduled drills are in the runbook's recovery-time statistics, step by step
+    stats = home.drkit("runbook", "stats", "restore-app", "--drills", "--json").check().stdout
+    assert stats.count('"restore"') >= 2 and '"failed"' in stats and '"succeeded"' in stats
