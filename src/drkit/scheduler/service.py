@@ -79,7 +79,6 @@ class Service:
                 *self._watch_settings(),
             ],
         )
-        self.http_address: tuple[str, int] | None = None
 
     def serve(self) -> None:
         """Run until SIGTERM or SIGINT; the running steps are interrupted and recorded."""
@@ -159,7 +158,6 @@ class Service:
         registry.register(CatalogCollector(self.catalog, lambda: self.settings, utcnow))
         server, _ = serve_http(listen, registry, lambda: not self.daemon.stop_event.is_set())
         host, port = server.server_address[:2]
-        self.http_address = (str(host), int(port))
         log.info("serving /metrics on http://%s:%d", host, port)
         return server
 
