@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,10 @@ from drkit.repository.copy import IdMap, SnapshotCopier
 from drkit.repository.locks import RepoLock
 from drkit.repository.snapshot import find_snapshot
 from drkit.repository.writer import BlobWriter
+
+if TYPE_CHECKING:
+    from drkit.repository.repo import Repository
+    from drkit.sources.wal_copy import WalCopyStats
 
 
 def register(app: typer.Typer) -> None:
@@ -69,6 +73,7 @@ def copy(
         chosen = [find_snapshot(available, ref) for ref in snapshots] if snapshots else available
         todo = copier.missing(chosen)
         copier.copy(todo)
+        wal = _copy_wal(src, dst, bool(snapshots))
     stats = copier.stats
     if json_output:
         print_json(
@@ -78,6 +83,7 @@ def copy(
                 "blobs_read": stats.blobs_read,
                 "blobs_added": stats.blobs_added,
                 "bytes_added": stats.bytes_added,
+                "wal_copied": wal.copied,
             }
         )
     elif not state.quiet:
@@ -88,4 +94,14 @@ def copy(
         out.print(
             f"{len(todo)} copied, {len(chosen) - len(todo)} already there; "
             f"{stats.blobs_added} blobs ({human_bytes(stats.bytes_added)}) added"
+            + (f"; {wal.copied} WAL files ({human_bytes(wal.bytes)})" if wal.copied else "")
         )
+
+
+def _copy_wal(src: Repository, dst: Repository, only_snapshots: bool) -> WalCopyStats:
+    """The WAL archive goes along (a whole-repository copy), so the copy can do PITR."""
+    from drkit.sources.wal_copy import WalCopyStats, copy_wal
+
+    if only_snapshots:
+        return WalCopyStats(0, 0, 0)
+    return copy_wal(src, dst)

@@ -138,3 +138,26 @@ def test_unreachable_repository_loses_nothing(pglab: PgLab) -> None:
     assert done.returncode == 0, done.stderr
     assert dest.read_bytes()[:40] == server_copy(primary, during[0])[:40]
     shutil.rmtree(pglab.base / "back", ignore_errors=True)
+
+
+def test_copy_takes_the_wal_archive_along(pglab: PgLab) -> None:
+    primary = pglab.cluster()
+    names = make_segments(primary, 2)
+    primary.wait_archived(names[-1])
+    offsite = pglab.base / "offsite"
+    assert pglab.drkit("--repo", str(offsite), "init").returncode == 0
+    to = ["--to", str(offsite), "--to-password-file", str(pglab.password_file)]
+
+    first = pglab.drkit("copy", *to, "--json")
+    assert first.returncode == 0, first.stderr
+    assert '"wal_copied": 0' not in first.stdout
+    assert set(wal_objects(offsite)) == set(wal_objects(pglab.repo))
+    again = pglab.drkit("copy", *to, "--json")
+    assert '"wal_copied": 0' in again.stdout  # nothing twice
+
+    sysid = str(primary.one("select system_identifier from pg_control_system()"))
+    dest = pglab.base / "from-offsite"
+    env = pglab.drkit_env(DRKIT_REPO=str(offsite))
+    done = pglab.drkit("wal-fetch", "--system-id", sysid, names[0], str(dest), env=env)
+    assert done.returncode == 0, done.stderr
+    assert dest.read_bytes() == server_copy(primary, names[0])
