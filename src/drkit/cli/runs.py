@@ -44,7 +44,7 @@ def runs(
     limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """List runs (backups, checks, restore tests, drills, runbooks), newest first."""
+    """List runs (backups, checks, restore tests, drills, runbooks), newest first; times in UTC."""
     if ctx.invoked_subcommand is not None:
         return
     from drkit.catalog.runs import RunStatus, list_runs
@@ -56,17 +56,17 @@ def runs(
         print_json([run_json(v) for v in views])
         return
     table = Table(box=None)
-    for col in ("ID", "Kind", "Subject", "Job", "Trigger", "Status", "Started", "Duration"):
-        table.add_column(col)
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("What", overflow="fold")  # the job id, or kind and subject of a manual run
+    for col in ("Trigger", "Status", "Started", "Duration"):
+        table.add_column(col, no_wrap=True)
     for v in views:
         table.add_row(
             str(v.id),
-            v.kind,
-            v.subject,
-            v.job or "",
+            v.job or f"{v.kind}:{v.subject}",
             v.trigger,
             _status(v.status.value),
-            f"{v.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{v.started_at:%m-%d %H:%M}",
             _duration(v.duration_s),
         )
     out.print(table if views else "no runs yet")
