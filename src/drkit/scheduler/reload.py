@@ -27,10 +27,10 @@ class SettingsWatcher:
         self.on_change = on_change
         self._seen = self._stamp()
 
-    def check(self) -> bool:
-        """Reload if the file changed; return whether new settings were applied."""
+    def check(self, *, force: bool = False) -> bool:
+        """Reload if the file changed (or ``force``); return whether new settings were applied."""
         stamp = self._stamp()
-        if stamp == self._seen:
+        if stamp == self._seen and not force:
             return False
         self._seen = stamp
         try:

@@ -67,6 +67,9 @@ class Service:
             timeout=settings.daemon.job_timeout,
             on_step=recorder,
         )
+        self._watcher = (
+            SettingsWatcher(Path(options.config_file), self.apply) if options.config_file else None
+        )
         self.daemon = Daemon(
             catalog,
             self.jobs,
@@ -84,6 +87,8 @@ class Service:
         """Run until SIGTERM or SIGINT; the running steps are interrupted and recorded."""
         server = self._start_http()
         previous = _on_signals(self._stop_signal)
+        if previous and self._watcher is not None:  # SIGHUP: re-read drkit.yaml now
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._reload_signal)
         try:
             self.daemon.serve()
         finally:
@@ -112,10 +117,9 @@ class Service:
             )
 
     def _watch_settings(self) -> list[Duty]:
-        if not self.options.config_file:
+        if self._watcher is None:
             return []
-        watcher = SettingsWatcher(Path(self.options.config_file), self.apply)
-        return [Duty("settings", SETTINGS_CHECK_INTERVAL, watcher.check)]
+        return [Duty("settings", SETTINGS_CHECK_INTERVAL, self._watcher.check)]
 
     def scan_all(self) -> None:
         self.rescan(sorted(self.settings.repositories))
@@ -160,6 +164,11 @@ class Service:
         host, port = server.server_address[:2]
         log.info("serving /metrics on http://%s:%d", host, port)
         return server
+
+    def _reload_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        log.warning("received SIGHUP: reloading drkit.yaml")
+        if self._watcher is not None:
+            self._watcher.check(force=True)
 
     def _stop_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("received %s: stopping", signal.Signals(signum).name)

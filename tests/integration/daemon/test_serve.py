@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -206,3 +208,25 @@ def test_a_taken_metrics_port_is_a_clear_error(home: DaemonHome) -> None:
     assert result.returncode == 2
     assert f"cannot serve /metrics on 127.0.0.1:{port}" in result.stderr
     assert "daemon.listen" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sighup_reloads_drkit_yaml_at_once(home: DaemonHome) -> None:
+    proc = home.serve()
+    try:
+        wait_for(lambda: "backup:app" in load_slots(home.catalog()), what="the first tick")
+        stamp = os.stat(home.config)
+        renamed = home.config.read_text().replace("  app:", "  apq:")  # same size ...
+        home.config.write_text(renamed)
+        os.utime(home.config, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # ... same mtime:
+        time.sleep(12)  # the 10 s watcher alone cannot see the change
+        assert "backup:apq" not in load_slots(home.catalog())
+        proc.send_signal(signal.SIGHUP)  # SIGHUP reloads regardless
+        wait_for(
+            lambda: "backup:apq" in load_slots(home.catalog()),
+            timeout=60,
+            what="the renamed policy's job after SIGHUP",
+        )
+    finally:
+        code, stderr = stop(proc)
+    assert code == 0, stderr
+    assert "received SIGHUP: reloading drkit.yaml" in stderr
