@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from drkit.catalog import Catalog
 from drkit.catalog.tables import SnapshotRow
 from drkit.catalog.types import utcnow
+from drkit.child import drkit_command, reported
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +48,15 @@ class ScanResult:
 
 def list_snapshots(repository: str, config_file: str | None) -> list[SeenSnapshot]:
     """The snapshots of the named repository, read by a `drkit snapshots` process."""
-    config = ["--config", config_file] if config_file else []
-    argv = [sys.executable, "-m", "drkit", "--quiet", *config, "--repo", repository]
     proc = subprocess.run(
-        [*argv, "snapshots", "--json"],
+        drkit_command("--repo", repository, "snapshots", "--json", config_file=config_file),
         capture_output=True,
         text=True,
         timeout=LIST_TIMEOUT_S,
         stdin=subprocess.DEVNULL,
     )
     if proc.returncode != 0:
-        errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
-        raise RuntimeError(errors[-1].removeprefix("error:").strip() if errors else proc.stderr)
+        raise RuntimeError(reported(proc.stderr) or proc.stderr)
     return [_seen(doc) for doc in json.loads(proc.stdout)]
 
 

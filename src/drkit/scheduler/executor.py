@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunJournal, RunStatus, StepStatus
 from drkit.catalog.types import utcnow
+from drkit.child import drkit_command, reported
 from drkit.scheduler.jobs import Job, JobStep
 from drkit.scheduler.lifeline import PARENT_ENV
 from drkit.scheduler.slots import Trigger
@@ -131,8 +131,7 @@ class JobExecutor:
         return StepResult(step, status, proc.returncode, document, error, started, duration)
 
     def _argv(self, step: JobStep) -> list[str]:
-        config = ["--config", self.config_file] if self.config_file else []
-        return [sys.executable, "-m", "drkit", "--quiet", *config, *step.argv, "--json"]
+        return drkit_command(*step.argv, "--json", config_file=self.config_file)
 
     def _wait(self, proc: subprocess.Popen[str]) -> tuple[str, str, bool]:
         """Wait for the step; on stop or timeout interrupt it, then kill it after a grace."""
@@ -182,8 +181,7 @@ def _parse_json(stdout: str) -> Any:
 def _step_outcome(code: int, stderr: str, interrupted: bool) -> tuple[StepStatus, str | None]:
     if code == 0:
         return StepStatus.SUCCEEDED, None
-    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
-    error = lines[-1].removeprefix("error:").strip() if lines else f"exit code {code}"
+    error = reported(stderr) or f"exit code {code}"
     if interrupted:
         return StepStatus.INTERRUPTED, f"interrupted ({error})"
     return StepStatus.FAILED, error

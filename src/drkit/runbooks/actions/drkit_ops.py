@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from abc import abstractmethod
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from drkit.child import drkit_command, reported
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.process import Finished, run_process
 from drkit.runbooks.actions.registry import register
@@ -70,8 +70,7 @@ class DrkitCommand(Action):
 
     def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
         assert isinstance(args, CommonArgs)
-        command = [sys.executable, "-m", "drkit", "--quiet", *_globals(args), *self.argv(args)]
-        command.append("--json")
+        command = drkit_command(*_globals(args), *self.argv(args), "--json")
         env = {k: v for k, v in os.environ.items() if k != "DRKIT_RUN_ID"}
         ctx.log("$ drkit " + " ".join(command[4:]))
         done = run_process(command, ctx, env=env, replace_env=True)
@@ -164,10 +163,8 @@ def _outputs(stdout: str) -> dict[str, str]:
 
 
 def _error_line(done: Finished) -> str:
-    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    return lines[-1].removeprefix("error:").strip() if lines else done.stderr.strip()[-300:]
+    return reported(done.stderr) or done.stderr.strip()[-300:]
 
 
 def _hint_line(done: Finished) -> str:
-    lines = [line for line in done.stderr.splitlines() if line.startswith("hint:")]
-    return lines[-1].removeprefix("hint:").strip() if lines else ""
+    return reported(done.stderr, "hint") or ""
