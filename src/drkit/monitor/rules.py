@@ -74,11 +74,11 @@ def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[C
             key,
             Severity.ERROR,
             f"RPO {format_objective(policy.rpo)} missed: newest verified snapshot is "
-            f"{_age(age)} old",
+            f"{format_objective(age)} old",
             where,
             (
                 ("rpo", format_objective(policy.rpo)),
-                ("age", _age(age)),
+                ("age", format_objective(age)),
                 ("newest_verified", repo.newest_verified.isoformat()),
             ),
         )
@@ -102,9 +102,10 @@ def _restore(policy: PolicyFacts, repo: RepositoryFacts) -> Iterator[Condition]:
         yield Condition(
             f"rto:{policy.name}:{repo.name}",
             Severity.ERROR,
-            f"RTO {format_objective(policy.rto)} missed: the last restore took {_age(measured)}",
+            f"RTO {format_objective(policy.rto)} missed: "
+            f"the last restore took {format_objective(measured)}",
             where,
-            (("rto", format_objective(policy.rto)), ("measured", _age(measured))),
+            (("rto", format_objective(policy.rto)), ("measured", format_objective(measured))),
         )
 
 
@@ -152,14 +153,3 @@ def _jobs(facts: Facts) -> Iterator[Condition]:
                 f"job {job.job} {job.status}: {job.error or 'see the run'}",
                 f"job {job.job}",
             )
-
-
-def _age(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-    return f"{seconds // 86400}d{(seconds % 86400) // 3600}h"
