@@ -11,12 +11,19 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from drkit.notify.base import EventAction, Notification, Severity
+from drkit.notify.base import EventAction, Notification, Notifier, Severity
 from drkit.notify.dispatch import Delivery, deliver
 from drkit.notify.registry import build_notifier, select
 from drkit.settings.model import Settings
 
 log = logging.getLogger(__name__)
+
+
+def alert_notifiers(settings: Settings) -> list[Notifier]:
+    """The notifiers alerts go to: ``alerts.notifiers``, or every configured one."""
+    names = settings.alerts.notifiers
+    chosen = sorted(settings.notifiers) if names is None else names
+    return [build_notifier(name, select(settings.notifiers, name)) for name in chosen]
 
 
 def notify_now(
@@ -29,9 +36,7 @@ def notify_now(
     details: tuple[tuple[str, str], ...] = (),
 ) -> list[Delivery]:
     """Trigger one notification through the alert notifiers; [] when none are configured."""
-    names = settings.alerts.notifiers
-    chosen = sorted(settings.notifiers) if names is None else names
-    if not chosen:
+    if not settings.notifiers:
         return []
     event = Notification(
         action=EventAction.TRIGGER,
@@ -43,8 +48,8 @@ def notify_now(
         details=details,
     )
     try:
-        notifiers = [build_notifier(n, select(settings.notifiers, n)) for n in chosen]
-        deliveries = deliver(event, notifiers)
+        notifiers = alert_notifiers(settings)
+        deliveries = deliver(event, notifiers) if notifiers else []
     except Exception as exc:  # the event is also in the command's own error and log
         log.error("could not send %r: %s", summary, exc)
         return []

@@ -28,9 +28,9 @@ from drkit.monitor.metrics import CatalogCollector
 from drkit.monitor.record import StepRecorder
 from drkit.monitor.rules import evaluate_rules
 from drkit.monitor.scan import scan_repositories
-from drkit.notify.base import Notification, Notifier
+from drkit.notify.base import Notification
 from drkit.notify.dispatch import Delivery, deliver
-from drkit.notify.registry import build_notifier
+from drkit.notify.immediate import alert_notifiers
 from drkit.scheduler.daemon import Daemon, Duty
 from drkit.scheduler.executor import JobExecutor
 from drkit.scheduler.jobs import Job, plan_jobs
@@ -59,7 +59,7 @@ class Service:
         self.catalog = catalog
         self.options = options
         self.jobs: list[Job] = plan_jobs(settings)
-        self.notifiers = _notifiers(settings)
+        self.notifiers = alert_notifiers(settings)
         recorder = StepRecorder(catalog, self.rescan, self._repositories_of)
         self.executor = JobExecutor(
             catalog,
@@ -104,7 +104,7 @@ class Service:
         self.settings = settings
         self.jobs = plan_jobs(settings)
         self.daemon.jobs = list(self.jobs)
-        self.notifiers = _notifiers(settings)
+        self.notifiers = alert_notifiers(settings)
         if self.options.config_file and self.options.home:
             from drkit.confighistory.hook import record_settings_change
 
@@ -173,12 +173,6 @@ class Service:
     def _stop_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("received %s: stopping", signal.Signals(signum).name)
         self.stop()
-
-
-def _notifiers(settings: Settings) -> list[Notifier]:
-    names = settings.alerts.notifiers
-    chosen = sorted(settings.notifiers) if names is None else names
-    return [build_notifier(name, settings.notifiers[name]) for name in chosen]
 
 
 _Handler = signal.Handlers | int | None
