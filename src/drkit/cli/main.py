@@ -112,20 +112,53 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def command_name(args: list[str]) -> str | None:
+    """The command word of ``args`` (after the global options hoisted to the front)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _GLOBAL_OPTIONS:
+            i += 2
+        elif arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_OPTIONS:
+            i += 1
+        else:
+            return None if arg.startswith("-") else arg
+    return None
+
+
+def _fetch_status(status: int | str | None) -> int:
+    from drkit.sources.wal_push import restore_command_status
+
+    return restore_command_status(status)
+
+
+def _fetch_error(exc: DrkitError) -> DrkitError:
+    from drkit.sources.wal_push import fetch_failure
+
+    return fetch_failure(exc)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     follow_parent()  # a step of `drkit serve` stops when the daemon dies
     args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    fetching = command_name(args) == "wal-fetch"  # restore_command: see restore_command_status
     try:
         app(args)  # standalone: Typer prints usage errors and exits with their codes
     except DrkitError as exc:
         if debug:
             traceback.print_exc()
+        if fetching:
+            exc = _fetch_error(exc)
         err.print(f"[red]error:[/] {exc.message}", highlight=False)
         if exc.hint:
             err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
         sys.exit(exc.exit_code)
+    except SystemExit as exc:
+        if fetching:
+            sys.exit(_fetch_status(exc.code))
+        raise
     except KeyboardInterrupt:
         err.print("[red]interrupted[/]")
         sys.exit(130)

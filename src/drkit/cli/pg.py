@@ -88,20 +88,26 @@ def wal_fetch(
     pgdata: Annotated[Path, typer.Option(help=PGDATA_HELP)] = Path("."),
     system_id: Annotated[int | None, typer.Option(help="the cluster's system identifier")] = None,
 ) -> None:
-    """Restore one WAL file from the archive (restore_command = 'drkit wal-fetch %f %p')."""
+    """Restore one WAL file from the archive (restore_command = 'drkit wal-fetch %f %p').
+
+    Exits 1 when the file is not archived (PostgreSQL's "end of the archive") and
+    200 on any other failure, which PostgreSQL takes as fatal: recovery stops.
+    """
     from drkit.sources.wal_archive import WalArchive
     from drkit.sources.wal_errors import WalNotArchived
-    from drkit.sources.wal_push import fetch_file
+    from drkit.sources.wal_push import fetch_failure, fetch_file
 
     state: State = ctx.obj
-    repo = state.open_repo(load_index=False)
     try:
+        repo = state.open_repo(load_index=False)
         fetch_file(WalArchive(repo), name, dest, pgdata=pgdata, system_id=system_id)
     except WalNotArchived as exc:
         # PostgreSQL asks for files that do not exist yet (the next segment, newer
         # timelines): a plain non-zero exit is the answer, not an error report.
         err.print(f"wal-fetch: {exc.message}", highlight=False)
         raise typer.Exit(1) from None
+    except Exception as exc:  # every other failure must stop recovery (see fetch_failure)
+        raise fetch_failure(exc) from exc
 
 
 # -- pg basebackup ------------------------------------------------------------------
@@ -286,6 +292,7 @@ def restore(
             force=force,
             keep_archiving=keep_archiving,
             progress=make_progress(state.quiet, json_output),
+            verify_progress=make_progress(state.quiet, json_output),
         )
     _report_restore(done, plan.target.describe(), plan.timelines, json_output, state.quiet)
 

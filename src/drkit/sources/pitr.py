@@ -99,6 +99,7 @@ class RestorePlan:
     timelines: list[int]  # the path recovery follows, oldest first
     last_segment: str  # the last segment recovery is known to need
     notes: list[str] = field(default_factory=list)
+    segments: tuple[str, ...] = ()  # every segment recovery will fetch, in order
 
 
 def plan_restore(
@@ -117,13 +118,31 @@ def plan_restore(
     else:
         last, notes = stop, _latest_notes(path, archive, stop, size)
     _require_segments(backup, path, archive, start, max(last, stop), target)
+    until = (
+        max(last, stop)
+        if target.kind is not TargetKind.LATEST
+        else _contiguous_end(path, archive, stop, size)
+    )
     return RestorePlan(
         backup,
         target,
         [s.timeline for s in path],
         segment_name(timeline_for_segment(last, path, size), last, size),
         notes,
+        tuple(
+            segment_name(timeline_for_segment(n, path, size), n, size)
+            for n in range(start, until + 1)
+        ),
     )
+
+
+def _contiguous_end(path: list[TimelineSpan], archive: ArchiveState, stop: int, size: int) -> int:
+    """The last segment of the unbroken run from ``stop`` on (what ``latest`` replays)."""
+    end = archive_end(path, archive, size)
+    for segno in range(stop, end + 1):
+        if (timeline_for_segment(segno, path, size), segno) not in archive.segments:
+            return segno - 1
+    return end
 
 
 def choose_backup(

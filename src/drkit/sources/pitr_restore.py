@@ -33,9 +33,11 @@ from drkit.sources.base import RestoreRequest, RestoreResult, counted
 from drkit.sources.pitr import RecoveryTarget, RestorePlan, TargetKind, plan_restore
 from drkit.sources.postgres_physical_meta import PhysicalBackup, PhysicalBackupInfo
 from drkit.sources.postgres_physical_tar import unpack
+from drkit.sources.wal_archive import WalArchive
 from drkit.sources.wal_errors import RestoreTargetNotEmpty
 from drkit.sources.wal_inventory import archive_state
 from drkit.sources.wal_names import format_lsn
+from drkit.sources.wal_verify import check_readable_by, verify_segments
 
 PASSWORD_FILE_NAME = "drkit-recovery.pass"
 
@@ -149,10 +151,18 @@ def restore_plan(
     force: bool = False,
     keep_archiving: bool = False,
     progress: Progress | None = None,
+    verify_progress: Progress | None = None,
 ) -> RestoreOutcome:
-    """Unpack the plan's base backup into ``datadir`` and set it up to recover."""
-    created = prepare_target(datadir, force)
+    """Unpack the plan's base backup into ``datadir`` and set it up to recover.
+
+    Every WAL segment the plan needs is read and authenticated first, and after
+    unpacking, checked to be readable by the data directory's owner; either
+    failure refuses before recovery settings are written.
+    """
     snapshot, info = plan.backup.snapshot, plan.backup.info
+    sysid = info.system_identifier
+    verify_segments(WalArchive(repo), sysid, plan.segments, verify_progress)
+    created = prepare_target(datadir, force)
     size = find_stream(repo, snapshot, info.stream).size
     blocks = counted(open_stream(repo, snapshot, info.stream), progress or Progress(), size)
     try:
@@ -161,6 +171,11 @@ def restore_plan(
         _empty(datadir)  # a half-unpacked cluster must not look like a restored one
         raise
     uid, gid = _owner(datadir)
+    try:
+        check_readable_by(repo.backend, sysid, plan.segments, uid, gid)
+    except BaseException:
+        _empty(datadir)
+        raise
     notes = list(plan.notes)
     password_file = access.password_file
     if password_file is None and access.password is not None:

@@ -11,13 +11,17 @@ DrkitError
 ├── BaseBackupFailed         exit 1   pg_basebackup failed (server down, refused...)
 ├── UsageError
 │   └── WalNameInvalid       exit 2   not a WAL file name
-└── IntegrityError
-    └── WalDamaged           exit 13  an archived WAL object fails to authenticate
+├── WalFetchFatal          exit 200 wal-fetch: the file could not be restored (any reason
+│                                     but "not archived"): PostgreSQL stops recovery
+├── IntegrityError
+│   └── WalDamaged           exit 13  an archived WAL object fails to authenticate
+└── StorageError
+    └── WalUnreadable        exit 15  the user who runs recovery cannot read a WAL object
 """
 
 from __future__ import annotations
 
-from drkit.errors import DrkitError, IntegrityError, UsageError
+from drkit.errors import DrkitError, IntegrityError, StorageError, UsageError
 
 
 class WalConflict(DrkitError):
@@ -91,6 +95,27 @@ class WalDamaged(IntegrityError):
     default_hint = "restore the object from another copy of the repository; `drkit check --chain`"
 
 
+class WalUnreadable(StorageError):
+    code = "wal-unreadable"
+    default_hint = "give the user who runs recovery read access to the repository"
+
+
+# PostgreSQL takes an exit status above 125 (or death by a signal) from restore_command
+# as fatal and stops recovery; any other non-zero status means "no such file", and
+# recovery ends there and promotes. 126 and 127 would read "command not executable/not
+# found" in the server log, and 129-192 look like deaths by a signal to shells: 200.
+RESTORE_COMMAND_FATAL = 200
+
+
+class WalFetchFatal(DrkitError):
+    code = "wal-fetch-failed"
+    exit_code = RESTORE_COMMAND_FATAL
+    default_hint = (
+        "recovery stopped here instead of ending early; fix the cause and start the server "
+        "again: it resumes recovery where it stopped"
+    )
+
+
 ALL_WAL_ERRORS: tuple[type[DrkitError], ...] = (
     WalConflict,
     WalSystemMismatch,
@@ -102,4 +127,6 @@ ALL_WAL_ERRORS: tuple[type[DrkitError], ...] = (
     BaseBackupFailed,
     WalNameInvalid,
     WalDamaged,
+    WalUnreadable,
+    WalFetchFatal,
 )

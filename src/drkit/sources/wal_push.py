@@ -19,9 +19,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from drkit.errors import UsageError
+from drkit.errors import DrkitError, UsageError
 from drkit.sources.wal_archive import PushOutcome, WalArchive, validate_name
-from drkit.sources.wal_errors import WalSystemMismatch
+from drkit.sources.wal_errors import (
+    RESTORE_COMMAND_FATAL,
+    WalFetchFatal,
+    WalNotArchived,
+    WalSystemMismatch,
+)
 from drkit.sources.wal_names import WalFileKind, WalFileName, read_segment_header
 
 CONTROL_FILE = Path("global") / "pg_control"
@@ -104,3 +109,33 @@ def fetch_file(
         tmp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {dest}: {exc.strerror}") from exc
     return len(data)
+
+
+def restore_command_status(status: int | str | None) -> int:
+    """wal-fetch's exit status as PostgreSQL must see it (pure).
+
+    0 restored, 1 "not archived" (recovery ends there, as intended at the end of
+    the archive); every other failure becomes fatal (> 125), so recovery stops
+    instead of promoting a server with data missing.
+    """
+    if status is None or status == 0:
+        return 0
+    if status == 1:
+        return 1
+    return RESTORE_COMMAND_FATAL
+
+
+def fetch_failure(exc: BaseException) -> DrkitError:
+    """The error wal-fetch reports for ``exc``: "not archived" stays itself, the rest fatal."""
+    if isinstance(exc, WalNotArchived | WalFetchFatal):
+        return exc
+    if isinstance(exc, DrkitError):
+        return WalFetchFatal(
+            f"{exc.message} ({exc.code}); wal-fetch fails so recovery stops here "
+            "instead of ending early",
+            hint=exc.hint or None,
+        )
+    return WalFetchFatal(
+        f"unexpected {type(exc).__name__}: {exc}; wal-fetch fails so recovery stops here "
+        "instead of ending early"
+    )
