@@ -7,10 +7,12 @@ follow, and checks that the archive holds every WAL segment from the
 backup's start to the target:
 
 * ``--target-lsn L``: every segment up to the one holding L;
-* ``--target-time T``: every segment up to the first one archived at or
-  after T (WAL written at T can only be in a segment finished after T);
-  push times come from drkit's clock, so this check is close, not exact,
-  and PostgreSQL has the last word (it refuses to promote short of a target);
+* ``--target-time T``: every segment up to the first one holding a commit
+  or abort after T (PostgreSQL stops there; commit times are read from the
+  WAL at push). A target past the archive's last commit is refused with that
+  commit's time: PostgreSQL could not reach it. Segments pushed by an older
+  drkit lack commit times; for them the first segment archived at or after T
+  stands in, an estimate;
 * latest: every segment up to the backup's stop; recovery then replays
   whatever follows without a gap, and the plan says where that ends.
 
@@ -25,7 +27,7 @@ from enum import StrEnum
 
 from drkit.errors import UsageError
 from drkit.sources.postgres_physical_meta import PhysicalBackup
-from drkit.sources.wal_chain import ArchiveState, archive_end
+from drkit.sources.wal_chain import ArchiveState, archive_end, last_reachable_time
 from drkit.sources.wal_errors import NoBaseBackup, WalMissingForTarget
 from drkit.sources.wal_names import format_lsn, parse_lsn, segment_name, segment_of
 from drkit.sources.wal_timeline import (
@@ -189,19 +191,51 @@ def _no_backup_message(backups: list[PhysicalBackup], target: RecoveryTarget) ->
 def _last_for_time(
     target: RecoveryTarget, path: list[TimelineSpan], archive: ArchiveState, start: int, size: int
 ) -> int:
-    """The first segment along ``path`` archived at or after the target time."""
+    """The segment where recovery to the target time stops (pure).
+
+    PostgreSQL stops at a time target on the first commit or abort recorded after
+    it; the segment holding one is the last recovery needs. Segments pushed by an
+    older drkit carry no commit times: there the first segment archived at or
+    after the target stands in (an estimate).
+    """
     assert target.time is not None
     end = archive_end(path, archive, size)
-    for segno in range(start, end + 1):
-        pushed = archive.segments.get((timeline_for_segment(segno, path, size), segno))
-        if pushed is not None and pushed >= target.time:
+    segno = start
+    while segno <= end:
+        key = (timeline_for_segment(segno, path, size), segno)
+        if key not in archive.segments:
+            break  # a gap: recovery stops before it
+        if key in archive.no_commit_info:
+            pushed = archive.segments.get(key)
+            if pushed is not None and pushed >= target.time:
+                return segno
+        elif (commit := archive.commits.get(key)) is not None and commit > target.time:
             return segno
-    newest = archive.segments.get((timeline_for_segment(end, path, size), end))
+        segno += 1
+    last, exact = last_reachable_time(archive, path, size, start, segno - 1)
+    if not exact:
+        raise WalMissingForTarget(
+            f"the WAL archive ends at about {last.isoformat() if last else 'an unknown time'}: "
+            f"no archived WAL was written after {target.describe()}, so recovery cannot be "
+            "shown to reach it"
+        )
+    if segno <= end:
+        name = segment_name(timeline_for_segment(segno, path, size), segno, size)
+        raise WalMissingForTarget(
+            f"WAL segment {name} is not in the archive: recovery cannot reach "
+            f"{target.describe()}; the last reachable point is the transaction that ended "
+            f"at {_stamp(last)}"
+        )
     raise WalMissingForTarget(
-        f"the WAL archive ends at about {newest.isoformat() if newest else 'an unknown time'}: "
-        f"no archived WAL was written after {target.describe()}, so recovery cannot be "
-        "shown to reach it"
+        f"recovery cannot reach {target.describe()}: the last transaction recorded in the "
+        f"archived WAL ended at {_stamp(last)}; choose a --target-time before it",
+        hint="PostgreSQL stops at a time only on a commit after it; if the server has "
+        "committed since, its WAL is not archived yet (`SELECT pg_switch_wal()`)",
     )
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else "an unknown time (no commit recorded)"
 
 
 def _latest_notes(

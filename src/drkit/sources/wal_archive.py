@@ -22,6 +22,7 @@ create-if-absent yet); drkit then keeps one of the two whole files.
 from __future__ import annotations
 
 import logging
+import struct
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,8 @@ from drkit.sources.wal_format import (
     open_wal,
     seal_wal,
 )
-from drkit.sources.wal_names import WalFileName, parse_wal_name
+from drkit.sources.wal_names import WalFileKind, WalFileName, parse_wal_name
+from drkit.sources.wal_records import last_xact_unix_ns
 from drkit.storage.base import FileKind
 
 log = logging.getLogger("drkit.wal")
@@ -77,6 +79,18 @@ def split_object_name(name: str) -> tuple[int, WalFileName] | None:
     return (int(sysid), parsed) if parsed is not None else None
 
 
+def _last_xact_ns(wal_name: str, data: bytes) -> int:
+    """The segment's latest commit/abort time (ns since the epoch); 0 for none/other files."""
+    parsed = parse_wal_name(wal_name)
+    if parsed is None or parsed.kind is not WalFileKind.SEGMENT:
+        return 0
+    try:
+        return last_xact_unix_ns(data)
+    except (struct.error, IndexError, OverflowError, ValueError) as exc:
+        log.warning("cannot read the commit times of %s: %s", wal_name, exc)
+        return 0
+
+
 def validate_name(wal_name: str) -> WalFileName:
     parsed = parse_wal_name(wal_name)
     if parsed is None:
@@ -100,7 +114,12 @@ class WalArchive:
         if outcome is PushOutcome.ALREADY_ARCHIVED:
             return outcome
         _, parts = seal_wal(
-            name, data, sealer=self.repo.sealer, hash_id=self.repo.hash_id, pushed_ns=time.time_ns()
+            name,
+            data,
+            sealer=self.repo.sealer,
+            hash_id=self.repo.hash_id,
+            pushed_ns=time.time_ns(),
+            last_xact_ns=_last_xact_ns(wal_name, data),
         )
         self.backend.save(FileKind.WAL, name, parts)
         return outcome

@@ -56,6 +56,10 @@ class ArchiveState:
     system_id: int
     segment_size: int
     segments: dict[tuple[int, int], datetime | None] = field(default_factory=dict)
+    # the latest commit/abort time inside each segment that has one (recorded at push);
+    # segments pushed before drkit recorded it are in ``no_commit_info``
+    commits: dict[tuple[int, int], datetime] = field(default_factory=dict)
+    no_commit_info: set[tuple[int, int]] = field(default_factory=set)
     histories: dict[int, list[HistoryEntry]] = field(default_factory=dict)
     unreadable_histories: dict[int, str] = field(default_factory=dict)
 
@@ -77,7 +81,10 @@ class BackupChain:
     first_missing: str | None
     segments_checked: int
     reachable_until_lsn: int  # recovery targets before this LSN can be reached
-    reachable_until_time: datetime | None  # about when that WAL was archived
+    # targets before this time can be reached: the last commit/abort recorded before the
+    # gap (or the end of the archive); when segments lack commit times, when WAL was archived
+    reachable_until_time: datetime | None
+    reachable_time_exact: bool = True  # False: estimated from archive times
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,11 @@ class UnreachableRange:
     timeline: int
     first_missing: str
     from_lsn: int
-    from_time: datetime | None  # roughly: when the last WAL before the gap was archived
+    from_time: datetime | None  # the last commit recorded before the gap
     until_lsn: int | None  # None: up to the end of the archive and beyond
     until_time: datetime | None
     until_backup: str | None
+    from_time_exact: bool = True  # False: from_time is an archive time (an estimate)
 
 
 @dataclass
@@ -160,6 +168,7 @@ def check_backup(backup: BackupPoint, archive: ArchiveState) -> BackupChain:
             missing = segno
             break
     last_good = (missing if missing is not None else end + 1) - 1
+    reach = last_reachable_time(archive, path, size, start, last_good)
     status = ChainStatus.OK
     if missing is not None:
         status = ChainStatus.BROKEN if missing <= stop else ChainStatus.TRUNCATED
@@ -173,12 +182,27 @@ def check_backup(backup: BackupPoint, archive: ArchiveState) -> BackupChain:
         first_missing=_name(missing, path, size) if missing is not None else None,
         segments_checked=last_good - start + 1 + (missing is not None),
         reachable_until_lsn=segment_start(last_good + 1, size),
-        reachable_until_time=archive.segments.get(
-            (timeline_for_segment(last_good, path, size), last_good)
-        )
-        if last_good >= start
-        else None,
+        reachable_until_time=reach[0],
+        reachable_time_exact=reach[1],
     )
+
+
+def last_reachable_time(
+    archive: ArchiveState, path: list[TimelineSpan], size: int, first: int, last: int
+) -> tuple[datetime | None, bool]:
+    """The latest commit/abort time in segments ``first..last`` along ``path`` (pure).
+
+    ``(time, True)`` from the commit times recorded at push; when some segment
+    of the range has none recorded (pushed by an older drkit), ``(archive time of
+    the last segment, False)``, an estimate that can overstate the window.
+    """
+    if last < first:
+        return None, True
+    keys = [(timeline_for_segment(n, path, size), n) for n in range(first, last + 1)]
+    if any(k in archive.no_commit_info for k in keys):
+        return archive.segments.get(keys[-1]), False
+    times = [archive.commits[k] for k in keys if k in archive.commits]
+    return (max(times) if times else None), True
 
 
 def _name(segno: int, path: list[TimelineSpan], size: int) -> str:
@@ -227,6 +251,7 @@ def _range(
         first_missing=before.first_missing or "",
         from_lsn=before.reachable_until_lsn,
         from_time=before.reachable_until_time,
+        from_time_exact=before.reachable_time_exact,
         until_lsn=after.stop_lsn if after else None,
         until_time=after.stop_time if after else None,
         until_backup=after.id if after else None,

@@ -21,8 +21,12 @@ class Finding:
     text: str
 
 
-def _when(value: datetime | None) -> str:
-    return f"about {value:%Y-%m-%d %H:%M:%S %Z}".rstrip() if value else "an unknown time"
+def _when(value: datetime | None, exact: bool = True) -> str:
+    if value is None:
+        return "an unknown time"
+    if exact:
+        return f"last commit {value:%Y-%m-%d %H:%M:%S.%f %Z}".rstrip()
+    return f"archived about {value:%Y-%m-%d %H:%M:%S %Z}, an estimate".rstrip()
 
 
 def backup_finding(chain: BackupChain) -> Finding:
@@ -38,26 +42,31 @@ def backup_finding(chain: BackupChain) -> Finding:
             "error",
             f"{head}: WAL segment {chain.first_missing} is missing; it recovers only to targets "
             f"before LSN {format_lsn(chain.reachable_until_lsn)} "
-            f"({_when(chain.reachable_until_time)})",
+            f"({_when(chain.reachable_until_time, chain.reachable_time_exact)})",
         )
+    reach = _when(chain.reachable_until_time, chain.reachable_time_exact)
     return Finding(
         "ok",
         f"{head}: {chain.segments_checked} WAL segments from {chain.start_segment} on, "
-        f"no gap (timelines {' -> '.join(map(str, chain.timelines))})",
+        f"no gap (timelines {' -> '.join(map(str, chain.timelines))}); recovery to a time "
+        f"reaches targets before the {reach}",
     )
 
 
 def range_finding(gap: UnreachableRange) -> Finding:
-    until = (
-        f"until base backup {gap.until_backup[:8]} ends at LSN {format_lsn(gap.until_lsn or 0)} "
-        f"({_when(gap.until_time)})"
-        if gap.until_backup
-        else "up to now: take a new base backup"
-    )
+    if gap.until_backup is None:
+        until = "up to now: take a new base backup"
+    else:
+        ends = f" (at {gap.until_time:%Y-%m-%d %H:%M:%S %Z})" if gap.until_time else ""
+        until = (
+            f"until base backup {gap.until_backup[:8]} ends at LSN "
+            f"{format_lsn(gap.until_lsn or 0)}{ends}"
+        )
+    since = _when(gap.from_time, gap.from_time_exact)
     return Finding(
         "error",
         f"recovery points of cluster {gap.system_id} on timeline {gap.timeline} from LSN "
-        f"{format_lsn(gap.from_lsn)} ({_when(gap.from_time)}) are unreachable {until}; "
+        f"{format_lsn(gap.from_lsn)} (after the {since}) are unreachable {until}; "
         f"first missing segment {gap.first_missing}",
     )
 

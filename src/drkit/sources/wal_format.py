@@ -3,8 +3,9 @@
 ::
 
     object  := header sealed_body
-    header  := magic "DKWL" version:u8 (=1) flags:u8 raw_length:u64le
-               pushed_ns:u64le content_id:[32]u8                     (54 bytes)
+    header  := magic "DKWL" version:u8 flags:u8 raw_length:u64le
+               pushed_ns:u64le content_id:[32]u8                     (v1: 54 bytes)
+               [last_xact_ns:i64le]                                   (v2: 62 bytes)
     sealed_body := nonce(12) || AES-256-GCM(body) || tag(16)
                    AAD = "drkit-wal:" || object name (ASCII) || header
     body    := zstd frame of the file   (flags bit 0 set)
@@ -17,6 +18,11 @@ Binding the name and the header into the AAD means an object copied under
 another name, or a header edited in place, fails to open. ``pushed_ns`` is
 when drkit stored the file (nanoseconds since the epoch, drkit's clock): the
 chain check uses it to say roughly *when* a missing segment's WAL was written.
+``last_xact_ns`` (version 2, written since drkit records it) is the latest
+commit or abort time inside the segment, read from its records at push time
+(:mod:`drkit.sources.wal_records`; 0 when it holds none, or for other files):
+it is what recovery to a time can reach, while ``pushed_ns`` can lag far
+behind. Version 1 objects are still read; they lack it.
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ from drkit.repository.compression import AUTO_LEVEL
 from drkit.repository.crypto import DecryptError, IdHasher, Sealer
 
 MAGIC = b"DKWL"
-VERSION = 1
+VERSION = 2
 FLAG_ZSTD = 0x01
-_HEADER = struct.Struct("<4sBBQQ32s")
-HEADER_SIZE = _HEADER.size  # 54
+_HEADER_V1 = struct.Struct("<4sBBQQ32s")
+_XACT = struct.Struct("<q")
+HEADER_SIZE = _HEADER_V1.size + _XACT.size  # 62: what a reader loads to decode any version
 
 
 class WalFormatError(Exception):
@@ -48,22 +55,34 @@ class WalHeader:
     raw_length: int
     pushed_ns: int
     content_id: bytes
+    last_xact_ns: int = 0  # the latest commit/abort time in the segment; 0: none or unknown
+    version: int = VERSION
+
+    @property
+    def size(self) -> int:
+        return _HEADER_V1.size + (_XACT.size if self.version >= 2 else 0)
 
     def encode(self) -> bytes:
-        return _HEADER.pack(
-            MAGIC, VERSION, self.flags, self.raw_length, self.pushed_ns, self.content_id
+        head = _HEADER_V1.pack(
+            MAGIC, self.version, self.flags, self.raw_length, self.pushed_ns, self.content_id
         )
+        return head + (_XACT.pack(self.last_xact_ns) if self.version >= 2 else b"")
 
     @classmethod
     def decode(cls, raw: bytes) -> WalHeader:
-        if len(raw) < HEADER_SIZE:
-            raise WalFormatError(f"the object is shorter than its {HEADER_SIZE}-byte header")
-        magic, version, flags, raw_length, pushed_ns, content_id = _HEADER.unpack_from(raw)
+        if len(raw) < _HEADER_V1.size:
+            raise WalFormatError(f"the object is shorter than its {_HEADER_V1.size}-byte header")
+        magic, version, flags, raw_length, pushed_ns, content_id = _HEADER_V1.unpack_from(raw)
         if magic != MAGIC:
             raise WalFormatError("the object does not start with the WAL magic 'DKWL'")
-        if version != VERSION:
+        if version not in (1, 2):
             raise WalFormatError(f"unknown WAL object version {version}")
-        return cls(flags, raw_length, pushed_ns, content_id)
+        last_xact = 0
+        if version >= 2:
+            if len(raw) < HEADER_SIZE:
+                raise WalFormatError(f"the object is shorter than its {HEADER_SIZE}-byte header")
+            last_xact = _XACT.unpack_from(raw, _HEADER_V1.size)[0]
+        return cls(flags, raw_length, pushed_ns, content_id, last_xact, version)
 
 
 def wal_aad(object_name: str, header: bytes) -> bytes:
@@ -77,6 +96,7 @@ def seal_wal(
     sealer: Sealer,
     hash_id: IdHasher,
     pushed_ns: int,
+    last_xact_ns: int = 0,
     level: int = AUTO_LEVEL,
 ) -> tuple[WalHeader, list[bytes]]:
     """The header and the parts of the object storing ``data`` under ``object_name``.
@@ -89,7 +109,7 @@ def seal_wal(
         packed = zstandard.ZstdCompressor(level=level).compress(data)
         if len(packed) <= len(data) - (len(data) >> 5):
             body, flags = packed, FLAG_ZSTD
-    header = WalHeader(flags, len(data), pushed_ns, hash_id(data))
+    header = WalHeader(flags, len(data), pushed_ns, hash_id(data), last_xact_ns)
     raw_header = header.encode()
     return header, [raw_header, sealer.seal(body, wal_aad(object_name, raw_header))]
 
@@ -97,8 +117,9 @@ def seal_wal(
 def open_wal(object_name: str, raw: bytes, *, sealer: Sealer, hash_id: IdHasher) -> bytes:
     """The file stored in ``raw``, authenticated and checked against its content id."""
     header = WalHeader.decode(raw)
+    size = header.size
     try:
-        body = sealer.open(memoryview(raw)[HEADER_SIZE:], wal_aad(object_name, raw[:HEADER_SIZE]))
+        body = sealer.open(memoryview(raw)[size:], wal_aad(object_name, raw[:size]))
     except DecryptError as exc:
         raise WalFormatError(f"authentication failed ({exc})") from None
     data = body

@@ -18,6 +18,7 @@ from drkit.sources.wal_chain import ArchiveState, ChainReport, check_chains
 from drkit.sources.wal_errors import WalDamaged, WalNotArchived
 from drkit.sources.wal_format import WalHeader
 from drkit.sources.wal_names import DEFAULT_SEGMENT_SIZE, WalFileKind, parse_history
+from drkit.sources.wal_records import unix_ns_time
 
 
 @dataclass
@@ -93,6 +94,10 @@ def _archive_states(
                 continue  # an unreadable segment counts as missing
             key = (f.parsed.timeline, f.parsed.segment_number(state.segment_size))
             state.segments[key] = _pushed(header)
+            if header.version < 2:
+                state.no_commit_info.add(key)
+            elif (commit := unix_ns_time(header.last_xact_ns)) is not None:
+                state.commits[key] = commit
         elif f.parsed.kind is WalFileKind.HISTORY:
             counts.histories += 1
             _read_history(archive, f, state)

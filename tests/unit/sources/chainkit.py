@@ -24,11 +24,13 @@ def archive(
     segments: dict[int, list[int]],
     histories: dict[int, list[tuple[int, int]]] | None = None,
 ) -> ArchiveState:
-    """``segments``: timeline -> segment numbers; each pushed at minute = segno * 10."""
+    """``segments``: timeline -> segment numbers; each pushed at minute = segno * 10, its
+    last commit a minute before."""
     state = ArchiveState(SYSID, SEG)
     for tli, numbers in segments.items():
         for segno in numbers:
             state.segments[(tli, segno)] = at(segno * 10)
+            state.commits[(tli, segno)] = at(segno * 10 - 1)
     for tli, entries in (histories or {}).items():
         state.histories[tli] = [HistoryEntry(p, sw) for p, sw in entries]
     return state

@@ -58,10 +58,13 @@ def lsn_target(segno: int, offset: int = 0x500) -> RecoveryTarget:
 @pytest.mark.parametrize(
     ("target", "backup", "last_segment"),
     [
-        (time_target(30), A, "000000010000000000000003"),  # first segment pushed at >= 30
+        # segment 3 was pushed at 30 but its last commit is at 29: recovery to 30 needs
+        # the first commit after 30, in segment 4
+        (time_target(30), A, "000000010000000000000004"),
+        (time_target(28.5), A, "000000010000000000000003"),
         (time_target(54), A, "000000010000000000000006"),  # B is consistent only at 55
         (time_target(55), B, "000000010000000000000006"),
-        (time_target(99), B, "00000001000000000000000A"),
+        (time_target(99), B, "00000001000000000000000B"),
         (lsn_target(4), A, "000000010000000000000004"),
         (lsn_target(6, 0x200), B, "000000010000000000000006"),
         (RecoveryTarget(TargetKind.LATEST), B, "000000010000000000000006"),
@@ -97,7 +100,9 @@ def test_no_backups_at_all() -> None:
         ({1: [2, 3, 5, 6]}, lsn_target(5), "000000010000000000000004"),
         ({1: [2, 3, 5, 6]}, time_target(45), "000000010000000000000004"),
         ({1: [3, 4]}, lsn_target(4), "000000010000000000000002"),  # the backup's own start
-        ({1: [2, 3]}, time_target(45), "ends at about"),  # nothing archived after the target
+        # nothing committed after the target: the last commit is named
+        ({1: [2, 3]}, time_target(45), "ended at 2026-11-24T08:29:00"),
+        ({1: [2, 3, 4]}, time_target(39.5), "ended at 2026-11-24T08:39:00"),
     ],
 )
 def test_missing_wal_for_the_target(
@@ -170,3 +175,29 @@ def test_bad_targets(time: str | None, lsn_text: str | None, timeline: str | Non
 
 def test_empty_archive_state_has_no_timelines() -> None:
     assert ArchiveState(SYSID, SEG).timelines == set()
+
+
+def test_lagging_archive_times_do_not_stretch_the_window() -> None:
+    """Pushed minutes after the last commit: the push time is no recovery point."""
+    state = archive({1: [2, 3]})
+    state.segments[(1, 3)] = at(120)  # archived two hours late; last commit still at 29
+    with pytest.raises(WalMissingForTarget) as caught:
+        plan_restore([A], time_target(60), state)
+    assert "ended at 2026-11-24T08:29:00" in caught.value.message
+
+
+def test_segments_without_commit_times_fall_back_to_archive_times() -> None:
+    state = archive({1: [2, 3, 4]})
+    state.commits.clear()
+    state.no_commit_info.update(state.segments)
+    assert plan_restore([A], time_target(30), state).last_segment == "000000010000000000000003"
+    with pytest.raises(WalMissingForTarget) as caught:
+        plan_restore([A], time_target(45), state)
+    assert "ends at about" in caught.value.message
+
+
+def test_plan_lists_every_segment_recovery_fetches() -> None:
+    plan = plan_restore([A], RecoveryTarget(TargetKind.LATEST), archive({1: [2, 3, 4, 6]}))
+    assert plan.segments == tuple(f"00000001000000000000000{n}" for n in (2, 3, 4))
+    plan = plan_restore([A], lsn_target(3), archive({1: [2, 3, 4, 6]}))
+    assert plan.segments == ("000000010000000000000002", "000000010000000000000003")

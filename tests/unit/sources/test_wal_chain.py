@@ -133,7 +133,9 @@ def test_backup_chain(case: Case) -> None:
     assert chain.timelines == case.timelines
     assert chain.reachable_until_lsn == segment_start(case.reach_segment, SEG)
     last_good = case.reach_segment - 1
-    assert chain.reachable_until_time == (at(last_good * 10) if last_good >= case.start else None)
+    # the last commit before the gap (a minute before that segment was pushed)
+    expected = at(last_good * 10 - 1) if last_good >= case.start else None
+    assert chain.reachable_until_time == expected and chain.reachable_time_exact
 
 
 def test_a_gap_makes_targets_unreachable_until_the_next_backup() -> None:
@@ -145,7 +147,7 @@ def test_a_gap_makes_targets_unreachable_until_the_next_backup() -> None:
     (gap,) = report.unreachable
     assert gap.first_missing == "000000010000000000000004"
     assert gap.from_lsn == segment_start(4, SEG)
-    assert gap.from_time == at(30)  # segment 3, the last before the gap, was pushed then
+    assert gap.from_time == at(29)  # the last commit in segment 3, pushed at 30
     assert gap.until_backup == second.id
     assert gap.until_lsn == second.stop_lsn
     assert gap.until_time == second.stop_time
@@ -184,3 +186,10 @@ def test_timeline_without_history_is_an_error() -> None:
 def test_archive_without_backups_is_checked_for_histories_only() -> None:
     report = check_chains([], {SYSID: archive({1: [1, 3]})})
     assert report.ok and report.backups == []
+
+
+def test_segments_without_commit_times_report_an_estimate() -> None:
+    state = archive({1: [2, 3, 5]})
+    state.no_commit_info.add((1, 3))
+    chain = check_backup(backup("a", 2, 2), state)
+    assert chain.reachable_until_time == at(30) and not chain.reachable_time_exact
