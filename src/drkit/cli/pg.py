@@ -385,11 +385,12 @@ def check_chain(
 
     ``render`` prints the structure report (check.py's own); its closing "no errors"
     line is left out when the chain is broken. Damage found by the structure check
-    ends with 13 (integrity); otherwise a broken chain ends with 25.
+    ends with 13 (integrity), a damaged WAL object with 13 (wal-damaged); otherwise
+    a broken chain ends with 25.
     """
     from drkit.errors import IntegrityError
     from drkit.sources.wal_chain_report import chain_json, findings, summary
-    from drkit.sources.wal_errors import ChainBroken
+    from drkit.sources.wal_errors import ChainBroken, WalDamaged
     from drkit.sources.wal_inventory import run_chain_check
 
     chain = run_chain_check(repo, read_data=report.read_data is not None)
@@ -406,6 +407,12 @@ def check_chain(
             out.print(summary(chain), markup=False)
     if not report.ok:
         raise IntegrityError(f"check found {len(report.errors)} error(s)")
+    if chain.damaged_wal:
+        first = next(f.text for f in found if f.severity == "error")
+        raise WalDamaged(
+            f"{len(chain.damaged_wal)} archived WAL object(s) are damaged, which breaks the "
+            f"backup chain: {first}"
+        )
     if not chain.ok:
         first = next(f.text for f in found if f.severity == "error")
         raise ChainBroken(f"the backup chain is broken: {first}")

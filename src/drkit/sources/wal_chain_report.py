@@ -29,18 +29,19 @@ def _when(value: datetime | None, exact: bool = True) -> str:
     return f"archived about {value:%Y-%m-%d %H:%M:%S %Z}, an estimate".rstrip()
 
 
-def backup_finding(chain: BackupChain) -> Finding:
+def backup_finding(chain: BackupChain, damaged: frozenset[str] = frozenset()) -> Finding:
     head = f"base backup {chain.backup_id[:8]} (cluster {chain.system_id})"
+    state = "damaged" if f"{chain.system_id}-{chain.first_missing}" in damaged else "missing"
     if chain.status is ChainStatus.BROKEN:
         return Finding(
             "error",
             f"{head} cannot be restored: WAL segment {chain.first_missing}, between its start "
-            f"{chain.start_segment} and its end {chain.stop_segment}, is missing",
+            f"{chain.start_segment} and its end {chain.stop_segment}, is {state}",
         )
     if chain.status is ChainStatus.TRUNCATED:
         return Finding(
             "error",
-            f"{head}: WAL segment {chain.first_missing} is missing; it recovers only to targets "
+            f"{head}: WAL segment {chain.first_missing} is {state}; it recovers only to targets "
             f"before LSN {format_lsn(chain.reachable_until_lsn)} "
             f"({_when(chain.reachable_until_time, chain.reachable_time_exact)})",
         )
@@ -67,13 +68,14 @@ def range_finding(gap: UnreachableRange) -> Finding:
         "error",
         f"recovery points of cluster {gap.system_id} on timeline {gap.timeline} from LSN "
         f"{format_lsn(gap.from_lsn)} (after the {since}) are unreachable {until}; "
-        f"first missing segment {gap.first_missing}",
+        f"first missing or damaged segment {gap.first_missing}",
     )
 
 
 def findings(result: ChainCheckResult) -> list[Finding]:
     """Everything worth saying, errors first within each group."""
-    found = [backup_finding(c) for c in result.report.backups]
+    damaged = frozenset(result.damaged_wal)
+    found = [backup_finding(c, damaged) for c in result.report.backups]
     found += [range_finding(g) for g in result.report.unreachable]
     found += [Finding(i.severity, i.message) for i in result.report.issues]
     found += [

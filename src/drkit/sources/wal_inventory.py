@@ -37,6 +37,7 @@ class ChainCheckResult:
     report: ChainReport
     counts: ChainCounts
     damaged_wal: dict[str, str] = field(default_factory=dict)  # WAL object -> why
+    # (damaged segments count as missing: the chain breaks at them)
     bad_backups: dict[str, str] = field(default_factory=dict)  # snapshot id -> why
 
     @property
@@ -59,8 +60,18 @@ def run_chain_check(repo: Repository, *, read_data: bool = False) -> ChainCheckR
             counts.wal_files_read += 1
             if reason is not None:
                 damaged.setdefault(f.object_name, reason)
+                _drop(states, f)  # a segment recovery cannot restore is a gap in the chain
     report = check_chains([b.info.point(b.snapshot.id) for b in backups], states)
     return ChainCheckResult(report, counts, damaged, bad)
+
+
+def _drop(states: dict[int, ArchiveState], f: ArchivedFile) -> None:
+    state = states.get(f.system_id)
+    if state is None or f.parsed.kind is not WalFileKind.SEGMENT:
+        return
+    key = (f.parsed.timeline, f.parsed.segment_number(state.segment_size))
+    state.segments.pop(key, None)
+    state.commits.pop(key, None)
 
 
 def archive_state(repo: Repository, system_id: int, segment_size: int) -> ArchiveState:

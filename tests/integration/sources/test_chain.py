@@ -142,3 +142,33 @@ def test_expire_wal_follows_forget_and_keeps_the_chain_whole(pglab: PgLab) -> No
     assert code == 0, text
     statuses = {b["backup_id"]: b["status"] for b in chain_report["chain"]["backups"]}
     assert statuses == {second["snapshot"]: "ok"}
+
+
+def test_a_damaged_segment_breaks_the_chain_under_read_data(pglab: PgLab) -> None:
+    primary = pglab.cluster()
+    first = backup(pglab, primary)
+    between = segments(primary, 3)
+    second = backup(pglab, primary)
+    primary.wait_archived(segments(primary, 2)[-1])
+    damaged = between[1]
+    sysid = primary.one("select system_identifier from pg_control_system()")
+    path = pglab.repo / "wal" / f"{sysid}-{damaged}"
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01  # one flipped byte in the sealed body
+    path.write_bytes(bytes(raw))
+
+    done = pglab.drkit("check", "--chain", "--read-data", "--json")
+    text = pglab.drkit("check", "--chain", "--read-data")
+    assert done.returncode == text.returncode == 13, text.stdout + text.stderr
+    c = json.loads(done.stdout)["chain"]
+    assert not c["ok"] and c["first_missing"] == [damaged]
+    assert f"{sysid}-{damaged}" in c["damaged_wal"]
+    by_id = {b["backup_id"]: b for b in c["backups"]}
+    assert by_id[first["snapshot"]]["status"] == "truncated"
+    (gap,) = c["unreachable"]
+    assert gap["first_missing"] == damaged and gap["until_backup"] == second["snapshot"]
+    out = text.stdout + text.stderr
+    assert f"WAL segment {damaged} is damaged" in out and "unreachable" in out
+    assert "archived WAL object(s) are damaged" in text.stderr
+    assert f"{first['snapshot'][:8]} (cluster {sysid}): " in out
+    assert "no gap" not in out.split(first["snapshot"][:8])[1].split("\n")[0]
