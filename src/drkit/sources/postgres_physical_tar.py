@@ -12,6 +12,7 @@ buffered beyond one header.
 
 from __future__ import annotations
 
+import os
 import tarfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -136,11 +137,23 @@ def unpack(blocks: Iterable[bytes], target: Path) -> int:
 
     Owners are restored by number when running as root (the tar holds the
     server's uid/gid), and the ``tar`` filter refuses absolute paths and
-    links leaving ``target``.
+    links leaving ``target``. Members pg_basebackup adds itself carry made-up
+    owners (``backup_manifest``: uid 2048, gid 1024): every member takes the
+    owner of ``PG_VERSION``, the server's user, so ``pg_verifybackup`` and the
+    server can read all of them.
     """
     count = 0
+    server: tuple[int, int] | None = None
+    owners: list[tuple[str, int, int]] = []
     with tarfile.open(fileobj=_BlockFile(blocks), mode="r|") as tar:  # type: ignore[call-overload]
         for member in tar:
             tar.extract(member, target, numeric_owner=True, filter="tar")
             count += 1
+            owners.append((member.name, member.uid, member.gid))
+            if member.name.removeprefix("./") == "PG_VERSION":
+                server = (member.uid, member.gid)
+    if server is not None and os.geteuid() == 0:
+        for name, uid, gid in owners:
+            if (uid, gid) != server:
+                os.chown(target / name, *server, follow_symlinks=False)
     return count

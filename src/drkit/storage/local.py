@@ -24,6 +24,7 @@ from drkit.errors import (
     StorageFull,
 )
 from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo
+from drkit.storage.ownership import Ownership
 
 _TMP_PREFIX = ".tmp-"
 
@@ -34,6 +35,17 @@ class LocalBackend(Backend):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.location = str(self.root)
+        self._ownership: Ownership | None = None
+
+    @property
+    def ownership(self) -> Ownership:
+        """The owner and modes of new files (see :mod:`drkit.storage.ownership`)."""
+        if self._ownership is None:
+            found = Ownership.read(self.root)
+            if found is None:
+                return Ownership.of_root(0o700, os.geteuid(), os.getegid(), os.geteuid())
+            self._ownership = found
+        return self._ownership
 
     def _path(self, kind: FileKind, name: str) -> Path:
         if kind is FileKind.CONFIG:
@@ -47,24 +59,29 @@ class LocalBackend(Backend):
             raise RepositoryExists(f"a repository already exists at {self.root}")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            self._ownership = None
+            own = self.ownership
             for kind in (FileKind.KEY, FileKind.LOCK, FileKind.SNAPSHOT, FileKind.INDEX):
-                (self.root / kind.value).mkdir(exist_ok=True)
+                own.make_folder(self.root / kind.value)
             for i in range(256):
-                (self.root / "data" / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+                own.make_folder(self.root / "data" / f"{i:02x}")
         except OSError as exc:
             raise translate_os_error(exc, f"cannot create a repository at {self.root}") from exc
 
     def save(self, kind: FileKind, name: str, parts: Sequence[Buffer]) -> None:
         path = self._path(kind, name)
         tmp = path.parent / f"{_TMP_PREFIX}{name}-{secrets.token_hex(4)}"
+        own = self.ownership
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileNotFoundError:
+                own.make_folder(path.parent)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
             raise translate_os_error(exc, f"cannot write {path}") from exc
         try:
+            own.apply_fd(fd)
             _write_all(fd, parts)
             os.fsync(fd)
             os.close(fd)
@@ -83,16 +100,18 @@ class LocalBackend(Backend):
     def save_file(self, kind: FileKind, name: str, path: Path) -> None:
         """Move a staged file into place: it was written on this filesystem."""
         target = self._path(kind, name)
+        own = self.ownership
         try:
             fd = os.open(path, os.O_RDONLY)
             try:
+                own.apply_fd(fd)
                 os.fsync(fd)
             finally:
                 os.close(fd)
             try:
                 os.replace(path, target)
             except FileNotFoundError:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                own.make_folder(target.parent)
                 os.replace(path, target)
             _fsync_dir(target.parent)
         except OSError as exc:

@@ -145,3 +145,16 @@ def test_unpack_refuses_paths_outside_the_target(tmp_path: Path) -> None:
     with pytest.raises(tarfile.TarError):
         unpack([data], tmp_path / "t")
     assert not (tmp_path / "escape").exists()
+
+
+def test_members_with_made_up_owners_take_the_servers(tmp_path: Path) -> None:
+    """pg_basebackup injects backup_manifest with uid 2048, gid 1024, mode 0600."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, uid, gid in [("PG_VERSION", 4321, 4322), ("backup_manifest", 2048, 1024)]:
+            entry = tarfile.TarInfo(name)
+            entry.size, entry.mode, entry.uid, entry.gid = 3, 0o600, uid, gid
+            tar.addfile(entry, io.BytesIO(b"15\n"))
+    unpack([buf.getvalue()], tmp_path)
+    st = (tmp_path / "backup_manifest").stat()
+    assert (st.st_uid, st.st_gid) == (4321, 4322)  # the tests run as root
