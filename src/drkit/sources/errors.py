@@ -7,12 +7,15 @@
         ├── TargetUnavailable          exit 20  (the restore target cannot be reached)
         ├── DumpFailed                 exit 21  (the dump ended badly; no snapshot saved)
         ├── TargetNotEmpty             exit 22  (restore refused without --force)
-        └── RestoreFailed              exit 23  (the restore tool failed)
+        ├── RestoreFailed              exit 23  (the restore tool failed)
+        └── PasswordFileUnreadable     exit 20  (password_file missing or unreadable)
 
 Drivers translate library and process failures into these at their boundary.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from drkit.errors import DrkitError
 
@@ -61,6 +64,29 @@ class RestoreFailed(SourceError):
     default_hint = "fix what the restore tool reported, then restore again (with --force)"
 
 
+class PasswordFileUnreadable(SourceError):
+    code = "password-file-unreadable"
+    exit_code = 20
+    default_hint = (
+        "create the file with the password on its first line, readable by the user running "
+        "drkit (chmod 600), or fix password_file / --pg-password-file"
+    )
+
+
+def read_password_file(path: Path, what: str) -> str:
+    """The password on the first line of ``path``; a clear error when it cannot be read."""
+    full = path.expanduser()
+    try:
+        return full.read_text().rstrip("\r\n")
+    except FileNotFoundError:
+        raise PasswordFileUnreadable(f"the password file {full} of {what} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PasswordFileUnreadable(
+            f"cannot read the password file {full} of {what}: {why}"
+        ) from None
+
+
 ALL_SOURCE_ERRORS: tuple[type[DrkitError], ...] = (
     SourceError,
     SourceUnavailable,
@@ -69,4 +95,5 @@ ALL_SOURCE_ERRORS: tuple[type[DrkitError], ...] = (
     DumpFailed,
     TargetNotEmpty,
     RestoreFailed,
+    PasswordFileUnreadable,
 )

@@ -36,7 +36,12 @@ from drkit.sources.base import (
     counted,
     main_stream,
 )
-from drkit.sources.errors import SourceUnavailable, TargetNotEmpty, TargetUnavailable
+from drkit.sources.errors import (
+    SourceUnavailable,
+    TargetNotEmpty,
+    TargetUnavailable,
+    read_password_file,
+)
 from drkit.sources.process import Command, feed_stdin, stream_stdout
 
 if TYPE_CHECKING:
@@ -83,7 +88,7 @@ class MariadbConfig(SourceConfig):
 
     def secret(self) -> str | None:
         if self.password_file is not None:
-            return self.password_file.expanduser().read_text().rstrip("\r\n")
+            return read_password_file(self.password_file, f"the mariadb source {self.host}")
         return self.password
 
     def client_args(self) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drkit.errors import UsageError
-from drkit.sources.errors import SourceUnavailable
+from drkit.sources.errors import SourceUnavailable, read_password_file
 
 if TYPE_CHECKING:
     import psycopg
@@ -40,7 +40,7 @@ class PgAddress:
             ) from None
         password = params.pop("password", None)
         if password_file is not None:
-            password = password_file.expanduser().read_text().rstrip("\r\n")
+            password = read_password_file(password_file, "the PostgreSQL connection")
         return cls(tuple(sorted(params.items())), password)
 
     def get(self, key: str, default: str = "") -> str:

@@ -39,7 +39,12 @@ from drkit.sources.base import (
     local_path,
     main_stream,
 )
-from drkit.sources.errors import RestoreFailed, SourceUnavailable, TargetNotEmpty
+from drkit.sources.errors import (
+    RestoreFailed,
+    SourceUnavailable,
+    TargetNotEmpty,
+    read_password_file,
+)
 from drkit.sources.process import Command, describe_exit, stream_stdout
 
 PACKAGE = "redis-tools"
@@ -77,7 +82,7 @@ class RedisConfig(SourceConfig):
 
     def secret(self) -> str | None:
         if self.password_file is not None:
-            return self.password_file.expanduser().read_text().rstrip("\r\n")
+            return read_password_file(self.password_file, f"the redis source {self.url}")
         password = urlparse(self.url).password
         return unquote(password) if password else None
 

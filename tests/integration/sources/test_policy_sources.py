@@ -119,3 +119,28 @@ def test_a_source_missing_a_field_names_it(drkit: Runner, tmp_path: Path) -> Non
     failed = drkit("--config", cfg, "backup", "--policy", "app")
     assert failed.returncode == 2, failed.stderr
     assert "sources[0].postgres.dsn" in failed.stderr
+
+
+def test_a_missing_password_file_is_a_clear_error(drkit: Runner, tmp_path: Path) -> None:
+    """postgres, mariadb and redis sources, and pg basebackup: no traceback, exit 20."""
+    gone = tmp_path / "no-such.pw"
+    sources = {
+        "postgres": f"      - {{type: postgres, dsn: 'postgresql://u@127.0.0.1:1/x', "
+        f"password_file: {gone}}}",
+        "mariadb": f"      - {{type: mariadb, host: 127.0.0.1, port: 1, user: u, "
+        f"database: x, password_file: {gone}}}",
+        "redis": f"      - {{type: redis, url: 'redis://127.0.0.1:1', password_file: {gone}}}",
+    }
+    for kind, line in sources.items():
+        cfg = _settings(tmp_path, line)
+        for repo in ("nas", "cloud"):
+            drkit("--config", cfg, "--repo", repo, "init")
+        done = drkit("--config", cfg, "backup", "--policy", "app")
+        assert done.returncode == 20, (kind, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr, kind
+        assert f"the password file {gone}" in done.stderr and "does not exist" in done.stderr
+    drkit("init")
+    done = drkit("pg", "basebackup", "--dsn", "host=127.0.0.1 port=1 user=u dbname=postgres",
+                 "--pg-password-file", str(gone))  # fmt: skip
+    assert done.returncode == 20 and "Traceback" not in done.stderr, done.stderr
+    assert "does not exist" in done.stderr
