@@ -12,7 +12,7 @@ from drkit.cli.browse import load_snapshots
 from drkit.cli.context import State
 from drkit.cli.output import err, human_bytes, out, print_json
 from drkit.cli.progress import make_progress
-from drkit.errors import DrkitError, SnapshotNotFound
+from drkit.errors import DrkitError
 from drkit.repository.compression import Compression
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot, find_snapshot
@@ -151,13 +151,21 @@ def restore_cmd(
             "--type", help="with `latest`: the newest snapshot of this source type (postgres...)"
         ),
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="with `latest`: the source (all or part of its path in `db list`)"),
+    ] = None,
     wait_lock: Annotated[float, typer.Option(help="seconds to wait for a lock")] = 0.0,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
-    """Restore a database snapshot into a target (which must be empty unless --force)."""
+    """Restore a database snapshot into a target (which must be empty unless --force).
+
+    `latest` is the newest snapshot of one source: the one --source names, else the
+    one whose database has the target's name; ambiguity is refused.
+    """
     state: State = ctx.obj
     repo = state.open_repo()
-    snap = _resolve(repo, snapshot, kind or target_type(to))
+    snap = _resolve(repo, snapshot, kind or target_type(to), source, to)
     started = time.monotonic()
     request = RestoreRequest(repo, snap, to, force, make_progress(state.quiet, json_output))
     result = restore_snapshot(request, wait_lock)
@@ -185,20 +193,20 @@ def restore_cmd(
         out.print(note)
 
 
-def _resolve(repo: Repository, ref: str, kind: str | None) -> Snapshot:
-    """``latest`` is the newest database snapshot (of ``kind``); an id prefix names any."""
+def _resolve(
+    repo: Repository, ref: str, kind: str | None, source: str | None, target: str
+) -> Snapshot:
+    """``latest``: the newest snapshot of one source (see snapshot_pick); an id names any."""
+    from drkit.sources.snapshot_pick import pick_latest, target_database
+
     snaps = load_snapshots(repo)
     if ref == "latest":
-        snaps = [
-            s
-            for s in snaps
-            if is_source_snapshot(s) and (kind is None or s.meta.get(META_TYPE) == kind)
-        ]
-        if not snaps:
-            raise SnapshotNotFound(
-                f"the repository has no {kind or 'database'} snapshot",
-                hint="`drkit db list` lists them; `drkit db backup` makes one",
-            )
+        return pick_latest(
+            [s for s in snaps if is_source_snapshot(s)],
+            kind,
+            source=source,
+            target_database=target_database(target, kind),
+        )
     return find_snapshot(snaps, ref)
 
 

@@ -218,3 +218,24 @@ def test_a_missing_dump_tool_names_the_package(
     assert failed.returncode == 20, failed.stderr
     assert "pg_dump is not installed" in failed.stderr and "postgresql-client" in failed.stderr
     assert json.loads(initialized("snapshots", "--json").check().stdout) == []
+
+
+def test_latest_restores_one_source_and_refuses_ambiguity(
+    initialized: Runner, pg_names: Callable[[], str]
+) -> None:
+    first, second = pg_create(pg_names()), pg_create(pg_names())
+    pg_exec(first, "create table a (x int)", "insert into a values (1)")
+    pg_exec(second, "create table b (y int)", "insert into b values (2)")
+    initialized("db", "backup", first).check()
+    initialized("db", "backup", second).check()  # the newest: what `latest` used to take
+
+    target = pg_dsn(pg_names())
+    refused = initialized("db", "restore", "latest", "--to", target)
+    assert refused.returncode == 2, refused.stderr
+    assert "ambiguous" in refused.stderr and "--source" in refused.stderr
+    first_name = first.rsplit("/", 1)[-1]
+    initialized("db", "restore", "latest", "--to", target, "--source", first_name).check()
+    assert set(pg_checksums(target)) == {"public.a"}
+    again = initialized("db", "restore", "latest", "--to", first, "--force").check()
+    assert "restored" in again.stdout  # the target's own name picks its own source
+    assert set(pg_checksums(first)) == {"public.a"}
