@@ -36,6 +36,7 @@ from drkit.sources.base import (
     counted,
     main_stream,
 )
+from drkit.sources.dump_checks import checked, mariadb_sql
 from drkit.sources.errors import (
     SourceUnavailable,
     TargetNotEmpty,
@@ -162,7 +163,7 @@ class MariadbSource(StreamSource[MariadbConfig]):
             package=PACKAGE,
         )
         path = f"{self.root}/{self.config.database}.sql"
-        archiver.add(path, stream_stdout(cmd))
+        archiver.add(path, checked(stream_stdout(cmd), mariadb_sql, "mariadb-dump output"))
         return path
 
     @classmethod

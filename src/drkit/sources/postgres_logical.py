@@ -33,6 +33,7 @@ from drkit.sources.base import (
     counted,
     main_stream,
 )
+from drkit.sources.dump_checks import checked, pg_custom
 from drkit.sources.errors import SourceUnavailable, TargetNotEmpty, TargetUnavailable
 from drkit.sources.postgres_conn import PgAddress
 from drkit.sources.process import Command, feed_stdin, stream_stdout
@@ -121,7 +122,7 @@ class PostgresLogicalSource(StreamSource[PostgresConfig]):
             package=PACKAGE,
         )
         path = f"{self.root}/{address.dbname}.dump"
-        archiver.add(path, stream_stdout(cmd))
+        archiver.add(path, checked(stream_stdout(cmd), pg_custom, "pg_dump output"))
         return path
 
     @classmethod

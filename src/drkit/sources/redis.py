@@ -39,6 +39,7 @@ from drkit.sources.base import (
     local_path,
     main_stream,
 )
+from drkit.sources.dump_checks import checked, redis_rdb
 from drkit.sources.errors import (
     RestoreFailed,
     SourceUnavailable,
@@ -139,7 +140,7 @@ class RedisSource(StreamSource[RedisConfig]):
             package=PACKAGE,
         )
         path = f"{self.root}/{RDB_NAME}"
-        archiver.add(path, stream_stdout(cmd))
+        archiver.add(path, checked(stream_stdout(cmd), redis_rdb, "Redis RDB"))
         return path
 
     @classmethod

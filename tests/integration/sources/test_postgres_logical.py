@@ -239,3 +239,18 @@ def test_latest_restores_one_source_and_refuses_ambiguity(
     again = initialized("db", "restore", "latest", "--to", first, "--force").check()
     assert "restored" in again.stdout  # the target's own name picks its own source
     assert set(pg_checksums(first)) == {"public.a"}
+
+
+def test_a_pg_dump_that_prints_garbage_saves_nothing(
+    initialized: Runner, pg_names: Callable[[], str], tmp_path: Path
+) -> None:
+    source = pg_create(pg_names())
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pg_dump").write_text("#!/bin/sh\nprintf 'PGDMP but not a dump at al'\n")
+    (fake / "pg_dump").chmod(0o755)
+    spec = f"{{type: postgres, dsn: '{source}', bin_dir: {fake}}}"
+    done = initialized("db", "backup", spec)
+    assert done.returncode == 21, done.stderr
+    assert "not a complete dump (26 bytes)" in done.stderr
+    assert json.loads(initialized("snapshots", "--json").check().stdout) == []
