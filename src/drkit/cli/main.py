@@ -138,9 +138,52 @@ def _fetch_error(exc: DrkitError) -> DrkitError:
     return fetch_failure(exc)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd, `timeout`, kill) while a command runs: unwound like Ctrl-C."""
+
+
+TERMINATED_EXIT = 143  # 128 + SIGTERM, what a shell reports for a killed process
+INTERRUPTED_EXIT = 130  # 128 + SIGINT
+_stopped_by: list[str] = []  # the signal that stopped the command (Typer hides the exception)
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    import signal
+
+    if signum == signal.SIGTERM:
+        _stopped_by.append("SIGTERM")
+        raise Terminated()
+    _stopped_by.append("SIGINT")
+    raise KeyboardInterrupt()
+
+
+def handle_signals() -> None:
+    """Make SIGTERM stop a command the way SIGINT does: every ``finally`` and context
+    manager runs (temporary copies removed, locks released, child tools stopped), and
+    the command says so (exit 143 for SIGTERM, 130 for SIGINT)."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _on_signal)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_signal)
+
+
+def _stopped_exit() -> int:
+    """Say which signal stopped the command; its exit code."""
+    if _stopped_by[0] == "SIGTERM":
+        err.print(
+            "[red]terminated[/] (SIGTERM): stopped; its locks and temporary files were removed"
+        )
+        return TERMINATED_EXIT
+    err.print("[red]interrupted[/] (Ctrl-C): stopped; its locks and temporary files were removed")
+    return INTERRUPTED_EXIT
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     follow_parent()  # a step of `drkit serve` stops when the daemon dies
+    handle_signals()
     args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     fetching = command_name(args) == "wal-fetch"  # restore_command: see restore_command_status
@@ -156,11 +199,10 @@ def run(argv: list[str] | None = None) -> None:
             err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
         sys.exit(exc.exit_code)
     except SystemExit as exc:
-        if fetching:
-            sys.exit(_fetch_status(exc.code))
-        raise
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/]")
-        sys.exit(130)
+        code = _stopped_exit() if _stopped_by else exc.code
+        sys.exit(_fetch_status(code) if fetching else code)
+    except KeyboardInterrupt:  # Typer turns it into exit 130 itself; this is a safety net
+        code = _stopped_exit() if _stopped_by else INTERRUPTED_EXIT
+        sys.exit(_fetch_status(code) if fetching else code)
     except BrokenPipeError:
         sys.exit(0)

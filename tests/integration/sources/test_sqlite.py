@@ -121,3 +121,46 @@ def test_a_database_url_is_never_taken_for_a_local_path(
     latest = initialized("db", "restore", "latest", "--to", "postgresql://u@h/app")
     assert latest.returncode == 14, latest.stderr  # no postgres snapshot to restore
     assert not Path("postgresql:").exists()
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [("SIGTERM", 143, "terminated"),
+                                                    ("SIGINT", 130, "interrupted")])  # fmt: skip
+def test_a_signal_stops_a_backup_cleanly(
+    drkit_env: dict[str, str], tmp_path: Path, sig: str, code: int, word: str
+) -> None:
+    """SIGTERM (systemd, `timeout`) is handled as Ctrl-C: temporary copy and lock removed,
+    a message, a documented exit code, no snapshot."""
+    import glob
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo, db, scratch = tmp_path / "repo", tmp_path / "big.db", tmp_path / "scratch"
+    scratch.mkdir()
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("create table t (b)")
+        conn.execute(
+            "with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000) "
+            "insert into t select randomblob(100000) from c"
+        )
+        conn.commit()
+    base = [sys.executable, "-m", "drkit", "--repo", str(repo)]
+    subprocess.run([*base, "init"], env=drkit_env, check=True, capture_output=True)
+    spec = f"{{type: sqlite, path: {db}, temp_dir: {scratch}}}"
+    proc = subprocess.Popen(
+        [*base, "db", "backup", spec], env=drkit_env, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not (glob.glob(f"{scratch}/drkit-sqlite-*") and os.listdir(repo / "locks")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the backup ended early"
+        time.sleep(0.01)
+    proc.send_signal(getattr(signal, sig))
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == code, stderr
+    assert word in stderr and "Traceback" not in stderr
+    assert os.listdir(scratch) == []  # the temporary copy is gone
+    assert os.listdir(repo / "locks") == []  # and the lock
+    listing = subprocess.run([*base, "snapshots", "--json"], env=drkit_env, capture_output=True)
+    assert json.loads(listing.stdout) == []
