@@ -223,6 +223,9 @@ def expire_wal(
         print_json(doc)
         return
     verb = "would remove" if dry_run else "removed"
+    if dry_run and not state.quiet:
+        for file in plan.remove:
+            out.print(f"would remove {file.name} (cluster {file.system_id})", markup=False)
     out.print(
         f"{verb} {len(plan.remove)} WAL files ({human_bytes(removed_bytes)}); kept {plan.kept}"
         + "".join(f"; cluster {k} from {v}" for k, v in plan.keep_from.items())

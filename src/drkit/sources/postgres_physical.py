@@ -84,7 +84,10 @@ class PostgresPhysicalConfig(SourceConfig):
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for the server.")
 
     def address(self) -> PgAddress:
-        return PgAddress.parse(self.dsn, self.password_file)
+        """The server; without a dbname the checks connect to ``postgres`` (libpq would
+        take the user's name, a database that rarely exists for a replication user)."""
+        address = PgAddress.parse(self.dsn, self.password_file)
+        return address if address.dbname else address.with_database("postgres")
 
     def describe(self) -> str:
         return f"postgres-physical {self.address().endpoint}"

@@ -128,6 +128,9 @@ def test_expire_wal_follows_forget_and_keeps_the_chain_whole(pglab: PgLab) -> No
     assert pglab.drkit("pg", "expire-wal", "--dry-run", "--json").stdout == json.dumps(dry) + "\n"
 
     assert pglab.drkit("forget", first["snapshot"]).returncode == 0
+    dry = json.loads(pglab.drkit("pg", "expire-wal", "--dry-run", "--json").stdout)
+    text = pglab.drkit("pg", "expire-wal", "--dry-run").stdout  # the same list, as text
+    assert dry["removed"] and all(f"would remove {name} " in text for name in dry["removed"])
     before = set((pglab.repo / "wal").iterdir())
     done = pglab.drkit("pg", "expire-wal", "--json")
     assert done.returncode == 0, done.stderr

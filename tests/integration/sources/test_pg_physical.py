@@ -85,3 +85,15 @@ def test_wal_archived_into_another_repository_is_refused(pglab: PgLab) -> None:
     assert done.returncode == 1, done.stderr
     assert "did not reach the WAL archive" in done.stderr
     assert snapshots(pglab) == []
+
+
+def test_a_dsn_without_dbname_works_for_a_replication_user(pglab: PgLab) -> None:
+    """The documented `host=db1 user=replicator`: libpq alone would look for a database
+    named `replicator`."""
+    primary = pglab.cluster()
+    primary.sql("create role replicator login replication")
+    primary.sql("grant pg_read_all_settings to replicator")
+    dsn = f"host=127.0.0.1 port={primary.port} user=replicator"
+    done = pglab.drkit("pg", "basebackup", "--dsn", dsn, "--json")
+    assert done.returncode == 0, done.stderr
+    assert len(snapshots(pglab)) == 1
