@@ -166,6 +166,38 @@ def basebackup(
         )
 
 
+# -- pg check ---------------------------------------------------------------------------
+@pg_app.command("check")
+def check(
+    ctx: typer.Context,
+    dsn: Annotated[str, typer.Option(help="the server, e.g. 'host=db1 user=postgres'")],
+    pg_password_file: Annotated[
+        Path | None, typer.Option(help="file holding the PostgreSQL password")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the segment")] = 60.0,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Force a WAL switch on the server and wait until that segment is in the repository."""
+    from drkit.sources.postgres_conn import PgAddress
+    from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_archive_check import check_archiving
+
+    state: State = ctx.obj
+    address = PgAddress.parse(dsn, pg_password_file)
+    if not address.dbname:
+        address = address.with_database("postgres")
+    repo = state.open_repo(load_index=False)
+    result = check_archiving(address, WalArchive(repo), timeout=timeout)
+    if json_output:
+        print_json({**asdict(result), "system_id": str(result.system_id)})
+    elif not state.quiet:
+        out.print(
+            f"archiving works: WAL segment {result.segment} of cluster {result.system_id} "
+            f"reached the repository {result.seconds:.1f} s after pg_switch_wal()",
+            markup=False,
+        )
+
+
 # -- pg backups -------------------------------------------------------------------------
 @pg_app.command("backups")
 def backups(
