@@ -91,6 +91,7 @@ class RestoreRequest:
     target: str
     force: bool = False
     progress: Progress = field(default_factory=Progress)
+    scratch: bool = False  # into a throw-away server (restore tests): skip owners and grants
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from drkit.sources.dump_checks import checked, pg_custom
 from drkit.sources.errors import SourceUnavailable, TargetNotEmpty, TargetUnavailable
 from drkit.sources.postgres_conn import PgAddress
 from drkit.sources.process import Command, feed_stdin, stream_stdout
+from drkit.sources.sql_checks import SqlCheck
 
 if TYPE_CHECKING:
     import psycopg
@@ -59,6 +60,10 @@ class PostgresConfig(SourceConfig):
     type: Literal["postgres"] = "postgres"
     dsn: str = Field(  # not in repr(): a DSN may hold a password
         repr=False, description="postgresql://USER@HOST:PORT/DATABASE (or key=value form)."
+    )
+    checks: list[SqlCheck] = Field(
+        default_factory=list,
+        description="Queries a restore test runs on the restored database (see sql_checks).",
     )
     password_file: Path | None = Field(default=None, description="File holding the password.")
     bin_dir: Path | None = Field(
@@ -142,6 +147,7 @@ class PostgresLogicalSource(StreamSource[PostgresConfig]):
                 "--no-password",
                 f"--dbname={target.conninfo()}",
                 *(["--clean", "--if-exists"] if request.force and not created else []),
+                *(["--no-owner", "--no-privileges"] if request.scratch else []),
             ],
             env=target.env(),
             package=PACKAGE,

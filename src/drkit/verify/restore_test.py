@@ -9,6 +9,8 @@ happens (see :mod:`drkit.verify.steps`):
    own restorer, which verifies each blob before writing it);
 3. **verify** - read every restored file back and compare it with the blob
    ids recorded in the snapshot's trees (:mod:`drkit.verify.readback`);
+   for a database dump, then restore it into a scratch server and run the
+   source's validation queries (:mod:`drkit.verify.db_restore`);
 4. **validate** - each user command in turn (:mod:`drkit.verify.validation`);
 5. **cleanup** - the scratch directory is removed, always: after a failure,
    an exception or Ctrl-C too.
@@ -38,6 +40,8 @@ from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
 from drkit.repository.restorer import Restorer
 from drkit.repository.snapshot import Snapshot
+from drkit.sources.registry import PolicySource
+from drkit.verify.db_restore import checks_for, restore_into_server, restores_into_a_server
 from drkit.verify.readback import FileProblem, Manifest, build_manifest, read_back
 from drkit.verify.scratch import make_scratch, remove_scratch
 from drkit.verify.snapshot_choice import SnapshotChoice
@@ -56,6 +60,10 @@ class RestoreTestSpec:
     validate: tuple[ValidationCommand, ...] = ()
     command_timeout: timedelta = DEFAULT_COMMAND_TIMEOUT  # per validation command
     workers: int = 2
+    # the policy's sources: a database dump is restored into a scratch server and
+    # checked with its source's validation queries (drkit.verify.db_restore)
+    sources: tuple[PolicySource, ...] = ()
+    database_restore: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,8 @@ def run_restore_test(
         _restore(run, started_at, rng)
         if run.journal.ok:
             _verify(run)
+        if run.journal.ok and spec.database_restore:
+            _database(run)
         for command in spec.validate:
             if not run.journal.ok:
                 break
@@ -210,6 +220,17 @@ def _verify(run: _Run) -> None:
         step.detail = f"read back {len(run.manifest.files)} files, {run.manifest.bytes} bytes"
         if found:
             step.fail(_summary("differ from the snapshot", found))
+
+
+def _database(run: _Run) -> None:
+    """A dump of a database: restore it into a scratch server and query it."""
+    snap = run.snapshot
+    assert snap is not None and run.scratch is not None
+    if not restores_into_a_server(snap):
+        return
+    with RepoLock(run.repo, exclusive=False, operation="restore test"):
+        checks = checks_for(snap, run.spec.sources)
+        restore_into_server(run.repo, snap, run.scratch, checks, run.journal, run.progress)
 
 
 def _validate(run: _Run, command: ValidationCommand) -> None:
