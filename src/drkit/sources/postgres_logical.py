@@ -36,6 +36,7 @@ from drkit.sources.base import (
 from drkit.sources.dump_checks import checked, pg_custom
 from drkit.sources.errors import SourceUnavailable, TargetNotEmpty, TargetUnavailable
 from drkit.sources.postgres_conn import PgAddress
+from drkit.sources.postgres_globals import META_GLOBALS, dump_globals, restore_globals
 from drkit.sources.process import Command, feed_stdin, stream_stdout
 from drkit.sources.sql_checks import SqlCheck
 
@@ -70,6 +71,11 @@ class PostgresConfig(SourceConfig):
         default=None, description="Folder of pg_dump/pg_restore (default: from PATH)."
     )
     compress: int = Field(default=0, ge=0, le=9, description="pg_dump's own compression level.")
+    globals_: bool = Field(
+        default=False,
+        alias="globals",
+        description="Also store the server's roles and tablespaces (pg_dumpall --globals-only).",
+    )
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for the server.")
 
     @field_validator("dsn")
@@ -106,15 +112,20 @@ class PostgresLogicalSource(StreamSource[PostgresConfig]):
         address = self.config.address()
         with address.connect(timeout=self.config.connect_timeout) as conn:
             version = conn.execute("show server_version").fetchone()
-        return {
+        meta = {
             "postgres.format": "custom",
             "postgres.database": address.dbname,
             "postgres.endpoint": address.endpoint,
             "postgres.server_version": str(version[0]) if version else "",
         }
+        if self.config.globals_:
+            meta[META_GLOBALS] = f"{self.root}/globals.sql"
+        return meta
 
     def dump(self, archiver: StreamArchiver) -> str:
         address = self.config.address()
+        if self.config.globals_:
+            dump_globals(address, _tool(self.config.bin_dir, "pg_dumpall"), archiver, self.root)
         cmd = Command(
             [
                 _tool(self.config.bin_dir, "pg_dump"),
@@ -136,6 +147,7 @@ class PostgresLogicalSource(StreamSource[PostgresConfig]):
         target = PgAddress.parse(request.target)
         if not target.dbname:
             target = target.with_database(meta.get("postgres.database", ""))
+        globals_note = restore_globals(request, target, "psql")
         created = _prepare_database(target, request.force)
         stream = main_stream(request.snapshot)
         size = find_stream(request.repo, request.snapshot, stream).size
@@ -161,7 +173,8 @@ class PostgresLogicalSource(StreamSource[PostgresConfig]):
             if created:
                 _drop_database(target)
             raise
-        return RestoreResult(target.label(), size, created)
+        notes = (globals_note,) if globals_note else ()
+        return RestoreResult(target.label(), size, created, notes)
 
 
 def _prepare_database(target: PgAddress, force: bool) -> bool:

@@ -254,3 +254,31 @@ def test_a_pg_dump_that_prints_garbage_saves_nothing(
     assert done.returncode == 21, done.stderr
     assert "not a complete dump (26 bytes)" in done.stderr
     assert json.loads(initialized("snapshots", "--json").check().stdout) == []
+
+
+def test_globals_bring_the_roles_back_first(
+    initialized: Runner, pg_names: Callable[[], str]
+) -> None:
+    """With globals: true the owner role is restored before the objects it owns."""
+    import psycopg
+
+    role = pg_names().replace("-", "_") + "_owner"
+    source, target = pg_create(pg_names()), pg_dsn(pg_names())
+    admin = pg_dsn("postgres")
+    try:
+        pg_exec(source, f"create role {role} login", "create table owned (x int)",
+                f"alter table owned owner to {role}")  # fmt: skip
+        spec = f"{{type: postgres, dsn: '{source}', globals: true}}"
+        doc = json.loads(initialized("db", "backup", spec, "--json").check().stdout)
+        assert doc["meta"]["postgres.globals"].endswith("/globals.sql")
+        pg_exec(admin, f"drop database {source.rsplit('/', 1)[1]}", f"drop role {role}")
+
+        done = initialized("db", "restore", "latest", "--to", target, "--json").check()
+        assert any("roles and tablespaces replayed" in n for n in json.loads(done.stdout)["notes"])
+        with psycopg.connect(target) as conn:
+            row = conn.execute("select tableowner from pg_tables where tablename = 'owned'")
+            assert row.fetchone() == (role,)
+    finally:
+        pg_exec(admin, f"drop database if exists {target.rsplit('/', 1)[1]}",
+                f"drop database if exists {source.rsplit('/', 1)[1]}",
+                f"drop role if exists {role}")  # fmt: skip
