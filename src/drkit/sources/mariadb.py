@@ -20,6 +20,7 @@ sources:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlparse
@@ -43,11 +44,13 @@ from drkit.sources.errors import (
     TargetUnavailable,
     read_password_file,
 )
+from drkit.sources.mariadb_routines import RoutineCounter
 from drkit.sources.process import Command, feed_stdin, stream_stdout
 
 if TYPE_CHECKING:
     import pymysql
 
+log = logging.getLogger("drkit.sources.mariadb")
 PACKAGE = "mariadb-client"
 
 
@@ -129,6 +132,7 @@ class MariadbConfig(SourceConfig):
 
 
 class MariadbSource(StreamSource[MariadbConfig]):
+    _routines: int = 0  # what the server lists for the database, read by probe()
     type = "mariadb"
 
     @property
@@ -139,10 +143,16 @@ class MariadbSource(StreamSource[MariadbConfig]):
         with self.config.connect() as conn, conn.cursor() as cur:
             cur.execute("select version()")
             row = cur.fetchone()
+            cur.execute(_SCHEMA_FACTS, (self.config.database,) * 2)
+            facts = cur.fetchone() or ("", "", 0)
+            self._routines = max(int(facts[2] or 0), _proc_count(cur, self.config.database))
         return {
             "mariadb.database": self.config.database,
             "mariadb.endpoint": self.config.endpoint,
             "mariadb.server_version": str(row[0]) if row else "",
+            "mariadb.charset": str(facts[0] or ""),
+            "mariadb.collation": str(facts[1] or ""),
+            "mariadb.routines": str(self._routines),
         }
 
     def dump(self, archiver: StreamArchiver) -> str:
@@ -163,7 +173,10 @@ class MariadbSource(StreamSource[MariadbConfig]):
             package=PACKAGE,
         )
         path = f"{self.root}/{self.config.database}.sql"
-        archiver.add(path, checked(stream_stdout(cmd), mariadb_sql, "mariadb-dump output"))
+        counter = RoutineCounter()
+        stream = checked(counter.watch(stream_stdout(cmd)), mariadb_sql, "mariadb-dump output")
+        archiver.add(path, stream)
+        counter.require(getattr(self, "_routines", 0), self.config.database)
         return path
 
     @classmethod
@@ -171,7 +184,13 @@ class MariadbSource(StreamSource[MariadbConfig]):
         target = MariadbConfig.from_url(
             request.target, request.snapshot.meta.get("mariadb.database", "")
         )
-        created = _prepare_database(target, request.force)
+        meta = request.snapshot.meta
+        created = _prepare_database(
+            target,
+            request.force,
+            meta.get("mariadb.charset", ""),
+            meta.get("mariadb.collation", ""),
+        )
         stream = main_stream(request.snapshot)
         size = find_stream(request.repo, request.snapshot, stream).size
         cmd = Command(
@@ -197,12 +216,51 @@ class MariadbSource(StreamSource[MariadbConfig]):
         return RestoreResult(f"{target.endpoint}/{target.database}", size, created)
 
 
+_SCHEMA_FACTS = """
+select default_character_set_name, default_collation_name,
+       (select count(*) from information_schema.routines where routine_schema = %s)
+from information_schema.schemata where schema_name = %s
+"""
+
+
+def _proc_count(cur: Any, database: str) -> int:
+    """Routines of ``database`` in mysql.proc (all of them, whatever the user may execute);
+    without the privilege to read it, the dump cannot hold them: say so."""
+    import pymysql
+
+    try:
+        cur.execute("select count(*) from mysql.proc where db = %s", (database,))
+    except pymysql.MySQLError:
+        log.warning(
+            "the backup user cannot read mysql.proc: procedures and functions of %s that it "
+            "may not execute are left out of the dump without notice (grant SELECT ON "
+            "mysql.proc, see docs/sources.md)",
+            database,
+        )
+        return 0
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _defaults(charset: str, collation: str) -> str:
+    """``CHARACTER SET x COLLATE y`` for names that are plain identifiers (from the server)."""
+    parts = []
+    if charset.replace("_", "").isalnum():
+        parts.append(f" character set {charset}")
+    if collation.replace("_", "").isalnum():
+        parts.append(f" collate {collation}")
+    return "".join(parts)
+
+
 def _quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _prepare_database(target: MariadbConfig, force: bool) -> bool:
-    """Create the target database if missing (True), or check it may be written to."""
+def _prepare_database(
+    target: MariadbConfig, force: bool, charset: str = "", collation: str = ""
+) -> bool:
+    """Create the target database if missing (True), with the source database's default
+    character set and collation, or check it may be written to."""
     try:
         conn = target.connect(database=False)
     except SourceUnavailable as exc:
@@ -214,7 +272,7 @@ def _prepare_database(target: MariadbConfig, force: bool) -> bool:
         )
         row = cur.fetchone()
         if not row or not row[0]:
-            cur.execute(f"create database {_quote(target.database)}")
+            cur.execute(f"create database {_quote(target.database)}{_defaults(charset, collation)}")
             return True
         cur.execute(
             "select (select count(*) from information_schema.tables where table_schema = %s)"

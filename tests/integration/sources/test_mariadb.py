@@ -127,3 +127,45 @@ def test_a_table_the_dump_cannot_read_fails_mid_stream_and_saves_nothing(
         assert json.loads(initialized("snapshots", "--json").check().stdout) == []
     finally:
         my_exec(None, f"drop user if exists '{user}'@'%'")
+
+
+def test_collation_and_routines_come_back_and_missing_routines_are_refused(
+    initialized: Runner, mariadb_names: Callable[[], str]
+) -> None:
+    source = mariadb_names()
+    my_exec(None, f"create database `{source}` character set latin1 collate latin1_german1_ci")
+    my_exec(source, "create table t (x int)", "insert into t values (1)",
+            "create procedure p() select 1",
+            "create function f() returns int return 2")  # fmt: skip
+    initialized("db", "backup", my_url(source)).check()
+    target = mariadb_names()
+    initialized("db", "restore", "latest", "--to", my_url(target)).check()
+    with my_connect() as conn, conn.cursor() as cur:
+        cur.execute("select default_collation_name from information_schema.schemata "
+                    "where schema_name = %s", (target,))  # fmt: skip
+        assert cur.fetchone() == ("latin1_german1_ci",)
+        cur.execute("select count(*) from information_schema.routines "
+                    "where routine_schema = %s", (target,))  # fmt: skip
+        assert cur.fetchone() == (2,)
+
+    user = f"u{source[-12:]}".replace("-", "_")
+    my_exec(None, f"create user '{user}'@'%' identified by 'pw'",
+            f"grant select, show view, trigger, event, lock tables on `{source}`.* "
+            f"to '{user}'@'%'")  # fmt: skip
+    try:
+        blind = initialized("db", "backup", my_url(source, user, "pw"))  # cannot see routines
+        assert blind.returncode == 0 and "cannot read mysql.proc" in blind.stderr, blind.stderr
+        my_exec(None, f"grant select on mysql.proc to '{user}'@'%'")  # as docs/sources.md says
+        done = initialized("db", "backup", my_url(source, user, "pw"), "--json")
+        if done.returncode == 0:  # the dump holds them: they must come back
+            again = mariadb_names()
+            snap = json.loads(done.stdout)["snapshot"]
+            initialized("db", "restore", snap, "--to", my_url(again)).check()
+            with my_connect() as conn, conn.cursor() as cur:
+                cur.execute("select count(*) from information_schema.routines "
+                            "where routine_schema = %s", (again,))  # fmt: skip
+                assert cur.fetchone() == (2,)
+        else:  # the dump left them out: refused, nothing recorded
+            assert done.returncode == 21 and "of its 2 procedures" in done.stderr, done.stderr
+    finally:
+        my_exec(None, f"drop user if exists '{user}'@'%'")
