@@ -49,6 +49,7 @@ from drkit.sources.postgres_physical_meta import (
 from drkit.sources.postgres_physical_tar import TarScanner
 from drkit.sources.postgres_physical_watch import ArchiveWatchdog
 from drkit.sources.process import Command, stream_stdout
+from drkit.sources.sql_checks import SqlCheck
 from drkit.sources.wal_archive import WalArchive
 from drkit.sources.wal_errors import BaseBackupFailed, WalNotArchived
 from drkit.sources.wal_names import segment_name, segment_of
@@ -77,6 +78,10 @@ class PostgresPhysicalConfig(SourceConfig):
     bin_dir: Path | None = Field(default=None, description="Folder of pg_basebackup.")
     checkpoint: Literal["fast", "spread"] = Field(
         default="fast", description="fast: start at once; spread: spread the checkpoint's I/O."
+    )
+    checks: list[SqlCheck] = Field(
+        default_factory=list,
+        description="Queries a restore test runs on the recovered cluster (see sql_checks).",
     )
     archive_timeout: float = Field(
         default=60.0, gt=0, description="Seconds to wait for the backup's WAL in the archive."

@@ -20,8 +20,11 @@ from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
 from drkit.sources.base import META_TYPE, RestoreRequest
 from drkit.sources.errors import SourceUnavailable
+from drkit.sources.pitr_restore import restore_snapshot_latest
 from drkit.sources.postgres_conn import PgAddress
 from drkit.sources.postgres_logical import PostgresConfig, PostgresLogicalSource
+from drkit.sources.postgres_physical import PostgresPhysicalConfig, PostgresPhysicalSource
+from drkit.sources.postgres_physical_meta import SOURCE_TYPE as PHYSICAL
 from drkit.sources.registry import PolicySource
 from drkit.sources.sql_checks import SqlCheck
 from drkit.verify.scratch_postgres import ScratchPostgres
@@ -31,7 +34,7 @@ SERVER_FOLDER = ".drkit-scratch-postgres"
 
 
 def restores_into_a_server(snapshot: Snapshot) -> bool:
-    return snapshot.meta.get(META_TYPE) == "postgres"
+    return snapshot.meta.get(META_TYPE) in ("postgres", PHYSICAL)
 
 
 def checks_for(snapshot: Snapshot, sources: Sequence[PolicySource]) -> tuple[SqlCheck, ...]:
@@ -40,7 +43,60 @@ def checks_for(snapshot: Snapshot, sources: Sequence[PolicySource]) -> tuple[Sql
     for source in sources:
         if isinstance(source, PostgresConfig) and PostgresLogicalSource(source).root == root:
             return tuple(source.checks)
+        if isinstance(source, PostgresPhysicalConfig) and _physical_root(source) == root:
+            return tuple(source.checks)
     return ()
+
+
+def _physical_root(source: PostgresPhysicalConfig) -> str:
+    return PostgresPhysicalSource(source).root
+
+
+def database_restore(
+    repo: Repository,
+    snapshot: Snapshot,
+    scratch: Path,
+    checks: Sequence[SqlCheck],
+    journal: StepJournal,
+    progress: Progress,
+) -> None:
+    """The database restore a snapshot's type calls for (see the module doc)."""
+    if snapshot.meta.get(META_TYPE) == PHYSICAL:
+        recover_into_server(repo, snapshot, scratch, checks, journal, progress)
+    else:
+        restore_into_server(repo, snapshot, scratch, checks, journal, progress)
+
+
+def recover_into_server(
+    repo: Repository,
+    snapshot: Snapshot,
+    scratch: Path,
+    checks: Sequence[SqlCheck],
+    journal: StepJournal,
+    progress: Progress,
+) -> None:
+    """A base backup: unpack it, recover it with the archived WAL on a private socket until
+    it promotes, run ``checks``; the server is stopped whatever happens."""
+    folder = scratch / SERVER_FOLDER
+    datadir = folder / "pgdata"
+    with ExitStack() as stack:
+        with (
+            suppress(DrkitError),
+            journal.step("restore the base backup and its WAL", StepKind.RESTORE) as step,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)
+            done = restore_snapshot_latest(
+                RestoreRequest(repo, snapshot, str(datadir), progress=progress)
+            )
+            step.detail = f"{done.bytes} bytes into {datadir}; every WAL segment authenticated"
+        if not journal.ok:
+            return
+        with suppress(DrkitError), journal.step("recover and promote", StepKind.RESTORE) as step:
+            server = stack.enter_context(ScratchPostgres(folder, datadir=datadir))
+            seconds = server.wait_promoted()
+            step.detail = f"WAL replayed to its end and promoted in {seconds:.1f} s"
+        target = PgAddress.parse(server.dsn) if journal.ok else None
+        _run_checks(target, checks, journal)
 
 
 def restore_into_server(
@@ -72,18 +128,22 @@ def restore_into_server(
             )
             done = PostgresLogicalSource.restore(request)
             step.detail = f"pg_restore of {done.bytes} bytes into a new database {database}"
-        for check in checks:
-            if not journal.ok:
-                return
-            with (
-                suppress(DrkitError),
-                journal.step(f"validate: {check.sql}", StepKind.VALIDATE) as step,
-            ):
-                value = _scalar(target, check.sql)
-                step.detail = f"{check.sql} -> {value} (minimum {check.min:g})"
-                reason = check.verdict(value)
-                if reason:
-                    step.fail(reason)
+        _run_checks(target, checks, journal)
+
+
+def _run_checks(target: PgAddress | None, checks: Sequence[SqlCheck], journal: StepJournal) -> None:
+    for check in checks:
+        if target is None or not journal.ok:
+            return
+        with (
+            suppress(DrkitError),
+            journal.step(f"validate: {check.sql}", StepKind.VALIDATE) as step,
+        ):
+            value = _scalar(target, check.sql)
+            step.detail = f"{check.sql} -> {value} (minimum {check.min:g})"
+            reason = check.verdict(value)
+            if reason:
+                step.fail(reason)
 
 
 def _scalar(target: PgAddress, sql: str) -> object:

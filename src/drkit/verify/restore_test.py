@@ -41,7 +41,7 @@ from drkit.repository.repo import Repository
 from drkit.repository.restorer import Restorer
 from drkit.repository.snapshot import Snapshot
 from drkit.sources.registry import PolicySource
-from drkit.verify.db_restore import checks_for, restore_into_server, restores_into_a_server
+from drkit.verify.db_restore import checks_for, database_restore, restores_into_a_server
 from drkit.verify.readback import FileProblem, Manifest, build_manifest, read_back
 from drkit.verify.scratch import make_scratch, remove_scratch
 from drkit.verify.snapshot_choice import SnapshotChoice
@@ -230,7 +230,7 @@ def _database(run: _Run) -> None:
         return
     with RepoLock(run.repo, exclusive=False, operation="restore test"):
         checks = checks_for(snap, run.spec.sources)
-        restore_into_server(run.repo, snap, run.scratch, checks, run.journal, run.progress)
+        database_restore(run.repo, snap, run.scratch, checks, run.journal, run.progress)
 
 
 def _validate(run: _Run, command: ValidationCommand) -> None:

@@ -38,11 +38,19 @@ def pg_bin_dir() -> Path | None:
 class ScratchPostgres:
     """``with ScratchPostgres(folder) as pg: pg.dsn`` - a private, empty cluster."""
 
-    def __init__(self, folder: Path, *, bin_dir: Path | None = None, user: str = DEFAULT_USER):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        bin_dir: Path | None = None,
+        user: str = DEFAULT_USER,
+        datadir: Path | None = None,
+    ):
         self.folder = folder
         self.bin_dir = bin_dir or pg_bin_dir()
         self.user = user if os.geteuid() == 0 else None
-        self.datadir = folder / "pgdata"
+        self.existing = datadir is not None  # a restored cluster: start it, no initdb
+        self.datadir = datadir or folder / "pgdata"
         self.socket_dir = folder / "socket"
         self.port = 5432  # only names the socket file: no TCP listener
 
@@ -75,13 +83,37 @@ class ScratchPostgres:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         if self.user:
             self._hand_over()
-        initdb = [self._tool("initdb"), "-D", str(self.datadir), "-U", "postgres", "-A", "trust"]
-        self._run(*initdb, "--no-sync")
+        if not self.existing:
+            initdb = [self._tool("initdb"), "-D", str(self.datadir), "-U", "postgres", "-A"]
+            self._run(*initdb, "trust", "--no-sync")
         options = f"-c listen_addresses='' -k {self.socket_dir} -p {self.port} -c fsync=off"
         pg_ctl = self._tool("pg_ctl")
         self._run(pg_ctl, "-D", str(self.datadir), "-l", str(self.folder / "server.log"),
                   "-o", options, "-w", "-t", str(START_TIMEOUT_S), "start")  # fmt: skip
         return self
+
+    def wait_promoted(self, timeout: float = START_TIMEOUT_S) -> float:
+        """Wait until recovery ends and the server accepts writes; the seconds it took."""
+        import time
+
+        import psycopg
+
+        started = time.monotonic()
+        while True:
+            try:
+                with psycopg.connect(self.dsn, connect_timeout=5) as conn:
+                    row = conn.execute("select pg_is_in_recovery()").fetchone()
+                if row is not None and not row[0]:
+                    return time.monotonic() - started
+            except psycopg.Error:
+                pass  # still starting up
+            if (
+                time.monotonic() - started > timeout
+                or not (self.datadir / "postmaster.pid").exists()
+            ):
+                log = (self.folder / "server.log").read_text(errors="replace")[-800:]
+                raise ScratchUnavailable(f"the restored server did not finish recovery: {log}")
+            time.sleep(0.2)
 
     def _hand_over(self) -> None:
         """As root: the server's user owns the folder and can reach it (search only)."""
