@@ -154,12 +154,19 @@ class TimingSettings(_Frozen):
 def fencing_budget_s(t: TimingSettings) -> float:
     """Seconds a primary needs, in the worst case, from its last good refresh to fenced.
 
-    The refresh after the last good one starts up to one loop later, may take
-    the whole etcd timeout to fail, then fencing runs; the margin absorbs
+    The refresh after the last good one starts up to one loop later, after
+    the cycle's health checks (one check timeout), may take the whole etcd
+    timeout to fail, then fencing runs; the margin absorbs
     jitter. All of it must fit in the lease's TTL, or another site could
     acquire the lease while this one still accepts writes.
     """
-    return t.loop_interval_s + t.dcs_timeout_s + t.fence_timeout_s + t.safety_margin_s
+    return (
+        t.loop_interval_s
+        + t.check_timeout_s
+        + t.dcs_timeout_s
+        + t.fence_timeout_s
+        + t.safety_margin_s
+    )
 
 
 class HaSettings(_Frozen):
@@ -193,7 +200,7 @@ class HaSettings(_Frozen):
         if budget >= t.lease_ttl_s:
             raise PydanticCustomError(
                 "ha_timings",
-                "timings cannot fence in time: loop_interval_s + dcs_timeout_s + "
+                "timings cannot fence in time: loop_interval_s + check_timeout_s + dcs_timeout_s + "
                 "fence_timeout_s + safety_margin_s = {budget} s must be below lease_ttl_s = "
                 "{ttl} s (hint: raise lease_ttl_s above {budget} s, or shorten the loop or "
                 "the timeouts)",

@@ -49,7 +49,7 @@ def test_timings_that_cannot_fence_in_time_are_refused(load_errors: LoadErrors) 
     (line,) = load_errors(text)
     assert line.startswith(":2: ha:"), line
     assert "cannot fence in time" in line and "lease_ttl_s = 4 s" in line
-    assert "raise lease_ttl_s above 6 s" in line
+    assert "raise lease_ttl_s above 7 s" in line
 
 
 def test_witness_with_a_database_is_refused(load_errors: LoadErrors) -> None:
