@@ -117,7 +117,8 @@ class DnsRecordSettings(_Frozen):
     zone: str
     name: str
     server: str = Field(description="Primary DNS server host[:port].")
-    tsig_key_file: Path | None = None
+    tsig_key_name: str | None = Field(default=None, description="TSIG key name.")
+    tsig_key_file: Path | None = Field(default=None, description="File with its base64 secret.")
     ttl: int = Field(default=30, ge=1)
     address: str | None = Field(
         default=None, description="Address published for this site (default: database.host)."
