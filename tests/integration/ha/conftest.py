@@ -1,0 +1,3 @@
+"""Real HA parts for these scenarios (fixtures live in tests/fixtures)."""
+
+from tests.fixtures.ha import knot, pg_pair, pg_template  # noqa: F401
