@@ -34,12 +34,15 @@ def dcs_for(ha: HaSettings) -> DCS:
     data: dict[str, Any] = {
         "type": "etcd3",
         "cluster": ha.cluster,
-        "ttl_s": math.ceil(t.lease_ttl_s),
+        "ttl_s": max(math.ceil(t.lease_ttl_s), 2),
         "endpoints": e.endpoints,
-        # the driver tries every endpoint; the whole call must fit in dcs_timeout_s
-        "timeout_s": t.dcs_timeout_s / len(e.endpoints),
+        # the driver tries every endpoint once; the whole call must fit in dcs_timeout_s
+        "request_timeout_s": t.dcs_timeout_s / len(e.endpoints),
+        "retry_timeout_s": 0.0,
     }
-    for key in ("ca_file", "cert_file", "key_file", "user", "password_file"):
+    if e.user is not None:
+        data["username"] = e.user
+    for key in ("ca_file", "cert_file", "key_file", "password_file"):
         value = getattr(e, key)
         if value is not None:
             data[key] = str(value)

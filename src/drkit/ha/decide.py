@@ -6,7 +6,7 @@ leader"). The agent only gathers the snapshot and carries the action out.
 
 The safety rules, in the order they are checked:
 
-1. A witness never acts; a paused cluster never acts.
+1. A witness never acts; a paused cluster never acts (its leader keeps the lease).
 2. Without etcd nobody acts automatically, except that a primary whose lease
    may expire before it could fence fences itself (demote, drain).
 3. A writable database whose site does not hold the lease is fenced.
@@ -53,7 +53,12 @@ def decide(snap: Snapshot, policy: Policy) -> Decision:
     if me.site in policy.witnesses or me.role is Role.WITNESS:
         return Decision(Action.NONE, "no action: I am a witness, I only vote")
     if snap.pause is not None:
-        return Decision(Action.NONE, f"no action: paused by {snap.pause.who}: {snap.pause.reason}")
+        paused = f"paused by {snap.pause.who}: {snap.pause.reason}"
+        leading = snap.leader is not None and snap.leader.site == me.site
+        if snap.dcs_ok and leading and me.role is Role.PRIMARY:
+            # as Patroni in maintenance mode: the leader keeps its key, nothing else happens
+            return Decision(Action.REFRESH, f"no action: {paused}; I keep the lease")
+        return Decision(Action.NONE, f"no action: {paused}")
     if not snap.dcs_ok:
         return _without_dcs(snap, policy)
     if snap.leader is not None and snap.leader.site == me.site:

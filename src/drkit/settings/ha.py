@@ -62,7 +62,6 @@ class EtcdSettings(_Frozen):
     key_file: Path | None = Field(default=None, description="Client key (TLS).")
     user: str | None = Field(default=None, description="etcd user (authentication).")
     password_file: Path | None = Field(default=None, description="File holding the password.")
-    prefix: str = Field(default="/drkit/", description="Key prefix; the cluster name follows.")
 
 
 class DatabaseSettings(_Frozen):
@@ -173,7 +172,7 @@ def fencing_budget_s(t: TimingSettings) -> float:
 class HaSettings(_Frozen):
     """The HA inventory: which sites exist and how the agents behave."""
 
-    cluster: SiteName = Field(description="Cluster name (the etcd key prefix).")
+    cluster: SiteName = Field(description="Cluster name: keys live under /drkit/<cluster>/.")
     etcd: EtcdSettings
     sites: dict[SiteName, SiteSettings] = Field(min_length=1)
     witness: SiteName | None = Field(default=None, description="A site that only votes.")

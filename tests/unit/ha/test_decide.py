@@ -133,6 +133,27 @@ CASES: list[tuple[str, Snapshot, Policy, Action, str]] = [
         "no action: paused by ops: upgrade",
     ),
     (
+        "paused: the leader keeps its lease",
+        replace(BASE, pause=Pause("ops", "upgrade", NOW)),
+        POLICY,
+        Action.REFRESH,
+        "no action: paused by ops: upgrade; I keep the lease",
+    ),
+    (
+        "paused: a sick leader is not released",
+        replace(BASE, pause=Pause("ops", "x", NOW), local=replace(PRIMARY, db_healthy=False)),
+        POLICY,
+        Action.REFRESH,
+        "I keep the lease",
+    ),
+    (
+        "paused: a writable non-leader is not fenced",
+        replace(BASE, leader=Leader("west"), pause=Pause("ops", "x", NOW)),
+        POLICY,
+        Action.NONE,
+        "paused by ops",
+    ),
+    (
         "paused: no fencing without etcd",
         replace(BASE, dcs_ok=False, pause=Pause("a", "b", NOW)),
         POLICY,
