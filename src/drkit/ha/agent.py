@@ -17,8 +17,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from drkit.ha.decide import Action, Decision, decide, replication_alerts, synchronous_standbys
 from drkit.ha.drivers.database.base import Database, DatabaseState, StopMode
@@ -26,16 +28,24 @@ from drkit.ha.drivers.dcs.base import DCS, ClusterView
 from drkit.ha.drivers.errors import DCSUnavailable
 from drkit.ha.drivers.loadbalancer.base import AdminState, LoadBalancer
 from drkit.ha.gather import Memory, member_record, role_of, snapshot
-from drkit.ha.health.checks import Probe
+from drkit.ha.health.checks import Probe, ProbeResult
 from drkit.ha.health.risefall import CheckState, Health, step
 from drkit.ha.model import Local, Role, Snapshot
 from drkit.ha.policy import Policy
 
 log = logging.getLogger("drkit.ha.agent")
+T = TypeVar("T")
 
 FailoverProcedure = Callable[[str | None, str, str], str]
 """(old site, new site, reason) -> a note for the history (e.g. the run id); raises on failure."""
 Alert = Callable[[str], None]
+
+
+def _result(future: Future[T], wait_s: float, default: T) -> T:
+    try:
+        return future.result(timeout=max(wait_s, 0.0))
+    except FutureTimeout:
+        return default
 
 
 @dataclass(frozen=True)
@@ -100,29 +110,33 @@ class Agent:
     # --- gathering -----------------------------------------------------------------------
 
     def _probe_all(self) -> DatabaseState | None:
-        """Own database and the peers' endpoints at once, each within the check timeout."""
+        """Own database and the peers' endpoints at once; none may hold the cycle up long.
+
+        A probe that has not answered within the check timeout counts as
+        failed (a frozen server accepts TCP connections and never answers);
+        its thread is left to finish on its own.
+        """
         timeout = self.timings.check_timeout_s
-        with ThreadPoolExecutor(max_workers=len(self.peers) + 1) as pool:
+        pool = ThreadPoolExecutor(max_workers=len(self.peers) + 1)
+        try:
             own = pool.submit(self.database.probe) if self.database is not None else None
             peers = {site: pool.submit(probe, timeout) for site, probe in self.peers.items()}
+            deadline = self.mono() + timeout + 0.5
             now = self.wall()
             for site, future in peers.items():
-                result = future.result()
+                result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
                 old = self.seen.get(site, CheckState())
                 self.seen[site] = step(
                     old, result.ok, now, self.timings.rise, self.timings.fall, result.detail
                 )
-            state = own.result() if own is not None else None
+            down = DatabaseState(reachable=False, error="probe timed out")
+            state = _result(own, deadline - self.mono(), down) if own is not None else None
+        finally:
+            pool.shutdown(wait=False)
         if self.database is not None:
             ok = state is not None and state.reachable
-            self.own = step(
-                self.own,
-                ok,
-                now,
-                self.timings.rise,
-                self.timings.fall,
-                "" if state is None else state.error or "",
-            )
+            detail = "" if state is None else state.error or ""
+            self.own = step(self.own, ok, now, self.timings.rise, self.timings.fall, detail)
         self.last_state = state
         return state
 

@@ -132,6 +132,7 @@ class SiteSettings(_Frozen):
     load_balancer: LoadBalancerSettings | None = None
     dns: list[DnsRecordSettings] = Field(default_factory=list)
     metrics_port: int | None = Field(default=None, ge=1, le=65535, description="Agent /metrics.")
+    metrics_host: str = Field(default="127.0.0.1", description="Address /metrics listens on.")
 
 
 class TimingSettings(_Frozen):

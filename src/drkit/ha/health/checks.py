@@ -23,7 +23,8 @@ class ProbeResult:
 
 
 class Probe(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, timeout_s: float) -> ProbeResult: ...
 
