@@ -14,6 +14,7 @@ from drkit.ha.drivers.errors import ComputeError, DatabaseError, LoadBalancerErr
 from drkit.ha.drivers.loadbalancer.base import AdminState
 from drkit.ha.drivers.loadbalancer.memory import MemoryLoadBalancer
 from drkit.plugins import UnknownType
+from tests.unit.ha_drivers.contract_loadbalancer import LoadBalancerContract
 
 
 def test_memory_database_promote_and_demote() -> None:
@@ -62,3 +63,9 @@ def test_unknown_type_lists_known() -> None:
     with pytest.raises(UnknownType, match="database"):
         DATABASES.get("oracle")
     assert "memory" in COMPUTE.names
+
+
+class TestMemoryLoadBalancer(LoadBalancerContract):
+    @pytest.fixture
+    def lb(self) -> MemoryLoadBalancer:
+        return MemoryLoadBalancer("db", ["s1", "s2"])
