@@ -51,6 +51,8 @@ COMMANDS: dict[str, str] = {
     "config": "config_history",
     "user": "users",
     "runbook": "runbook",
+    "agent": "agent",
+    "ha": "ha",
 }
 
 

@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from drkit.settings.confighistory import ConfigHistorySettings
 from drkit.settings.daemon import AlertSettings, CatalogSettings, DaemonSettings
+from drkit.settings.ha import HaSettings
 from drkit.settings.notifiers import NotifierSettings
 from drkit.settings.policies import PolicySettings
 from drkit.settings.runbooks import RunbookSettings
@@ -221,6 +222,7 @@ class Settings(_Frozen):
         default_factory=ConfigHistorySettings,
         description="Configuration history: file sources, hosts, schedule, retention.",
     )
+    ha: HaSettings | None = Field(default=None, description="High availability inventory.")
 
     @field_validator("alerts")
     @classmethod

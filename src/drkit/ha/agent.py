@@ -1,0 +1,322 @@
+"""The HA agent loop: gather one snapshot, decide, act; again every loop interval.
+
+One :meth:`Agent.tick` probes its own database and the other sites' public
+endpoints at once (each within the check timeout), reads etcd once, builds
+the :class:`~drkit.ha.model.Snapshot`, calls :func:`~drkit.ha.decide.decide`
+and carries the decision out. A tick that raises is logged and the loop goes
+on (:meth:`Agent.run`); the loop never dies of one bad tick.
+
+Only the lease holder acts on the cluster. The lease deadline is kept on the
+monotonic clock from the moment a refresh was *sent*, so it is never later
+than etcd's own expiry; a woken frozen agent sees at once that it is past.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from drkit.ha.decide import Action, Decision, decide, replication_alerts, synchronous_standbys
+from drkit.ha.drivers.database.base import Database, DatabaseState, StopMode
+from drkit.ha.drivers.dcs.base import DCS, ClusterView
+from drkit.ha.drivers.errors import DCSUnavailable
+from drkit.ha.drivers.loadbalancer.base import AdminState, LoadBalancer
+from drkit.ha.gather import Memory, member_record, role_of, snapshot
+from drkit.ha.health.checks import Probe, ProbeResult
+from drkit.ha.health.risefall import CheckState, Health, step
+from drkit.ha.model import Local, Role, Snapshot
+from drkit.ha.policy import Policy
+
+log = logging.getLogger("drkit.ha.agent")
+T = TypeVar("T")
+
+FailoverProcedure = Callable[[str | None, str, str], str]
+"""(old site, new site, reason) -> a note for the history (e.g. the run id); raises on failure."""
+Alert = Callable[[str], None]
+
+
+def _result(future: Future[T], wait_s: float, default: T) -> T:
+    try:
+        return future.result(timeout=max(wait_s, 0.0))
+    except FutureTimeout:
+        return default
+
+
+@dataclass(frozen=True)
+class AgentTimings:
+    loop_interval_s: float
+    check_timeout_s: float
+    lease_ttl_s: float
+    rise: int
+    fall: int
+
+
+@dataclass
+class Agent:
+    """The agent of one site. ``database`` is None for a witness."""
+
+    site: str
+    policy: Policy
+    timings: AgentTimings
+    dcs: DCS
+    database: Database | None
+    load_balancer: LoadBalancer | None = None
+    lb_server: str | None = None
+    peers: Mapping[str, Probe] = field(default_factory=dict)
+    """Per other database site: the probe of its public database endpoint."""
+    failover: FailoverProcedure | None = None
+    alert: Alert | None = None
+    wall: Callable[[], float] = time.time
+    mono: Callable[[], float] = time.monotonic
+    memory: Memory = field(default_factory=Memory)
+    own: CheckState = field(default_factory=CheckState)
+    seen: dict[str, CheckState] = field(default_factory=dict)
+    last: Decision | None = None
+    last_state: DatabaseState | None = None
+    _alerted: set[str] = field(default_factory=set)
+
+    # --- one cycle -----------------------------------------------------------------------
+
+    def tick(self) -> Decision:
+        state = self._probe_all()
+        now, mono = self.wall(), self.mono()
+        view, error = self._read()
+        snap = snapshot(view, self._local(state), self.memory, now, mono, error)
+        decision = decide(snap, self.policy)
+        if self.last is None or decision.sentence != self.last.sentence:
+            log.info("%s: %s", self.site, decision.sentence)
+        self.last = decision
+        self._act(decision, snap)
+        if view is not None:
+            self._publish(state, now)
+        return decision
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick every loop interval until ``stop`` is set; a failing tick is logged, not fatal."""
+        while not stop.is_set():
+            started = self.mono()
+            try:
+                self.tick()
+            except Exception:
+                log.exception("%s: HA cycle failed; trying again next cycle", self.site)
+            stop.wait(max(self.timings.loop_interval_s - (self.mono() - started), 0.05))
+
+    # --- gathering -----------------------------------------------------------------------
+
+    def _probe_all(self) -> DatabaseState | None:
+        """Own database and the peers' endpoints at once; none may hold the cycle up long.
+
+        A probe that has not answered within the check timeout counts as
+        failed (a frozen server accepts TCP connections and never answers);
+        its thread is left to finish on its own.
+        """
+        timeout = self.timings.check_timeout_s
+        pool = ThreadPoolExecutor(max_workers=len(self.peers) + 1)
+        try:
+            own = pool.submit(self.database.probe) if self.database is not None else None
+            peers = {site: pool.submit(probe, timeout) for site, probe in self.peers.items()}
+            deadline = self.mono() + timeout + 0.5
+            now = self.wall()
+            for site, future in peers.items():
+                result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
+                old = self.seen.get(site, CheckState())
+                self.seen[site] = step(
+                    old, result.ok, now, self.timings.rise, self.timings.fall, result.detail
+                )
+            down = DatabaseState(reachable=False, error="probe timed out")
+            state = _result(own, deadline - self.mono(), down) if own is not None else None
+        finally:
+            pool.shutdown(wait=False)
+        if self.database is not None:
+            ok = state is not None and state.reachable
+            detail = "" if state is None else state.error or ""
+            self.own = step(self.own, ok, now, self.timings.rise, self.timings.fall, detail)
+        self.last_state = state
+        return state
+
+    def _read(self) -> tuple[ClusterView | None, str]:
+        try:
+            return self.dcs.read(), ""
+        except DCSUnavailable as exc:
+            return None, str(exc)
+
+    def _local(self, state: DatabaseState | None) -> Local:
+        role = Role.WITNESS if self.database is None else role_of(state)
+        if role is Role.REPLICA and self.memory.fenced:
+            self.memory.fenced = False  # it came back as a replica: no longer a fence case
+        lsn = None
+        if state is not None and state.reachable:
+            lsn = max(
+                x
+                for x in (state.current_lsn, state.receive_lsn, state.replay_lsn, 0)
+                if x is not None
+            )
+        return Local(
+            site=self.site,
+            role=role,
+            db_healthy=self.own.health is not Health.DOWN and role is not Role.UNKNOWN,
+            db_reachable=state is not None and state.reachable,
+            lsn=lsn,
+            holds_lease=self.memory.lease_deadline_mono is not None,
+            lease_deadline_mono=self.memory.lease_deadline_mono,
+            fenced=self.memory.fenced,
+        )
+
+    def _publish(self, state: DatabaseState | None, now: float) -> None:
+        try:
+            if self.database is not None:
+                healthy = self.own.health is not Health.DOWN
+                self.dcs.publish(self.site, "member", member_record(state, healthy, now))
+            targets = {
+                site: {"down": s.health is Health.DOWN, "since": s.since, "detail": s.last_detail}
+                for site, s in self.seen.items()
+            }
+            self.dcs.publish(self.site, "observation", {"targets": targets, "published_at": now})
+        except DCSUnavailable as exc:
+            log.warning("%s: cannot publish observations: %s", self.site, exc)
+
+    # --- acting --------------------------------------------------------------------------
+
+    def _act(self, decision: Decision, snap: Snapshot) -> None:
+        handlers: dict[Action, Callable[[Decision, Snapshot], None]] = {
+            Action.REFRESH: self._refresh,
+            Action.ACQUIRE: self._acquire,
+            Action.FAILOVER: self._failover,
+            Action.RELEASE: self._release,
+            Action.FENCE: lambda d, s: self.fence(d.sentence),
+            Action.ALERT: lambda d, s: self._alert_once(d.sentence),
+        }
+        handler = handlers.get(decision.action)
+        if handler is not None:
+            handler(decision, snap)
+        elif decision.action is Action.FOLLOW:
+            self.memory.lease_deadline_mono = None
+        self._dcs_alerts(snap.dcs_ok)
+
+    def _dcs_alerts(self, ok: bool) -> None:
+        lost = f"{self.site}: etcd unreachable; no automatic action until it answers"
+        if not ok:
+            self._alert_once(lost)
+        elif lost in self._alerted:
+            self._alerted.discard(lost)
+            self._alert_once(f"{self.site}: etcd answers again")
+            self._alerted.discard(f"{self.site}: etcd answers again")
+
+    def _take(self, call: Callable[[str], bool]) -> bool:
+        sent = self.mono()
+        try:
+            ok = call(self.site)
+        except DCSUnavailable as exc:
+            log.warning("%s: etcd did not answer: %s", self.site, exc)
+            return False
+        self.memory.lease_deadline_mono = sent + self.timings.lease_ttl_s if ok else None
+        return ok
+
+    def _refresh(self, decision: Decision, snap: Snapshot) -> None:
+        if not self._take(self.dcs.refresh_leader):
+            if self.memory.lease_deadline_mono is None:
+                self.fence("lost the leader lease")
+            return
+        self._manage_sync(snap)
+        for sentence in replication_alerts(snap, self.policy):
+            self._alert_once(sentence)
+
+    def _acquire(self, decision: Decision, snap: Snapshot) -> None:
+        self._take(self.dcs.acquire_leader)
+
+    def _release(self, decision: Decision, snap: Snapshot) -> None:
+        self.fence(decision.sentence)
+        try:
+            self.dcs.release_leader(self.site)
+        except DCSUnavailable as exc:
+            log.warning("%s: cannot release the lease: %s", self.site, exc)
+        self.memory.lease_deadline_mono = None
+
+    def _failover(self, decision: Decision, snap: Snapshot) -> None:
+        if not self._take(self.dcs.acquire_leader):
+            log.info("%s: another site took the lease first", self.site)
+            return
+        old = snap.last_leader_site
+        stop = threading.Event()
+        keeper = threading.Thread(target=self._keep_lease, args=(stop,), daemon=True)
+        keeper.start()
+        try:
+            note = self._run_failover(old, decision.sentence)
+        finally:
+            stop.set()
+            keeper.join()
+        record = {
+            "at": self.wall(),
+            "from": old,
+            "to": self.site,
+            "reason": decision.sentence,
+            "kind": "failover",
+            "note": note,
+        }
+        try:
+            self.dcs.append_history(record)
+        except DCSUnavailable as exc:
+            log.warning("%s: failover done but not recorded in etcd: %s", self.site, exc)
+        self._alert_once(f"failover {old} -> {self.site}: {decision.sentence} ({note})")
+
+    def _run_failover(self, old: str | None, reason: str) -> str:
+        if self.failover is not None:
+            return self.failover(old, self.site, reason)
+        assert self.database is not None
+        self.database.promote(wait_s=self.timings.lease_ttl_s)
+        self._open_lb()
+        return "promoted (no runbook)"
+
+    def _keep_lease(self, stop: threading.Event) -> None:
+        while not stop.wait(self.timings.loop_interval_s):
+            self._take(self.dcs.refresh_leader)
+
+    def _manage_sync(self, snap: Snapshot) -> None:
+        if not self.policy.synchronous or self.database is None or self.last_state is None:
+            return
+        wanted = synchronous_standbys(snap, self.policy)
+        current = self.last_state.synchronous_standby_names or ""
+        if all(name in current for name in wanted) and bool(wanted) == bool(current):
+            return
+        self.database.set_synchronous_standbys(list(wanted))
+
+    def fence(self, why: str) -> None:
+        """Stop this site taking writes: LB maint + kill sessions, then stop the database.
+
+        Each part is tried even if another fails; the database is stopped
+        (immediate) because that is the fastest certain way to refuse writes.
+        """
+        log.warning("%s: fencing: %s", self.site, why)
+        if self.load_balancer is not None and self.lb_server is not None:
+            try:
+                self.load_balancer.set_state(self.lb_server, AdminState.MAINT)
+                self.load_balancer.shutdown_sessions(self.lb_server)
+            except Exception as exc:  # a fence step never stops the next one
+                log.error("%s: load balancer fence failed: %s", self.site, exc)
+        if self.database is not None:
+            try:
+                self.database.stop(StopMode.IMMEDIATE)
+            except Exception as exc:
+                log.error("%s: database fence failed: %s", self.site, exc)
+        self.memory.fenced = True
+        self.memory.lease_deadline_mono = None
+        self._alert_once(f"{self.site} fenced itself: {why}")
+
+    def _open_lb(self) -> None:
+        if self.load_balancer is not None and self.lb_server is not None:
+            self.load_balancer.set_state(self.lb_server, AdminState.READY)
+
+    def _alert_once(self, sentence: str) -> None:
+        if sentence in self._alerted or self.alert is None:
+            return
+        self._alerted.add(sentence)
+        try:
+            self.alert(sentence)
+        except Exception as exc:
+            log.error("%s: alert failed: %s", self.site, exc)

@@ -1,0 +1,88 @@
+"""Build the drivers of one site from the ``ha:`` inventory (through the drivers' registries).
+
+The inventory speaks the user's language (a HAProxy socket, a database
+host); each driver has its own settings model. This module is the adapter
+between them, so neither the inventory nor the drivers know the other.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from drkit.errors import UsageError
+from drkit.ha.drivers.database.base import Database
+from drkit.ha.drivers.database.registry import DATABASES
+from drkit.ha.drivers.dcs.base import DCS
+from drkit.ha.drivers.dcs.registry import DCS_DRIVERS
+from drkit.ha.drivers.loadbalancer.base import LoadBalancer
+from drkit.ha.drivers.loadbalancer.registry import LOAD_BALANCERS
+from drkit.settings.ha import HaSettings, SiteSettings
+
+
+def site_of(ha: HaSettings, site: str) -> SiteSettings:
+    try:
+        return ha.sites[site]
+    except KeyError:
+        raise UsageError(
+            f"no site {site!r} under ha.sites", hint=f"sites: {', '.join(sorted(ha.sites))}"
+        ) from None
+
+
+def dcs_for(ha: HaSettings) -> DCS:
+    e, t = ha.etcd, ha.timings
+    data: dict[str, Any] = {
+        "type": "etcd3",
+        "cluster": ha.cluster,
+        "ttl_s": max(math.ceil(t.lease_ttl_s), 2),
+        "endpoints": e.endpoints,
+        # the driver tries every endpoint once; the whole call must fit in dcs_timeout_s
+        "request_timeout_s": t.dcs_timeout_s / len(e.endpoints),
+        "retry_timeout_s": 0.0,
+    }
+    if e.user is not None:
+        data["username"] = e.user
+    for key in ("ca_file", "cert_file", "key_file", "password_file"):
+        value = getattr(e, key)
+        if value is not None:
+            data[key] = str(value)
+    return DCS_DRIVERS.build(DCS_DRIVERS.parse(data))
+
+
+def database_for(ha: HaSettings, site: str) -> Database | None:
+    db = site_of(ha, site).database
+    if db is None:
+        return None
+    data = {
+        "type": "postgres",
+        "name": site,
+        "host": db.host,
+        "port": db.port,
+        "user": db.user,
+        "dbname": db.dbname,
+        "data_dir": str(db.data_dir),
+        "bin_dir": str(db.bin_dir),
+        "replication_user": db.replication_user,
+        "timeout_s": ha.timings.check_timeout_s,
+    }
+    return DATABASES.build(DATABASES.parse(data))
+
+
+def load_balancer_for(ha: HaSettings, site: str) -> tuple[LoadBalancer, str] | None:
+    lb = site_of(ha, site).load_balancer
+    if lb is None:
+        return None
+    data: dict[str, Any] = {"type": "haproxy", "backend": lb.backend}
+    if lb.socket is not None:
+        data["socket"] = str(lb.socket)
+    else:
+        data["address"] = lb.address
+    return LOAD_BALANCERS.build(LOAD_BALANCERS.parse(data)), lb.server
+
+
+def conninfo(ha: HaSettings, site: str) -> str:
+    """How a replica reaches ``site``'s database for streaming (primary_conninfo)."""
+    db = site_of(ha, site).database
+    if db is None:
+        raise UsageError(f"site {site!r} has no database (a witness)")
+    return f"host={db.host} port={db.port} user={db.replication_user} application_name={{me}}"

@@ -1,0 +1,275 @@
+"""What one HA cycle does: a pure function of a :class:`~drkit.ha.model.Snapshot`.
+
+Patroni's HA loop is the model: each cycle reads one snapshot and returns
+one action with a sentence saying why ("no action: I am the healthy
+leader"). The agent only gathers the snapshot and carries the action out.
+
+The safety rules, in the order they are checked:
+
+1. A witness never acts; a paused cluster never acts (its leader keeps the lease).
+2. Without etcd nobody acts automatically, except that a primary whose lease
+   may expire before it could fence fences itself (demote, drain).
+3. A writable database whose site does not hold the lease is fenced.
+4. A replica fails over only when the lease is gone, a strict majority of
+   the old primary's observers see it down (long enough), the last failover
+   is outside the anti-flapping period, its lag is within the maximum, it is
+   the synchronous standby in synchronous mode, and no better candidate is
+   up. The lease is then taken by compare-and-set, so only one can win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from drkit.ha.model import Member, Role, Snapshot
+from drkit.ha.policy import Policy
+
+
+class Action(StrEnum):
+    NONE = "none"
+    REFRESH = "refresh"
+    ACQUIRE = "acquire"
+    FOLLOW = "follow"
+    FAILOVER = "failover"
+    RELEASE = "release"
+    FENCE = "fence"
+    ALERT = "alert"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    sentence: str
+    target: str | None = None
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+def decide(snap: Snapshot, policy: Policy) -> Decision:
+    """The one action of this cycle, with the sentence that explains it."""
+    me = snap.local
+    if me.site in policy.witnesses or me.role is Role.WITNESS:
+        return Decision(Action.NONE, "no action: I am a witness, I only vote")
+    if snap.pause is not None:
+        paused = f"paused by {snap.pause.who}: {snap.pause.reason}"
+        leading = snap.leader is not None and snap.leader.site == me.site
+        if snap.dcs_ok and leading and me.role is Role.PRIMARY:
+            # as Patroni in maintenance mode: the leader keeps its key, nothing else happens
+            return Decision(Action.REFRESH, f"no action: {paused}; I keep the lease")
+        return Decision(Action.NONE, f"no action: {paused}")
+    if not snap.dcs_ok:
+        return _without_dcs(snap, policy)
+    if snap.leader is not None and snap.leader.site == me.site:
+        return _as_leader(snap)
+    if snap.leader is not None:
+        if me.role is Role.PRIMARY and not me.fenced:
+            return Decision(
+                Action.FENCE,
+                f"fencing {me.site}: {snap.leader.site} holds the lease but my database is "
+                "writable",
+                target=me.site,
+            )
+        return Decision(Action.FOLLOW, f"no action: following leader {snap.leader.site}")
+    return _without_leader(snap, policy)
+
+
+def _without_dcs(snap: Snapshot, policy: Policy) -> Decision:
+    me = snap.local
+    why = f"etcd unreachable ({snap.dcs_error})" if snap.dcs_error else "etcd unreachable"
+    if me.role is not Role.PRIMARY or me.fenced:
+        return Decision(Action.NONE, f"no automatic action: {why}")
+    remaining = 0.0 if me.lease_deadline_mono is None else me.lease_deadline_mono - snap.mono
+    if remaining < policy.fence_budget_s:
+        return Decision(
+            Action.FENCE,
+            f"fencing {me.site}: {why}, my lease may expire in {max(remaining, 0):.1f} s",
+            target=me.site,
+        )
+    return Decision(
+        Action.NONE,
+        f"no automatic action: {why}; my lease holds {remaining:.1f} s more, "
+        f"fencing when under {policy.fence_budget_s:.1f} s",
+    )
+
+
+def _as_leader(snap: Snapshot) -> Decision:
+    me = snap.local
+    if me.role is Role.PRIMARY and me.db_healthy:
+        return Decision(Action.REFRESH, "no action: I am the healthy leader")
+    if me.role is Role.PRIMARY or not me.db_reachable:
+        return Decision(
+            Action.RELEASE,
+            f"releasing the lease and fencing {me.site}: my database is down",
+            target=me.site,
+        )
+    return Decision(
+        Action.FAILOVER,
+        f"resuming failover to {me.site}: I hold the lease but my database is still a replica",
+        target=me.site,
+    )
+
+
+def _without_leader(snap: Snapshot, policy: Policy) -> Decision:
+    me = snap.local
+    if me.role is Role.PRIMARY and me.db_healthy and not me.fenced:
+        return Decision(
+            Action.ACQUIRE,
+            "acquiring the lease: no leader and my database is the healthy primary",
+            target=me.site,
+        )
+    if me.role is not Role.REPLICA or not me.db_reachable:
+        return Decision(Action.NONE, "no action: no leader, and my database is not a replica")
+    old = snap.last_leader_site
+    if old is None:
+        return Decision(Action.NONE, "no action: no leader and no previous primary known")
+    return _failover_checks(snap, policy, old)
+
+
+def _failover_checks(snap: Snapshot, policy: Policy, old: str) -> Decision:
+    me = snap.local
+    gone = _ago(snap.now, snap.leader_gone_since)
+    flap = _recent_failover(snap, policy)
+    if flap is not None:
+        return Decision(Action.ALERT, f"no failover: {flap}")
+    agree, needed, total = _agreement(snap, policy, old)
+    if agree < needed:
+        return Decision(
+            Action.NONE,
+            f"no failover: {old} lease expired{gone} but only {agree} of {total} observers "
+            f"see it down ({needed} needed)",
+        )
+    lag = _lag(snap)
+    if lag is not None and lag > policy.maximum_lag:
+        return Decision(
+            Action.ALERT,
+            f"no failover: {old} is down but my lag {lag} bytes is past "
+            f"maximum_lag_on_failover {policy.maximum_lag} bytes",
+        )
+    refusal = _not_a_candidate(snap, policy)
+    if refusal is not None:
+        return Decision(Action.NONE, f"no failover: {refusal}")
+    lag_text = "unknown" if lag is None else f"{lag} bytes"
+    return Decision(
+        Action.FAILOVER,
+        f"promoting {me.site}: {old} lease expired{gone}, {agree} of {total} observers see "
+        f"it down, lag {lag_text}",
+        target=me.site,
+    )
+
+
+def _ago(now: float, since: float | None) -> str:
+    return "" if since is None else f" {max(now - since, 0):.1f} s ago"
+
+
+def _recent_failover(snap: Snapshot, policy: Policy) -> str | None:
+    automatic = [h for h in snap.history if h.kind == "failover"]
+    if not automatic:
+        return None
+    last = max(automatic, key=lambda h: h.at)
+    age = snap.now - last.at
+    if age >= policy.anti_flapping_s:
+        return None
+    return (
+        f"last failover {age:.0f} s ago ({last.from_site} -> {last.to_site}) is inside the "
+        f"{policy.anti_flapping_s:.0f} s anti-flapping period"
+    )
+
+
+def _agreement(snap: Snapshot, policy: Policy, target: str) -> tuple[int, int, int]:
+    """(observers that see ``target`` down long enough, how many are needed, how many exist)."""
+    voters = set(policy.observers.get(target, ()))
+    agree = {
+        o.observer
+        for o in snap.observations
+        if o.target == target
+        and o.observer in voters
+        and o.down
+        and snap.now - o.published_at <= policy.lease_ttl_s
+        and snap.now - o.since >= policy.confirm_down_s
+    }
+    return len(agree), policy.quorum(target), len(voters)
+
+
+def _lag(snap: Snapshot) -> int | None:
+    me = snap.local
+    if snap.last_leader_lsn is not None and me.lsn is not None:
+        return max(snap.last_leader_lsn - me.lsn, 0)
+    mine = snap.member(me.site)
+    return None if mine is None else mine.lag_bytes
+
+
+def _not_a_candidate(snap: Snapshot, policy: Policy) -> str | None:
+    me = snap.local
+    if policy.priorities.get(me.site, 0) <= 0:
+        return f"{me.site} has priority 0 and never becomes primary"
+    if policy.synchronous:
+        sync = next((m.site for m in snap.members if m.sync_standby), None)
+        if sync != me.site:
+            name = sync or "none recorded"
+            return f"synchronous mode, and the synchronous standby is {name}"
+    better = _better_candidate(snap, policy)
+    if better is not None:
+        return (
+            f"{better.site} is a better candidate (lag {better.lag_bytes} bytes, priority "
+            f"{policy.priorities.get(better.site, 0)})"
+        )
+    return None
+
+
+def _better_candidate(snap: Snapshot, policy: Policy) -> Member | None:
+    me = snap.local
+    my_lag = _lag(snap) or 0
+    mine = (my_lag, -policy.priorities.get(me.site, 0), me.site)
+    for m in snap.members:
+        if m.site == me.site or m.site in policy.witnesses or m.role is not Role.REPLICA:
+            continue
+        if not m.healthy or snap.now - m.published_at > policy.lease_ttl_s:
+            continue
+        if policy.priorities.get(m.site, 0) <= 0 or m.lag_bytes is None:
+            continue
+        if m.lag_bytes > policy.maximum_lag:
+            continue
+        if (m.lag_bytes, -policy.priorities.get(m.site, 0), m.site) < mine:
+            return m
+    return None
+
+
+def synchronous_standbys(snap: Snapshot, policy: Policy) -> tuple[str, ...]:
+    """The leader's choice for ``synchronous_standby_names``: the best streaming replica.
+
+    Outside synchronous mode: none. A standby is named by its site (the
+    replica's ``application_name``).
+    """
+    if not policy.synchronous:
+        return ()
+    ready = [
+        m
+        for m in snap.members
+        if m.role is Role.REPLICA
+        and m.streaming
+        and m.healthy
+        and m.site not in policy.witnesses
+        and snap.now - m.published_at <= policy.lease_ttl_s
+    ]
+    if not ready:
+        return ()
+    best = min(ready, key=lambda m: (not m.sync_standby, -policy.priorities.get(m.site, 0), m.site))
+    return (best.site,)
+
+
+def replication_alerts(snap: Snapshot, policy: Policy) -> tuple[str, ...]:
+    """For the leader: a sentence per replica that stopped streaming or lags too much."""
+    out = []
+    for m in snap.members:
+        if m.role is not Role.REPLICA or m.site in policy.witnesses:
+            continue
+        if not m.streaming:
+            out.append(f"replica {m.site} is not streaming from the primary")
+        elif m.lag_bytes is not None and m.lag_bytes > policy.lag_alert_bytes:
+            out.append(
+                f"replica {m.site} lags {m.lag_bytes} bytes (alert above "
+                f"{policy.lag_alert_bytes} bytes)"
+            )
+    return tuple(out)

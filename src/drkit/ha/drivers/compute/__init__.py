@@ -1,0 +1,1 @@
+"""The app servers of a site: start, stop, status."""

@@ -1,0 +1,1 @@
+"""The database a site runs (PostgreSQL): probe, promote, fence, rejoin."""

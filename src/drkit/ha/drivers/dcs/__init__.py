@@ -1,0 +1,1 @@
+"""The distributed configuration store (etcd) that agents coordinate through."""

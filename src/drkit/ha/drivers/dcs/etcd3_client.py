@@ -1,0 +1,151 @@
+"""A small client of etcd's v3 JSON gateway (``/v3/...``) over httpx, with endpoint failover.
+
+etcd's gateway speaks the gRPC messages as JSON: keys and values base64,
+64-bit numbers as strings, fields at their zero value (``succeeded: false``,
+``TTL: 0``) left out. Each request goes to the last endpoint that answered and
+moves on to the next one on a connection error, a timeout, or an etcd
+"unavailable"/"deadline exceeded" answer (a member without quorum), so a
+request takes at most ``retry_s`` plus ``timeout_s`` (and at least one try per
+endpoint) before :class:`DCSUnavailable`.
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import time
+from typing import Any
+
+import httpx
+
+from drkit.ha.drivers.errors import DCSError, DCSUnavailable
+
+Json = dict[str, Any]
+_RETRY_CODES = {4, 14}  # gRPC DEADLINE_EXCEEDED, UNAVAILABLE ("request timed out", no leader)
+_AUTH_CODES = {16}  # UNAUTHENTICATED (token expired)
+
+
+def b64(text: str | bytes) -> str:
+    raw = text.encode() if isinstance(text, str) else text
+    return base64.b64encode(raw).decode()
+
+
+def unb64(text: str | None) -> bytes:
+    return base64.b64decode(text or "")
+
+
+def prefix_end(prefix: str) -> str:
+    """The range end that covers every key starting with ``prefix`` (last byte + 1)."""
+    raw = prefix.encode()
+    return b64(raw[:-1] + bytes([raw[-1] + 1]))
+
+
+def num(value: Any) -> int:
+    """A 64-bit number as the gateway sends it (a string, or absent for 0)."""
+    return int(value or 0)
+
+
+class EtcdClient:
+    def __init__(
+        self,
+        endpoints: list[str],
+        *,
+        timeout_s: float,
+        retry_s: float = 0.0,
+        username: str | None = None,
+        password: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.endpoints = [e.rstrip("/") for e in endpoints]
+        self.timeout_s = timeout_s
+        self.retry_s = retry_s
+        self._credentials = (username, password) if username is not None else None
+        self._token: str | None = None
+        self._current = 0
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s), verify=tls or True)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def post(self, path: str, body: Json) -> Json:
+        """POST ``body`` to ``/v3/<path>`` on the first endpoint that answers.
+
+        Goes round the endpoints (at least once each) until ``retry_s`` has passed,
+        so a member election (about 1-2 s after the etcd leader dies) is ridden out.
+        """
+        failures: list[str] = []
+        count = len(self.endpoints)
+        deadline = time.monotonic() + self.retry_s
+        step = 0
+        while step < count or time.monotonic() < deadline:
+            index = (self._current + step) % count
+            endpoint = self.endpoints[index]
+            step += 1
+            try:
+                answer = self._post_one(endpoint, path, body)
+            except _TryNext as exc:
+                failures.append(f"{endpoint}: {exc}")
+                if step % count == 0:
+                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+                continue
+            self._current = index
+            return answer
+        raise DCSUnavailable(
+            f"no etcd endpoint answered /v3/{path} within {self.retry_s:g} s "
+            f"(timeout {self.timeout_s:g} s each): {'; '.join(failures[-count:])}"
+        )
+
+    def _post_one(self, endpoint: str, path: str, body: Json, retry_auth: bool = True) -> Json:
+        if self._credentials is not None and self._token is None:
+            self._token = self._authenticate(endpoint)
+        headers = {"Authorization": self._token} if self._token else {}
+        try:
+            response = self._http.post(f"{endpoint}/v3/{path}", json=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise _TryNext(f"no answer within {self.timeout_s:g} s") from exc
+        except httpx.TransportError as exc:
+            raise _TryNext(str(exc) or type(exc).__name__) from exc
+        answer = _json(response)
+        if response.status_code == 200 and "error" not in answer:
+            return answer
+        code = num(answer.get("code"))
+        message = str(answer.get("message") or answer.get("error") or response.text[:200])
+        if code in _AUTH_CODES and retry_auth and self._credentials is not None:
+            self._token = None
+            return self._post_one(endpoint, path, body, retry_auth=False)
+        if code in _RETRY_CODES or response.status_code in (502, 503, 504):
+            raise _TryNext(message)
+        raise DCSError(
+            f"etcd refused /v3/{path}: {message}",
+            hint="check the etcd user's permissions" if code == 7 else "see etcd's log",
+        )
+
+    def _authenticate(self, endpoint: str) -> str:
+        assert self._credentials is not None
+        name, password = self._credentials
+        try:
+            response = self._http.post(
+                f"{endpoint}/v3/auth/authenticate", json={"name": name, "password": password}
+            )
+        except httpx.TransportError as exc:
+            raise _TryNext(str(exc) or type(exc).__name__) from exc
+        answer = _json(response)
+        token = answer.get("token")
+        if response.status_code != 200 or not token:
+            raise DCSError(
+                f"etcd refused user {name!r}: {answer.get('message') or response.text[:200]}",
+                hint="check the etcd username and password",
+            )
+        return str(token)
+
+
+class _TryNext(Exception):
+    """This endpoint cannot serve the request now; another one may."""
+
+
+def _json(response: httpx.Response) -> Json:
+    try:
+        value = response.json()
+    except ValueError:
+        return {"error": response.text[:200] or f"HTTP {response.status_code}"}
+    return value if isinstance(value, dict) else {"error": str(value)[:200]}

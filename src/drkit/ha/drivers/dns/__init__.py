@@ -1,0 +1,1 @@
+"""The DNS records that follow the primary site."""

@@ -1,0 +1,1 @@
+"""The load balancer in front of a site's database or apps (HAProxy)."""

@@ -1,0 +1,1 @@
+"""Health checks: http, tcp, sql and command probes, and the rise/fall state machine."""

@@ -1,0 +1,101 @@
+"""Assemble one site's :class:`~drkit.ha.agent.Agent` from drkit.yaml and run it.
+
+The agent's failover runs the failover runbook through the runner (journal
+in the catalog); its alerts go through the alert notifiers; its metrics are
+served on the site's ``metrics_port``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from drkit.catalog import Catalog
+from drkit.errors import UsageError
+from drkit.ha.agent import Agent, AgentTimings
+from drkit.ha.build import database_for, dcs_for, load_balancer_for, site_of
+from drkit.ha.health.checks import Probe, SqlProbe
+from drkit.ha.metrics import render, serve_metrics
+from drkit.ha.policy import policy_from
+from drkit.notify.base import Severity
+from drkit.notify.immediate import notify_now
+from drkit.settings.ha import HaSettings
+from drkit.settings.model import Settings
+
+log = logging.getLogger("drkit.ha.agent")
+
+
+def peer_probes(ha: HaSettings, site: str) -> dict[str, Probe]:
+    """SQL probes (a frozen server still accepts TCP) of every other database site."""
+    probes: dict[str, Probe] = {}
+    for name, other in ha.sites.items():
+        if name == site or other.database is None:
+            continue
+        db = other.database
+        dsn = f"host={db.host} port={db.port} user={db.user} dbname={db.dbname}"
+        probes[name] = SqlProbe(f"{name}-database", dsn)
+    return probes
+
+
+def build_agent(
+    settings: Settings,
+    site: str,
+    catalog: Callable[[], Catalog],
+    user_runbook: Path | None = None,
+) -> Agent:
+    ha = settings.ha
+    if ha is None:
+        raise UsageError("drkit.yaml has no ha: section", hint="docs/ha.md shows an inventory")
+    site_of(ha, site)
+    t = ha.timings
+    lb = load_balancer_for(ha, site)
+
+    def failover(old: str | None, new: str, reason: str) -> str:
+        from drkit.ha.failover import run_failover
+
+        return run_failover(settings, catalog(), old, new, reason, user_runbook=user_runbook)
+
+    def alert(sentence: str) -> None:
+        notify_now(
+            settings,
+            dedup_key=f"drkit-ha-{ha.cluster}-{site}-{sentence[:60]}",
+            severity=Severity.CRITICAL,
+            summary=f"[{ha.cluster}/{site}] {sentence}",
+            source=f"drkit agent {site}",
+        )
+
+    return Agent(
+        site=site,
+        policy=policy_from(ha),
+        timings=AgentTimings(t.loop_interval_s, t.check_timeout_s, t.lease_ttl_s, t.rise, t.fall),
+        dcs=dcs_for(ha),
+        database=database_for(ha, site),
+        load_balancer=lb[0] if lb else None,
+        lb_server=lb[1] if lb else None,
+        peers=peer_probes(ha, site),
+        failover=failover,
+        alert=alert,
+    )
+
+
+def run_agent(settings: Settings, agent: Agent, stop: threading.Event) -> None:
+    ha = settings.ha
+    assert ha is not None
+    port = ha.sites[agent.site].metrics_port
+    host = ha.sites[agent.site].metrics_host
+    server = None
+    if port is not None:
+
+        def text() -> str:
+            leading = agent.memory.lease_deadline_mono is not None
+            return render(ha.cluster, agent.site, agent.last_state, leading)
+
+        server = serve_metrics(host, port, text)
+    try:
+        agent.run(stop)
+    finally:
+        if server is not None:
+            server.shutdown()
+        agent.dcs.close()

@@ -1,0 +1,64 @@
+"""`drkit ha status|pause|resume` against a real etcd, and its errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.conftest import Runner
+from tests.fixtures.etcd import EtcdCluster
+
+
+def write_config(tmp_path: Path, endpoints: list[str]) -> Path:
+    path = tmp_path / "drkit.yaml"
+    quoted = ", ".join(f'"{e}"' for e in endpoints)
+    path.write_text(
+        f"""version: 1
+ha:
+  cluster: cli-{int(time.time() * 1000)}
+  etcd: {{endpoints: [{quoted}]}}
+  sites:
+    east: {{database: {{host: 127.0.0.2, data_dir: /srv/a}}}}
+    west: {{database: {{host: 127.0.0.3, data_dir: /srv/b, priority: 50}}}}
+    witness: {{}}
+  witness: witness
+"""
+    )
+    return path
+
+
+def test_status_pause_resume(drkit: Runner, etcd: EtcdCluster, tmp_path: Path) -> None:
+    config = str(write_config(tmp_path, etcd.endpoints))
+    status = drkit("--config", config, "ha", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    shown = json.loads(status.stdout)
+    assert shown["leader"] is None and shown["paused"] is None
+    assert [s["site"] for s in shown["sites"]] == ["east", "west", "witness"]
+    assert [s["role"] for s in shown["sites"]] == ["no agent", "no agent", "witness"]
+
+    paused = drkit("--config", config, "ha", "pause", "--reason", "kernel upgrade", "--by", "ann")
+    assert paused.returncode == 0, paused.stderr
+    assert "paused by ann: kernel upgrade" in paused.stdout
+    shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
+    assert shown["paused"]["who"] == "ann" and shown["paused"]["reason"] == "kernel upgrade"
+    table = drkit("--config", config, "ha", "status").stdout
+    assert "paused by ann: kernel upgrade" in table and "leader none" in table
+
+    assert "resumed" in drkit("--config", config, "ha", "resume").stdout
+    assert json.loads(drkit("--config", config, "ha", "status", "--json").stdout)["paused"] is None
+    assert "was not paused" in drkit("--config", config, "ha", "resume").stdout
+
+
+def test_errors_are_clear(drkit: Runner, tmp_path: Path) -> None:
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("version: 1\n")
+    result = drkit("--config", str(bare), "ha", "status")
+    assert result.returncode == 2
+    assert "no ha: section" in result.stderr and "Traceback" not in result.stderr
+    config = str(write_config(tmp_path, ["http://127.0.0.1:1"]))
+    down = drkit("--config", config, "ha", "status")
+    assert down.returncode != 0 and "Traceback" not in down.stderr
+    assert "etcd" in down.stderr.lower() or "endpoint" in down.stderr.lower()
+    unknown = drkit("--config", config, "agent", "--site", "mars")
+    assert unknown.returncode == 2 and "no site 'mars'" in unknown.stderr

@@ -1,0 +1,95 @@
+"""The built-in failover runbook on real parts: PostgreSQL pair and Knot DNS, through the runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drkit.catalog import Catalog
+from drkit.catalog.runs import RunStatus, get_run
+from drkit.errors import DrkitError
+from drkit.ha.failover import BUILTIN_NAME, builtin_runbook, run_failover
+from drkit.settings.model import Settings
+from tests.fixtures.ha import KnotServer, PgPair
+
+
+def inventory(pair: PgPair, dns: KnotServer, app_marker: Path) -> Settings:
+    record = {
+        "zone": dns.zone,
+        "name": "db",
+        "server": dns.address,
+        "tsig_key_name": dns.key_name,
+        "tsig_key_file": str(dns.secret_file),
+    }
+    site = {
+        "east": {
+            "database": {
+                "host": pair.primary.host,
+                "port": pair.port,
+                "data_dir": str(pair.primary.data_dir),
+            },
+            "dns": [record],
+        },
+        "west": {
+            "database": {
+                "host": pair.replica.host,
+                "port": pair.port,
+                "data_dir": str(pair.replica.data_dir),
+            },
+            "dns": [record],
+            "app_servers": [{"name": "web1", "start": f"touch {app_marker}"}],
+        },
+        "witness": {},
+    }
+    return Settings.model_validate(
+        {
+            "ha": {
+                "cluster": "t",
+                "etcd": {"endpoints": ["http://127.0.0.1:1"]},
+                "sites": site,
+                "witness": "witness",
+            }
+        }
+    )
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Iterator[Catalog]:
+    opened = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    yield opened
+    opened.close()
+
+
+def test_builtin_runbook_steps_in_order(pg_pair: PgPair, knot: KnotServer, tmp_path: Path) -> None:
+    settings = inventory(pg_pair, knot, tmp_path / "app")
+    assert settings.ha is not None
+    book = builtin_runbook(settings.ha, "east", "west", notify=True)
+    assert book.name == BUILTIN_NAME
+    assert [s.id for s in book.steps] == ["promote", "dns-1", "app-1", "verify", "notify"]
+
+
+def test_failover_promotes_moves_dns_starts_apps_and_is_journaled(
+    pg_pair: PgPair, knot: KnotServer, catalog: Catalog, tmp_path: Path
+) -> None:
+    marker = tmp_path / "app-started"
+    settings = inventory(pg_pair, knot, marker)
+    pg_pair.primary.stop("immediate")
+    note = run_failover(settings, catalog, "east", "west", "east is down")
+    assert pg_pair.replica.in_recovery() is False
+    pg_pair.replica.query("create table after_failover(x int)")
+    assert knot.query("db") == {pg_pair.replica.host}
+    assert marker.exists()
+    run = get_run(catalog, int(note.removeprefix("run ")))
+    assert run.status is RunStatus.SUCCEEDED
+
+
+def test_failover_that_cannot_promote_fails_loudly(
+    pg_pair: PgPair, knot: KnotServer, catalog: Catalog, tmp_path: Path
+) -> None:
+    settings = inventory(pg_pair, knot, tmp_path / "app")
+    pg_pair.replica.stop("immediate")
+    with pytest.raises(DrkitError, match=r"failover run \d+ failed"):
+        run_failover(settings, catalog, "east", "west", "east is down")
+    assert knot.query("db") == {pg_pair.primary.host}  # DNS not moved to a dead replica

@@ -1,0 +1,186 @@
+"""The agent loop on memory drivers: lease, follow, failover, fencing, etcd loss, bad ticks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from drkit.ha.agent import Agent, AgentTimings
+from drkit.ha.decide import Action
+from drkit.ha.drivers.database.memory import MemoryDatabase
+from drkit.ha.drivers.dcs.base import ClusterView
+from drkit.ha.drivers.dcs.memory import MemoryDCS, MemoryStore
+from drkit.ha.drivers.loadbalancer.base import AdminState
+from drkit.ha.drivers.loadbalancer.memory import MemoryLoadBalancer
+from drkit.ha.health.checks import ProbeResult
+from drkit.ha.policy import Policy
+
+TIMINGS = AgentTimings(loop_interval_s=1.0, check_timeout_s=1.0, lease_ttl_s=8.0, rise=1, fall=2)
+POLICY = Policy(
+    observers={
+        "east": ("west", "witness"),
+        "west": ("east", "witness"),
+        "witness": ("east", "west"),
+    },
+    priorities={"east": 100, "west": 50},
+    witnesses=frozenset({"witness"}),
+    lease_ttl_s=8.0,
+    fence_budget_s=6.0,
+    confirm_down_s=0.0,
+    maximum_lag=1048576,
+    synchronous=False,
+    anti_flapping_s=600.0,
+)
+
+
+@dataclass
+class DbProbe:
+    """A peer's view of a memory database: up when it runs (a blocked network: ``cut``)."""
+
+    name: str
+    db: MemoryDatabase
+    cut: bool = False
+
+    def __call__(self, timeout_s: float) -> ProbeResult:
+        ok = self.db.running and not self.cut
+        return ProbeResult(ok, "up" if ok else "refused")
+
+
+@dataclass
+class Cluster:
+    store: MemoryStore = field(default_factory=MemoryStore)
+    east_db: MemoryDatabase = field(default_factory=lambda: MemoryDatabase("east"))
+    west_db: MemoryDatabase = field(
+        default_factory=lambda: MemoryDatabase("west", in_recovery=True)
+    )
+    lb: MemoryLoadBalancer = field(
+        default_factory=lambda: MemoryLoadBalancer("pg", ["east", "west"])
+    )
+    alerts: list[str] = field(default_factory=list)
+    agents: dict[str, Agent] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.west_db.upstream = "east"
+        self.lb.set_state("west", AdminState.MAINT)
+        dbs = {"east": self.east_db, "west": self.west_db}
+        for site in ("east", "west", "witness"):
+            peers = {s: DbProbe(s, db) for s, db in dbs.items() if s != site}
+            self.agents[site] = Agent(
+                site,
+                POLICY,
+                TIMINGS,
+                MemoryDCS(self.store, "c", ttl_s=8),
+                dbs.get(site),
+                load_balancer=self.lb if site != "witness" else None,
+                lb_server=site if site != "witness" else None,
+                peers=peers,
+                alert=self.alerts.append,
+                wall=self.store.clock,
+                mono=self.store.clock,
+            )
+
+    def tick(self, seconds: float = 1.0) -> dict[str, Action]:
+        actions = {site: agent.tick().action for site, agent in self.agents.items()}
+        self.store.clock.advance(seconds)
+        return actions
+
+    def leader(self) -> str | None:
+        view = self.agents["witness"].dcs.read()
+        return None if view.leader is None else view.leader.site
+
+
+def test_primary_takes_the_lease_and_the_replica_follows() -> None:
+    c = Cluster()
+    assert c.tick()["east"] is Action.ACQUIRE
+    actions = c.tick()
+    assert actions == {"east": Action.REFRESH, "west": Action.FOLLOW, "witness": Action.NONE}
+    assert c.leader() == "east"
+    view = c.agents["west"].dcs.read()
+    assert view.members["east"]["role"] == "primary"
+    assert view.observations["witness"]["targets"]["east"]["down"] is False
+
+
+def test_database_killed_fails_over_once() -> None:
+    c = Cluster()
+    c.tick()
+    c.tick()
+    c.east_db.running = False
+    seen = [c.tick() for _ in range(4)]
+    assert Action.RELEASE in [s["east"] for s in seen]
+    assert "stop:immediate" in c.east_db.calls
+    assert [s["west"] for s in seen].count(Action.FAILOVER) == 1
+    assert c.leader() == "west"
+    assert c.west_db.in_recovery is False
+    assert c.lb.state["east"].admin is AdminState.MAINT
+    assert c.lb.state["west"].admin is AdminState.READY
+    view = c.agents["witness"].dcs.read()
+    assert [(h["from"], h["to"]) for h in view.history] == [("east", "west")]
+    assert any("failover east -> west" in a for a in c.alerts)
+    assert c.tick()["west"] is Action.REFRESH  # and it goes on leading
+
+
+def test_short_freeze_does_not_fail_over() -> None:
+    c = Cluster()
+    c.tick()
+    c.tick()
+    east = c.agents.pop("east")
+    c.east_db.running = False  # frozen: not answering the peers either
+    for _ in range(3):
+        assert c.tick()["west"] is Action.FOLLOW  # the lease (8 s) outlives a 3 s freeze
+    c.east_db.running = True
+    c.agents["east"] = east
+    assert c.tick()["east"] is Action.REFRESH
+    assert c.west_db.in_recovery is True and c.leader() == "east"
+
+
+def test_one_observer_cut_off_does_nothing_while_the_lease_holds() -> None:
+    c = Cluster()
+    c.tick()
+    for probe in c.agents["witness"].peers.values():
+        assert isinstance(probe, DbProbe)
+        probe.cut = True
+    for _ in range(5):
+        assert c.tick()["west"] is Action.FOLLOW
+    assert c.leader() == "east" and c.west_db.in_recovery
+
+
+def test_etcd_unreachable_primary_fences_itself_before_the_lease_can_expire() -> None:
+    c = Cluster()
+    c.tick()
+    c.tick()
+    c.store.available = False
+    sequence = [c.tick() for _ in range(4)]
+    assert all(s["west"] is Action.NONE for s in sequence)
+    east = [s["east"] for s in sequence]
+    assert Action.FENCE in east
+    fenced_at = east.index(Action.FENCE) + 1  # seconds after the last good refresh
+    assert fenced_at + 1 <= TIMINGS.lease_ttl_s - 1  # done with a margin
+    assert "stop:immediate" in c.east_db.calls
+    assert c.lb.state["east"].admin is AdminState.MAINT
+    assert c.west_db.in_recovery is True  # nobody promoted without etcd
+    assert any("etcd unreachable" in a for a in c.alerts)
+    c.store.available = True
+    c.tick()
+    assert any("etcd answers again" in a for a in c.alerts)
+
+
+def test_a_failing_tick_does_not_end_the_loop() -> None:
+    c = Cluster()
+    agent = c.agents["east"]
+    calls = []
+    original = agent.dcs.read
+
+    def broken() -> ClusterView:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        stop.set()
+        return original()
+
+    stop = threading.Event()
+    agent.dcs.read = broken  # type: ignore[method-assign]
+    agent.timings = AgentTimings(0.01, 0.01, 8.0, 1, 2)
+    agent.mono = time.monotonic
+    agent.run(stop)
+    assert len(calls) == 2
