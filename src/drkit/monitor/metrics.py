@@ -112,7 +112,10 @@ def _objective_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
 
 def _check_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
     ok = GaugeMetricFamily(
-        "drkit_check_ok", "1 when the latest check of the repository passed", labels=["repository"]
+        "drkit_check_ok",
+        "1 unless a check found problems no later evidence covers (a structure check "
+        "does not clear damage a read found)",
+        labels=["repository"],
     )
     when = GaugeMetricFamily(
         "drkit_check_timestamp_seconds", "When the latest check ran", labels=["repository"]
@@ -123,7 +126,7 @@ def _check_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
             if repo.name in seen or repo.last_check is None:
                 continue
             seen.add(repo.name)
-            ok.add_metric([repo.name], 1.0 if repo.last_check.ok else 0.0)
+            ok.add_metric([repo.name], 0.0 if repo.damage is not None else 1.0)
             when.add_metric([repo.name], repo.last_check.time.timestamp())
     yield from (ok, when)
 
