@@ -45,6 +45,7 @@ class RepositoryFacts:
     per_source: tuple[tuple[str, datetime | None], ...] = ()  # source label -> its newest snapshot
     # the newest failed check no later evidence covers (see drkit.monitor.evidence)
     damage: Verification | None = None
+    last_good_restore: Verification | None = None  # its duration is the measured RTO
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def _policy(
                 last_restore=_last(checks, repo, RESTORE_KINDS, policy=name),
                 per_source=tuple(newest.items()),
                 damage=_damage(checks, repo),
+                last_good_restore=_last(checks, repo, RESTORE_KINDS, ok_only=True, policy=name),
             )
         )
     return PolicyFacts(

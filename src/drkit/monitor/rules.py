@@ -6,7 +6,8 @@ is gone. Rules:
 
 - ``rpo:<policy>:<repo>``: the newest *verified* snapshot is older than the RPO
   (or there is none, once the policy's first scheduled backup has run).
-- ``rto:<policy>:<repo>``: the latest restore test or drill took longer than the RTO.
+- ``rto:<policy>:<repo>``: the latest successful restore test or drill took longer than
+  the RTO (a failed one measured no recovery time).
 - ``restore-test:<policy>:<repo>``: the latest restore test or drill failed.
 - ``verify:<repo>``: a check found problems and no later evidence covers them
   (:mod:`drkit.monitor.evidence`: a structure check does not clear damage a read found).
@@ -101,7 +102,10 @@ def _restore(policy: PolicyFacts, repo: RepositoryFacts) -> Iterator[Condition]:
             where,
             (("time", test.time.isoformat()),),
         )
-    measured = timedelta(seconds=test.duration_s)
+    good = repo.last_good_restore  # a failed restore measured no recovery time
+    if good is None:
+        return
+    measured = timedelta(seconds=good.duration_s)
     if policy.rto is not None and measured > policy.rto:
         yield Condition(
             f"rto:{policy.name}:{repo.name}",

@@ -47,7 +47,7 @@ def test_a_backup_missed_while_down_runs_once_at_start_and_shows_in_metrics(
                 return r.read().decode()
 
         wait_for(
-            lambda: 'drkit_job_last_run_success{job="backup:app"} 1.0' in scraped(),
+            lambda: 'drkit_job_last_run_success{drkit_job="backup:app"} 1.0' in scraped(),
             what="the backup in /metrics",
         )
         metrics = scraped()

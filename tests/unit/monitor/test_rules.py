@@ -39,6 +39,9 @@ def repo(
         last_restore=None
         if restore is None
         else Verification("restore-test", restore[0], NOW, restore[1], "restore failed"),
+        last_good_restore=Verification("restore-test", True, NOW, restore[1], "")
+        if restore is not None and restore[0]
+        else None,
     )
 
 
@@ -172,3 +175,10 @@ def test_damage_that_stands_raises_verify_even_after_a_good_structure_check() ->
     (cond,) = [c for c in evaluate_rules(facts(damaged)) if c.dedup_key == "verify:local"]
     assert cond.severity is Severity.CRITICAL
     assert cond.summary.endswith("found problems: damaged pack")
+
+
+def test_a_failed_restore_measures_no_rto() -> None:
+    slow_failure = repo("offsite", site="dc2", restore=(False, 7200.0))
+    found = keys(facts(COMPLIANT[0], COMPLIANT[1], slow_failure))
+    assert "restore-test:app:offsite" in found
+    assert "rto:app:offsite" not in found
