@@ -58,6 +58,7 @@ class Daemon:
         tz: ZoneInfo | None = None,
         duties: Sequence[Duty] = (),
         clock: Callable[[], datetime] = utcnow,
+        housekeeping: Callable[[], object] | None = None,
     ) -> None:
         self.catalog = catalog
         self.jobs = list(jobs)
@@ -65,6 +66,7 @@ class Daemon:
         self.tz = tz or ZoneInfo("UTC")
         self.duties = list(duties)
         self.clock = clock
+        self.housekeeping = housekeeping  # at start: what a killed daemon left behind
         self.stop_event = threading.Event()
         self.max_parallel = max_parallel
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="drkit-job")
@@ -84,6 +86,11 @@ class Daemon:
         closed = close_abandoned(self.catalog)
         if closed:
             log.warning("runs left unfinished by an earlier daemon marked interrupted: %s", closed)
+        if self.housekeeping is not None:
+            try:
+                self.housekeeping()
+            except Exception:
+                log.exception("cleaning up after an earlier daemon failed; going on")
         return self.tick(starting_up=True, run_duties=run_duties)
 
     def stop(self) -> None:

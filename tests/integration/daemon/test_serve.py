@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from datetime import timedelta
@@ -278,3 +279,41 @@ def test_sighup_reloads_drkit_yaml_at_once(home: DaemonHome) -> None:
         code, stderr = stop(proc)
     assert code == 0, stderr
     assert "received SIGHUP: reloading drkit.yaml" in stderr
+
+
+def test_scratch_a_killed_restore_test_left_is_removed_at_the_next_start(
+    home: DaemonHome,
+) -> None:
+    policy = DEFAULT_POLICY + (
+        "    verification:\n      restore_test:\n        validate:\n          - [sleep, '300']\n"
+    )
+    home.write_settings(policy=policy)
+    home.drkit("backup", "--policy", "app").check()
+    scratch = home.root / "scratch"
+    test = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "drkit",
+            "--repo",
+            "local",
+            "verify",
+            "restore-test",
+            "--policy",
+            "app",
+        ],
+        env=home.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: any(scratch.glob("drkit-restore-test-*/**/a.txt")), what="restored data")
+    finally:
+        os.killpg(test.pid, signal.SIGKILL)  # no cleanup runs
+        test.wait()
+    (left,) = [p for p in scratch.iterdir() if p.is_dir()]
+    assert any(left.rglob("a.txt"))
+    result = home.drkit("serve", "--once").check()
+    assert not left.exists(), result.stderr
+    assert list(scratch.iterdir()) == []  # the owner file went too
