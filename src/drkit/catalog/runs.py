@@ -237,16 +237,28 @@ def close_abandoned(catalog: Catalog, *, host: str | None = None) -> list[int]:
 
 
 def _interrupt(row: RunRow, reason: str) -> None:
-    now = utcnow()
+    """Close a run whose process died: it ended, as far as anyone knows, at its last entry.
+
+    Not at the moment it is found (the next start may be days later): the run's
+    duration and an open step's end are those of the last journal entry written.
+    """
+    last = _last_entry(row)
     row.status = RunStatus.INTERRUPTED
-    row.finished_at = now
-    row.duration_s = (now - row.started_at).total_seconds()
+    row.finished_at = last
+    row.duration_s = (last - row.started_at).total_seconds()
     row.error = reason
     for step in row.steps:
         if step.status in (StepStatus.RUNNING, StepStatus.WAITING):
             step.status = StepStatus.INTERRUPTED
-            step.finished_at = now
-            step.duration_s = (now - step.started_at).total_seconds()
+            step.finished_at = max(last, step.started_at)
+            step.duration_s = (step.finished_at - step.started_at).total_seconds()
+
+
+def _last_entry(row: RunRow) -> datetime:
+    times = [row.started_at]
+    for step in row.steps:
+        times += [t for t in (step.started_at, step.finished_at) if t is not None]
+    return max(times)
 
 
 def _alive(pid: int) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from drkit.catalog import Catalog
 from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
+from drkit.monitor.evidence import Outcome, standing_failures
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
 from drkit.sources.registry import policy_paths, source_labels
@@ -42,6 +43,9 @@ class RepositoryFacts:
     last_check: Verification | None
     last_restore: Verification | None
     per_source: tuple[tuple[str, datetime | None], ...] = ()  # source label -> its newest snapshot
+    # the newest failed check no later evidence covers (see drkit.monitor.evidence)
+    damage: Verification | None = None
+    last_good_restore: Verification | None = None  # its duration is the measured RTO
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class PolicyFacts:
     rpo: timedelta | None
     rto: timedelta | None
     repositories: tuple[RepositoryFacts, ...]
+    # scheduled backups, none finished yet: RPO is judged from the first slot on
+    first_backup_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,9 @@ def gather(catalog: Catalog, settings: Settings, now: datetime) -> Facts:
                 .order_by(RunRow.id)
             )
         )
+    backed_up = {r.job for r in runs if r.kind == "backup" and r.status != "interrupted"}
     policies = tuple(
-        _policy(name, policy, settings, snapshots, checks)
+        _policy(name, policy, settings, snapshots, checks, f"backup:{name}" in backed_up)
         for name, policy in sorted(settings.policies.items())
     )
     return Facts(now=now, policies=policies, jobs=_latest_jobs(runs))
@@ -94,6 +101,7 @@ def _policy(
     settings: Settings,
     snapshots: Sequence[SnapshotRow],
     checks: Sequence[VerificationRow],
+    backup_ran: bool,
 ) -> PolicyFacts:
     labels = source_labels(policy.sources)
     files = set(labels[: len(policy_paths(policy.sources))])  # plain paths: one file snapshot
@@ -118,6 +126,8 @@ def _policy(
                 last_check=last_check,
                 last_restore=_last(checks, repo, RESTORE_KINDS, policy=name),
                 per_source=tuple(newest.items()),
+                damage=_damage(checks, repo),
+                last_good_restore=_last(checks, repo, RESTORE_KINDS, ok_only=True, policy=name),
             )
         )
     return PolicyFacts(
@@ -127,7 +137,17 @@ def _policy(
         rpo=policy.rpo,
         rto=policy.rto,
         repositories=tuple(repos),
+        first_backup_pending=bool(policy.schedule) and not backup_ran,
     )
+
+
+def _damage(checks: Sequence[VerificationRow], repo: str) -> Verification | None:
+    rows = [r for r in checks if r.repository == repo and r.kind in STRUCTURE_KINDS]
+    standing = standing_failures([Outcome(r.kind, r.ok, r.summary) for r in rows])
+    if not standing:
+        return None
+    row = rows[standing[-1]]
+    return Verification(row.kind, row.ok, row.started_at, row.duration_s, row.summary)
 
 
 def _newest(
@@ -178,9 +198,13 @@ def _last(
 
 
 def _latest_jobs(runs: Sequence[RunRow]) -> tuple[JobFacts, ...]:
+    """The latest run of each job that ended on its own: a run a stop interrupted says
+    nothing (the daemon runs the job again at its next start)."""
     latest: dict[str, RunRow] = {}
     for run in runs:
         assert run.job is not None
+        if run.status == "interrupted":
+            continue
         latest[run.job] = run
     return tuple(
         JobFacts(job, r.status, r.finished_at, r.error, r.duration_s)

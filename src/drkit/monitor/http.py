@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -12,6 +13,12 @@ from prometheus_client import CollectorRegistry, make_wsgi_app
 from drkit.errors import UsageError
 
 StartResponse = Callable[..., Any]
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per request: a slow /metrics scrape never holds up /healthz."""
+
+    daemon_threads = True
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -39,7 +46,9 @@ def serve_http(
 
     host, _, port = listen.rpartition(":")
     try:
-        server = make_server(host, int(port), app, handler_class=_QuietHandler)
+        server = make_server(
+            host, int(port), app, server_class=_ThreadingServer, handler_class=_QuietHandler
+        )
     except OSError as exc:
         raise UsageError(
             f"cannot serve /metrics on {listen}: {exc.strerror}",

@@ -2,11 +2,15 @@
 
 Nothing is counted in memory: a scrape gathers the same facts the alert
 rules see, so /metrics and alerts always agree, and a restarted daemon
-reports the same numbers as before.
+reports the same numbers as before. Names follow the Prometheus naming
+guide: base units as suffixes (``_seconds``, ``_bytes``), no label named
+like a target label (a scheduled job is ``drkit_job``, never ``job``, which
+Prometheus sets on every series it scrapes), and ``drkit_build_info``.
 """
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
@@ -14,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from drkit import __version__
 from drkit.catalog import Catalog
 from drkit.catalog.tables import AlertRow, SnapshotRow
 from drkit.monitor.facts import Facts, gather
@@ -33,6 +38,7 @@ class CatalogCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = self.clock()
         facts = gather(self.catalog, self.settings(), now)
+        yield _build_info()
         yield from _snapshot_metrics(facts)
         yield from _objective_metrics(facts)
         yield from _check_metrics(facts)
@@ -42,7 +48,7 @@ class CatalogCollector(Collector):
 
     def _bytes_added(self) -> GaugeMetricFamily:
         family = GaugeMetricFamily(
-            "drkit_repository_bytes_added",
+            "drkit_repository_added_bytes",
             "Bytes stored by all snapshots seen in the repository (after dedup and compression)",
             labels=["repository"],
         )
@@ -96,7 +102,12 @@ def _objective_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
     rto = GaugeMetricFamily("drkit_rto_objective_seconds", "RTO of a policy", labels=["policy"])
     measured = GaugeMetricFamily(
         "drkit_restore_duration_seconds",
-        "Duration of the latest restore test or drill: the measured RTO",
+        "Duration of the latest successful restore test or drill: the measured RTO",
+        labels=["policy", "repository"],
+    )
+    restore_ok = GaugeMetricFamily(
+        "drkit_restore_test_ok",
+        "1 when the latest restore test or drill succeeded",
         labels=["policy", "repository"],
     )
     for policy in facts.policies:
@@ -105,14 +116,30 @@ def _objective_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
         if policy.rto is not None:
             rto.add_metric([policy.name], policy.rto.total_seconds())
         for repo in policy.repositories:
+            labels = [policy.name, repo.name]
+            if repo.last_good_restore is not None:
+                measured.add_metric(labels, repo.last_good_restore.duration_s)
             if repo.last_restore is not None:
-                measured.add_metric([policy.name, repo.name], repo.last_restore.duration_s)
-    yield from (rpo, rto, measured)
+                restore_ok.add_metric(labels, 1.0 if repo.last_restore.ok else 0.0)
+    yield from (rpo, rto, measured, restore_ok)
+
+
+def _build_info() -> GaugeMetricFamily:
+    info = GaugeMetricFamily(
+        "drkit_build_info",
+        "Always 1; the labels name the drkit version and the Python running it",
+        labels=["version", "python"],
+    )
+    info.add_metric([__version__, platform.python_version()], 1.0)
+    return info
 
 
 def _check_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
     ok = GaugeMetricFamily(
-        "drkit_check_ok", "1 when the latest check of the repository passed", labels=["repository"]
+        "drkit_check_ok",
+        "1 unless a check found problems no later evidence covers (a structure check "
+        "does not clear damage a read found)",
+        labels=["repository"],
     )
     when = GaugeMetricFamily(
         "drkit_check_timestamp_seconds", "When the latest check ran", labels=["repository"]
@@ -123,20 +150,22 @@ def _check_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
             if repo.name in seen or repo.last_check is None:
                 continue
             seen.add(repo.name)
-            ok.add_metric([repo.name], 1.0 if repo.last_check.ok else 0.0)
+            ok.add_metric([repo.name], 0.0 if repo.damage is not None else 1.0)
             when.add_metric([repo.name], repo.last_check.time.timestamp())
     yield from (ok, when)
 
 
 def _job_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
     status = GaugeMetricFamily(
-        "drkit_job_last_run_success", "1 when the latest run of the job succeeded", labels=["job"]
+        "drkit_job_last_run_success",
+        "1 when the latest run of the job succeeded",
+        labels=["drkit_job"],
     )
     duration = GaugeMetricFamily(
-        "drkit_job_last_run_duration_seconds", "Duration of the latest run", labels=["job"]
+        "drkit_job_last_run_duration_seconds", "Duration of the latest run", labels=["drkit_job"]
     )
     finished = GaugeMetricFamily(
-        "drkit_job_last_run_timestamp_seconds", "When the latest run ended", labels=["job"]
+        "drkit_job_last_run_timestamp_seconds", "When the latest run ended", labels=["drkit_job"]
     )
     for job in facts.jobs:
         status.add_metric([job.job], _JOB_STATUS.get(job.status, 0.0))

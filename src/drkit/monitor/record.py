@@ -9,6 +9,8 @@ from typing import Any
 from drkit.catalog import Catalog
 from drkit.catalog.runs import StepStatus
 from drkit.catalog.tables import VerificationRow
+from drkit.errors import RepositoryLocked
+from drkit.monitor.evidence import DAMAGED_LINE, READ_LINE, packs_line
 from drkit.scheduler.executor import StepResult
 from drkit.scheduler.jobs import Job, JobKind
 
@@ -30,7 +32,11 @@ class StepRecorder:
     repositories_of: Callable[[Job], list[str]]
 
     def __call__(self, job: Job, result: StepResult) -> None:
-        if job.kind in VERIFYING and result.status in (StepStatus.SUCCEEDED, StepStatus.FAILED):
+        if (
+            job.kind in VERIFYING
+            and result.status in (StepStatus.SUCCEEDED, StepStatus.FAILED)
+            and result.exit_code != RepositoryLocked.exit_code  # a lock proves nothing
+        ):
             self._verification(job, result)
         if job.kind in CHANGING:
             self.rescan(self.repositories_of(job))
@@ -49,9 +55,18 @@ class StepRecorder:
                     started_at=result.started,
                     duration_s=duration,
                     snapshot_id=_snapshot(doc),
-                    summary="" if ok else (result.error or ""),
+                    summary=_summary(ok, result.error, doc),
                 )
             )
+
+
+def _summary(ok: bool, error: str | None, doc: dict[str, Any]) -> str:
+    """The error, and the packs a read covered (the evidence that resolves or keeps damage)."""
+    results = [r for r in doc.get("results", []) if isinstance(r, dict) and "pack" in r]
+    read = packs_line(READ_LINE, (str(r["pack"]) for r in results if r.get("status") == "ok"))
+    damaged = packs_line(DAMAGED_LINE, (str(r["pack"]) for r in results if r.get("status") != "ok"))
+    lines = [] if ok else [error or ""]
+    return "\n".join(line for line in (*lines, damaged, read) if line)
 
 
 def _duration(doc: dict[str, Any]) -> float:

@@ -5,11 +5,14 @@ alert opens once, is re-sent while open, and resolves when the condition
 is gone. Rules:
 
 - ``rpo:<policy>:<repo>``: the newest *verified* snapshot is older than the RPO
-  (or there is none).
-- ``rto:<policy>:<repo>``: the latest restore test or drill took longer than the RTO.
+  (or there is none, once the policy's first scheduled backup has run).
+- ``rto:<policy>:<repo>``: the latest successful restore test or drill took longer than
+  the RTO (a failed one measured no recovery time).
 - ``restore-test:<policy>:<repo>``: the latest restore test or drill failed.
-- ``verify:<repo>``: the latest check of the repository found problems.
-- ``job:<job id>``: the latest run of a scheduled job failed or was interrupted.
+- ``verify:<repo>``: a check found problems and no later evidence covers them
+  (:mod:`drkit.monitor.evidence`: a structure check does not clear damage a read found).
+- ``job:<job id>``: the latest run of a scheduled job failed (a run a stop
+  interrupted is run again, and only that run's outcome counts).
 - ``321:<policy>:<source>``: the 3-2-1 rule does not hold.
 """
 
@@ -49,6 +52,8 @@ def evaluate_rules(facts: Facts) -> list[Condition]:
 def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[Condition]:
     if policy.rpo is None:
         return
+    if repo.newest_snapshot is None and policy.first_backup_pending:
+        return  # a new policy: judged once its first scheduled backup has had its slot
     where = f"policy {policy.name} / repository {repo.name}"
     key = f"rpo:{policy.name}:{repo.name}"
     if repo.newest_verified is None:
@@ -97,7 +102,10 @@ def _restore(policy: PolicyFacts, repo: RepositoryFacts) -> Iterator[Condition]:
             where,
             (("time", test.time.isoformat()),),
         )
-    measured = timedelta(seconds=test.duration_s)
+    good = repo.last_good_restore  # a failed restore measured no recovery time
+    if good is None:
+        return
+    measured = timedelta(seconds=good.duration_s)
     if policy.rto is not None and measured > policy.rto:
         yield Condition(
             f"rto:{policy.name}:{repo.name}",
@@ -130,15 +138,15 @@ def _verification(facts: Facts) -> Iterator[Condition]:
     seen: set[str] = set()
     for policy in facts.policies:
         for repo in policy.repositories:
-            check = repo.last_check
-            if repo.name in seen or check is None or check.ok:
+            check = repo.damage
+            if repo.name in seen or check is None:
                 continue
             seen.add(repo.name)
             yield Condition(
                 f"verify:{repo.name}",
                 Severity.CRITICAL,
                 f"{check.kind} of repository {repo.name} found problems: "
-                f"{check.summary or 'see the run'}",
+                f"{(check.summary.splitlines() or ['see the run'])[0]}",
                 f"repository {repo.name}",
                 (("time", check.time.isoformat()),),
             )

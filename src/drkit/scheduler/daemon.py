@@ -1,8 +1,12 @@
 """The daemon loop: start due jobs, never two runs of one job at once, stop cleanly.
 
 Each tick reads the clock once, decides for every job with
-:func:`drkit.scheduler.slots.decide`, and starts the due ones on a bounded
-pool of threads (each thread drives one job's `drkit` processes). Periodic
+:func:`drkit.scheduler.slots.decide`, and queues the due ones; a queued job
+starts on a bounded pool of threads (each thread drives one job's `drkit`
+processes) once no running job uses one of its repositories and the jobs it
+needs (a restore test needs its policy's backup) are done, so the daemon's
+own jobs never meet each other's locks. A job whose last run a stop
+interrupted runs again at the next start. Periodic
 duties (re-reading snapshot lists, evaluating alert rules) run between
 ticks. A tick that fails is logged and the loop goes on; a stop request
 interrupts running steps, records them, and returns.
@@ -13,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,10 +27,10 @@ from zoneinfo import ZoneInfo
 from drkit.catalog import Catalog
 from drkit.catalog.runs import close_abandoned
 from drkit.catalog.types import utcnow
-from drkit.scheduler.executor import JobExecutor, JobResult
+from drkit.scheduler.executor import JobExecutor, JobResult, NotStarted
 from drkit.scheduler.jobs import Job
-from drkit.scheduler.slots import Decision, decide, next_slot
-from drkit.scheduler.state import load_slots, save_slot
+from drkit.scheduler.slots import Decision, Trigger, decide, latest_slot, next_slot
+from drkit.scheduler.state import has_succeeded, interrupted_jobs, load_slots, save_slot
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ class Daemon:
         tz: ZoneInfo | None = None,
         duties: Sequence[Duty] = (),
         clock: Callable[[], datetime] = utcnow,
+        housekeeping: Callable[[], object] | None = None,
     ) -> None:
         self.catalog = catalog
         self.jobs = list(jobs)
@@ -60,10 +66,13 @@ class Daemon:
         self.tz = tz or ZoneInfo("UTC")
         self.duties = list(duties)
         self.clock = clock
+        self.housekeeping = housekeeping  # at start: what a killed daemon left behind
         self.stop_event = threading.Event()
+        self.max_parallel = max_parallel
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="drkit-job")
-        self._running: dict[str, Future[JobResult]] = {}
-        self._lock = threading.Lock()
+        self._running: dict[str, tuple[Job, Future[JobResult]]] = {}
+        self._pending: dict[str, tuple[Job, Decision]] = {}  # due, waiting for a repository
+        self._lock = threading.RLock()
 
     def serve(self) -> None:
         """Run until :meth:`stop`; then wait for the running steps to end."""
@@ -77,6 +86,11 @@ class Daemon:
         closed = close_abandoned(self.catalog)
         if closed:
             log.warning("runs left unfinished by an earlier daemon marked interrupted: %s", closed)
+        if self.housekeeping is not None:
+            try:
+                self.housekeeping()
+            except Exception:
+                log.exception("cleaning up after an earlier daemon failed; going on")
         return self.tick(starting_up=True, run_duties=run_duties)
 
     def stop(self) -> None:
@@ -96,34 +110,54 @@ class Daemon:
 
     def wait_idle(self) -> None:
         """Block until every started job has finished."""
-        with self._lock:
-            futures = list(self._running.values())
-        for future in futures:
-            future.exception()
+        while True:
+            self._launch_pending()
+            with self._lock:
+                futures = [f for _, f in self._running.values() if not f.done()]
+                if not futures and (not self._pending or self.stop_event.is_set()):
+                    return
+            for future in futures:
+                future.exception()
+            if not futures:
+                time.sleep(0.05)
 
     def running(self) -> list[str]:
         with self._lock:
-            return [job for job, fut in self._running.items() if not fut.done()]
+            return [job for job, (_, fut) in self._running.items() if not fut.done()]
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return list(self._pending)
 
     def _start_due_jobs(self, starting_up: bool) -> list[Job]:
         now = self.clock()
         slots = load_slots(self.catalog)
-        started = []
+        again = interrupted_jobs(self.catalog) if starting_up else set()
+        queued = []
         for job in self.jobs:
-            running = job.id in self.running()
+            busy = job.id in self.running() or job.id in self._pending
             decision = decide(
                 job.schedule,
                 slots.get(job.id),
                 now,
                 self.tz,
-                running=running,
+                running=busy,
                 starting_up=starting_up,
             )
-            if self._apply(job, decision):
-                started.append(job)
-        return started
+            if job.id in again and not decision.start and not busy:
+                decision = Decision(
+                    True,
+                    latest_slot(job.schedule, now, self.tz),
+                    Trigger.CATCH_UP,
+                    "its last run was interrupted by a stop: running it again",
+                )
+            if self._queue(job, decision):
+                queued.append(job)
+        self._launch_pending()
+        return queued
 
-    def _apply(self, job: Job, decision: Decision) -> bool:
+    def _queue(self, job: Job, decision: Decision) -> bool:
+        """Queue a due job (it starts when its repositories are free); record skipped slots."""
         if decision.slot is None:
             return False
         if not decision.start:
@@ -131,19 +165,69 @@ class Daemon:
                 log.warning("%s: %s", job.id, decision.reason)
             save_slot(self.catalog, job.id, decision.slot)
             return False
+        with self._lock:
+            self._pending[job.id] = (job, decision)
+        return True
+
+    def _launch_pending(self) -> None:
+        """Start queued jobs in order, never two on one repository, never past max_parallel.
+
+        A queued job that never starts (the daemon stops first) is no run: its slot is not
+        recorded, so the next start runs it as a catch-up.
+        """
+        with self._lock:
+            if self.stop_event.is_set():
+                return
+            active = [j for j, f in self._running.values() if not f.done()]
+            busy = {r for j in active for r in j.repositories}
+            waiting = {j.id for j in active} | set(self._pending)
+            for job, decision in list(self._pending.values()):
+                if len(active) >= self.max_parallel:
+                    break
+                if any(n in waiting and n != job.id for n in job.needs):
+                    continue  # the job it needs goes first
+                conflict = busy & set(job.repositories)
+                busy |= set(job.repositories)  # a later job never overtakes this one
+                if conflict:
+                    continue
+                del self._pending[job.id]
+                if self._needs_first_run(job, decision):
+                    continue
+                self._submit(job, decision)
+                active.append(job)
+
+    def _needs_first_run(self, job: Job, decision: Decision) -> bool:
+        missing = [n for n in job.needs if not has_succeeded(self.catalog, n)]
+        if not missing:
+            return False
+        assert decision.slot is not None
+        log.warning("%s: skipped: waiting for a first successful %s", job.id, ", ".join(missing))
         save_slot(self.catalog, job.id, decision.slot)
-        assert decision.trigger is not None
+        return True
+
+    def _submit(self, job: Job, decision: Decision) -> None:
+        assert decision.trigger is not None and decision.slot is not None
+        save_slot(self.catalog, job.id, decision.slot)
         log.info("%s: starting (%s)", job.id, decision.reason)
         future = self._pool.submit(
             self.executor.run, job, trigger=decision.trigger, slot=decision.slot
         )
-        with self._lock:
-            self._running[job.id] = future
+        self._running[job.id] = (job, future)
         future.add_done_callback(functools.partial(self._finished, job, decision.slot))
-        return True
 
     def _finished(self, job: Job, slot: datetime, future: Future[JobResult]) -> None:
+        try:
+            self._record(job, slot, future)
+        finally:
+            self._launch_pending()
+
+    def _record(self, job: Job, slot: datetime, future: Future[JobResult]) -> None:
+        if future.cancelled():
+            return
         exc = future.exception()
+        if isinstance(exc, NotStarted):
+            log.info("%s: not started: the daemon is stopping", job.id)
+            return
         if exc is not None:
             log.error("%s: the run could not be recorded: %s", job.id, exc)
             return
@@ -172,5 +256,9 @@ class Daemon:
         return min(max(seconds, 0.05), MAX_SLEEP_S)
 
     def _shutdown(self) -> None:
+        with self._lock:
+            if self._pending:
+                log.info("stopping: not starting the queued %s", ", ".join(self._pending))
+            self._pending.clear()
         log.info("stopping: waiting for running steps to end")
         self._pool.shutdown(wait=True, cancel_futures=True)

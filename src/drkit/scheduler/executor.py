@@ -5,7 +5,10 @@ so commands that journal on their own (runbooks) write into this run. The
 step's JSON goes into the journal's details, the tail of its stderr into
 its output. A stop request (SIGTERM to the daemon) sends SIGINT to the
 running step, which ends it cleanly; the step and the run are recorded as
-interrupted, and the remaining steps do not start.
+interrupted (the daemon runs the job again at its next start), and the
+remaining steps do not start. A step past the job timeout is stopped the
+same way and recorded as failed. A job asked to run while the daemon is
+stopping raises :class:`NotStarted` and records nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,6 +60,10 @@ class JobResult:
 StepHook = Callable[[Job, StepResult], None]
 
 
+class NotStarted(Exception):
+    """The daemon was stopping before the job began: no run was recorded."""
+
+
 class JobExecutor:
     """Runs jobs; safe to use from several threads (one job per thread)."""
 
@@ -76,6 +84,8 @@ class JobExecutor:
         self.stopping = threading.Event()
 
     def run(self, job: Job, *, trigger: Trigger, slot: datetime | None) -> JobResult:
+        if self.stopping.is_set():
+            raise NotStarted(job.id)
         journal = RunJournal.start(
             self.catalog,
             kind=job.kind.value,
@@ -117,9 +127,9 @@ class JobExecutor:
         except OSError as exc:
             journal.end_step(step_id, StepStatus.FAILED, error=f"cannot start drkit: {exc}")
             return StepResult(step, StepStatus.FAILED, None, None, str(exc), started, 0.0)
-        stdout, stderr, interrupted = self._wait(proc)
+        stdout, stderr, ended_by = self._wait(proc)
         document = _parse_json(stdout)
-        status, error = _step_outcome(proc.returncode, stderr, interrupted)
+        status, error = _step_outcome(proc.returncode, stderr, ended_by)
         journal.end_step(
             step_id,
             status,
@@ -133,22 +143,34 @@ class JobExecutor:
     def _argv(self, step: JobStep) -> list[str]:
         return drkit_command(*step.argv, "--json", config_file=self.config_file)
 
-    def _wait(self, proc: subprocess.Popen[str]) -> tuple[str, str, bool]:
-        """Wait for the step; on stop or timeout interrupt it, then kill it after a grace."""
+    def _wait(self, proc: subprocess.Popen[str]) -> tuple[str, str, str | None]:
+        """Wait for the step; on stop or timeout interrupt it, then kill it after a grace.
+
+        Returns stdout, stderr and what ended the step early (``"stop"``, ``"timeout"``
+        or None). The kill timer is cancelled as soon as the step ends: a pending
+        timer would keep the daemon's process alive for the whole grace period.
+        """
         outcome: dict[str, str] = {}
         reader = threading.Thread(target=_collect, args=(proc, outcome), daemon=True)
         reader.start()
-        deadline = self.timeout.total_seconds()
-        waited, interrupted = 0.0, False
-        while reader.is_alive():
-            reader.join(0.2)
-            waited += 0.2
-            if not interrupted and (self.stopping.is_set() or waited > deadline):
-                interrupted = True
-                _signal(proc, signal.SIGINT)
-                threading.Timer(STOP_GRACE_S, _signal, (proc, signal.SIGKILL)).start()
-        proc.wait()
-        return outcome.get("stdout", ""), outcome.get("stderr", ""), interrupted
+        deadline = time.monotonic() + self.timeout.total_seconds()
+        ended_by: str | None = None
+        killer: threading.Timer | None = None
+        try:
+            while reader.is_alive():
+                reader.join(0.2)
+                if ended_by is None and (self.stopping.is_set() or time.monotonic() > deadline):
+                    ended_by = "stop" if self.stopping.is_set() else "timeout"
+                    _signal(proc, signal.SIGINT)
+                    killer = threading.Timer(STOP_GRACE_S, _signal, (proc, signal.SIGKILL))
+                    killer.daemon = True
+                    killer.start()
+            proc.wait()
+        finally:
+            if killer is not None:
+                killer.cancel()
+                killer.join()
+        return outcome.get("stdout", ""), outcome.get("stderr", ""), ended_by
 
     def _call_hook(self, job: Job, result: StepResult) -> None:
         try:
@@ -178,12 +200,15 @@ def _parse_json(stdout: str) -> Any:
         return {"stdout": stdout[-4096:]}
 
 
-def _step_outcome(code: int, stderr: str, interrupted: bool) -> tuple[StepStatus, str | None]:
+def _step_outcome(code: int, stderr: str, ended_by: str | None) -> tuple[StepStatus, str | None]:
+    """A stop interrupts a step (it runs again at the next start); a timeout fails it."""
     if code == 0:
         return StepStatus.SUCCEEDED, None
     error = reported(stderr) or f"exit code {code}"
-    if interrupted:
+    if ended_by == "stop":
         return StepStatus.INTERRUPTED, f"interrupted ({error})"
+    if ended_by == "timeout":
+        return StepStatus.FAILED, f"timed out ({error})"
     return StepStatus.FAILED, error
 
 

@@ -9,7 +9,7 @@ operator would type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -47,6 +47,10 @@ class Job:
     schedule: str  # five-field cron
     steps: tuple[JobStep, ...]
     repository: str | None = None
+    # every repository its steps lock: jobs sharing one never run at once
+    repositories: tuple[str, ...] = ()
+    # jobs whose first success this one needs (a restore test needs its policy's backup)
+    needs: tuple[str, ...] = ()
 
 
 def plan_jobs(settings: Settings) -> list[Job]:
@@ -68,27 +72,39 @@ def plan_jobs(settings: Settings) -> list[Job]:
 
 def _policy_jobs(name: str, policy: PolicySettings) -> list[Job]:
     jobs: list[Job] = []
+    repos = tuple(policy.repositories)
     if policy.schedule:
         jobs.append(_backup_job(name, policy, policy.schedule))
     if policy.retention_schedule and _has_retention(policy):
         steps = [_forget_step(name), *_expire_wal_steps(policy)]
-        jobs.append(_job(JobKind.RETENTION, name, policy.retention_schedule, steps))
+        jobs.append(
+            _job(JobKind.RETENTION, name, policy.retention_schedule, steps, repositories=repos)
+        )
     for copy in policy.copies:
         steps = [
             JobStep(f"copy {copy.from_} -> {to}", ("copy", "--from", copy.from_, "--to", to))
             for to in copy.to
         ]
-        jobs.append(_job(JobKind.COPY, name, copy.schedule, steps, suffix=copy.from_))
+        touched = (copy.from_, *copy.to)
+        jobs.append(
+            _job(JobKind.COPY, name, copy.schedule, steps, suffix=copy.from_, repositories=touched)
+        )
     for repo in policy.repositories:
         jobs += _verification_jobs(name, policy, repo)
+    if policy.schedule:  # a verification of a policy's data needs its first backup
+        backup = f"{JobKind.BACKUP.value}:{name}"
+        jobs = [replace(j, needs=(backup,)) if j.kind in _NEEDS_A_SNAPSHOT else j for j in jobs]
     return jobs
+
+
+_NEEDS_A_SNAPSHOT = frozenset({"restore-test", "copy"})
 
 
 def _backup_job(name: str, policy: PolicySettings, schedule: str) -> Job:
     steps = [JobStep("backup", ("backup", "--policy", name))]
     if _has_retention(policy) and not policy.retention_schedule:
         steps += [_forget_step(name), *_expire_wal_steps(policy)]
-    return _job(JobKind.BACKUP, name, schedule, steps)
+    return _job(JobKind.BACKUP, name, schedule, steps, repositories=tuple(policy.repositories))
 
 
 def _forget_step(policy: str) -> JobStep:
@@ -151,6 +167,7 @@ def _job(
     *,
     repository: str | None = None,
     suffix: str | None = None,
+    repositories: tuple[str, ...] = (),
 ) -> Job:
     parts = [kind.value, subject, *(p for p in (repository, suffix) if p)]
     return Job(
@@ -160,4 +177,5 @@ def _job(
         schedule=schedule,
         steps=tuple(steps),
         repository=repository,
+        repositories=repositories or ((repository,) if repository else ()),
     )

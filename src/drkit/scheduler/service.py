@@ -81,6 +81,7 @@ class Service:
                 Duty("monitor", settings.daemon.monitor_interval, self._evaluate_now),
                 *self._watch_settings(),
             ],
+            housekeeping=self.clean_stale_scratch,
         )
 
     def serve(self) -> None:
@@ -115,6 +116,20 @@ class Service:
                 lambda: self.catalog,
                 message="drkit.yaml changed (seen by the daemon)",
             )
+
+    def clean_stale_scratch(self) -> list[str]:
+        """Remove restore-test scratch a killed run left (SIGKILL runs no cleanup)."""
+        from drkit.verify.scratch import remove_stale_scratch
+
+        roots = {
+            policy.verification.restore_test.scratch
+            or (self.options.home / "scratch" if self.options.home else None)
+            for policy in self.settings.policies.values()
+        }
+        removed = [p for root in sorted(r for r in roots if r) for p in remove_stale_scratch(root)]
+        if removed:
+            log.warning("removed restore-test scratch left by a killed run: %s", removed)
+        return removed
 
     def _watch_settings(self) -> list[Duty]:
         if self._watcher is None:

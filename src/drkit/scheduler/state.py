@@ -1,4 +1,4 @@
-"""The scheduler's memory in the catalog: the last slot each job ran for."""
+"""The scheduler's memory in the catalog: the last slot each job ran for, and how runs ended."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from drkit.catalog import Catalog
-from drkit.catalog.tables import JobStateRow
+from drkit.catalog.runs import RunStatus
+from drkit.catalog.tables import JobStateRow, RunRow
 
 
 def load_slots(catalog: Catalog) -> dict[str, datetime | None]:
@@ -25,3 +26,23 @@ def save_slot(catalog: Catalog, job: str, slot: datetime, run_id: int | None = N
             row.last_slot = slot
         if run_id is not None:
             row.last_run_id = run_id
+
+
+def interrupted_jobs(catalog: Catalog) -> set[str]:
+    """The jobs whose latest finished run was interrupted (a shutdown, a killed daemon)."""
+    latest: dict[str, str] = {}
+    query = (
+        select(RunRow.job, RunRow.status)
+        .where(RunRow.job.is_not(None), RunRow.status != RunStatus.RUNNING)
+        .order_by(RunRow.id)
+    )
+    with catalog.session() as session:
+        for job, status in session.execute(query):
+            latest[str(job)] = status
+    return {job for job, status in latest.items() if status == RunStatus.INTERRUPTED}
+
+
+def has_succeeded(catalog: Catalog, job: str) -> bool:
+    query = select(RunRow.id).where(RunRow.job == job, RunRow.status == RunStatus.SUCCEEDED)
+    with catalog.session() as session:
+        return session.scalars(query.limit(1)).first() is not None

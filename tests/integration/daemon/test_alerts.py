@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from drkit.catalog.runs import RunJournal, RunStatus
 from drkit.catalog.tables import AlertRow, DeliveryRow
 from tests.fixtures.receivers import (  # noqa: F401
     HttpReceiver,
@@ -36,6 +37,12 @@ def pd_events(receiver: HttpReceiver, key: str) -> list[str]:
     return [r.json()["event_action"] for r in receiver.requests if r.json()["dedup_key"] == key]
 
 
+def first_backup_slot_passed(home: DaemonHome) -> None:
+    """The policy's first scheduled backup ran (and made nothing): its RPO is judged now."""
+    journal = RunJournal.start(home.catalog(), kind="backup", subject="app", job="backup:app")
+    journal.finish(RunStatus.FAILED, error="the source was not there yet")
+
+
 def test_rpo_alert_fires_then_resolves_after_a_verified_backup(
     home: DaemonHome, make_http_receiver: Callable[..., HttpReceiver]
 ) -> None:
@@ -43,6 +50,9 @@ def test_rpo_alert_fires_then_resolves_after_a_verified_backup(
     home.env["DRKIT_TEST_ROUTING_KEY"] = "R0UT1NGKEY"
     home.write_settings(extra=notifiers(webhook, pager))
 
+    home.drkit("serve", "--once").check()  # a new policy: judged after its first slot
+    assert events(webhook, "rpo:app:local") == []
+    first_backup_slot_passed(home)
     home.drkit("serve", "--once").check()  # no snapshot at all: the RPO is missed
     assert events(webhook, "rpo:app:local") == ["trigger"]
     assert pd_events(pager, "rpo:app:local") == ["trigger"]
@@ -68,6 +78,7 @@ def test_an_open_alert_is_resent_at_the_repeat_interval(
     webhook, pager = make_http_receiver(), make_http_receiver()
     home.env["DRKIT_TEST_ROUTING_KEY"] = "R0UT1NGKEY"
     home.write_settings(extra=notifiers(webhook, pager, repeat="1s"))
+    first_backup_slot_passed(home)
     home.drkit("serve", "--once").check()
     time.sleep(1.1)
     home.drkit("serve", "--once").check()
@@ -84,6 +95,7 @@ def test_a_failing_notifier_is_retried_and_recorded_and_never_blocks_the_other(
     pager.fail(times=100, status=503)
     home.env["DRKIT_TEST_ROUTING_KEY"] = "R0UT1NGKEY"
     home.write_settings(extra=notifiers(webhook, pager))
+    first_backup_slot_passed(home)
     home.drkit("serve", "--once").check()
     assert events(webhook, "rpo:app:local") == ["trigger"]
     assert len(pager.requests) > 1  # retried

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -87,6 +88,30 @@ def test_runs_of_dead_processes_are_closed_as_interrupted(catalog: Catalog) -> N
     assert view.status is RunStatus.INTERRUPTED
     assert view.steps[0].status is StepStatus.INTERRUPTED
     assert get_run(catalog, live.run_id).status is RunStatus.RUNNING
+
+
+def test_an_interrupted_run_ends_at_its_last_journal_entry_not_at_the_next_start(
+    catalog: Catalog,
+) -> None:
+    journal = RunJournal.start(catalog, kind="backup", subject="app")
+    done = journal.begin_step("snapshot")
+    journal.end_step(done, StepStatus.SUCCEEDED)
+    journal.begin_step("retention")
+    long_ago = timedelta(days=2)  # the daemon was killed two days before its next start
+    with catalog.session() as session:
+        row = session.get_one(RunRow, journal.run_id)
+        row.pid = 2**22 + 12345
+        row.started_at -= long_ago
+        for step in row.steps:
+            step.started_at -= long_ago
+            if step.finished_at is not None:
+                step.finished_at -= long_ago
+        last = max(s.started_at for s in row.steps)
+    close_abandoned(catalog)
+    view = get_run(catalog, journal.run_id)
+    assert view.finished_at == last
+    assert view.duration_s == (last - view.started_at).total_seconds()  # not two days
+    assert view.steps[1].status is StepStatus.INTERRUPTED and view.steps[1].finished_at == last
 
 
 def test_serve_uses_a_postgresql_catalog_from_drkit_yaml(home: DaemonHome, pg_url: str) -> None:

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from datetime import timedelta
@@ -47,7 +48,7 @@ def test_a_backup_missed_while_down_runs_once_at_start_and_shows_in_metrics(
                 return r.read().decode()
 
         wait_for(
-            lambda: 'drkit_job_last_run_success{job="backup:app"} 1.0' in scraped(),
+            lambda: 'drkit_job_last_run_success{drkit_job="backup:app"} 1.0' in scraped(),
             what="the backup in /metrics",
         )
         metrics = scraped()
@@ -86,6 +87,50 @@ def test_sigterm_ends_the_running_step_cleanly_and_records_it(home: DaemonHome) 
     home.drkit("--repo", "local", "check").check()
 
 
+TWO_POLICIES = (
+    DEFAULT_POLICY
+    + """  cache:
+    sources: [{source}]
+    repositories: [local]
+    schedule: "0 2 * * *"
+    rpo: 1d
+"""
+)
+
+
+def test_a_stop_records_no_queued_job_and_the_next_start_catches_up_without_alerts(
+    home: DaemonHome,
+) -> None:
+    home.write_settings(policy=TWO_POLICIES)
+    for job in ("backup:app", "backup:cache"):
+        save_slot(home.catalog(), job, utcnow() - timedelta(days=1))
+    port = free_port()
+    proc = home.serve(
+        "--listen", f"127.0.0.1:{port}", env={"DRKIT_PAUSE_AT": "before-snapshot:300"}
+    )
+    try:
+        wait_for(lambda: bool(list_runs(home.catalog(), kind="backup")), what="a backup")
+        time.sleep(1)  # give a wrongly started second job the time to show
+        # both policies share the repository: the second waits instead of meeting a lock
+        assert len(list_runs(home.catalog(), kind="backup")) == 1
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+            assert r.status == 200
+    finally:
+        code, stderr = stop(proc)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "CancelledError" not in stderr, stderr
+    (run,) = list_runs(home.catalog(), kind="backup")  # the queued one is no run
+    assert run.status is RunStatus.INTERRUPTED
+    result = home.drkit("serve", "--once").check()
+    runs = list_runs(home.catalog(), kind="backup")
+    finished = sorted((r.job or "", r.status, r.trigger) for r in runs if r.id != run.id)
+    assert finished == [
+        ("backup:app", RunStatus.SUCCEEDED, "catch-up"),
+        ("backup:cache", RunStatus.SUCCEEDED, "catch-up"),
+    ], result.stderr
+    assert "job:" not in home.drkit("alerts", "--json").check().stdout  # no alert storm
+
+
 def test_runs_left_running_by_a_killed_daemon_are_closed_at_the_next_start(
     home: DaemonHome,
 ) -> None:
@@ -97,13 +142,17 @@ def test_runs_left_running_by_a_killed_daemon_are_closed_at_the_next_start(
     finally:
         proc.kill()
         proc.wait()
-    result = home.drkit("serve", "--once").check()
-    (run,) = list_runs(home.catalog(), kind="backup")
-    assert run.status is RunStatus.INTERRUPTED, result.stderr
-    assert "ended without finishing" in (run.error or "")
-    # the step died with its daemon (SIGINT on parent death): no snapshot appears later
+    # the step died with its daemon (SIGINT on parent death): it made no snapshot
     wait_for(lambda: not any(_alive(p) for p in steps), what="the orphaned step to end")
     assert home.drkit("--repo", "local", "snapshots", "--json").check().stdout.strip() == "[]"
+    result = home.drkit("serve", "--once").check()
+    first, again = sorted(list_runs(home.catalog(), kind="backup"), key=lambda r: r.id)
+    assert first.status is RunStatus.INTERRUPTED, result.stderr
+    assert "ended without finishing" in (first.error or "")
+    # the interrupted job ran again at the next start, and only that run counts
+    assert (again.status, again.trigger) == (RunStatus.SUCCEEDED, "catch-up"), result.stderr
+    snapshots = home.drkit("--repo", "local", "snapshots", "--json").check().stdout
+    assert snapshots.count('"id"') == 1
 
 
 def _backup_steps(pid: int) -> list[int]:
@@ -230,3 +279,41 @@ def test_sighup_reloads_drkit_yaml_at_once(home: DaemonHome) -> None:
         code, stderr = stop(proc)
     assert code == 0, stderr
     assert "received SIGHUP: reloading drkit.yaml" in stderr
+
+
+def test_scratch_a_killed_restore_test_left_is_removed_at_the_next_start(
+    home: DaemonHome,
+) -> None:
+    policy = DEFAULT_POLICY + (
+        "    verification:\n      restore_test:\n        validate:\n          - [sleep, '300']\n"
+    )
+    home.write_settings(policy=policy)
+    home.drkit("backup", "--policy", "app").check()
+    scratch = home.root / "scratch"
+    test = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "drkit",
+            "--repo",
+            "local",
+            "verify",
+            "restore-test",
+            "--policy",
+            "app",
+        ],
+        env=home.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: any(scratch.glob("drkit-restore-test-*/**/a.txt")), what="restored data")
+    finally:
+        os.killpg(test.pid, signal.SIGKILL)  # no cleanup runs
+        test.wait()
+    (left,) = [p for p in scratch.iterdir() if p.is_dir()]
+    assert any(left.rglob("a.txt"))
+    result = home.drkit("serve", "--once").check()
+    assert not left.exists(), result.stderr
+    assert list(scratch.iterdir()) == []  # the owner file went too

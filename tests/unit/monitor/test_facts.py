@@ -65,3 +65,50 @@ def test_the_policy_is_as_fresh_as_its_stalest_source(tmp_path: Path) -> None:
     assert dict(repo.per_source) == {files: NOW - HOUR, sqlite: NOW - 30 * HOUR}
     assert repo.newest_snapshot == NOW - 30 * HOUR  # the stale database decides
     assert repo.newest_verified == NOW - 30 * HOUR
+
+
+def _verification(kind: str, ok: bool, summary: str, age: timedelta) -> VerificationRow:
+    return VerificationRow(
+        repository="local",
+        subject="app",
+        kind=kind,
+        ok=ok,
+        started_at=NOW - age,
+        duration_s=1.0,
+        summary=summary,
+    )
+
+
+def test_damage_a_read_found_stands_until_that_pack_is_read_and_metrics_agree(
+    tmp_path: Path,
+) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from drkit.monitor.metrics import CatalogCollector
+
+    settings = Settings.model_validate(
+        {
+            "repositories": {"local": {"url": str(tmp_path / "repo")}},
+            "policies": {"app": {"sources": [str(tmp_path / "srv")], "repositories": ["local"]}},
+        }
+    )
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    registry = CollectorRegistry()
+    registry.register(CatalogCollector(catalog, lambda: settings, lambda: NOW))
+
+    def state() -> tuple[str | None, str]:
+        (repo,) = gather(catalog, settings, NOW).policies[0].repositories
+        metrics = generate_latest(registry).decode()
+        ok = next(m for m in metrics.splitlines() if m.startswith("drkit_check_ok{"))
+        return (repo.damage.kind if repo.damage else None), ok.rsplit(" ", 1)[1]
+
+    with catalog.session() as session:
+        session.add(_verification("read-subset", False, "bad\ndamaged packs: p1", 3 * HOUR))
+        session.add(_verification("check", True, "", 2 * HOUR))  # reads no data
+    assert state() == ("read-subset", "0.0")
+    with catalog.session() as session:
+        session.add(_verification("read-subset", True, "read packs: p2 p3", HOUR))
+    assert state() == ("read-subset", "0.0")
+    with catalog.session() as session:
+        session.add(_verification("read-subset", True, "read packs: p1", HOUR / 2))
+    assert state() == (None, "1.0")

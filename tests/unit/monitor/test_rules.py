@@ -35,9 +35,13 @@ def repo(
         newest_snapshot=ago(newest),
         newest_verified=ago(verified),
         last_check=None if check_ok is None else Verification("check", check_ok, NOW, 1.0, "bad"),
+        damage=Verification("check", False, NOW, 1.0, "bad") if check_ok is False else None,
         last_restore=None
         if restore is None
         else Verification("restore-test", restore[0], NOW, restore[1], "restore failed"),
+        last_good_restore=Verification("restore-test", True, NOW, restore[1], "")
+        if restore is not None and restore[0]
+        else None,
     )
 
 
@@ -46,8 +50,11 @@ def facts(
     rpo: timedelta | None = 24 * HOUR,
     rto: timedelta | None = HOUR,
     jobs: tuple[JobFacts, ...] = (),
+    first_backup_pending: bool = False,
 ) -> Facts:
-    policy = PolicyFacts("app", ("/srv/app",), "office", rpo, rto, tuple(repos))
+    policy = PolicyFacts(
+        "app", ("/srv/app",), "office", rpo, rto, tuple(repos), first_backup_pending
+    )
     return Facts(NOW, (policy,), jobs)
 
 
@@ -142,3 +149,36 @@ def test_a_stale_database_source_breaks_three_two_one_for_that_source_only() -> 
     assert "321:app:postgres://db1:5432/app" in conditions
     assert "321:app:/srv/app" not in conditions
     assert "no snapshot yet of postgres://db1:5432/app" in conditions["rpo:app:local"].summary
+
+
+def test_a_new_policy_is_not_judged_before_its_first_scheduled_backup() -> None:
+    empty = (repo("local", newest=None, verified=None),)
+    assert "rpo:app:local" not in keys(facts(*empty, first_backup_pending=True))
+    assert "rpo:app:local" in keys(facts(*empty, first_backup_pending=False))
+    # a pending first backup does not excuse an old snapshot already there
+    stale = (repo("local", verified=48 * HOUR),)
+    assert "rpo:app:local" in keys(facts(*stale, first_backup_pending=True))
+
+
+def test_damage_that_stands_raises_verify_even_after_a_good_structure_check() -> None:
+    damaged = RepositoryFacts(
+        name="local",
+        media="disk",
+        site="office",
+        newest_snapshot=NOW - HOUR,
+        newest_verified=NOW - HOUR,
+        last_check=Verification("check", True, NOW, 1.0, ""),  # the latest check passed
+        last_restore=None,
+        per_source=(("/srv/app", NOW - HOUR),),
+        damage=Verification("read-subset", False, NOW - HOUR, 1.0, "damaged pack\nread packs: a"),
+    )
+    (cond,) = [c for c in evaluate_rules(facts(damaged)) if c.dedup_key == "verify:local"]
+    assert cond.severity is Severity.CRITICAL
+    assert cond.summary.endswith("found problems: damaged pack")
+
+
+def test_a_failed_restore_measures_no_rto() -> None:
+    slow_failure = repo("offsite", site="dc2", restore=(False, 7200.0))
+    found = keys(facts(COMPLIANT[0], COMPLIANT[1], slow_failure))
+    assert "restore-test:app:offsite" in found
+    assert "rto:app:offsite" not in found

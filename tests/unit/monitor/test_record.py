@@ -1,0 +1,44 @@
+"""The step recorder: what a verification step proved, and that a lock proves nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from drkit.catalog import Catalog
+from drkit.catalog.runs import StepStatus
+from drkit.catalog.tables import VerificationRow
+from drkit.monitor.evidence import DAMAGED_LINE, READ_LINE, packs_in
+from drkit.monitor.record import StepRecorder
+from drkit.scheduler.executor import StepResult
+from drkit.scheduler.jobs import Job, JobKind, JobStep
+
+STEP = JobStep("read subset local", ("--repo", "local", "verify", "subset"))
+JOB = Job("read-subset:app:local", JobKind.READ_SUBSET, "app", "* * * * *", (STEP,), "local")
+T0 = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def record(tmp_path: Path, result: StepResult) -> list[VerificationRow]:
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    StepRecorder(catalog, lambda _: None, lambda _: ["local"])(JOB, result)
+    with catalog.session() as session:
+        return list(session.scalars(select(VerificationRow)))
+
+
+def test_a_failed_rotating_read_records_the_damaged_and_the_good_packs(tmp_path: Path) -> None:
+    doc = {
+        "results": [{"pack": "p1", "status": "damaged"}, {"pack": "p2", "status": "ok"}],
+    }
+    error = "the rotating read found problems (damaged packs: p1)"
+    (row,) = record(tmp_path, StepResult(STEP, StepStatus.FAILED, 13, doc, error, T0, 1.0))
+    assert not row.ok
+    assert row.summary.splitlines()[0] == error
+    assert packs_in(row.summary, DAMAGED_LINE) == {"p1"}
+    assert packs_in(row.summary, READ_LINE) == {"p2"}
+
+
+def test_a_lock_is_not_recorded_as_a_verification(tmp_path: Path) -> None:
+    error = "the repository is locked"
+    assert record(tmp_path, StepResult(STEP, StepStatus.FAILED, 11, None, error, T0, 1.0)) == []
