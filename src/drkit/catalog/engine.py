@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from drkit.catalog.errors import CatalogUnavailable
+from drkit.catalog.errors import CatalogNewer, CatalogUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,9 @@ class Catalog:
         try:
             with self.engine.begin() as conn:
                 _lock_for_migration(conn)
-                if _current_heads(conn) != _head_revisions():
+                current = _current_heads(conn)
+                if current != _head_revisions():
+                    _refuse_newer(self.engine, current)
                     log.info("catalog: migrating %s", self.engine.url.render_as_string())
                     config = _alembic_config()
                     config.attributes["connection"] = conn
@@ -124,6 +126,21 @@ def _head_revisions() -> set[str]:
     # Domains add their tables on their own branches (config history, runbooks, ...):
     # the schema is current when every head is applied.
     return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def _refuse_newer(engine: Engine, current: set[str]) -> None:
+    """An older drkit (a rollback) must not guess at a schema it has never seen."""
+    known = {
+        rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
+    }
+    unknown = sorted(current - known)
+    if unknown:
+        where = engine.url.render_as_string(hide_password=True)
+        raise CatalogNewer(
+            f"the catalog at {where} has schema {'+'.join(unknown)}, newer than this drkit knows",
+            hint="a newer drkit migrated it: run that version (drkit --version names the "
+            "schema each knows), or restore the catalog copy taken before the upgrade",
+        )
 
 
 def _current_heads(conn: Connection) -> set[str]:

@@ -15,6 +15,13 @@ class CatalogUnavailable(CatalogError):
     exit_code = 40
 
 
+class CatalogNewer(CatalogError):
+    """The catalog was migrated by a newer drkit: this one does not know its schema."""
+
+    code = "catalog-newer"
+    exit_code = 40
+
+
 class RunNotFound(CatalogError):
     code = "run-not-found"
     exit_code = 41

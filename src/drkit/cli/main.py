@@ -7,7 +7,6 @@ are listed in docs/cli.md.
 
 from __future__ import annotations
 
-import logging
 import sys
 import traceback
 from pathlib import Path
@@ -15,18 +14,21 @@ from typing import Annotated
 
 import typer
 
-from drkit import __version__
+from drkit.cli import help_format
 from drkit.cli.context import State
 from drkit.cli.lazy import LazyGroup
 from drkit.cli.output import err
 from drkit.errors import DrkitError
+from drkit.logs import log_error_if_json, setup_command_logging
 from drkit.scheduler.lifeline import follow_parent
+
+help_format.install()  # flags show no `<bool>` in --help
 
 app = typer.Typer(
     cls=LazyGroup,  # commands import their modules only when they run (see cli/lazy.py)
     name="drkit",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     help="drkit: backups you can prove, failover you can trust.",
 )
@@ -34,7 +36,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"drkit {__version__}")
+        from drkit.about import version_text
+
+        print(version_text())
         raise typer.Exit()
 
 
@@ -60,30 +64,20 @@ def main(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress, less output")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="print the version, repository format and catalog schema",
+        ),
     ] = False,
 ) -> None:
-    setup_logging(quiet=quiet, debug=debug)
+    setup_command_logging(quiet=quiet, debug=debug)
     ctx.obj = state = State(
         repo=repo, password_file=password_file, config=config, quiet=quiet, debug=debug
     )
     ctx.call_on_close(state.close)
-
-
-class _WarningFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
-
-
-def setup_logging(*, quiet: bool, debug: bool) -> None:
-    """drkit's loggers (storage retries, locks, ...) print to stderr as `warning: ...`."""
-    logger = logging.getLogger("drkit")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(_WarningFormatter())
-        logger.addHandler(handler)
-        logger.propagate = False
-    logger.setLevel(logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING)
 
 
 _GLOBAL_FLAGS = {"--quiet", "-q", "--debug"}
@@ -188,15 +182,17 @@ def run(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     fetching = command_name(args) == "wal-fetch"  # restore_command: see restore_command_status
     try:
-        app(args)  # standalone: Typer prints usage errors and exits with their codes
+        # standalone: Typer prints usage errors and exits with their codes
+        app(args, prog_name="drkit")
     except DrkitError as exc:
         if debug:
             traceback.print_exc()
         if fetching:
             exc = _fetch_error(exc)
-        err.print(f"[red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        if not log_error_if_json(exc.code, exc.message, exc.hint):  # a JSON log stays JSON
+            err.print(f"[red]error:[/] {exc.message}", highlight=False)
+            if exc.hint:
+                err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
         sys.exit(exc.exit_code)
     except SystemExit as exc:
         code = _stopped_exit() if _stopped_by else exc.code

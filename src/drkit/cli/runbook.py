@@ -149,11 +149,15 @@ def validate(
 
 
 @app.command("schema")
-def schema() -> None:
-    """Print the JSON Schema of runbook files."""
-    from drkit.runbooks.schema import schema_text
+def schema(
+    path: Annotated[
+        bool, typer.Option("--path", help="print where the installed schema file is instead")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of runbook files (shipped with drkit; for editors, offline)."""
+    from drkit.runbooks.schema import shipped_schema_path, shipped_schema_text
 
-    print(schema_text(), end="")
+    print(shipped_schema_path() if path else shipped_schema_text(), end="\n" if path else "")
 
 
 @app.command("save")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -11,12 +12,15 @@ import typer
 from rich.table import Table
 
 from drkit.cli.context import State
-from drkit.cli.output import err, out, print_json
+from drkit.cli.output import out, print_json
 from drkit.errors import UsageError
+from drkit.logs import LogFormat, setup_daemon_logging
 
 if TYPE_CHECKING:  # the daemon's modules load only when one of these commands runs
     from drkit.scheduler.jobs import Job
     from drkit.scheduler.service import Service
+
+log = logging.getLogger("drkit.serve")
 
 
 def register(app: typer.Typer) -> None:
@@ -34,9 +38,17 @@ def serve(
     once: Annotated[
         bool, typer.Option(help="start the due and missed jobs, wait for them, check alerts, exit")
     ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="DRKIT_LOG_FORMAT",
+            help="human lines, or one JSON object per line for log shippers",
+        ),
+    ] = LogFormat.HUMAN,
 ) -> None:
     """Run the daemon: scheduled backups, copies, retention, checks, restore tests, alerts."""
     state: State = ctx.obj
+    setup_daemon_logging(log_format, quiet=state.quiet, debug=state.debug)
     service = _service(state, listen)
     if once:
         service.daemon.start_up(run_duties=False)
@@ -46,7 +58,7 @@ def serve(
         _print_alerts(state, json_output=False)
         return
     jobs_text = ", ".join(j.id for j in service.jobs) or "none (no schedules in drkit.yaml)"
-    err.print(f"drkit serve: catalog {_catalog_name(state)}; jobs: {jobs_text}")
+    log.info("drkit serve: catalog %s; jobs: %s", _catalog_name(state), jobs_text)
     service.serve()
 
 

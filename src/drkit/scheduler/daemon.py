@@ -162,7 +162,7 @@ class Daemon:
             return False
         if not decision.start:
             if decision.reason.startswith("skipped"):
-                log.warning("%s: %s", job.id, decision.reason)
+                log.warning("%s: %s", job.id, decision.reason, extra={"job": job.id})
             save_slot(self.catalog, job.id, decision.slot)
             return False
         with self._lock:
@@ -208,7 +208,7 @@ class Daemon:
     def _submit(self, job: Job, decision: Decision) -> None:
         assert decision.trigger is not None and decision.slot is not None
         save_slot(self.catalog, job.id, decision.slot)
-        log.info("%s: starting (%s)", job.id, decision.reason)
+        log.info("%s: starting (%s)", job.id, decision.reason, extra={"job": job.id})
         future = self._pool.submit(
             self.executor.run, job, trigger=decision.trigger, slot=decision.slot
         )
@@ -229,11 +229,17 @@ class Daemon:
             log.info("%s: not started: the daemon is stopping", job.id)
             return
         if exc is not None:
-            log.error("%s: the run could not be recorded: %s", job.id, exc)
+            log.error("%s: the run could not be recorded: %s", job.id, exc, extra={"job": job.id})
             return
         result = future.result()
         save_slot(self.catalog, job.id, slot, result.run_id)
-        log.info("%s: run %d %s", job.id, result.run_id, result.status.value)
+        log.info(
+            "%s: run %d %s",
+            job.id,
+            result.run_id,
+            result.status.value,
+            extra={"job": job.id, "run_id": result.run_id},
+        )
 
     def _run_duties(self) -> None:
         now = self.clock()

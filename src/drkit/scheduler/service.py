@@ -35,6 +35,7 @@ from drkit.scheduler.daemon import Daemon, Duty
 from drkit.scheduler.executor import JobExecutor
 from drkit.scheduler.jobs import Job, plan_jobs
 from drkit.scheduler.reload import SettingsWatcher
+from drkit.sdnotify import READY, STOPPING, notify
 from drkit.settings.model import Settings
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Service:
         previous = _on_signals(self._stop_signal)
         if previous and self._watcher is not None:  # SIGHUP: re-read drkit.yaml now
             previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._reload_signal)
+        notify(READY, f"STATUS=serving; {len(self.jobs)} jobs")  # Type=notify units
         try:
             self.daemon.serve()
         finally:
@@ -187,6 +189,7 @@ class Service:
 
     def _stop_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("received %s: stopping", signal.Signals(signum).name)
+        notify(STOPPING, "STATUS=stopping: waiting for running steps to end")
         self.stop()
 
 

@@ -11,7 +11,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from drkit.runbooks.loader import parse_runbook
-from drkit.runbooks.schema import runbook_schema, schema_text
+from drkit.runbooks.schema import (
+    runbook_schema,
+    schema_text,
+    shipped_schema_path,
+    shipped_schema_text,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA_FILE = ROOT / "docs" / "runbook.schema.json"
@@ -29,10 +34,24 @@ def _example_files() -> list[Path]:
 
 
 def test_the_checked_in_schema_is_the_models_schema() -> None:
-    assert SCHEMA_FILE.read_text() == schema_text(), (
-        "regenerate it: drkit runbook schema > docs/runbook.schema.json"
+    shipped = ROOT / "src" / "drkit" / "runbooks" / "runbook.schema.json"
+    regenerate = (
+        "regenerate both: python -c 'from drkit.runbooks.schema import schema_text; "
+        'print(schema_text(), end="")\' | tee docs/runbook.schema.json '
+        "src/drkit/runbooks/runbook.schema.json"
     )
+    assert SCHEMA_FILE.read_text() == schema_text(), regenerate
+    assert shipped.read_text() == schema_text(), regenerate
+    assert shipped_schema_text() == schema_text()
     jsonschema.Draft202012Validator.check_schema(runbook_schema())
+
+
+def test_the_schema_and_the_editor_line_point_nowhere_online() -> None:
+    schema = json.loads(shipped_schema_text())
+    assert schema["$id"] == "runbook.schema.json"  # relative: resolved where it is read
+    lines = re.findall(r"yaml-language-server: \$schema=(\S+)", DOC.read_text())
+    assert lines and all(not re.match(r"\w+://", target) for target in lines)
+    assert shipped_schema_path().read_text() == shipped_schema_text()
 
 
 def test_the_documentation_has_runbook_examples() -> None:
