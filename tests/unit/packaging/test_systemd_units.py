@@ -93,3 +93,37 @@ def test_serve_unit_waits_for_readiness_and_reloads_with_sighup() -> None:
     assert s["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
     agent = _service("drkit-agent@.service")
     assert agent["ExecStart"] == [f"{INSTALLED_DRKIT} agent --site %i"]
+
+
+def _exposure(tmp_path: Path, text: str, name: str) -> tuple[int, float]:
+    drkit = Path(sys.executable).with_name("drkit")
+    unit = tmp_path / name
+    unit.write_text(text.replace(INSTALLED_DRKIT, str(drkit)))
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--threshold=30", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout)
+    assert match, result.stdout + result.stderr
+    return result.returncode, float(match[1])
+
+
+@pytest.mark.parametrize(
+    ("file", "instance"),
+    [("drkit.service", "drkit.service"), ("drkit-agent@.service", "drkit-agent@eu-west.service")],
+)
+def test_units_score_ok_in_systemd_analyze_security(
+    tmp_path: Path, file: str, instance: str
+) -> None:
+    code, exposure = _exposure(tmp_path, (UNITS / file).read_text(), instance)
+    assert (code, exposure <= 3.0) == (0, True), exposure
+    bare = "\n".join(
+        line
+        for line in (UNITS / file).read_text().splitlines()
+        if not re.match(r"(Protect|Private|Restrict|NoNew|Capability|SystemCall|UMask|Lock)", line)
+    )
+    code, exposure = _exposure(tmp_path, bare, instance)
+    assert code != 0 and exposure > 3.0  # the same unit without its hardening fails the bar

@@ -79,3 +79,9 @@ def test_the_schema_rejects_what_the_model_rejects() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"name": "x", "steps": [{"id": "a", "colour": "red"}]}, schema)
     jsonschema.validate({"name": "x", "rto": "1h", "steps": [{"id": "a", "timeout": 5}]}, schema)
+
+
+@pytest.mark.parametrize("path", _example_files(), ids=lambda p: p.name)
+def test_shipped_examples_point_editors_at_the_schema_in_the_checkout(path: Path) -> None:
+    (target,) = re.findall(r"^# yaml-language-server: \$schema=(\S+)$", path.read_text(), re.M)
+    assert (path.parent / target).resolve() == SCHEMA_FILE
