@@ -34,7 +34,7 @@ def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
 def test_promtool_checks_the_rules() -> None:
     result = _promtool("check", "rules", "drkit-alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert "SUCCESS: 9 rules found" in result.stdout
 
 
 def test_the_rules_fire_on_broken_series_and_not_on_good_ones() -> None:
@@ -66,4 +66,4 @@ def test_the_dashboard_queries_every_metric_the_rules_use() -> None:
         assert panel["datasource"]["uid"] == "${datasource}"
         assert panel["targets"] and all(t["expr"] for t in panel["targets"])
     names = kit_metric_names()
-    assert len(names) == 12, sorted(names)
+    assert len(names) == 13, sorted(names)
