@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,13 @@ from drkit.ha.drivers.dcs.base import DCS
 from drkit.ha.drivers.dcs.etcd3 import Etcd3DCS, Etcd3Settings, build
 from drkit.ha.drivers.dcs.registry import DCS_DRIVERS
 from drkit.ha.drivers.errors import DCSError, DCSUnavailable
-from tests.fixtures.etcd import EtcdCluster, etcd, etcd_cluster  # noqa: F401
+from tests.fixtures.etcd import (  # noqa: F401
+    EtcdCluster,
+    etcd,
+    etcd_cluster,
+    etcd_tls,
+    etcd_with_auth,
+)
 from tests.unit.ha_drivers.contract_dcs import DCSContract, Make
 
 TTL = 2
@@ -149,3 +156,36 @@ def test_bad_password_file_is_a_clear_error(tmp_path: object) -> None:
     )
     with pytest.raises(DCSError, match="password file"):
         build(settings)
+
+
+def test_user_and_password(
+    etcd_with_auth: tuple[EtcdCluster, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cluster, password = etcd_with_auth
+    anonymous = build(Etcd3Settings(cluster="auth", endpoints=cluster.endpoints, ttl_s=TTL))
+    with pytest.raises(DCSError, match="etcd refused"):
+        anonymous.read()
+    monkeypatch.setenv("DRKIT_TEST_ETCD_PW", password)
+    settings = {"cluster": "auth", "endpoints": cluster.endpoints, "ttl_s": TTL}
+    good = build(Etcd3Settings(**settings, username="root", password_env="DRKIT_TEST_ETCD_PW"))
+    assert good.acquire_leader("east") is True
+    leader = good.read().leader
+    assert leader is not None and leader.site == "east"
+    good.close()
+    monkeypatch.setenv("DRKIT_TEST_ETCD_PW", "wrong")
+    bad = build(Etcd3Settings(**settings, username="root", password_env="DRKIT_TEST_ETCD_PW"))
+    with pytest.raises(DCSError, match="refused user 'root'"):
+        bad.read()
+
+
+def test_tls_with_the_ca_and_refused_without(etcd_tls: tuple[str, Path]) -> None:  # noqa: F811
+    url, ca = etcd_tls
+    trusted = build(Etcd3Settings(cluster="tls", endpoints=[url], ttl_s=TTL, ca_file=ca))
+    assert trusted.acquire_leader("east") is True
+    assert trusted.read().leader is not None
+    trusted.close()
+    untrusted = build(Etcd3Settings(cluster="tls", endpoints=[url], ttl_s=TTL))
+    with pytest.raises(DCSError, match="not trusted") as caught:
+        untrusted.read()
+    assert not isinstance(caught.value, DCSUnavailable)

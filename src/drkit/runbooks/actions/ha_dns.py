@@ -9,22 +9,16 @@ cache would show old answers until their TTL ran out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
-import dns.exception
-import dns.message
 import dns.name
-import dns.query
-import dns.rcode
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-import dns.tsig
-import dns.tsigkeyring
 from pydantic import Field, model_validator
 
+from drkit.ha.drivers.dns import wire
+from drkit.ha.drivers.errors import DnsError
 from drkit.runbooks.actions.base import ActionArgs
 from drkit.runbooks.actions.ha_common import Port, read_secret
 from drkit.runbooks.errors import ActionFailed
@@ -90,78 +84,43 @@ class TsigArgs(ActionArgs):
         return self
 
 
-def keyring(args: TsigArgs) -> tuple[dict[dns.name.Name, Any] | None, dns.name.Name | None]:
-    """(keyring, key name) for dnspython; (None, None) for unsigned messages."""
+def key_of(args: TsigArgs) -> wire.Key | None:
+    """The TSIG key (None: unsigned messages); its secret from the env or file named."""
     if args.key_name is None:
-        return None, None
+        return None
     secret = read_secret(env=args.key_secret_env, file=args.key_secret_file, what="TSIG secret")
+    assert secret is not None
+    key = wire.Key(args.key_name, args.key_algorithm.value, secret)
+    with translated():
+        key.keyring()  # a bad secret fails here, before anything is sent
+    return key
+
+
+def target(args: DnsRecordArgs) -> wire.Target:
+    return wire.Target(
+        args.server, args.port, args.zone, args.name, args.type.value, args.timeout_s
+    )
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """The DNS driver's errors as the runner's ActionFailed (same message and hint)."""
     try:
-        ring = dns.tsigkeyring.from_text({args.key_name: (args.key_algorithm.value, secret)})
-    except (ValueError, dns.exception.DNSException) as exc:
-        raise ActionFailed(
-            f"the TSIG secret for key {args.key_name} is not valid base64: {exc}",
-            hint="use the secret exactly as the DNS server's key file has it",
-        ) from exc
-    return ring, dns.name.from_text(args.key_name)
+        yield
+    except DnsError as exc:
+        raise ActionFailed(exc.message, hint=exc.hint) from exc
 
 
 def canonical(args: DnsRecordArgs, values: list[str]) -> frozenset[str]:
     """Values in canonical DNS text (names absolute), or ActionFailed for a malformed one."""
-    out = set()
-    for value in values:
-        try:
-            rdata = dns.rdata.from_text(
-                dns.rdataclass.IN, args.type.value, value, origin=args.zone_name, relativize=False
-            )
-        except (dns.exception.DNSException, ValueError) as exc:
-            raise ActionFailed(
-                f"{value!r} is not a valid {args.type} record value: {exc}",
-                hint="A takes an IPv4 address, AAAA an IPv6 one, CNAME a host name",
-            ) from exc
-        out.add(rdata.to_text(origin=dns.name.root, relativize=False))
-    return frozenset(out)
+    with translated():
+        return wire.canonical(target(args), values)
 
 
 def query(args: DnsRecordArgs) -> frozenset[str]:
     """The record's current values on the server (empty when it has none)."""
-    request = dns.message.make_query(args.fqdn, args.type.value)
-    response = exchange(args, request)
-    rcode = response.rcode()
-    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        raise ActionFailed(
-            f"{args.where} answered {dns.rcode.to_text(rcode)} for {args.fqdn} {args.type}",
-            hint="check that the server is authoritative for the zone",
-        )
-    wanted = dns.rdatatype.from_text(args.type.value)
-    return frozenset(
-        rdata.to_text(origin=dns.name.root, relativize=False)
-        for rrset in response.answer
-        if rrset.rdtype == wanted and rrset.name == args.fqdn
-        for rdata in rrset
-    )
-
-
-def exchange(args: DnsRecordArgs, message: dns.message.Message) -> dns.message.Message:
-    """Send over TCP (updates and answers may be large); translate every library error."""
-    try:
-        return dns.query.tcp(message, args.server, port=args.port, timeout=args.timeout_s)
-    except dns.tsig.PeerError as exc:
-        raise ActionFailed(
-            f"{args.where} rejected the TSIG signature ({type(exc).__name__})",
-            hint="the key name, algorithm and secret must match the server's key, and the "
-            "clocks must agree within the fudge (300 s)",
-        ) from exc
-    except dns.exception.Timeout as exc:
-        raise ActionFailed(
-            f"no answer from the DNS server {args.where} within {args.timeout_s:g} s",
-            hint="check the address and port, and that the server runs",
-        ) from exc
-    except (OSError, dns.exception.DNSException) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ActionFailed(
-            f"cannot talk to the DNS server {args.where}: {reason}",
-            hint="check the address and port, and that the server runs",
-        ) from exc
+    with translated():
+        return wire.query(target(args))
 
 
 def shown(values: frozenset[str]) -> str:

@@ -17,36 +17,23 @@ hold).
 
 from __future__ import annotations
 
-import dns.rcode
-import dns.rdataset
-import dns.update
 from pydantic import BaseModel, Field
 
+from drkit.ha.drivers.dns import wire
 from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
 from drkit.runbooks.actions.ha_common import flag, poll
 from drkit.runbooks.actions.ha_dns import (
     DnsRecordArgs,
     TsigArgs,
     canonical,
-    exchange,
-    keyring,
+    key_of,
     query,
     shown,
+    target,
+    translated,
 )
 from drkit.runbooks.actions.registry import register
 from drkit.runbooks.errors import ActionFailed
-
-_RCODE_HINTS = {
-    dns.rcode.NOTAUTH: "the server did not authorize the update: it needs a TSIG key "
-    "(key_name and its secret) that its ACL allows for this zone",
-    dns.rcode.REFUSED: "the server refused the update: its ACL for the zone must allow updates "
-    "signed with this key",
-    dns.rcode.NOTZONE: "the server is not authoritative for the zone: check zone and name",
-    dns.rcode.NXRRSET: "the record no longer holds the values in if_current: someone else "
-    "changed it; look before retrying",
-    dns.rcode.YXRRSET: "a prerequisite failed: the record set exists when it should not",
-    dns.rcode.SERVFAIL: "the server failed to apply the update: see its log",
-}
 
 
 class UpdateArgs(DnsRecordArgs, TsigArgs):
@@ -91,24 +78,9 @@ class DnsUpdate(Action):
 
 
 def _send_update(args: UpdateArgs) -> None:
-    ring, key_name = keyring(args)
-    update = dns.update.UpdateMessage(
-        args.zone_name, keyring=ring, keyname=key_name, keyalgorithm=args.key_algorithm.value
-    )
-    if args.if_current is not None:
-        update.present(args.fqdn, _rdataset(args, args.if_current))
-    update.replace(args.fqdn, _rdataset(args, args.values, ttl=args.ttl))
-    response = exchange(args, update)
-    rcode = response.rcode()
-    if rcode != dns.rcode.NOERROR:
-        raise ActionFailed(
-            f"{args.where} refused the update of {args.fqdn}: {dns.rcode.to_text(rcode)}",
-            hint=_RCODE_HINTS.get(rcode, "see the DNS server's log"),
-        )
-
-
-def _rdataset(args: UpdateArgs, values: list[str], *, ttl: int = 0) -> dns.rdataset.Rdataset:
-    return dns.rdataset.from_text_list("IN", args.type.value, ttl, sorted(canonical(args, values)))
+    key = key_of(args)
+    with translated():
+        wire.update(target(args), args.values, args.ttl, key, args.if_current)
 
 
 def _verify(args: UpdateArgs, wanted: frozenset[str], ctx: ActionContext) -> None:

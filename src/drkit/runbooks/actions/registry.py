@@ -30,6 +30,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "drkit.runbooks.actions.ha_dns_check",
     "drkit.runbooks.actions.ha_process_start",
     "drkit.runbooks.actions.ha_process_stop",
+    "drkit.runbooks.actions.ha_lb_set_state",
 )
 """Modules whose import registers the built-in actions (HA modules are added here too)."""
 

@@ -104,6 +104,7 @@ class EtcdClient:
         except httpx.TimeoutException as exc:
             raise _TryNext(f"no answer within {self.timeout_s:g} s") from exc
         except httpx.TransportError as exc:
+            _refuse_bad_tls(endpoint, exc)
             raise _TryNext(str(exc) or type(exc).__name__) from exc
         answer = _json(response)
         if response.status_code == 200 and "error" not in answer:
@@ -137,6 +138,23 @@ class EtcdClient:
                 hint="check the etcd username and password",
             )
         return str(token)
+
+
+def _refuse_bad_tls(endpoint: str, exc: Exception) -> None:
+    """A certificate that does not verify is a configuration fault, not an outage."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            raise DCSError(
+                f"etcd at {endpoint}: TLS certificate not trusted: {cause.verify_message}",
+                hint="set ca_file to the CA that signed etcd's certificate",
+            ) from exc
+        cause = cause.__cause__ or cause.__context__
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        raise DCSError(
+            f"etcd at {endpoint}: TLS certificate not trusted: {exc}",
+            hint="set ca_file to the CA that signed etcd's certificate",
+        ) from exc
 
 
 class _TryNext(Exception):
