@@ -184,3 +184,15 @@ def test_a_failing_tick_does_not_end_the_loop() -> None:
     agent.mono = time.monotonic
     agent.run(stop)
     assert len(calls) == 2
+
+
+def test_leader_alerts_once_when_a_replica_stops_streaming() -> None:
+    c = Cluster()
+    c.tick()
+    c.tick()
+    c.west_db.upstream = None  # the WAL receiver stopped
+    c.tick()
+    c.tick()
+    c.tick()
+    stopped = [a for a in c.alerts if "replica west is not streaming" in a]
+    assert len(stopped) == 1
