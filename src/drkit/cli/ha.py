@@ -20,7 +20,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def register(main: typer.Typer) -> None:
-    main.add_typer(app, name="ha", help="high availability: status, pause, resume")
+    main.add_typer(app, name="ha", help="high availability: status, pause, resume, switchover")
 
 
 def _ha(state: State) -> HaSettings:
@@ -113,3 +113,22 @@ def resume_command(ctx: typer.Context) -> None:
     finally:
         dcs.close()
     out.print("resumed" if lifted else "was not paused")
+
+
+@app.command("switchover")
+def switchover_command(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="The replica's site that becomes primary.")],
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for it.")] = 60.0,
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+) -> None:
+    """Planned switchover, no data loss: the leader demotes first, then SITE promotes."""
+    from drkit.ha.build import dcs_for
+    from drkit.ha.ops import switchover
+
+    dcs = dcs_for(_ha(ctx.obj))
+    try:
+        result = switchover(_ha(ctx.obj), dcs, to, by, wait_s=wait)
+    finally:
+        dcs.close()
+    out.print(f"switched over: {result.leader} is the primary")

@@ -80,9 +80,9 @@ def load_balancer_for(ha: HaSettings, site: str) -> tuple[LoadBalancer, str] | N
     return LOAD_BALANCERS.build(LOAD_BALANCERS.parse(data)), lb.server
 
 
-def conninfo(ha: HaSettings, site: str) -> str:
+def conninfo(ha: HaSettings, site: str, me: str) -> str:
     """How a replica reaches ``site``'s database for streaming (primary_conninfo)."""
     db = site_of(ha, site).database
     if db is None:
         raise UsageError(f"site {site!r} has no database (a witness)")
-    return f"host={db.host} port={db.port} user={db.replication_user} application_name={{me}}"
+    return f"host={db.host} port={db.port} user={db.replication_user} application_name={me}"
