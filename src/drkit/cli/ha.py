@@ -20,7 +20,9 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def register(main: typer.Typer) -> None:
-    main.add_typer(app, name="ha", help="high availability: status, pause, resume, switchover")
+    main.add_typer(
+        app, name="ha", help="high availability: status, pause, resume, switchover, rejoin"
+    )
 
 
 def _ha(state: State) -> HaSettings:
@@ -132,3 +134,25 @@ def switchover_command(
     finally:
         dcs.close()
     out.print(f"switched over: {result.leader} is the primary")
+
+
+@app.command("rejoin")
+def rejoin_command(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="The old primary's site.")],
+) -> None:
+    """Make SITE's old primary a replica of the primary (pg_rewind, else a fresh base backup)."""
+    from drkit.ha.build import database_for, dcs_for
+    from drkit.ha.ops import leader_conninfo, rejoin
+
+    ha = _ha(ctx.obj)
+    dcs = dcs_for(ha)
+    try:
+        upstream = leader_conninfo(ha, dcs.read(), site)
+    finally:
+        dcs.close()
+    database = database_for(ha, site)
+    if database is None:
+        raise UsageError(f"{site} has no database (a witness)")
+    how = rejoin(database, upstream)
+    out.print(f"{site} rejoined as a replica ({how})")

@@ -7,14 +7,20 @@ One typed :class:`ClusterStatus` serves ``drkit ha status`` and its
 from __future__ import annotations
 
 import getpass
+import logging
 import socket
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from drkit.errors import DrkitError, UsageError
+from drkit.ha.build import conninfo
+from drkit.ha.drivers.database.base import Database, StopMode
 from drkit.ha.drivers.dcs.base import DCS, ClusterView
+from drkit.ha.drivers.errors import DatabaseError
 from drkit.settings.ha import HaSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -141,3 +147,31 @@ def _check_switchover(ha: HaSettings, view: ClusterView, to: str) -> None:
         )
     if view.pause is not None:
         raise UsageError("the cluster is paused", hint="`drkit ha resume` first")
+
+
+def rejoin(database: Database, primary_conninfo: str) -> str:
+    """Make a stopped or fenced old primary a replica of the primary: pg_rewind, else reclone.
+
+    Returns "rewind" or "reclone". A database that is already a replica is
+    left alone ("replica already").
+    """
+    state = database.probe()
+    if state.reachable and state.in_recovery:
+        return "replica already"
+    if state.reachable:
+        database.stop(StopMode.FAST)  # only a stopped server can be rewound
+    try:
+        database.rewind_from(primary_conninfo)
+        return "rewind"
+    except DatabaseError as exc:
+        log.warning("pg_rewind failed (%s); taking a fresh base backup instead", exc)
+    database.reclone_from(primary_conninfo)
+    return "reclone"
+
+
+def leader_conninfo(ha: HaSettings, view: ClusterView, site: str) -> str:
+    if view.leader is None:
+        raise UsageError("no site leads the cluster now", hint="`drkit ha status`")
+    if view.leader.site == site:
+        raise UsageError(f"{site} is the primary; rejoin makes an old primary a replica")
+    return conninfo(ha, view.leader.site, site)
