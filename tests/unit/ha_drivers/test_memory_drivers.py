@@ -14,6 +14,7 @@ from drkit.ha.drivers.errors import ComputeError, DatabaseError, LoadBalancerErr
 from drkit.ha.drivers.loadbalancer.base import AdminState
 from drkit.ha.drivers.loadbalancer.memory import MemoryLoadBalancer
 from drkit.plugins import UnknownType
+from tests.unit.ha_drivers.contract_dns import DnsContract
 from tests.unit.ha_drivers.contract_loadbalancer import LoadBalancerContract
 
 
@@ -69,3 +70,15 @@ class TestMemoryLoadBalancer(LoadBalancerContract):
     @pytest.fixture
     def lb(self) -> MemoryLoadBalancer:
         return MemoryLoadBalancer("db", ["s1", "s2"])
+
+
+class TestMemoryDns(DnsContract):
+    @pytest.fixture
+    def record(self) -> DnsRecord:
+        return DnsRecord("failover.test", "db")
+
+    @pytest.fixture
+    def dns(self, record: DnsRecord) -> MemoryDns:
+        driver = MemoryDns()
+        driver.replace(record, ["127.0.0.2"], 60)
+        return driver

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drkit.ha.drivers.compute import memory
+from drkit.ha.drivers.compute import command, memory, ssh
 from drkit.ha.drivers.compute.base import Compute
 from drkit.plugins import Registry
 
-COMPUTE = Registry[Any, Compute]("compute", [memory.PLUGIN])
+COMPUTE = Registry[Any, Compute]("compute", [command.PLUGIN, ssh.PLUGIN, memory.PLUGIN])

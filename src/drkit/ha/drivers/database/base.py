@@ -67,7 +67,8 @@ class DatabaseState:
     lag_bytes: int | None = None
     """Replica only: received but not yet replayed (the primary's view is per ReplicaRow)."""
     lag_s: float | None = None
-    """Replica only: age of the last replayed transaction; 0 when all received is replayed."""
+    """Replica only: age of the last replayed commit; 0 when all received is replayed;
+    None when lagging but no commit was replayed since the server started (unknown)."""
     streaming: bool | None = None
     """Replica only: a WAL receiver is streaming from upstream."""
     replicas: tuple[ReplicaRow, ...] = ()

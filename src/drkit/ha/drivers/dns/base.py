@@ -39,9 +39,18 @@ class Dns(ABC):
         """
 
     @abstractmethod
-    def replace(self, record: DnsRecord, values: Sequence[str], ttl: int) -> bool:
+    def replace(
+        self,
+        record: DnsRecord,
+        values: Sequence[str],
+        ttl: int,
+        *,
+        if_current: Sequence[str] | None = None,
+    ) -> bool:
         """Replace the whole record set by ``values`` in one atomic update (RFC 2136).
 
+        With ``if_current`` the update applies only if the record holds exactly those
+        values (a prerequisite), so two agents moving one name cannot both win.
         Returns False when the primary server already held exactly these values
         (nothing sent), True when an update was applied. DnsError (the server's
         rcode in words) when it was refused.

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from drkit.ha.drivers.dns.base import Dns, DnsRecord, ServerAnswer
+from drkit.ha.drivers.errors import DnsError
 from drkit.plugins import Plugin
 
 
@@ -39,12 +40,21 @@ class MemoryDns(Dns):
             for s, r in self.records.items()
         ]
 
-    def replace(self, record: DnsRecord, values: Sequence[str], ttl: int) -> bool:
+    def replace(
+        self,
+        record: DnsRecord,
+        values: Sequence[str],
+        ttl: int,
+        *,
+        if_current: Sequence[str] | None = None,
+    ) -> bool:
         self.calls.append(f"replace:{record.name}:{','.join(values)}")
         wanted = tuple(sorted(values))
         first = next(iter(self.records.values()))
         if first.get(_key(record)) == wanted:
             return False
+        if if_current is not None and first.get(_key(record), ()) != tuple(sorted(if_current)):
+            raise DnsError(f"{record.name} no longer holds {','.join(if_current)} (NXRRSET)")
         for server, records in self.records.items():
             if server not in self.down:
                 records[_key(record)] = wanted
