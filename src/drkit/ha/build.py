@@ -62,8 +62,7 @@ def database_for(ha: HaSettings, site: str) -> Database | None:
         "dbname": db.dbname,
         "data_dir": str(db.data_dir),
         "bin_dir": str(db.bin_dir),
-        "replication_user": db.replication_user,
-        "timeout_s": ha.timings.check_timeout_s,
+        "connect_timeout_s": max(math.ceil(ha.timings.check_timeout_s), 1),
     }
     return DATABASES.build(DATABASES.parse(data))
 
