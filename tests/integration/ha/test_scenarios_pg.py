@@ -3,6 +3,9 @@ Knot DNS, and the three agents as `drkit agent` builds them (the failover runboo
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -135,6 +138,80 @@ def test_primary_database_killed_fails_over_on_real_parts(
         assert dcs.read().leader.site == "west"  # type: ignore[union-attr]
         assert len(dcs.read().history) == 1  # one failover, not more
     finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+        dcs.close()
+        for agent in agents.values():
+            agent.dcs.close()
+
+
+def _pg_pids(data_dir: Path) -> list[int]:
+    """The postmaster and its children."""
+    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_three_second_freeze_of_the_primary_does_not_fail_over(
+    pg_pair: PgPair,
+    etcd: EtcdCluster,
+    knot: KnotServer,
+    haproxy: HaproxyServer,
+    catalog: Catalog,
+) -> None:
+    settings = settings_for(pg_pair, etcd, knot, haproxy)
+    assert settings.ha is not None
+    agents = {s: build_agent(settings, s, lambda: catalog) for s in ("east", "west", "witness")}
+    east = agents["east"]
+    tick = east.tick
+    frozen = threading.Event()
+
+    def freezable_tick():  # type: ignore[no-untyped-def]
+        if frozen.is_set():
+            time.sleep(3.0)  # the agent is stopped for 3 s, like its database
+            frozen.clear()
+        return tick()
+
+    east.tick = freezable_tick  # type: ignore[method-assign]
+    stop = threading.Event()
+    threads = [threading.Thread(target=a.run, args=(stop,)) for a in agents.values()]
+    for thread in threads:
+        thread.start()
+    dcs = dcs_for(settings.ha)
+    try:
+        _wait(
+            lambda: (
+                (v := dcs.read()).leader is not None
+                and v.leader.site == "east"
+                and "west" in v.members
+            )
+        )
+        pids = _pg_pids(pg_pair.primary.data_dir)
+        frozen.set()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        time.sleep(3.0)
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(6.0)  # more than a lease lifetime after the freeze
+        view = dcs.read()
+        assert view.leader is not None and view.leader.site == "east"
+        assert view.history == ()
+        assert pg_pair.replica.in_recovery() is True
+        assert pg_pair.primary.in_recovery() is False
+        assert knot.query("db") == {pg_pair.primary.host}
+    finally:
+        with contextlib.suppress(Exception):
+            for pid in _pg_pids(pg_pair.primary.data_dir):
+                os.kill(pid, signal.SIGCONT)
         stop.set()
         for thread in threads:
             thread.join(60)
