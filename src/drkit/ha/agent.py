@@ -300,10 +300,12 @@ class Agent:
         if not self.policy.synchronous or self.database is None or self.last_state is None:
             return
         wanted = synchronous_standbys(snap, self.policy)
-        current = self.last_state.synchronous_standby_names or ""
+        reported = self.last_state.synchronous_standby_names
+        current = reported if reported is not None else self.memory.seen.get("sync", "")
         if all(name in current for name in wanted) and bool(wanted) == bool(current):
             return
         self.database.set_synchronous_standbys(list(wanted))
+        self.memory.seen["sync"] = ",".join(wanted)
 
     def fence(self, why: str) -> None:
         """Stop this site taking writes: LB maint + kill sessions, then stop the database.
