@@ -218,3 +218,53 @@ def test_three_second_freeze_of_the_primary_does_not_fail_over(
         dcs.close()
         for agent in agents.values():
             agent.dcs.close()
+
+
+def test_etcd_unreachable_the_primary_stops_its_database_and_nobody_promotes(
+    pg_pair: PgPair,
+    etcd: EtcdCluster,
+    knot: KnotServer,
+    haproxy: HaproxyServer,
+    catalog: Catalog,
+) -> None:
+    settings = settings_for(pg_pair, etcd, knot, haproxy)
+    assert settings.ha is not None
+    agents = {s: build_agent(settings, s, lambda: catalog) for s in ("east", "west", "witness")}
+    alerts: list[str] = []
+    for agent in agents.values():
+        agent.alert = alerts.append
+    stop = threading.Event()
+    threads = [threading.Thread(target=a.run, args=(stop,)) for a in agents.values()]
+    for thread in threads:
+        thread.start()
+    dcs = dcs_for(settings.ha)
+    try:
+        _wait(
+            lambda: (
+                (v := dcs.read()).leader is not None
+                and v.leader.site == "east"
+                and "west" in v.members
+            )
+        )
+        for member in etcd.members:
+            member.pause()
+        _wait(lambda: not pg_pair.primary.reachable(), timeout=30)  # fenced: no more writes
+        assert _admin(haproxy)["s1"] == "1"  # and out of the load balancer
+        time.sleep(settings.ha.timings.lease_ttl_s + 1)
+        assert pg_pair.replica.in_recovery() is True  # no automatic action without etcd
+        assert any("east fenced itself" in a for a in alerts)
+        assert any("etcd unreachable" in a for a in alerts)
+        for member in etcd.members:
+            member.resume()
+        etcd.wait_healthy()
+        _wait(lambda: any("etcd answers again" in a for a in alerts), timeout=30)
+    finally:
+        for member in etcd.members:
+            member.resume()
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+        etcd.wait_healthy()
+        dcs.close()
+        for agent in agents.values():
+            agent.dcs.close()
