@@ -13,6 +13,7 @@ than etcd's own expiry; a woken frozen agent sees at once that it is past.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -265,9 +266,22 @@ class Agent:
         keeper.start()
         try:
             note = self._run_failover(old, decision.sentence)
+        except Exception as exc:
+            # recorded all the same: a failed attempt arms the anti-flapping period too
+            note = f"failed: {exc}"
+            self._alert_once(f"{kind} {old} -> {self.site} failed: {exc}")
+            log.error("%s: %s failed: %s", self.site, kind, exc)
+            failed = True
+        else:
+            failed = False
         finally:
             stop.set()
             keeper.join()
+        if failed:
+            # let go: the ordinary rules decide again, and anti-flapping stops a retry storm
+            with contextlib.suppress(DCSUnavailable):
+                self.dcs.release_leader(self.site)
+            self.memory.lease_deadline_mono = None
         record = {
             "at": self.wall(),
             "from": old,

@@ -221,3 +221,23 @@ def test_synchronous_mode_without_a_sync_standby_does_not_fail_over() -> None:
     seen = [c.tick()["west"] for _ in range(5)]
     assert Action.FAILOVER not in seen  # memory replicas never report sync_state=sync
     assert c.west_db.in_recovery is True
+
+
+def test_a_failed_failover_is_recorded_and_alerted() -> None:
+    c = Cluster()
+
+    def broken(old: str | None, new: str, reason: str) -> str:
+        raise RuntimeError("dns.update refused")
+
+    c.agents["west"].failover = broken
+    c.tick()
+    c.tick()
+    c.east_db.running = False
+    for _ in range(4):
+        c.tick()
+    view = c.agents["witness"].dcs.read()
+    assert [h["note"] for h in view.history] == ["failed: dns.update refused"]
+    assert any("failover east -> west failed: dns.update refused" in a for a in c.alerts)
+    west = c.agents["west"].last
+    assert west is not None and west.action is Action.ALERT  # anti-flapping: no retry storm
+    assert "anti-flapping" in west.sentence
