@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -35,9 +36,20 @@ def agent(
         folder = runbook_dir(settings, state.settings_file, state.home)
         user_runbook = RunbookStore(folder).path(settings.ha.failover_runbook)
     built = build_agent(settings, site, state.catalog, user_runbook)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _log_decisions()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     err.print(f"drkit agent for site {site} of cluster {settings.ha.cluster}")
     run_agent(settings, built, stop)
+
+
+def _log_decisions() -> None:
+    """Each changed decision and every fence or failure, one line on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    for name in ("drkit.ha", "drkit.runbooks", "drkit.notify"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        logger.propagate = False

@@ -62,3 +62,43 @@ def test_errors_are_clear(drkit: Runner, tmp_path: Path) -> None:
     assert "etcd" in down.stderr.lower() or "endpoint" in down.stderr.lower()
     unknown = drkit("--config", config, "agent", "--site", "mars")
     assert unknown.returncode == 2 and "no site 'mars'" in unknown.stderr
+
+
+def test_agent_command_runs_publishes_and_stops_on_sigterm(
+    drkit_env: dict[str, str], etcd: EtcdCluster, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from drkit.ha.build import dcs_for
+    from drkit.settings import load_settings
+
+    config = write_config(tmp_path, etcd.endpoints)
+    settings = load_settings(config)
+    assert settings.ha is not None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drkit", "--config", str(config), "agent", "--site", "witness"],
+        env=drkit_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    dcs = dcs_for(settings.ha)
+    try:
+        deadline = time.monotonic() + 30
+        while "witness" not in dcs.read().observations:
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "the witness agent never published"
+            time.sleep(0.2)
+        targets = dcs.read().observations["witness"]["targets"]
+        assert set(targets) == {"east", "west"}  # nothing listens there: both seen down soon
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 0, stderr
+        assert "drkit agent for site witness" in stderr
+        assert "no action: I am a witness, I only vote" in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        dcs.close()
