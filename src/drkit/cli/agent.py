@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from typing import Annotated
 
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import err
 from drkit.errors import UsageError
+from drkit.logs import LogFormat, setup_daemon_logging
+from drkit.sdnotify import READY, STOPPING, notify
+
+log = logging.getLogger("drkit.agent")
 
 
 def register(main: typer.Typer) -> None:
@@ -22,6 +24,13 @@ def register(main: typer.Typer) -> None:
 def agent(
     ctx: typer.Context,
     site: Annotated[str, typer.Option("--site", help="This agent's site (ha.sites).")],
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="DRKIT_LOG_FORMAT",
+            help="human lines, or one JSON object per line for log shippers",
+        ),
+    ] = LogFormat.HUMAN,
 ) -> None:
     """Run the HA agent of SITE: health checks, leader lease, failover and fencing."""
     from drkit.ha.runtime import build_agent, run_agent
@@ -35,21 +44,16 @@ def agent(
     if settings.ha.failover_runbook:
         folder = runbook_dir(settings, state.settings_file, state.home)
         user_runbook = RunbookStore(folder).path(settings.ha.failover_runbook)
+    setup_daemon_logging(log_format, quiet=state.quiet, debug=state.debug)
     built = build_agent(settings, site, state.catalog, user_runbook)
-    _log_decisions()
     stop = threading.Event()
+
+    def stopping(*_: object) -> None:
+        notify(STOPPING, "STATUS=stopping")
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    err.print(f"drkit agent for site {site} of cluster {settings.ha.cluster}")
+        signal.signal(sig, stopping)
+    log.info("drkit agent for site %s of cluster %s", site, settings.ha.cluster)
+    notify(READY, f"STATUS=agent of site {site} running")  # Type=notify units
     run_agent(settings, built, stop)
-
-
-def _log_decisions() -> None:
-    """Each changed decision and every fence or failure, one line on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    for name in ("drkit.ha", "drkit.runbooks", "drkit.notify"):
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.INFO)
-        logger.addHandler(handler)
-        logger.propagate = False

@@ -67,7 +67,9 @@ def test_errors_are_clear(drkit: Runner, tmp_path: Path) -> None:
 def test_agent_command_runs_publishes_and_stops_on_sigterm(
     drkit_env: dict[str, str], etcd: EtcdCluster, tmp_path: Path
 ) -> None:
+    """A real agent: READY/STOPPING over sd_notify, JSON logs, it publishes, SIGTERM ends it."""
     import signal
+    import socket
     import subprocess
     import sys
 
@@ -77,15 +79,21 @@ def test_agent_command_runs_publishes_and_stops_on_sigterm(
     config = write_config(tmp_path, etcd.endpoints)
     settings = load_settings(config)
     assert settings.ha is not None
+    notify_path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(notify_path)
+    sock.settimeout(60)
+    argv = ["--config", str(config), "agent", "--site", "witness", "--log-format", "json"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "drkit", "--config", str(config), "agent", "--site", "witness"],
-        env=drkit_env,
+        [sys.executable, "-m", "drkit", *argv],
+        env={**drkit_env, "NOTIFY_SOCKET": notify_path},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     dcs = dcs_for(settings.ha)
     try:
+        assert sock.recv(4096).decode().startswith("READY=1\n")
         deadline = time.monotonic() + 30
         while "witness" not in dcs.read().observations:
             assert proc.poll() is None, proc.communicate()[1]
@@ -95,10 +103,15 @@ def test_agent_command_runs_publishes_and_stops_on_sigterm(
         assert set(targets) == {"east", "west"}  # nothing listens there: both seen down soon
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
+        assert sock.recv(4096).decode().startswith("STOPPING=1\n")
         assert proc.returncode == 0, stderr
-        assert "drkit agent for site witness" in stderr
-        assert "no action: I am a witness, I only vote" in stderr
+        lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+        messages = [line["message"] for line in lines]
+        assert "drkit agent for site witness of cluster " + settings.ha.cluster in messages
+        assert any("no action: I am a witness, I only vote" in m for m in messages)
+        assert {"time", "level", "logger", "run_id", "job"} <= set(lines[0])
     finally:
         if proc.poll() is None:
             proc.kill()
+        sock.close()
         dcs.close()
