@@ -8,6 +8,7 @@ but one was slower than the objective.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -66,6 +67,7 @@ def backup(
     chosen = state.policy(policy)
     defaults = verification_of(chosen).restore_test
     spec = restore_spec(state, defaults, SnapshotChoice(), validate, scratch, timeout)
+    spec = replace(spec, sources=tuple(chosen.sources))  # database dumps: their checks
     from drkit.verify.journaling import drill_journal, journal_hooks, record_restore_evidence
 
     catalog = state.catalog()
