@@ -1,7 +1,7 @@
 """The errors every HA driver raises; library exceptions are translated at the boundary.
 
 DrkitError
-└── HaDriverError              exit 20
+└── HaDriverError              exit 70
     ├── DCSError               (the store answered, but not as the contract wants)
     │   └── DCSUnavailable     (no endpoint or no quorum: take no automatic action)
     ├── DatabaseError
@@ -17,7 +17,7 @@ from drkit.errors import DrkitError
 
 class HaDriverError(DrkitError):
     code = "ha-driver"
-    exit_code = 20
+    exit_code = 70
 
 
 class DCSError(HaDriverError):
