@@ -33,10 +33,10 @@ def restore(
     """Restore a snapshot, or parts of it, into a directory."""
     state: State = ctx.obj
     check_target(target, overwrite)
-    repo = state.open_repo()
-    snap = resolve(repo, snapshot)
+    repo = state.open_repo(load_index=False)
     progress = make_progress(state.quiet, json_output)
-    with RepoLock(repo, exclusive=False, operation="restore"):
+    with RepoLock(repo, exclusive=False, operation="restore", load_index=True):
+        snap = resolve(repo, snapshot)
         result = Restorer(repo, snap, target, include, progress).run()
     if json_output:
         print_json(

@@ -317,10 +317,18 @@ class Checker:
     def _hints(self, affected: list[AffectedSnapshot]) -> list[str]:
         hints = []
         snapshot_damaged = any(p.kind == "snapshot" for p in self._errors)
-        if self._index_damaged or self._missing_from_index:
+        unindexed_packs = bool(set(self._stored) - set(self._indexed))
+        if self._index_damaged or (self._missing_from_index and unindexed_packs):
             hints.append(
                 "`drkit repair index` rebuilds the index from the pack headers; "
                 "run it, then check again"
+            )
+        elif self._missing_from_index:
+            hints.append(
+                "the blobs missing from the index are in no pack of the repository either: "
+                "their data is lost, and `drkit repair index` cannot bring it back; the "
+                "affected files listed above cannot be restored from this repository (take "
+                "them from another copy, and back them up again)"
             )
         if snapshot_damaged:
             hints.append(

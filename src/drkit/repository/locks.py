@@ -30,6 +30,7 @@ from types import TracebackType
 from drkit.errors import ObjectNotFound, RepositoryLocked
 from drkit.processes import process_alive
 from drkit.repository.crypto import DecryptError
+from drkit.repository.faults import crash_point
 from drkit.repository.repo import Repository
 from drkit.storage.base import FileKind
 
@@ -98,15 +99,30 @@ class RepoLock:
     """Context manager holding a lock on a repository for one operation."""
 
     def __init__(
-        self, repo: Repository, *, exclusive: bool, operation: str, wait: float = 0.0
+        self,
+        repo: Repository,
+        *,
+        exclusive: bool,
+        operation: str,
+        wait: float = 0.0,
+        load_index: bool = False,
     ) -> None:
         self.repo, self.exclusive, self.operation, self.wait = repo, exclusive, operation, wait
+        self.load_index = load_index
         self.lock_id: str | None = None
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
 
     def __enter__(self) -> RepoLock:
         self.acquire()
+        # What the operation knows of the repository is read under the lock: an
+        # index read before it (while a prune held its lock) may name deleted blobs.
+        if self.load_index or self.repo.index_loaded:
+            try:
+                self.repo.load_index(strict=self.repo.index_strict)
+            except BaseException:
+                self.release()
+                raise
         return self
 
     def __exit__(
@@ -128,6 +144,7 @@ class RepoLock:
             )
 
     def acquire(self) -> None:
+        crash_point("lock-acquire")
         deadline = time.monotonic() + self.wait
         delay = 0.2
         while True:
@@ -139,8 +156,10 @@ class RepoLock:
             self.lock_id = None
             if time.monotonic() + delay > deadline:
                 raise RepositoryLocked(f"the repository is locked: {conflict.describe()}")
+            crash_point("lock-wait")
             time.sleep(delay + secrets.randbelow(100) / 1000)
             delay = min(delay * 2, 5.0)
+        crash_point("lock-acquired")
         self._refresher = threading.Thread(
             target=self._refresh_loop, daemon=True, name="drkit-lock-refresh"
         )

@@ -7,7 +7,7 @@ through :class:`drkit.repository.writer.BlobWriter`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -48,6 +48,8 @@ class Repository:
         self.hash_id = IdHasher(master.id_key)
         self.index = MasterIndex()
         self.index_files: dict[str, list[str]] = {}  # index file -> packs it names
+        self.index_loaded = False
+        self.index_strict = True
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -79,6 +81,8 @@ class Repository:
     def load_index(self, strict: bool = True) -> IndexLoadReport:
         """Read every index file; with ``strict``, a damaged one is an error."""
         report = IndexLoadReport()
+        self.index, self.index_files, self.index_loaded = MasterIndex(), {}, True
+        self.index_strict = strict
         names = [info.name for info in self.backend.list(FileKind.INDEX)]
         with ThreadPoolExecutor(4) as pool:
             for name, result in zip(names, pool.map(self._read_index_file, names), strict=True):
@@ -96,6 +100,29 @@ class Repository:
                 "rebuilds the index from the packs",
             )
         return report
+
+    def confirm_indexed(self, blob_ids: Iterable[bytes]) -> None:
+        """Raise unless every blob is still indexed in storage (call before saving a snapshot).
+
+        Only prune and repair remove index files, under an exclusive lock that
+        the caller's shared lock keeps out. If index files loaded earlier are
+        gone all the same (a lock removed by hand, a prune that did not see
+        this lock), the index is read again and every blob checked in it.
+        """
+        present = {info.name for info in self.backend.list(FileKind.INDEX)}
+        if set(self.index_files) <= present:
+            return
+        fresh = Repository(self.backend, self.master, self.config, self.key_slot)
+        fresh.load_index(strict=False)
+        missing = [b for b in blob_ids if b not in fresh.index]
+        if missing:
+            raise IntegrityError(
+                f"{len(missing)} blob(s) this operation reuses were removed from the "
+                f"repository while it ran (blob {missing[0].hex()[:12]} and others); "
+                "the snapshot was not saved",
+                hint="a prune ran without seeing this operation's lock (was a lock removed "
+                "by hand?); run the operation again: it stores the data anew",
+            )
 
     def _read_index_file(self, name: str) -> list[tuple[str, list]] | str:  # type: ignore[type-arg]
         try:
