@@ -43,6 +43,7 @@ from drkit.repository.check_report import (
 )
 from drkit.repository.check_subset import PackSubset
 from drkit.repository.damage import DamageMapper
+from drkit.repository.keys import damaged_key_slots
 from drkit.repository.pack import PackFormatError, expected_size, read_header
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
@@ -80,6 +81,7 @@ class Checker:
         self._lock = threading.Lock()
 
     def run(self) -> CheckReport:
+        self._check_keys()
         self._check_snapshots()
         self._check_index()
         self._check_packs()
@@ -115,6 +117,15 @@ class Checker:
             self._errors.append(Problem("blob", blob_id.hex(), message))
 
     # -- structure ---------------------------------------------------------------
+    def _check_keys(self) -> None:
+        for slot, why in sorted(damaged_key_slots(self.repo.backend).items()):
+            self._error(
+                "key",
+                slot,
+                f"key slot {slot} is damaged ({why}); its passphrase no longer opens the "
+                f"repository: `drkit key remove {slot[:12]}` removes it",
+            )
+
     def _check_snapshots(self) -> None:
         damaged: list[str] = []
 
