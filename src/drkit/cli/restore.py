@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Annotated
 
 import typer
@@ -62,6 +64,23 @@ def restore(
     if result.failed:
         raise IncompleteError(
             f"{len(result.failed)} path(s) could not be restored",
-            hint="`drkit check --read-data` shows the damage; another "
-            "copy of the repository may still have the data",
+            hint=failure_hint(list(result.failed.values())),
         )
+
+
+def failure_hint(reasons: list[str]) -> str:
+    """What to do about the paths a restore could not write, from why they failed."""
+    if any(os.strerror(errno.ENOSPC) in why for why in reasons):
+        return (
+            "the restore target is full: free space there (or restore elsewhere), then "
+            "restore again with --overwrite; the repository is not damaged by this"
+        )
+    if all(why.startswith("not in the snapshot") for why in reasons):
+        return (
+            "these files could not be read when the backup ran, so the snapshot has no "
+            "content for them; nothing in the repository is damaged"
+        )
+    return (
+        "`drkit check --read-data` shows the damage; another copy of the repository may "
+        "still have the data"
+    )

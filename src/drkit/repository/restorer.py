@@ -24,7 +24,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from drkit.errors import DrkitError, IntegrityError, UsageError
+from drkit.errors import DrkitError, IntegrityError, ObjectNotFound, UsageError
 from drkit.repository.blob import BlobLocation, plaintext_length
 from drkit.repository.crypto import OVERHEAD
 from drkit.repository.metadata import apply_metadata
@@ -119,7 +119,10 @@ class Restorer:
         try:
             nodes = self.repo.load_tree(tree_id)
         except IntegrityError as exc:
-            self.result.failed[rel or "/"] = f"directory listing damaged: {exc}"
+            self.result.failed[rel or "/"] = f"directory listing damaged, nothing under it: {exc}"
+            return
+        except ObjectNotFound as exc:  # its pack is gone: restore the rest, list this
+            self.result.failed[rel or "/"] = f"directory listing missing, nothing under it: {exc}"
             return
         for node in nodes:
             child_rel = f"{rel}/{node.name}"
