@@ -31,13 +31,23 @@ def restore(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="restore into a non-empty directory")] = False,
     json_output: Annotated[bool, typer.Option("--json")] = False,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="take no lock (a read-only repository)")
+    ] = False,
 ) -> None:
     """Restore a snapshot, or parts of it, into a directory."""
     state: State = ctx.obj
     check_target(target, overwrite)
     repo = state.open_repo(load_index=False)
     progress = make_progress(state.quiet, json_output)
-    with RepoLock(repo, exclusive=False, operation="restore", load_index=True):
+    with RepoLock(
+        repo,
+        exclusive=False,
+        operation="restore",
+        load_index=True,
+        read_only_ok=True,
+        no_lock=no_lock,
+    ):
         snap = resolve(repo, snapshot)
         result = Restorer(repo, snap, target, include, progress).run()
     if json_output:

@@ -11,6 +11,10 @@ removed). A lock is stale when it was not refreshed for 30 minutes, or when
 it names this host and its process no longer exists. Stale locks never
 block, and ``drkit unlock`` removes only stale locks: a live one is never
 deleted.
+
+Reading operations (restore, check) take no lock with ``--no-lock``, and go
+on without one, saying so, where the storage refuses to write one (a
+read-only mount, a WORM bucket, read-only credentials).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from drkit.errors import ObjectNotFound, RepositoryLocked
+from drkit.errors import ObjectNotFound, RepositoryLocked, StorageReadOnly
 from drkit.processes import process_alive
 from drkit.repository.crypto import DecryptError
 from drkit.repository.faults import crash_point
@@ -106,9 +110,14 @@ class RepoLock:
         operation: str,
         wait: float = 0.0,
         load_index: bool = False,
+        read_only_ok: bool = False,
+        no_lock: bool = False,
     ) -> None:
         self.repo, self.exclusive, self.operation, self.wait = repo, exclusive, operation, wait
         self.load_index = load_index
+        # a reading operation (restore, check) goes on without a lock where the
+        # storage refuses writes, or when the user asked for --no-lock
+        self.read_only_ok, self.no_lock = read_only_ok, no_lock
         self.lock_id: str | None = None
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
@@ -145,6 +154,21 @@ class RepoLock:
 
     def acquire(self) -> None:
         crash_point("lock-acquire")
+        if self.no_lock:
+            return
+        try:
+            self._acquire()
+        except StorageReadOnly as exc:
+            if not self.read_only_ok:
+                raise
+            log.warning(
+                "the repository is read-only here (%s): %s goes on without a lock, so a "
+                "prune elsewhere could change it meanwhile",
+                exc.message,
+                self.operation,
+            )
+
+    def _acquire(self) -> None:
         deadline = time.monotonic() + self.wait
         delay = 0.2
         while True:

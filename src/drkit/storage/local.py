@@ -22,6 +22,7 @@ from drkit.errors import (
     RepositoryExists,
     StorageError,
     StorageFull,
+    StorageReadOnly,
 )
 from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo
 
@@ -52,7 +53,9 @@ class LocalBackend(Backend):
             for i in range(256):
                 (self.root / "data" / f"{i:02x}").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise translate_os_error(exc, f"cannot create a repository at {self.root}") from exc
+            raise translate_os_error(
+                exc, f"cannot create a repository at {self.root}", write=True
+            ) from exc
 
     def save(self, kind: FileKind, name: str, parts: Sequence[Buffer]) -> None:
         path = self._path(kind, name)
@@ -63,7 +66,7 @@ class LocalBackend(Backend):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise translate_os_error(exc, f"cannot write {path}") from exc
+            raise translate_os_error(exc, f"cannot write {path}", write=True) from exc
         try:
             _write_all(fd, parts)
             os.fsync(fd)
@@ -75,7 +78,7 @@ class LocalBackend(Backend):
             if fd >= 0:
                 os.close(fd)
             tmp.unlink(missing_ok=True)
-            raise translate_os_error(exc, f"cannot write {path}") from exc
+            raise translate_os_error(exc, f"cannot write {path}", write=True) from exc
 
     def staging_dir(self) -> Path:
         return self.root / "data"
@@ -97,7 +100,7 @@ class LocalBackend(Backend):
             _fsync_dir(target.parent)
         except OSError as exc:
             path.unlink(missing_ok=True)
-            raise translate_os_error(exc, f"cannot write {target}") from exc
+            raise translate_os_error(exc, f"cannot write {target}", write=True) from exc
 
     def remove_staging(self) -> int:
         """Remove staging and temporary files left by crashed writers; call only while
@@ -157,7 +160,7 @@ class LocalBackend(Backend):
         try:
             self._path(kind, name).unlink(missing_ok=True)
         except OSError as exc:
-            raise translate_os_error(exc, f"cannot remove {kind.value}/{name}") from exc
+            raise translate_os_error(exc, f"cannot remove {kind.value}/{name}", write=True) from exc
 
 
 def _list_folder(folder: Path) -> Iterator[ObjectInfo]:
@@ -204,11 +207,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def translate_os_error(exc: OSError, what: str) -> StorageError:
+def translate_os_error(exc: OSError, what: str, *, write: bool = False) -> StorageError:
     """The storage error a user should see for an OSError from the local filesystem."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(f"{what}: the disk is full ({exc.strerror})")
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if write and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StorageReadOnly(
+            f"{what}: {exc.strerror}",
+            hint="check the permissions of the repository folder; a read-only repository "
+            "can still be restored and checked (without a lock)",
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return StorageError(
             f"{what}: {exc.strerror}", hint="check the permissions of the repository folder"
         )
