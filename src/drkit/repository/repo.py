@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from drkit.errors import (
     IntegrityError,
     ObjectNotFound,
+    RepositoryExists,
     RepositoryNotFound,
+    StorageError,
 )
 from drkit.repository.blob import BlobLocation, BlobType
 from drkit.repository.compression import decompress
@@ -54,6 +56,14 @@ class Repository:
     # -- opening -----------------------------------------------------------
     @classmethod
     def init(cls, backend: Backend, password: str) -> Repository:
+        leftovers = [] if backend.exists(FileKind.CONFIG, "config") else _leftovers(backend)
+        if leftovers:
+            raise RepositoryExists(
+                f"{backend.location} holds repository data ({', '.join(leftovers)}) but no "
+                "config: a new repository there would hide its snapshots",
+                hint="restore the `config` file from another copy of this repository; "
+                "to start afresh, move the folder away first",
+            )
         backend.create()
         master, config = MasterKey.generate(), RepoConfig.new()
         slot = add_key_slot(backend, master, password)
@@ -64,6 +74,14 @@ class Repository:
     @classmethod
     def open(cls, backend: Backend, password: str) -> Repository:
         if not backend.exists(FileKind.CONFIG, "config"):
+            leftovers = _repository_data(backend)
+            if leftovers:
+                raise RepositoryNotFound(
+                    f"the repository at {backend.location} has lost its `config` file "
+                    f"({', '.join(leftovers)} are there)",
+                    hint="restore `config` from another copy of this repository; do not run "
+                    "`drkit init` there (it refuses: that would hide the snapshots)",
+                )
             raise RepositoryNotFound(f"no drkit repository at {backend.location}")
         master, slot = open_master_key(backend, password)
         try:
@@ -201,6 +219,23 @@ class Repository:
 
     def remove_snapshot(self, snapshot_id: str) -> None:
         self.backend.remove(FileKind.SNAPSHOT, snapshot_id)
+
+
+def _leftovers(backend: Backend) -> list[str]:
+    """Repository data where there is no config yet (a place not created lists nothing)."""
+    try:
+        return _repository_data(backend)
+    except StorageError:
+        return []
+
+
+def _repository_data(backend: Backend) -> list[str]:
+    """The kinds of repository objects present (keys/, snapshots/, index/, data/)."""
+    found = []
+    for kind in (FileKind.KEY, FileKind.SNAPSHOT, FileKind.INDEX, FileKind.PACK):
+        if next(iter(backend.list(kind)), None) is not None:
+            found.append("data/" if kind is FileKind.PACK else f"{kind.value}/")
+    return found
 
 
 __all__ = ["BlobType", "IndexLoadReport", "Repository"]

@@ -20,6 +20,7 @@ from pathlib import Path
 from drkit.errors import (
     ObjectNotFound,
     RepositoryExists,
+    RepositoryNotFound,
     StorageError,
     StorageFull,
     StorageReadOnly,
@@ -44,6 +45,10 @@ class LocalBackend(Backend):
         return self.root / kind.value / name
 
     def create(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise RepositoryExists(
+                f"{self.root} is a file", hint="choose a new folder for the repository"
+            )
         if (self.root / "config").exists():
             raise RepositoryExists(f"a repository already exists at {self.root}")
         try:
@@ -128,6 +133,11 @@ class LocalBackend(Backend):
             raise translate_os_error(exc, f"cannot read {path}") from exc
 
     def stat(self, kind: FileKind, name: str) -> ObjectInfo:
+        if kind is FileKind.CONFIG and self.root.exists() and not self.root.is_dir():
+            raise RepositoryNotFound(
+                f"{self.root} is a file, not a repository folder",
+                hint="pass the repository's folder with --repo / DRKIT_REPO",
+            )
         try:
             return ObjectInfo(name, self._path(kind, name).stat().st_size)
         except FileNotFoundError as exc:
