@@ -163,6 +163,23 @@ class Checker:
                 self._pack_lost(name, blobs, "truncated", readable=size)
         for name in sorted(set(self._stored) - set(self._indexed)):
             self._warn("pack", name, self._unreferenced_message(name))
+        self._check_staged()
+
+    def _check_staged(self) -> None:
+        """Staged pack files (``.tmp-pack-*``): an interrupted backup's, or a running one's."""
+        staging = self.repo.backend.staging_dir()
+        if staging is None:
+            return
+        staged = list(staging.glob(".tmp-pack-*"))
+        if staged:
+            size = sum(p.stat().st_size for p in staged if p.exists())
+            self._warn(
+                "pack",
+                "staging",
+                f"{len(staged)} staged pack file(s) ({size} bytes) in data/, left by "
+                "interrupted backups or being written by a running one; `drkit prune` "
+                "removes them",
+            )
 
     def _unreferenced_message(self, name: str) -> str:
         if self._index_damaged:

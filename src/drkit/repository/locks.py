@@ -8,9 +8,10 @@ off; never do both proceed.
 
 A held lock is refreshed every five minutes (a new object, then the old one
 removed). A lock is stale when it was not refreshed for 30 minutes, or when
-it names this host and its process no longer exists. Stale locks never
-block, and ``drkit unlock`` removes only stale locks: a live one is never
-deleted.
+it names this host and its process no longer exists, or the pid now belongs
+to a process that started at another time (a reused pid). Stale locks never
+block and are removed when met; ``drkit unlock`` removes only stale locks,
+``drkit unlock --force`` every lock (for a crashed process on another host).
 
 Reading operations (restore, check) take no lock with ``--no-lock``, and go
 on without one, saying so, where the storage refuses to write one (a
@@ -32,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from drkit.errors import ObjectNotFound, RepositoryLocked, StorageReadOnly
-from drkit.processes import process_alive
+from drkit.processes import process_alive, process_start_ticks
 from drkit.repository.crypto import DecryptError
 from drkit.repository.faults import crash_point
 from drkit.repository.repo import Repository
@@ -54,6 +55,7 @@ class LockInfo:
     username: str
     time: datetime
     operation: str
+    started: int | None = None  # the process's start time (clock ticks since boot)
 
     def describe(self) -> str:
         kind = "exclusive" if self.exclusive else "shared"
@@ -65,7 +67,12 @@ class LockInfo:
     def is_stale(self, now: datetime, hostname: str) -> bool:
         if now - self.time > STALE_AFTER:
             return True
-        return self.hostname == hostname and not process_alive(self.pid)
+        if self.hostname != hostname:
+            return False
+        if not process_alive(self.pid):
+            return True
+        # the pid is alive, but is it still the process that wrote the lock?
+        return self.started is not None and process_start_ticks(self.pid) != self.started
 
 
 def read_locks(repo: Repository) -> list[LockInfo]:
@@ -86,6 +93,7 @@ def read_locks(repo: Repository) -> list[LockInfo]:
                 doc["username"],
                 datetime.fromisoformat(doc["time"]),
                 doc.get("operation", ""),
+                doc.get("started"),
             )
         )
     return found
@@ -97,6 +105,14 @@ def remove_stale_locks(repo: Repository) -> list[LockInfo]:
     for lock in stale:
         repo.backend.remove(FileKind.LOCK, lock.id)
     return stale
+
+
+def remove_all_locks(repo: Repository) -> list[LockInfo]:
+    """Remove every lock, live ones too (`unlock --force`: the user vouches none is running)."""
+    found = read_locks(repo)
+    for lock in found:
+        repo.backend.remove(FileKind.LOCK, lock.id)
+    return found
 
 
 class RepoLock:
@@ -205,6 +221,7 @@ class RepoLock:
             "username": getpass.getuser(),
             "time": datetime.now(UTC).isoformat(),
             "operation": self.operation,
+            "started": process_start_ticks(os.getpid()),
         }
         name = secrets.token_hex(32)
         sealed = self.repo.sealer.seal(json.dumps(doc).encode(), LOCK_AAD)
@@ -214,11 +231,22 @@ class RepoLock:
     def _conflict(self) -> LockInfo | None:
         now, host = datetime.now(UTC), socket.gethostname()
         for other in read_locks(self.repo):
-            if other.id == self.lock_id or other.is_stale(now, host):
+            if other.id == self.lock_id:
+                continue
+            if other.is_stale(now, host):
+                self._remove_stale(other)
                 continue
             if self.exclusive or other.exclusive:
                 return other
         return None
+
+    def _remove_stale(self, lock: LockInfo) -> None:
+        """Stale locks are removed as they are met, so they do not pile up."""
+        try:
+            self.repo.backend.remove(FileKind.LOCK, lock.id)
+            log.info("removed stale %s", lock.describe())
+        except Exception as exc:  # another process may have removed it first
+            log.debug("could not remove stale lock %s: %s", lock.id[:12], exc)
 
     def _refresh_loop(self) -> None:
         while not self._stop.wait(REFRESH_EVERY.total_seconds()):
