@@ -8,6 +8,7 @@ are listed in docs/cli.md.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -117,6 +118,7 @@ def run(argv: list[str] | None = None) -> None:
     follow_parent()  # a step of `drkit serve` stops when the daemon dies
     args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _catch_stop_signals()
     try:
         app(args)  # standalone: Typer prints usage errors and exits with their codes
     except DrkitError as exc:
@@ -127,7 +129,68 @@ def run(argv: list[str] | None = None) -> None:
             err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err.print("[red]interrupted[/]")
-        sys.exit(130)
+        _report_interrupt(args, _stopped_by or signal.SIGINT)
+    except SystemExit:
+        # Typer turns KeyboardInterrupt into Exit(130) before it reaches us
+        if _stopped_by is None:
+            raise
+        _report_interrupt(args, _stopped_by)
     except BrokenPipeError:
         sys.exit(0)
+
+
+_stopped_by: signal.Signals | None = None
+
+
+def _catch_stop_signals() -> None:
+    """SIGINT and SIGTERM unwind the command like Ctrl-C (locks released, staged files
+    removed, runs journaled as interrupted), then drkit says what stopped and why."""
+
+    def handler(signum: int, _frame: object) -> None:
+        global _stopped_by
+        _stopped_by = signal.Signals(signum)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(sig, handler)
+
+
+def _report_interrupt(args: list[str], sig: signal.Signals) -> None:
+    command = _command_name(args)
+    err.print(
+        f"[red]error:[/] drkit {command} was interrupted by {sig.name}; it stopped before "
+        "finishing (nothing half-written is visible: a backup saved no snapshot, a restore "
+        "left some files unrestored)",
+        highlight=False,
+    )
+    err.print(
+        "[dim]hint:[/] run the command again; data already stored is reused, and "
+        "`drkit prune` removes what an interrupted backup left unreferenced",
+        highlight=False,
+    )
+    sys.exit(128 + sig.value)
+
+
+def _command_name(args: list[str]) -> str:
+    """The command words of ``args`` (global options are in front after hoisting)."""
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _GLOBAL_OPTIONS:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            if words:
+                break
+            i += 1
+            continue
+        words.append(arg)
+        if len(words) == 2 or arg not in _GROUPS:
+            break
+        i += 1
+    return " ".join(words) or "(no command)"
+
+
+_GROUPS = {"key", "repair", "db", "pg", "config", "user", "runbook", "verify", "drill", "notify"}

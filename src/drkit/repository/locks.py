@@ -183,6 +183,18 @@ class RepoLock:
                 exc.message,
                 self.operation,
             )
+        except BaseException:  # interrupted while taking it: leave no lock behind
+            self._drop_own()
+            raise
+
+    def _drop_own(self) -> None:
+        self._stop.set()
+        if self.lock_id is not None:
+            try:
+                self.repo.backend.remove(FileKind.LOCK, self.lock_id)
+            except Exception as exc:
+                log.warning("could not remove this process's lock: %s", exc)
+            self.lock_id = None
 
     def _acquire(self) -> None:
         deadline = time.monotonic() + self.wait
