@@ -20,6 +20,7 @@ code the CLI ends with. Drivers translate library exceptions at their boundary
     ├── StorageError                   exit 15
     │   ├── ObjectNotFound             exit 15
     │   ├── TransientStorageError      exit 15  (retried by the retry wrapper)
+    │   ├── StorageReadOnly            exit 15  (writes refused: read-only repository)
     │   └── StorageFull                exit 16
     └── Interrupted                    exit 130
 """
@@ -131,6 +132,16 @@ class TransientStorageError(StorageError):
     default_hint = "the storage target did not answer reliably; try again later"
 
 
+class StorageReadOnly(StorageError):
+    """The storage refuses writes (read-only mount, WORM bucket, read-only credentials)."""
+
+    code = "storage-read-only"
+    default_hint = (
+        "the repository is read-only here: restore, check, snapshots and ls still work "
+        "(they go on without a lock, or pass --no-lock)"
+    )
+
+
 class StorageFull(StorageError):
     code = "storage-full"
     exit_code = 16
@@ -162,6 +173,7 @@ ALL_ERRORS: tuple[type[DrkitError], ...] = (
     StorageError,
     ObjectNotFound,
     TransientStorageError,
+    StorageReadOnly,
     StorageFull,
     Interrupted,
 )

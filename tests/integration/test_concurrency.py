@@ -8,6 +8,7 @@ stopped backup's process is alive and its lock fresh, i.e. the lock is live.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -108,20 +109,25 @@ def small_packs(tmp_path: Path) -> Path:
     return path
 
 
-def write_stale_lock(repo_dir: Path) -> str:
-    """An exclusive lock naming this host and a process that has exited."""
-    dead = subprocess.Popen(["true"])
-    dead.wait()
+def write_stale_lock(
+    repo_dir: Path, *, pid: int | None = None, started: int | None = None, host: str = ""
+) -> str:
+    """An exclusive lock naming this host and a process that has exited (by default)."""
+    if pid is None:
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        pid = dead.pid
     repo = open_repository(repo_dir)
     doc = {
         "exclusive": True,
-        "hostname": socket.gethostname(),
-        "pid": dead.pid,
+        "hostname": host or socket.gethostname(),
+        "pid": pid,
         "username": "ghost",
         "time": datetime.now(UTC).isoformat(),
         "operation": "backup",
+        "started": started,
     }
-    name = "5a" * 32
+    name = os.urandom(32).hex()
     repo.backend.save(FileKind.LOCK, name, [repo.sealer.seal(json.dumps(doc).encode(), LOCK_AAD)])
     return name
 
@@ -205,12 +211,49 @@ def test_stale_locks_do_not_block_and_unlock_keeps_live_ones(
 
     initialized("-q", "backup", str(sample_tree)).check()
     initialized("prune").check()  # even an exclusive operation ignores a stale lock
-    assert stale in lock_names(repo_dir)
+    assert stale not in lock_names(repo_dir)  # and removes it as it meets it
 
     repo = open_repository(repo_dir)
     with RepoLock(repo, exclusive=False, operation="test") as live:
+        write_stale_lock(repo_dir)
         unlocked = initialized("unlock").check()
         assert live.lock_id is not None
         assert {lock.id for lock in read_locks(repo)} == {live.lock_id}
         assert "removed stale" in unlocked.stdout and "kept live" in unlocked.stdout
     assert lock_names(repo_dir) == set()
+
+
+def test_lock_of_a_reused_pid_is_stale(initialized: Runner, repo_dir: Path) -> None:
+    """The pid is alive (this test's own), but it started at another time than the lock says."""
+    from drkit.processes import process_start_ticks
+
+    mine = process_start_ticks(os.getpid())
+    assert mine is not None
+    reused = write_stale_lock(repo_dir, pid=os.getpid(), started=mine + 1)
+    live = write_stale_lock(repo_dir, pid=os.getpid(), started=mine)
+    done = initialized("unlock").check()
+    assert reused not in lock_names(repo_dir) and live in lock_names(repo_dir)
+    assert "removed stale" in done.stdout and "kept live" in done.stdout
+
+
+def test_unlock_force_removes_a_live_lock_from_another_host(
+    initialized: Runner, repo_dir: Path
+) -> None:
+    other = write_stale_lock(repo_dir, pid=1, host="crashed-host.example")
+    blocked = initialized("prune")
+    assert blocked.returncode == 11  # fresh and from another host: it counts as live
+    kept = initialized("unlock").check()
+    assert other in lock_names(repo_dir) and "unlock --force" in kept.stdout
+    forced = initialized("unlock", "--force").check()
+    assert lock_names(repo_dir) == set()
+    assert "may be live" in forced.stderr
+    initialized("prune").check()
+
+
+def test_check_reports_staged_pack_files(initialized: Runner, repo_dir: Path) -> None:
+    (repo_dir / "data" / ".tmp-pack-leftover").write_bytes(b"x" * 1000)
+    done = initialized("check").check()  # a warning, not damage
+    assert "1 staged pack file(s) (1000 bytes)" in done.stdout
+    initialized("prune").check()
+    assert not (repo_dir / "data" / ".tmp-pack-leftover").exists()
+    assert "staged pack" not in initialized("check").check().stdout

@@ -69,9 +69,9 @@ def backup(
     if host:
         options.host = host
     repos = (
-        [state.open_ref(name, load_index=True) for name in repo_names]
+        [state.open_ref(name) for name in repo_names]
         if policy
-        else [state.open_repo()]
+        else [state.open_repo(load_index=False)]
     )
     setting = Compression.parse(compression or (cfg.compression if cfg else "auto"))
     pack_size = cfg.pack_size_mib * 1024 * 1024 if cfg else DEFAULT_PACK_SIZE
@@ -81,7 +81,9 @@ def backup(
         with ExitStack() as locks:
             for repo in repos:
                 locks.enter_context(
-                    RepoLock(repo, exclusive=False, operation="backup", wait=wait_lock)
+                    RepoLock(
+                        repo, exclusive=False, operation="backup", wait=wait_lock, load_index=True
+                    )
                 )
             destinations = [
                 Destination(

@@ -50,13 +50,16 @@ def check(
         bool, typer.Option("--chain", help="also check PostgreSQL base backups + WAL for gaps")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="take no lock (a read-only repository)")
+    ] = False,
 ) -> None:
     """Check the repository's structure and, with --read-data, its content."""
     state: State = ctx.obj
     subset = _subset(read_data, read_data_subset)
     repo = state.open_repo(load_index=False)
     progress = make_progress(state.quiet, json_output)
-    with RepoLock(repo, exclusive=False, operation="check"):
+    with RepoLock(repo, exclusive=False, operation="check", read_only_ok=True, no_lock=no_lock):
         report = Checker(repo, read_data=subset, progress=progress).run()
         if chain:
             from drkit.cli.pg import check_chain

@@ -53,14 +53,14 @@ def copy(
     src_ref = source or state.repo or os.environ.get("DRKIT_REPO", "")
     if not src_ref:
         raise UsageError("no source given", hint="pass --from NAME|URL or --repo")
-    src = state.open_ref(src_ref, load_index=True)
+    src = state.open_ref(src_ref)
     dst_password = read_password_file(to_password_file) if to_password_file else None
-    dst = state.open_ref(to, password=dst_password, load_index=True)
+    dst = state.open_ref(to, password=dst_password)
     if src.config.id == dst.config.id:
         raise UsageError("source and destination are the same repository")
     with (
-        RepoLock(src, exclusive=False, operation="copy"),
-        RepoLock(dst, exclusive=False, operation="copy"),
+        RepoLock(src, exclusive=False, operation="copy", load_index=True),
+        RepoLock(dst, exclusive=False, operation="copy", load_index=True),
     ):
         copier = SnapshotCopier(
             src,

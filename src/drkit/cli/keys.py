@@ -43,6 +43,7 @@ def list_keys(
                     "created": s.created,
                     "hostname": s.hostname,
                     "username": s.username,
+                    "damaged": s.damaged or None,
                 }
                 for s in slots
             ]
@@ -50,6 +51,9 @@ def list_keys(
         return
     for s in slots:
         mark = "*" if s.id == repo.key_slot else " "
+        if s.damaged:
+            out.print(f"! {s.id[:12]}  damaged: {s.damaged}", highlight=False)
+            continue
         out.print(f"{mark} {s.id[:12]}  {s.created:%Y-%m-%d %H:%M:%S}  {s.username}@{s.hostname}")
 
 

@@ -163,15 +163,22 @@ def handle_signals() -> None:
         signal.signal(signal.SIGINT, _on_signal)
 
 
-def _stopped_exit() -> int:
-    """Say which signal stopped the command; its exit code."""
-    if _stopped_by[0] == "SIGTERM":
-        err.print(
-            "[red]terminated[/] (SIGTERM): stopped; its locks and temporary files were removed"
-        )
-        return TERMINATED_EXIT
-    err.print("[red]interrupted[/] (Ctrl-C): stopped; its locks and temporary files were removed")
-    return INTERRUPTED_EXIT
+def _stopped_exit(args: list[str]) -> int:
+    """Say what stopped the command, and why nothing half-done is visible; its exit code."""
+    terminated = _stopped_by[0] == "SIGTERM"
+    how = "SIGTERM (terminated)" if terminated else "SIGINT (Ctrl-C)"
+    err.print(
+        f"[red]error:[/] drkit {_command_name(args)} was interrupted by {how}; it stopped "
+        "before finishing, and its locks and temporary files were removed (a backup saved "
+        "no snapshot, a restore left some files unrestored)",
+        highlight=False,
+    )
+    err.print(
+        "[dim]hint:[/] run the command again; data already stored is reused, and "
+        "`drkit prune` removes what an interrupted backup left unreferenced",
+        highlight=False,
+    )
+    return TERMINATED_EXIT if terminated else INTERRUPTED_EXIT
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -195,10 +202,34 @@ def run(argv: list[str] | None = None) -> None:
                 err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
         sys.exit(exc.exit_code)
     except SystemExit as exc:
-        code = _stopped_exit() if _stopped_by else exc.code
+        code = _stopped_exit(args) if _stopped_by else exc.code
         sys.exit(_fetch_status(code) if fetching else code)
     except KeyboardInterrupt:  # Typer turns it into exit 130 itself; this is a safety net
-        code = _stopped_exit() if _stopped_by else INTERRUPTED_EXIT
+        code = _stopped_exit(args) if _stopped_by else INTERRUPTED_EXIT
         sys.exit(_fetch_status(code) if fetching else code)
     except BrokenPipeError:
         sys.exit(0)
+
+
+def _command_name(args: list[str]) -> str:
+    """The command words of ``args`` (global options are in front after hoisting)."""
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _GLOBAL_OPTIONS:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            if words:
+                break
+            i += 1
+            continue
+        words.append(arg)
+        if len(words) == 2 or arg not in _GROUPS:
+            break
+        i += 1
+    return " ".join(words) or "(no command)"
+
+
+_GROUPS = {"key", "repair", "db", "pg", "config", "user", "runbook", "verify", "drill", "notify"}

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json
-from drkit.repository.locks import read_locks, remove_stale_locks
+from drkit.cli.output import out, print_json, warn
+from drkit.repository.locks import read_locks, remove_all_locks, remove_stale_locks
 from drkit.repository.repo import Repository
 
 
@@ -29,15 +29,36 @@ def init(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")
         out.print("keep the passphrase safe: without it the data cannot be restored")
 
 
-def unlock(ctx: typer.Context) -> None:
-    """Remove stale locks (left by crashed processes). Live locks are never removed."""
+def unlock(
+    ctx: typer.Context,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            "--remove-all",
+            help="remove every lock, live ones too (a crashed process on another host)",
+        ),
+    ] = False,
+) -> None:
+    """Remove stale locks (left by crashed processes); --force removes every lock."""
     state: State = ctx.obj
     repo = state.open_repo(load_index=False)
-    removed = remove_stale_locks(repo)
-    for lock in removed:
+    stale = remove_stale_locks(repo)
+    for lock in stale:
         out.print(f"removed stale {lock.describe()}")
-    live = read_locks(repo)
+    live = remove_all_locks(repo) if force else read_locks(repo)
     for lock in live:
-        out.print(f"kept live {lock.describe()}")
-    if not removed and not live and not state.quiet:
+        if force:
+            warn(
+                f"removed {lock.describe()}, which may be live: make sure that process is "
+                "not running (a prune beside a running backup loses data)"
+            )
+        else:
+            out.print(f"kept live {lock.describe()}")
+    if not force and live:
+        out.print(
+            "a live lock from another host whose process crashed: `drkit unlock --force` "
+            "removes it (after 30 minutes without refresh it is stale anyway)"
+        )
+    if not stale and not live and not state.quiet:
         out.print("no locks")

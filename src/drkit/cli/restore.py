@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Annotated
 
 import typer
@@ -29,14 +31,24 @@ def restore(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="restore into a non-empty directory")] = False,
     json_output: Annotated[bool, typer.Option("--json")] = False,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="take no lock (a read-only repository)")
+    ] = False,
 ) -> None:
     """Restore a snapshot, or parts of it, into a directory."""
     state: State = ctx.obj
     check_target(target, overwrite)
-    repo = state.open_repo()
-    snap = resolve(repo, snapshot)
+    repo = state.open_repo(load_index=False)
     progress = make_progress(state.quiet, json_output)
-    with RepoLock(repo, exclusive=False, operation="restore"):
+    with RepoLock(
+        repo,
+        exclusive=False,
+        operation="restore",
+        load_index=True,
+        read_only_ok=True,
+        no_lock=no_lock,
+    ):
+        snap = resolve(repo, snapshot)
         result = Restorer(repo, snap, target, include, progress).run()
     if json_output:
         print_json(
@@ -62,6 +74,23 @@ def restore(
     if result.failed:
         raise IncompleteError(
             f"{len(result.failed)} path(s) could not be restored",
-            hint="`drkit check --read-data` shows the damage; another "
-            "copy of the repository may still have the data",
+            hint=failure_hint(list(result.failed.values())),
         )
+
+
+def failure_hint(reasons: list[str]) -> str:
+    """What to do about the paths a restore could not write, from why they failed."""
+    if any(os.strerror(errno.ENOSPC) in why for why in reasons):
+        return (
+            "the restore target is full: free space there (or restore elsewhere), then "
+            "restore again with --overwrite; the repository is not damaged by this"
+        )
+    if all(why.startswith("not in the snapshot") for why in reasons):
+        return (
+            "these files could not be read when the backup ran, so the snapshot has no "
+            "content for them; nothing in the repository is damaged"
+        )
+    return (
+        "`drkit check --read-data` shows the damage; another copy of the repository may "
+        "still have the data"
+    )

@@ -60,12 +60,32 @@ class BackupOptions:
 ChunkIds = list[list[bytes]]  # per chunk: its id in each destination
 
 
+@dataclass(frozen=True)
+class FileRead:
+    """What a reader got from one file: its chunks, how many bytes, and whether it changed."""
+
+    chunks: ChunkIds
+    nbytes: int
+    changed: bool
+
+
+def changed_while_read(before: os.stat_result, after: os.stat_result) -> bool:
+    """A file shrank or was modified between its lstat and the end of its read.
+
+    A file that only grew is not flagged: the bytes read are a consistent
+    prefix (an appended log), and its size is recorded as read.
+    """
+    return after.st_size < before.st_size or (
+        after.st_mtime_ns != before.st_mtime_ns and after.st_size == before.st_size
+    )
+
+
 @dataclass
 class FileJob:
     path: str
     node: Node
     st: os.stat_result
-    future: Future[ChunkIds] | None = None  # None: content came from the cache
+    future: Future[FileRead] | None = None  # None: content came from the cache
     contents: list[list[bytes]] | None = None  # per destination: the file's blob ids
 
 
@@ -124,6 +144,7 @@ class Archiver:
             finally:
                 self._pool.shutdown(wait=True, cancel_futures=True)
             self.fan.flush()
+            self.fan.confirm_reused()
         except BaseException:
             self.fan.abort()
             raise
@@ -250,7 +271,7 @@ class Archiver:
             else:
                 self.summary.files_new += 1
             self._slots.acquire()
-            job.future = self._pool.submit(self._read_file, path, st.st_size)
+            job.future = self._pool.submit(self._read_file, path, st)
         if st.st_nlink > 1:
             self._hardlinks[(st.st_dev, st.st_ino)] = job
         return job
@@ -268,22 +289,25 @@ class Archiver:
         return message
 
     # -- reading (worker threads) ------------------------------------------------
-    def _read_file(self, path: str, size: int) -> ChunkIds:
+    def _read_file(self, path: str, st: os.stat_result) -> FileRead:
         try:
-            return self._chunk_file(path, size)
+            return self._chunk_file(path, st)
         except OSError as exc:
             raise _ReadError(path, exc.strerror or str(exc)) from None
         finally:
             self._slots.release()
 
-    def _chunk_file(self, path: str, size: int) -> ChunkIds:
+    def _chunk_file(self, path: str, st: os.stat_result) -> FileRead:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
-            if size < self._chunker_args[1]:
-                return self._chunk_small(fd, size)
-            with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
-                return self._save_chunks(c.data for c in self._chunker().cut_stream(fh))
+            if st.st_size < self._chunker_args[1]:
+                chunks = self._chunk_small(fd, st.st_size)
+            else:
+                with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
+                    chunks = self._save_chunks(c.data for c in self._chunker().cut_stream(fh))
+            return FileRead(chunks, self._local.nread, changed_while_read(st, os.fstat(fd)))
         finally:
+            self._local.nread = 0
             os.close(fd)
 
     def _chunk_small(self, fd: int, size: int) -> ChunkIds:
@@ -301,6 +325,8 @@ class Archiver:
 
     def _save_chunk(self, data: bytes | memoryview) -> list[bytes]:
         blob_ids = self.fan.save(BlobType.DATA, data)
+        self._local.nread = getattr(self._local, "nread", 0) + len(data)
+        crash_point("file-chunk-saved")
         with self._stats_lock:
             self.summary.bytes_read += len(data)
         self.progress.advance(nbytes=len(data))
@@ -344,16 +370,30 @@ class Archiver:
         """Wait for a file's content ids; record a read error on the node instead."""
         if entry.contents is None and entry.future is not None:
             try:
-                chunks = entry.future.result()
+                read = entry.future.result()
             except _ReadError as exc:
                 entry.node.error = exc.error
                 self.errors.append(FileError(exc.path, exc.error))
                 self.progress.warn(f"{exc.path}: {exc.error}")
                 return
+            chunks = read.chunks
             entry.contents = [[ids[i] for ids in chunks] for i in range(len(self.fan))]
+            entry.node.size = read.nbytes  # what was read, never what lstat said before
             self.progress.advance(files=1)
+            if read.changed:
+                self._changed_while_read(entry, read.nbytes)
+                return  # not remembered: the next backup reads it again
         if entry.contents is not None:
             self.fan.remember(entry.path, entry.st, entry.contents)
+
+    def _changed_while_read(self, entry: FileJob, nbytes: int) -> None:
+        message = (
+            f"changed while it was read ({entry.st.st_size} bytes before, {nbytes} read); "
+            "the bytes read are stored"
+        )
+        # the node keeps its content (node.error would mean "nothing stored")
+        self.errors.append(FileError(entry.path, message))
+        self.progress.warn(f"{entry.path}: {message}")
 
     @staticmethod
     def _node_for(entry: Node | FileJob | DirJob, dest: int) -> Node:

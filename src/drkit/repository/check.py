@@ -43,6 +43,7 @@ from drkit.repository.check_report import (
 )
 from drkit.repository.check_subset import PackSubset
 from drkit.repository.damage import DamageMapper
+from drkit.repository.keys import damaged_key_slots
 from drkit.repository.pack import PackFormatError, expected_size, read_header
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
@@ -80,6 +81,7 @@ class Checker:
         self._lock = threading.Lock()
 
     def run(self) -> CheckReport:
+        self._check_keys()
         self._check_snapshots()
         self._check_index()
         self._check_packs()
@@ -115,6 +117,15 @@ class Checker:
             self._errors.append(Problem("blob", blob_id.hex(), message))
 
     # -- structure ---------------------------------------------------------------
+    def _check_keys(self) -> None:
+        for slot, why in sorted(damaged_key_slots(self.repo.backend).items()):
+            self._error(
+                "key",
+                slot,
+                f"key slot {slot} is damaged ({why}); its passphrase no longer opens the "
+                f"repository: `drkit key remove {slot[:12]}` removes it",
+            )
+
     def _check_snapshots(self) -> None:
         damaged: list[str] = []
 
@@ -152,6 +163,23 @@ class Checker:
                 self._pack_lost(name, blobs, "truncated", readable=size)
         for name in sorted(set(self._stored) - set(self._indexed)):
             self._warn("pack", name, self._unreferenced_message(name))
+        self._check_staged()
+
+    def _check_staged(self) -> None:
+        """Staged pack files (``.tmp-pack-*``): an interrupted backup's, or a running one's."""
+        staging = self.repo.backend.staging_dir()
+        if staging is None:
+            return
+        staged = list(staging.glob(".tmp-pack-*"))
+        if staged:
+            size = sum(p.stat().st_size for p in staged if p.exists())
+            self._warn(
+                "pack",
+                "staging",
+                f"{len(staged)} staged pack file(s) ({size} bytes) in data/, left by "
+                "interrupted backups or being written by a running one; `drkit prune` "
+                "removes them",
+            )
 
     def _unreferenced_message(self, name: str) -> str:
         if self._index_damaged:
@@ -317,10 +345,18 @@ class Checker:
     def _hints(self, affected: list[AffectedSnapshot]) -> list[str]:
         hints = []
         snapshot_damaged = any(p.kind == "snapshot" for p in self._errors)
-        if self._index_damaged or self._missing_from_index:
+        unindexed_packs = bool(set(self._stored) - set(self._indexed))
+        if self._index_damaged or (self._missing_from_index and unindexed_packs):
             hints.append(
                 "`drkit repair index` rebuilds the index from the pack headers; "
                 "run it, then check again"
+            )
+        elif self._missing_from_index:
+            hints.append(
+                "the blobs missing from the index are in no pack of the repository either: "
+                "their data is lost, and `drkit repair index` cannot bring it back; the "
+                "affected files listed above cannot be restored from this repository (take "
+                "them from another copy, and back them up again)"
             )
         if snapshot_damaged:
             hints.append(

@@ -11,7 +11,7 @@ from typing import Any
 class Problem:
     """One finding about one stored object.
 
-    ``kind`` is ``index``, ``pack``, ``snapshot`` or ``blob``; ``name`` is the
+    ``kind`` is ``key``, ``index``, ``pack``, ``snapshot`` or ``blob``; ``name`` is the
     object's full name (a blob's id in hex).
     """
 

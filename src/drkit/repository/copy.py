@@ -98,6 +98,7 @@ class SnapshotCopier:
         """Copy each snapshot; blobs first, then one index flush, then the snapshots."""
         copied = [replace(s, tree=self._tree(s.tree)) for s in snapshots]
         self.writer.flush()
+        self.writer.confirm_reused()
         for snap in copied:
             self.dst.save_snapshot(snap)
             self.stats.snapshots += 1
@@ -125,6 +126,7 @@ class SnapshotCopier:
     def _blob(self, src_id: bytes) -> bytes:
         known = self.ids.known.get(src_id)
         if known is not None and known in self.dst.index:
+            self.writer.reused.add(known)
             return known
         data = self.src.load_blob(src_id)
         self.stats.blobs_read += 1

@@ -67,6 +67,8 @@ class FanOut:
             if ids is None or not all(i in dest.repo.index for i in ids):
                 return None
             found.append(ids)
+        for dest, ids in zip(self.destinations, found, strict=True):
+            dest.writer.reused.update(ids)
         return found
 
     def seen_before(self, path: str) -> bool:
@@ -79,6 +81,11 @@ class FanOut:
     def flush(self) -> None:
         for dest in self.destinations:
             dest.writer.flush()
+
+    def confirm_reused(self) -> None:
+        """Raise unless every destination still holds the blobs the backup reused."""
+        for dest in self.destinations:
+            dest.writer.confirm_reused()
 
     def abort(self) -> None:
         for dest in self.destinations:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import getpass
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from datetime import UTC, datetime
 
 from argon2.low_level import Type, hash_secret_raw
 
-from drkit.errors import RepositoryError, UsageError, WrongPassword
+from drkit.errors import IntegrityError, RepositoryError, UsageError, WrongPassword
 from drkit.repository.crypto import DecryptError, MasterKey, Sealer, content_hash
 from drkit.storage.base import Backend, FileKind
 
 KEY_AAD = b"drkit-key-slot-v1"
+_EPOCH = datetime.fromtimestamp(0, UTC)
+log = logging.getLogger("drkit.keys")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class KeySlot:
     hostname: str
     username: str
     kdf: KdfParams
+    damaged: str = ""  # why the slot cannot be read; empty when it is intact
 
 
 def default_kdf() -> KdfParams:
@@ -136,38 +140,92 @@ def _int(value: object) -> int:
 
 
 def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
-    """Try every slot with ``password``; return the master key and the slot that opened it."""
+    """Try every slot with ``password``; return the master key and the slot that opened it.
+
+    A damaged slot (its bytes no longer match its name, or it does not parse)
+    is skipped, never the end of the search: the other passphrases still open
+    the repository. If none opens it, damaged slots are named as such.
+    """
     slots = sorted(info.name for info in backend.list(FileKind.KEY))
     if not slots:
         raise RepositoryError(
             f"the repository at {backend.location} has no key slots",
             hint="it is damaged or not a drkit repository",
         )
+    damaged: dict[str, str] = {}
     for slot_id in slots:
-        doc = _read_slot(backend, slot_id)
+        try:
+            doc = _read_slot(backend, slot_id)
+        except SlotDamaged as exc:
+            damaged[slot_id] = exc.why
+            continue
         key = doc.params.derive(password.encode(), doc.salt)
         try:
             raw = Sealer(key).open(doc.data, KEY_AAD)
         except DecryptError:
             continue
+        for bad, why in damaged.items() | _damaged_after(backend, slots, slot_id):
+            log.warning(
+                "key slot %s is damaged (%s); `drkit key remove %s`", bad[:12], why, bad[:12]
+            )
         return MasterKey.from_bytes(raw), slot_id
+    if damaged:
+        names = ", ".join(f"{s[:12]} ({why})" for s, why in damaged.items())
+        raise IntegrityError(
+            f"no intact key slot of {backend.location} opens with this passphrase; "
+            f"damaged key slot(s): {names}",
+            hint="if this passphrase belongs to a damaged slot, restore that keys/ file from "
+            "another copy of the repository; otherwise try another passphrase",
+        )
     raise WrongPassword(f"no key slot of {backend.location} opens with this passphrase")
 
 
+def _damaged_after(backend: Backend, slots: list[str], opened: str) -> set[tuple[str, str]]:
+    """The damaged slots after the one that opened (so a warning names every one)."""
+    found = set()
+    for slot_id in slots[slots.index(opened) + 1 :]:
+        try:
+            _read_slot(backend, slot_id)
+        except SlotDamaged as exc:
+            found.add((slot_id, exc.why))
+    return found
+
+
+def damaged_key_slots(backend: Backend) -> dict[str, str]:
+    """Every key slot whose structure is damaged, with why (for `check`)."""
+    damaged = {}
+    for info in backend.list(FileKind.KEY):
+        try:
+            _read_slot(backend, info.name)
+        except SlotDamaged as exc:
+            damaged[info.name] = exc.why
+    return damaged
+
+
 def list_key_slots(backend: Backend) -> list[KeySlot]:
+    """Every slot; a damaged one is listed with ``damaged`` saying why (so it can be removed)."""
     slots = []
     for info in backend.list(FileKind.KEY):
-        doc = _read_slot(backend, info.name)
+        try:
+            doc = _read_slot(backend, info.name)
+        except SlotDamaged as exc:
+            slots.append(KeySlot(info.name, _EPOCH, "", "", KdfParams(), damaged=exc.why))
+            continue
         slots.append(KeySlot(info.name, doc.created, doc.hostname, doc.username, doc.params))
-    return sorted(slots, key=lambda s: s.created)
+    return sorted(slots, key=lambda s: (s.created, s.id))
+
+
+class SlotDamaged(Exception):
+    def __init__(self, slot_id: str, why: str) -> None:
+        super().__init__(f"key slot {slot_id[:12]} is damaged: {why}")
+        self.why = why
 
 
 def _read_slot(backend: Backend, slot_id: str) -> _SlotDoc:
     raw = backend.load(FileKind.KEY, slot_id)
+    if content_hash(raw) != slot_id:
+        raise SlotDamaged(slot_id, "its content does not match its name")
     try:
         return _SlotDoc.parse(raw)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise RepositoryError(
-            f"key slot {slot_id[:12]} is damaged or of an unknown kind: {exc}",
-            hint="remove it with `drkit key remove`, or upgrade drkit",
-        ) from None
+        raise SlotDamaged(slot_id, f"malformed or of an unknown kind: {exc}") from None

@@ -112,7 +112,9 @@ class PackFile:
         try:
             fd, name = tempfile.mkstemp(prefix=".tmp-pack-", dir=directory)
         except OSError as exc:
-            raise translate_os_error(exc, "cannot create a staging file for a pack") from exc
+            raise translate_os_error(
+                exc, "cannot create a staging file for a pack", write=True
+            ) from exc
         self.fd, self.path = fd, Path(name)
         self.blobs: list[PackedBlob] = []
         self.size = 0
@@ -163,7 +165,9 @@ class PackFile:
             while view:
                 view = view[os.write(self.fd, view) :]
         except OSError as exc:
-            raise translate_os_error(exc, f"cannot write the staging file {self.path}") from exc
+            raise translate_os_error(
+                exc, f"cannot write the staging file {self.path}", write=True
+            ) from exc
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ through :class:`drkit.repository.writer.BlobWriter`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from drkit.errors import (
     IntegrityError,
     ObjectNotFound,
+    RepositoryExists,
     RepositoryNotFound,
+    StorageError,
 )
 from drkit.repository.blob import BlobLocation, BlobType
 from drkit.repository.compression import decompress
@@ -48,10 +50,20 @@ class Repository:
         self.hash_id = IdHasher(master.id_key)
         self.index = MasterIndex()
         self.index_files: dict[str, list[str]] = {}  # index file -> packs it names
+        self.index_loaded = False
+        self.index_strict = True
 
     # -- opening -----------------------------------------------------------
     @classmethod
     def init(cls, backend: Backend, password: str) -> Repository:
+        leftovers = [] if backend.exists(FileKind.CONFIG, "config") else _leftovers(backend)
+        if leftovers:
+            raise RepositoryExists(
+                f"{backend.location} holds repository data ({', '.join(leftovers)}) but no "
+                "config: a new repository there would hide its snapshots",
+                hint="restore the `config` file from another copy of this repository; "
+                "to start afresh, move the folder away first",
+            )
         backend.create()
         master, config = MasterKey.generate(), RepoConfig.new()
         slot = add_key_slot(backend, master, password)
@@ -62,6 +74,14 @@ class Repository:
     @classmethod
     def open(cls, backend: Backend, password: str) -> Repository:
         if not backend.exists(FileKind.CONFIG, "config"):
+            leftovers = _repository_data(backend)
+            if leftovers:
+                raise RepositoryNotFound(
+                    f"the repository at {backend.location} has lost its `config` file "
+                    f"({', '.join(leftovers)} are there)",
+                    hint="restore `config` from another copy of this repository; do not run "
+                    "`drkit init` there (it refuses: that would hide the snapshots)",
+                )
             raise RepositoryNotFound(f"no drkit repository at {backend.location}")
         master, slot = open_master_key(backend, password)
         try:
@@ -79,6 +99,8 @@ class Repository:
     def load_index(self, strict: bool = True) -> IndexLoadReport:
         """Read every index file; with ``strict``, a damaged one is an error."""
         report = IndexLoadReport()
+        self.index, self.index_files, self.index_loaded = MasterIndex(), {}, True
+        self.index_strict = strict
         names = [info.name for info in self.backend.list(FileKind.INDEX)]
         with ThreadPoolExecutor(4) as pool:
             for name, result in zip(names, pool.map(self._read_index_file, names), strict=True):
@@ -96,6 +118,29 @@ class Repository:
                 "rebuilds the index from the packs",
             )
         return report
+
+    def confirm_indexed(self, blob_ids: Iterable[bytes]) -> None:
+        """Raise unless every blob is still indexed in storage (call before saving a snapshot).
+
+        Only prune and repair remove index files, under an exclusive lock that
+        the caller's shared lock keeps out. If index files loaded earlier are
+        gone all the same (a lock removed by hand, a prune that did not see
+        this lock), the index is read again and every blob checked in it.
+        """
+        present = {info.name for info in self.backend.list(FileKind.INDEX)}
+        if set(self.index_files) <= present:
+            return
+        fresh = Repository(self.backend, self.master, self.config, self.key_slot)
+        fresh.load_index(strict=False)
+        missing = [b for b in blob_ids if b not in fresh.index]
+        if missing:
+            raise IntegrityError(
+                f"{len(missing)} blob(s) this operation reuses were removed from the "
+                f"repository while it ran (blob {missing[0].hex()[:12]} and others); "
+                "the snapshot was not saved",
+                hint="a prune ran without seeing this operation's lock (was a lock removed "
+                "by hand?); run the operation again: it stores the data anew",
+            )
 
     def _read_index_file(self, name: str) -> list[tuple[str, list]] | str:  # type: ignore[type-arg]
         try:
@@ -174,6 +219,23 @@ class Repository:
 
     def remove_snapshot(self, snapshot_id: str) -> None:
         self.backend.remove(FileKind.SNAPSHOT, snapshot_id)
+
+
+def _leftovers(backend: Backend) -> list[str]:
+    """Repository data where there is no config yet (a place not created lists nothing)."""
+    try:
+        return _repository_data(backend)
+    except StorageError:
+        return []
+
+
+def _repository_data(backend: Backend) -> list[str]:
+    """The kinds of repository objects present (keys/, snapshots/, index/, data/)."""
+    found = []
+    for kind in (FileKind.KEY, FileKind.SNAPSHOT, FileKind.INDEX, FileKind.PACK):
+        if next(iter(backend.list(kind)), None) is not None:
+            found.append("data/" if kind is FileKind.PACK else f"{kind.value}/")
+    return found
 
 
 __all__ = ["BlobType", "IndexLoadReport", "Repository"]

@@ -24,7 +24,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from drkit.errors import DrkitError, IntegrityError, UsageError
+from drkit.errors import DrkitError, IntegrityError, ObjectNotFound, UsageError
 from drkit.repository.blob import BlobLocation, plaintext_length
 from drkit.repository.crypto import OVERHEAD
 from drkit.repository.metadata import apply_metadata
@@ -90,7 +90,13 @@ class Restorer:
         self._lock = threading.Lock()
 
     def run(self) -> RestoreResult:
-        os.makedirs(self.target, exist_ok=True)
+        try:
+            os.makedirs(self.target, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create the target {self.target}: {exc.strerror or exc}",
+                hint="restore into a directory you can create and write",
+            ) from None
         self.progress.start("restore")
         self._plan_tree(self.snapshot.tree, "")
         self.progress.set_total(len(self._files), sum(f.node.size for f in self._files))
@@ -119,7 +125,10 @@ class Restorer:
         try:
             nodes = self.repo.load_tree(tree_id)
         except IntegrityError as exc:
-            self.result.failed[rel or "/"] = f"directory listing damaged: {exc}"
+            self.result.failed[rel or "/"] = f"directory listing damaged, nothing under it: {exc}"
+            return
+        except ObjectNotFound as exc:  # its pack is gone: restore the rest, list this
+            self.result.failed[rel or "/"] = f"directory listing missing, nothing under it: {exc}"
             return
         for node in nodes:
             child_rel = f"{rel}/{node.name}"
@@ -132,7 +141,11 @@ class Restorer:
             self.result.failed[rel] = f"not in the snapshot (unreadable at backup: {node.error})"
             return
         if node.type is NodeType.DIR:
-            os.makedirs(path, exist_ok=True)
+            try:
+                _make_dir(path)
+            except OSError as exc:
+                self.result.failed[rel] = f"cannot create the directory: {exc.strerror or exc}"
+                return
             self._dirs.append((path, node))
             self.result.dirs += 1
             if node.subtree is not None:
@@ -289,6 +302,25 @@ class Restorer:
             self.result.warnings.append(f"{path}: cannot set metadata: {exc.strerror}")
 
 
+def _make_dir(path: str) -> None:
+    """Make a directory of the snapshot; never go through what is already at ``path``.
+
+    Under --overwrite the target may hold a symlink (to a directory outside
+    it) or a file where the snapshot has a directory: it is replaced, so
+    nothing is ever written outside the target. Parents were made the same
+    way, so every component below the target is a real directory.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        os.mkdir(path)
+        return
+    if stat.S_ISDIR(st.st_mode):
+        return
+    os.unlink(path)
+    os.mkdir(path)
+
+
 def _open_target(path: str, size: int, *, create: bool) -> int:
     """Open a file being restored; ``create`` makes it anew at ``size`` (holes only).
 
@@ -352,7 +384,12 @@ def _ranges(
 
 
 def check_target(target: str, force: bool) -> None:
-    """Refuse to restore over a non-empty directory unless forced."""
+    """Refuse to restore over a non-empty directory unless forced, or onto a non-directory."""
+    if os.path.lexists(target) and not os.path.isdir(target):
+        raise UsageError(
+            f"the target {target} exists and is not a directory",
+            hint="restore into a new or empty directory",
+        )
     if os.path.isdir(target) and os.listdir(target) and not force:
         raise UsageError(
             f"the target {target} is not empty",

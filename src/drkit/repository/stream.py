@@ -213,6 +213,7 @@ class StreamArchiver:
             self._pool.shutdown(wait=True)
             roots = self._write_tree(self._root, datetime.now(UTC))
             self.fan.flush()
+            self.fan.confirm_reused()
         except BaseException:
             self.fan.abort()
             raise

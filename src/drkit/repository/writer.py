@@ -49,6 +49,9 @@ class BlobWriter:
         self.compressor = Compressor(compression or Compression.parse("auto"))
         self.stats = WriteStats()
         self._claimed: set[bytes] = set()
+        # blobs found already in the index: the snapshot names them, so before it
+        # is saved they are confirmed still there (Repository.confirm_indexed)
+        self.reused: set[bytes] = set()
         self._claim_lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._unindexed: list[FinishedPack] = []
@@ -66,6 +69,7 @@ class BlobWriter:
     def claim(self, blob_id: bytes) -> bool:
         """True if the caller should store this blob (nobody has it or is storing it)."""
         if blob_id in self.repo.index:
+            self.reused.add(blob_id)
             return False
         with self._claim_lock:
             if blob_id in self._claimed:
@@ -106,6 +110,10 @@ class BlobWriter:
         if self._uploads is not None:
             self._uploads.wait()
         self._write_index(force=True)
+
+    def confirm_reused(self) -> None:
+        """Raise unless every reused blob is still in the repository's index."""
+        self.repo.confirm_indexed(self.reused)
 
     # -- internals -----------------------------------------------------------
     def abort(self) -> None:

@@ -20,8 +20,10 @@ from pathlib import Path
 from drkit.errors import (
     ObjectNotFound,
     RepositoryExists,
+    RepositoryNotFound,
     StorageError,
     StorageFull,
+    StorageReadOnly,
 )
 from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo
 from drkit.storage.ownership import Ownership
@@ -55,6 +57,10 @@ class LocalBackend(Backend):
         return self.root / kind.value / name
 
     def create(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise RepositoryExists(
+                f"{self.root} is a file", hint="choose a new folder for the repository"
+            )
         if (self.root / "config").exists():
             raise RepositoryExists(f"a repository already exists at {self.root}")
         try:
@@ -66,7 +72,9 @@ class LocalBackend(Backend):
             for i in range(256):
                 own.make_folder(self.root / "data" / f"{i:02x}")
         except OSError as exc:
-            raise translate_os_error(exc, f"cannot create a repository at {self.root}") from exc
+            raise translate_os_error(
+                exc, f"cannot create a repository at {self.root}", write=True
+            ) from exc
 
     def save(self, kind: FileKind, name: str, parts: Sequence[Buffer]) -> None:
         path = self._path(kind, name)
@@ -79,7 +87,7 @@ class LocalBackend(Backend):
                 own.make_folder(path.parent)
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise translate_os_error(exc, f"cannot write {path}") from exc
+            raise translate_os_error(exc, f"cannot write {path}", write=True) from exc
         try:
             own.apply_fd(fd)
             _write_all(fd, parts)
@@ -92,7 +100,7 @@ class LocalBackend(Backend):
             if fd >= 0:
                 os.close(fd)
             tmp.unlink(missing_ok=True)
-            raise translate_os_error(exc, f"cannot write {path}") from exc
+            raise translate_os_error(exc, f"cannot write {path}", write=True) from exc
 
     def staging_dir(self) -> Path:
         return self.root / "data"
@@ -116,7 +124,7 @@ class LocalBackend(Backend):
             _fsync_dir(target.parent)
         except OSError as exc:
             path.unlink(missing_ok=True)
-            raise translate_os_error(exc, f"cannot write {target}") from exc
+            raise translate_os_error(exc, f"cannot write {target}", write=True) from exc
 
     def remove_staging(self) -> int:
         """Remove staging and temporary files left by crashed writers; call only while
@@ -144,6 +152,11 @@ class LocalBackend(Backend):
             raise translate_os_error(exc, f"cannot read {path}") from exc
 
     def stat(self, kind: FileKind, name: str) -> ObjectInfo:
+        if kind is FileKind.CONFIG and self.root.exists() and not self.root.is_dir():
+            raise RepositoryNotFound(
+                f"{self.root} is a file, not a repository folder",
+                hint="pass the repository's folder with --repo / DRKIT_REPO",
+            )
         try:
             return ObjectInfo(name, self._path(kind, name).stat().st_size)
         except FileNotFoundError as exc:
@@ -176,7 +189,7 @@ class LocalBackend(Backend):
         try:
             self._path(kind, name).unlink(missing_ok=True)
         except OSError as exc:
-            raise translate_os_error(exc, f"cannot remove {kind.value}/{name}") from exc
+            raise translate_os_error(exc, f"cannot remove {kind.value}/{name}", write=True) from exc
 
 
 def _list_folder(folder: Path) -> Iterator[ObjectInfo]:
@@ -223,11 +236,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def translate_os_error(exc: OSError, what: str) -> StorageError:
+def translate_os_error(exc: OSError, what: str, *, write: bool = False) -> StorageError:
     """The storage error a user should see for an OSError from the local filesystem."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(f"{what}: the disk is full ({exc.strerror})")
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if write and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StorageReadOnly(
+            f"{what}: {exc.strerror}",
+            hint="check the permissions of the repository folder; a read-only repository "
+            "can still be restored and checked (without a lock)",
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return StorageError(
             f"{what}: {exc.strerror}", hint="check the permissions of the repository folder"
         )

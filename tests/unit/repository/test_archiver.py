@@ -26,7 +26,11 @@ def test_a_file_that_grew_since_stat_is_read_whole(tmp_path: Path) -> None:
     content = os.urandom(3 * 1024 * 1024)
     path.write_bytes(content)
     # stat said 10 bytes (below the minimum chunk size); the file now holds 3 MiB
-    chunks = archiver._chunk_file(str(path), 10)
+    st = os.stat(path)
+    then = os.stat_result((*tuple(st)[:6], 10, *tuple(st)[7:10]))
+    read = archiver._chunk_file(str(path), then)
+    assert read.nbytes == len(content) and not read.changed  # grew: a consistent prefix
+    chunks = read.chunks
     archiver.fan.flush()
     ids = [per_destination[0] for per_destination in chunks]
     assert len(ids) > 1  # cut into chunks, not stored as one small blob
