@@ -162,7 +162,7 @@ def finish(report: RunReport, json_output: bool, *, drill: bool) -> None:
     if report.status is RunStatus.CANCELLED:
         raise RunCancelled(f"run {report.run_id} was cancelled: {report.error}")
     if report.status is not RunStatus.SUCCEEDED:
-        raise StepFailed(f"run {report.run_id} failed: {report.error}")
+        raise StepFailed(f"run {report.run_id} failed: {report.error}", hint=_next_move(report))
     if report.rto_met is False and (drill or report.kind == "drill"):
         raise RtoExceeded(
             f"drill run {report.run_id} took {report.recovery_s:.1f}s, "
@@ -170,12 +170,31 @@ def finish(report: RunReport, json_output: bool, *, drill: bool) -> None:
         )
 
 
+def _next_move(report: RunReport) -> str:
+    """A hint that works: a rolled-back run cannot be resumed, only re-run."""
+    shown = f"`drkit runs show {report.run_id}` shows the journal"
+    step = report.failed_step or "STEP"
+    rerun = f"`drkit runbook rerun {report.run_id} --from {step}`"
+    if report.rolled_back:
+        return f"{shown}; the run was rolled back: fix the cause, then {rerun}"
+    return f"{shown}; fix the cause, then `drkit runbook resume {report.run_id}` or {rerun}"
+
+
 def _summary(report: RunReport) -> None:
+    from drkit.catalog.runs import RunStatus
+
     took = f"{report.recovery_s:.1f}s" if report.recovery_s is not None else "?"
     rto = ""
-    if report.rto_s is not None:
+    if report.rto_s is not None and report.status is RunStatus.SUCCEEDED:
         verdict = "[green]met[/]" if report.rto_met else "[red]missed[/]"
         rto = f", RTO {report.rto_s:g}s {verdict}"
+    elif report.rto_s is not None:  # a run that did not recover measured no recovery time
+        rto = f" (no recovery, RTO {report.rto_s:g}s not measured)"
+    if report.error and "rejected by" in report.error:  # a decision, not a failed recovery
+        why = report.error[report.error.index("rejected by") :]
+        at = f" at step {report.failed_step}" if report.failed_step else ""
+        out.print(f"run {report.run_id} {styled('rejected')}{at}: {why}")
+        return
     back = " (rolled back)" if report.rolled_back else ""
     out.print(f"run {report.run_id} {styled(report.status.value)}{back} in {took}{rto}")
 

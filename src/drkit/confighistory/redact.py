@@ -37,6 +37,9 @@ _SECRET_KEY = re.compile(
 )
 # these name where a secret is kept, not the secret itself
 _SECRET_LOCATION = re.compile(r"[-_.](file|path|env|dir)$", re.IGNORECASE)
+# nginx's proxy_pass, fastcgi_pass, uwsgi_pass...: "pass" means "hand over to" an address
+_PASS_DIRECTIVE = re.compile(r"[-_]pass$", re.IGNORECASE)
+_ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://[^\s@]+|unix:/[^\s@]+|[\w.\-\[\]]+:\d{1,5})")
 
 
 def _value(opener: str) -> str:
@@ -144,10 +147,16 @@ class Redactor:
                 i = end
                 continue
             key = tracker.feed(line)
-            if key is not None and self.is_secret_key(key.path):
+            if (
+                key is not None
+                and self.is_secret_key(key.path)
+                and not _an_address(key.path, key.value(line))
+            ):
                 end = block_after(lines, i, key.indent) if key.block_opener(line) else i + 1
                 value = "\n".join([key.value(line), *lines[i + 1 : end]])
                 rest = line[key.value_end :]
+                if end == i + 1 and value.endswith(";"):  # nginx: the ';' ends the directive
+                    value, rest = value[:-1], ";" + rest
                 out.append((line[: key.value_start], slots.secret(f"key:{key.path}", value), rest))
                 i = end
                 continue
@@ -178,7 +187,7 @@ class Redactor:
         quoted = m.group("qkey") is not None
         key = m.group("qkey") if quoted else m.group("key")
         group, opener = ("qvalue", "qopen") if quoted else ("value", "open")
-        if not self.is_secret_key(key):
+        if not self.is_secret_key(key) or _an_address(key, m.group(group)):
             return None
         start, end = m.start(group), m.end(group)
         if m.group(opener) is not None:
@@ -233,6 +242,15 @@ class Redactor:
 
 def _split_lines(value: str | None) -> list[str]:
     return [] if value is None else value.split("\n")
+
+
+def _an_address(path: str, value: str) -> bool:
+    """A ``*_pass`` directive naming where to pass requests (a URL without credentials, a
+    socket, host:port): no secret. A password inside a URL is still found by value."""
+    if not _PASS_DIRECTIVE.search(path.rpartition(".")[2]):
+        return False
+    bare = value.strip().rstrip(";").strip("\"'")
+    return _ADDRESS.fullmatch(bare) is not None
 
 
 def _split(

@@ -2,7 +2,8 @@
 
 Unified: ``---``/``+++`` labels, cyan hunk headers, removed lines red,
 added lines green. Side by side: a table with line numbers, the old text
-left and the new right, changed pairs on one row. By key: a table of the
+left and the new right, changed pairs on one row, each line marked ``-``,
+``+`` or `` `` as in the unified diff (the marks show without colour). By key: a table of the
 setting paths that were added, removed or changed, and their values.
 Everything rendered here was redacted before (see :mod:`.compare`).
 """
@@ -56,7 +57,8 @@ def _cell(line: DiffLine | None, *, old: bool) -> tuple[str, Text]:
     if line is None:
         return "", Text("")
     number = line.old_no if old else line.new_no
-    return str(number or ""), Text(line.text, style=_STYLES[line.kind])
+    # the +/- marker as in the unified diff: piped output has no colour to show the change
+    return str(number or ""), Text(f"{line.kind.value}{line.text}", style=_STYLES[line.kind])
 
 
 def key_table(diff: KeyDiff) -> RenderableType:

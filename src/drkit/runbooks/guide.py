@@ -17,7 +17,7 @@ from drkit.runbooks.durations import duration_text
 from drkit.runbooks.model import Runbook
 from drkit.runbooks.plan import ItemKind, PlanItem, plan
 
-MANUAL_MARK = "✋ Manual step"
+MANUAL_MARK = "MANUAL STEP"  # words, not an emoji: no font needed to show it
 
 
 def markdown(runbook: Runbook, expected: Mapping[str, float], runs: int = 0) -> str:

@@ -6,8 +6,10 @@ timeout; a parallel group runs its members at once and fails when one of
 them fails (members with ``on_failure: continue`` excepted). After a
 failure the step's ``on_failure`` decides: ``abort`` ends the run,
 ``continue`` goes on, ``goto:ID`` jumps to a top-level step, and
-``rollback`` runs the ``rollback`` steps of every step completed so far, in
-the reverse order of completion, then ends the run as failed.
+``rollback`` runs the failing step's own ``rollback`` steps first (it may
+have done part of its work: a half-finished restore), then those of every
+step completed so far, in the reverse order of completion, then ends the
+run as failed.
 
 Every execution is a journal row; a step's outputs go into its row so a
 resumed run (see :mod:`drkit.runbooks.replay`) picks them up without
@@ -139,7 +141,7 @@ class Runner:
             self.walk.position = [s.id for s in self.runbook.steps].index(step.goto_target or "")
             return None
         if policy is FailurePolicy.ROLLBACK:
-            failed = self._rollback()
+            failed = self._rollback(step)
             return RunOutcome(Ending.ROLLED_BACK, error, step.id, failed)
         return RunOutcome(Ending.FAILED, error, step.id)
 
@@ -169,10 +171,11 @@ class Runner:
             return StepOutcome(StepStatus.FAILED, "; ".join(failed))
         return StepOutcome(StepStatus.SUCCEEDED)
 
-    def _rollback(self) -> tuple[str, ...]:
-        """Run the rollback steps of completed steps, newest first; the ids that failed."""
+    def _rollback(self, failing: Step) -> tuple[str, ...]:
+        """Undo the failing step, then the completed steps, newest first; the ids that failed."""
         failed: list[str] = []
-        for done in reversed(self.walk.completed):
+        undone = [failing, *(s for s in reversed(self.walk.completed) if s is not failing)]
+        for done in undone:
             for undo in done.rollback:
                 if self.control.cancel_event.is_set():
                     return tuple(failed)

@@ -30,6 +30,7 @@ from drkit.runbooks.errors import RunbookError, RunNotResumable
 from drkit.runbooks.journal import RunbookJournal, records
 from drkit.runbooks.model import Runbook
 from drkit.runbooks.observer import Observer
+from drkit.runbooks.orphans import end_step_processes
 from drkit.runbooks.replay import Replay
 from drkit.runbooks.runner import Ending, Runner, RunOutcome
 from drkit.runbooks.variables import Variables
@@ -142,6 +143,7 @@ def resume_run(
     view = _runbook_run(catalog, run_id)
     _refuse_live(catalog, view)
     kept = replay.for_resume(records(catalog, run_id), view.status)
+    end_step_processes(run_id)  # what the dead runner's step left running goes first
     runbook = load(view.subject, view.subject_version or "")
     journal = RunbookJournal(RunJournal(catalog, run_id))
     journal.reopen()

@@ -28,8 +28,12 @@ steps:
     action: shell
     with:
       command: >-
-        if [ -e {work}/go ]; then echo finishing; else
-        echo $$ > {work}/slow.pid; touch {work}/slow.started; exec sleep 120; fi
+        if [ -e {work}/go ]; then
+        state=$(awk '{{print $3}}' /proc/$(cat {work}/bg.pid)/stat 2>/dev/null);
+        case "$state" in ""|Z) echo old-gone;; *) echo old-alive;; esac >> {work}/seen;
+        echo finishing; else
+        echo $$ > {work}/slow.pid; sleep 120 & echo $! > {work}/bg.pid;
+        touch {work}/slow.started; wait; fi
   - id: last
     action: shell
     with: {{command: "echo ${{{{ steps.first.outputs.token }}}} > {work}/last.out"}}
@@ -47,8 +51,13 @@ def test_a_runner_killed_mid_run_resumes_at_the_unfinished_step(
         wait_until(lambda: (work / "slow.started").exists(), "the slow step to start")
         runner.send_signal(signal.SIGKILL)
         runner.wait(30)
+        shell = int((work / "slow.pid").read_text())
+        # the step's shell dies with its runner (parent-death signal) ...
+        wait_until(lambda: not _alive(shell) or None, "the step's shell to die with the runner")
+        background = int((work / "bg.pid").read_text())
+        assert _alive(background)  # ... what it started in its group lives on until a resume
     finally:
-        kill_pid_file(work / "slow.pid")  # the killed runner's child
+        kill_pid_file(work / "slow.pid")
     run_id = drkit_cli.latest_run()
     assert run_id is not None
     view = drkit_cli.run_view(run_id)
@@ -58,8 +67,13 @@ def test_a_runner_killed_mid_run_resumes_at_the_unfinished_step(
         ("slow", "running"),
     ]
     (work / "go").touch()
-    report = drkit_cli.json("runbook", "resume", str(run_id))
+    try:
+        report = drkit_cli.json("runbook", "resume", str(run_id))
+    finally:
+        kill_pid_file(work / "bg.pid")
     assert report["status"] == "succeeded" and report["run_id"] == run_id
+    assert (work / "seen").read_text() == "old-gone\n"  # never two copies of the step at once
+    assert not _alive(background)
     view = drkit_cli.run_view(run_id)
     assert [(s["name"], s["status"]) for s in view["steps"]] == [
         ("first", "succeeded"),
@@ -69,6 +83,14 @@ def test_a_runner_killed_mid_run_resumes_at_the_unfinished_step(
     ]
     assert (work / "first.log").read_text() == "ran\n"  # not run twice
     assert (work / "last.out").read_text() == "abc\n"  # its output came from the journal
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 APPROVAL = """

@@ -45,7 +45,19 @@ def test_terminal_output_is_coloured() -> None:
     assert "\x1b[31m-old" in unified and "\x1b[32m+new" in unified  # red and green
     columns = rich_text(render.two_columns(diff))
     assert "v1" in columns and "v2" in columns
-    assert "\x1b[31mold" in columns and "\x1b[32mnew" in columns
+    assert "\x1b[31m-old" in columns and "\x1b[32m+new" in columns
+
+
+def test_piped_side_by_side_marks_the_changes_without_colour() -> None:
+    from rich.console import Console
+
+    diff = diff_lines(["keep", "old"], ["keep", "new"], "v1", "v2")
+    console = Console(width=80, color_system=None, force_terminal=False)
+    with console.capture() as captured:
+        console.print(render.two_columns(diff))
+    plain = captured.get()
+    assert "\x1b[" not in plain
+    assert "-old" in plain and "+new" in plain and " keep" in plain
 
 
 def test_html_page_escapes_everything_and_stands_alone() -> None:
@@ -67,3 +79,13 @@ def test_binary_content() -> None:
     assert "binary content differs" in unified_text(diff)
     assert "binary content differs" in html.unified_fragment(diff)
     assert not binary_diff(b"\x00", b"\x00", "a", "b").changed
+
+
+def test_html_line_numbers_never_wrap() -> None:
+    import re
+
+    from drkit.confighistory.html import STYLE
+
+    rule = re.search(r"td\.no \{([^}]*)\}", STYLE)
+    assert rule is not None
+    assert "white-space: nowrap" in rule.group(1) and "word-break: normal" in rule.group(1)

@@ -191,3 +191,21 @@ def test_value_pair_for_structured_diffs() -> None:
         f"pg://u:{CHANGED}@h/x",
     )
     assert r.value_pair("db.port", "1", "2") == ("1", "2")
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        # nginx's *_pass directives name an address: the one line needed in an incident
+        ("    proxy_pass http://127.0.0.1:8081;", "    proxy_pass http://127.0.0.1:8081;"),
+        ("fastcgi_pass unix:/run/php/php-fpm.sock;", "fastcgi_pass unix:/run/php/php-fpm.sock;"),
+        ("uwsgi_pass 127.0.0.1:9000;", "uwsgi_pass 127.0.0.1:9000;"),
+        # ... but credentials in it, or a *_pass that is a password, stay hidden
+        ("proxy_pass http://u:hunter2@h:1/;", f"proxy_pass {SECRET};"),
+        ("db_pass hunter2;", f"db_pass {SECRET};"),
+        ("requirepass hunter2", f"requirepass {SECRET}"),
+        ("webhook = https://hooks.example.com/abc", f"webhook = {SECRET}"),
+    ],
+)
+def test_an_address_is_not_a_secret_and_the_semicolon_stays(line: str, shown: str) -> None:
+    assert Redactor().show([line]) == [shown]

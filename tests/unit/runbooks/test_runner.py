@@ -154,7 +154,9 @@ steps:
     assert [n for n, _ in ran.statuses()] == ["fix", "check"] * 3 + ["done"]
 
 
-def test_rollback_undoes_completed_steps_newest_first(catalog: Catalog) -> None:
+def test_rollback_undoes_the_failing_step_then_completed_steps_newest_first(
+    catalog: Catalog,
+) -> None:
     ran = run(
         catalog,
         """
@@ -179,11 +181,13 @@ steps:
   - {id: five, action: fake.echo, with: {label: five}}
 """,
     )
-    assert EVENTS == ["one", "two", "three", "four", "undo-three-a", "undo-three-b", "undo-one"]
+    # the failing step may have done part of its work (a half-finished restore): undone first
+    undo = ["undo-four", "undo-three-a", "undo-three-b", "undo-one"]
+    assert ["one", "two", "three", "four", *undo] == EVENTS
     assert ran.report.status is RunStatus.FAILED and ran.report.rolled_back
     assert ran.view.result["rolled_back"] is True
-    phases = [(s.name, s.details["phase"]) for s in ran.view.steps[-3:]]
-    assert phases == [(name, "rollback") for name in ("undo-three-a", "undo-three-b", "undo-one")]
+    phases = [(s.name, s.details["phase"]) for s in ran.view.steps[-4:]]
+    assert phases == [(name, "rollback") for name in undo]
 
 
 def test_a_failing_rollback_step_with_continue_lets_the_rollback_go_on(catalog: Catalog) -> None:

@@ -2,13 +2,18 @@
 
 The child runs in its own process group so a timeout or a cancel kills it and
 everything it started (a shell pipeline, a server it forked), not only the
-shell in front. Output goes to temporary files rather than pipes, so a child
+shell in front. It dies with the runner (SIGKILL on parent death, set by
+``setpriv --pdeathsig`` between fork and exec, where Python code could
+deadlock a threaded runner) and carries the run's marker, so a resume ends
+whatever of it is left before starting the step again
+(:mod:`drkit.runbooks.orphans`). Output goes to temporary files rather than pipes, so a child
 that writes a lot never blocks on a full pipe while we poll.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -20,6 +25,7 @@ from typing import IO
 
 from drkit.runbooks.actions.base import ActionContext
 from drkit.runbooks.errors import ActionFailed
+from drkit.runbooks.orphans import RUN_MARKER
 
 POLL_S = 0.05
 KILL_GRACE_S = 2.0
@@ -49,6 +55,8 @@ def run_process(
     past ``timeout_s`` the process is killed and ActionFailed raised.
     """
     full_env = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
+    if ctx.run_id is not None:
+        full_env[RUN_MARKER] = str(ctx.run_id)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = _start(command, full_env, cwd, out, err)
@@ -67,10 +75,15 @@ def _start(
     out: IO[bytes],
     err: IO[bytes],
 ) -> subprocess.Popen[bytes]:
+    argv = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+    if not isinstance(command, str) and not _findable(argv[0], env, cwd):
+        raise ActionFailed(  # checked here: behind setpriv, a missing program is only exit 127
+            f"cannot start {' '.join(command)!r}: No such file or directory",
+            hint="check the command name and that it is installed on this host",
+        )
     try:
         return subprocess.Popen(
-            command,
-            shell=isinstance(command, str),
+            _dies_with_parent(argv),
             env=dict(env),
             cwd=cwd,
             stdin=subprocess.DEVNULL,
@@ -84,6 +97,17 @@ def _start(
             f"cannot start {shown!r}: {exc.strerror or exc}",
             hint="check the command name and that it is installed on this host",
         ) from exc
+
+
+def _findable(program: str, env: Mapping[str, str], cwd: Path | None) -> bool:
+    if os.sep in program:
+        return os.access(Path(cwd or ".") / program, os.X_OK)
+    return shutil.which(program, path=env.get("PATH", os.defpath)) is not None
+
+
+def _dies_with_parent(argv: list[str]) -> list[str]:
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *argv] if setpriv else argv
 
 
 def _wait(proc: subprocess.Popen[bytes], ctx: ActionContext, deadline: float | None) -> int:
