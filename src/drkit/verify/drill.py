@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from drkit.errors import DrkitError, UsageError
+from drkit.policy.membership import policy_tag
 from drkit.policy.status import Opener
 from drkit.repository.progress import Progress
 from drkit.settings.policies import PolicySettings
@@ -124,7 +125,7 @@ def run_drill(
     """
     started_at = datetime.now(UTC)
     choice = (
-        SnapshotChoice(snapshot=snapshot) if snapshot else SnapshotChoice(tags=(f"policy:{name}",))
+        SnapshotChoice(snapshot=snapshot) if snapshot else SnapshotChoice(tags=(policy_tag(name),))
     )
     spec = dataclasses.replace(spec, choice=choice)
     entries = tuple(
