@@ -9,8 +9,19 @@ policy's file paths.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 TAG_PREFIX = "policy:"
+
+
+class HasPaths(Protocol):
+    @property
+    def paths(self) -> list[str]: ...
+
+
+def covers(snapshot: HasPaths, source: str) -> bool:
+    """Whether the snapshot holds ``source``: it backed up the path or a folder above it."""
+    return any(source == p or source.startswith(p.rstrip("/") + "/") for p in snapshot.paths)
 
 
 def policy_tag(name: str) -> str:

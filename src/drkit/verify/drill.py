@@ -19,12 +19,14 @@ from typing import Any
 
 from drkit.errors import DrkitError, UsageError
 from drkit.policy.membership import policy_tag
-from drkit.policy.status import Opener
 from drkit.repository.progress import Progress
+from drkit.repository.repo import Repository
 from drkit.settings.policies import PolicySettings
 from drkit.verify.restore_test import RestoreTestResult, RestoreTestSpec, run_restore_test
 from drkit.verify.snapshot_choice import SnapshotChoice
 from drkit.verify.steps import StepHooks
+
+Opener = Callable[[str], Repository]  # repository name -> opened repository
 
 HooksFor = Callable[[str], StepHooks]  # repository name -> hooks for its restore test
 
