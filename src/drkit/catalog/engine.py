@@ -9,22 +9,22 @@ processes starting together do not both create the tables.
 
 from __future__ import annotations
 
+import ast
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from drkit.catalog.errors import CatalogNewer, CatalogUnavailable
+
+if TYPE_CHECKING:  # Alembic (0.3 s to import) only when the schema is not current
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +72,23 @@ class Catalog:
         try:
             with self.engine.begin() as conn:
                 _lock_for_migration(conn)
-                current = _current_heads(conn)
-                if current != _head_revisions():
-                    _refuse_newer(self.engine, current)
-                    log.info("catalog: migrating %s", self.engine.url.render_as_string())
-                    config = _alembic_config()
-                    config.attributes["connection"] = conn
-                    command.upgrade(config, "heads")
+                if _applied_revisions(conn) != _script_heads():
+                    self._upgrade(conn)
         except SQLAlchemyError as exc:
             raise _unavailable(self.engine, exc) from exc
+
+    def _upgrade(self, conn: Connection) -> None:
+        """Alembic decides (imported only here): refuse a newer schema, else migrate."""
+        current = _current_heads(conn)
+        if current == _head_revisions():
+            return
+        _refuse_newer(self.engine, current)
+        from alembic import command
+
+        log.info("catalog: migrating %s", self.engine.url.render_as_string())
+        config = _alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "heads")
 
     def revisions(self) -> set[str]:
         with self.engine.connect() as conn:
@@ -116,6 +124,8 @@ def _lock_for_migration(conn: Connection) -> None:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     location = resources.files("drkit.catalog") / "migrations"
     config.set_main_option("script_location", str(location))
@@ -125,11 +135,15 @@ def _alembic_config() -> Config:
 def _head_revisions() -> set[str]:
     # Domains add their tables on their own branches (config history, runbooks, ...):
     # the schema is current when every head is applied.
+    from alembic.script import ScriptDirectory
+
     return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
 def _refuse_newer(engine: Engine, current: set[str]) -> None:
     """An older drkit (a rollback) must not guess at a schema it has never seen."""
+    from alembic.script import ScriptDirectory
+
     known = {
         rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
     }
@@ -144,7 +158,45 @@ def _refuse_newer(engine: Engine, current: set[str]) -> None:
 
 
 def _current_heads(conn: Connection) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def _script_heads() -> set[str]:
+    """The head revisions, read from the migration files without importing Alembic.
+
+    A fast path only: when it and the database agree the schema is current;
+    otherwise Alembic itself decides (and migrates).
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    versions = resources.files("drkit.catalog") / "migrations" / "versions"
+    for entry in versions.iterdir():
+        if entry.name.endswith(".py") and entry.name != "__init__.py":
+            found = _revision_fields(entry.read_text())
+            revisions.add(str(found.get("revision")))
+            down = found.get("down_revision")
+            parents.update(down if isinstance(down, tuple) else () if down is None else (down,))
+    return revisions - parents
+
+
+def _revision_fields(source: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            named = isinstance(target, ast.Name) and target.id in ("revision", "down_revision")
+            if named and node.value is not None and isinstance(target, ast.Name):
+                fields[target.id] = ast.literal_eval(node.value)
+    return fields
+
+
+def _applied_revisions(conn: Connection) -> set[str] | None:
+    """The revisions in alembic_version, or None when the table is not there yet."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
 
 
 def _unavailable(engine: Engine, exc: Exception) -> CatalogUnavailable:

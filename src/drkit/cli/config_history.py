@@ -57,7 +57,7 @@ def _history(state: State) -> Iterator[History]:
 
     path = state.settings_file
     if path is not None and not path.exists():
-        state._settings = Settings()
+        state.use_settings(Settings())
     yield History(state.catalog(), state.settings, path, state.home)
 
 

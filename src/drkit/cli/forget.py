@@ -6,33 +6,24 @@ the index is loaded only once the lock is held.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from drkit.cli.browse import load_snapshots
 from drkit.cli.context import State
-from drkit.cli.output import human_bytes, out, print_json, warn
-from drkit.errors import RepositoryLocked, UsageError
+from drkit.cli.output import WarningProgress, human_bytes, out, print_json, warn
+from drkit.errors import UsageError
 from drkit.policy import RetentionPolicy, parse_duration
-from drkit.repository.archiver import normalise_targets
-from drkit.repository.forget import (
-    DEFAULT_GROUP_BY,
-    GroupDecision,
-    parse_group_by,
-    plan_forget,
-    remove_snapshots,
-    select_by_id,
-    unreadable_matches,
-)
-from drkit.repository.locks import RepoLock
+from drkit.repository.forget import DEFAULT_GROUP_BY, GroupDecision, parse_group_by
 from drkit.repository.prune import DEFAULT_MAX_UNUSED, PruneOptions, PruneResult, prune
-from drkit.repository.repo import Repository
-from drkit.repository.snapshot import Snapshot
-from drkit.sources.registry import policy_paths
+from drkit.services.forget import (
+    ForgetOutcome,
+    PolicyForgetResult,
+    exclusive_lock,
+    forget_policy,
+    forget_snapshots,
+    prune_json,
+)
 
 MIB = 1024 * 1024
 
@@ -49,36 +40,12 @@ def register(app: typer.Typer) -> None:
     app.command("prune")(prune_command)
 
 
-@contextmanager
-def exclusive_lock(repo: Repository, operation: str, wait: float) -> Iterator[None]:
-    """Hold an exclusive lock; a refusal names --wait-lock in its hint."""
-    lock = RepoLock(repo, exclusive=True, operation=operation, wait=wait)
-    try:
-        lock.acquire()
-    except RepositoryLocked as exc:
-        raise RepositoryLocked(
-            exc.message, hint=f"{exc.hint}; or pass --wait-lock SECONDS to wait for it"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def prune_options(state: State, max_unused: float, dry_run: bool) -> PruneOptions:
     pack_size = state.settings.backup.pack_size_mib * MIB
     return PruneOptions(max_unused=max_unused, pack_size=pack_size, dry_run=dry_run)
 
 
 # ------------------------------------------------------------------------------ forget
-
-
-@dataclass(frozen=True)
-class ForgetOutcome:
-    groups: list[GroupDecision]
-    chosen: list[Snapshot]  # snapshots to remove (removed unless dry run)
-    dry_run: bool
-    damaged: list[str] = field(default_factory=list)  # unreadable snapshot objects named by id
 
 
 def forget(
@@ -138,61 +105,50 @@ def forget(
                 "--policy takes its retention from drkit.yaml",
                 hint="leave out snapshot ids and --keep-* options",
             )
-        _forget_policy(state, backup_policy, fields, options, run_prune, wait_lock, json_output)
+        result = forget_policy(
+            state.workspace,
+            backup_policy,
+            fields,
+            options,
+            run_prune=run_prune,
+            wait_lock=wait_lock,
+            progress=WarningProgress(),
+        )
+        _render_policy(result, json_output, state.quiet)
         return
     _check_selection(snapshot_ids or [], policy)
-    repo = state.open_repo(load_index=False)
-    with exclusive_lock(repo, "forget", wait_lock):
-        outcome = _forget(repo, snapshot_ids or [], policy, fields, dry_run)
-        if not json_output:
-            _print_forget(outcome, state.quiet)
-        pruned = _prune_after(repo, options, outcome) if run_prune else None
+    outcome = forget_snapshots(
+        state.open_repo(load_index=False),
+        snapshot_ids or [],
+        policy,
+        fields,
+        options,
+        run_prune=run_prune,
+        wait_lock=wait_lock,
+        progress=WarningProgress(),
+    )
+    _render_forget(outcome, json_output, state.quiet)
+
+
+def _render_forget(outcome: ForgetOutcome, json_output: bool, quiet: bool) -> None:
     if json_output:
-        print_json(_forget_json(outcome, pruned))
-    elif pruned is not None:
-        _print_prune(pruned, state.quiet)
+        print_json(outcome.to_json())
+        return
+    _print_forget(outcome, quiet)
+    if outcome.pruned is not None:
+        _print_prune(outcome.pruned, quiet)
 
 
-def _forget_policy(
-    state: State,
-    name: str,
-    fields: tuple[str, ...],
-    options: PruneOptions,
-    run_prune: bool,
-    wait_lock: float,
-    json_output: bool,
-) -> None:
-    """Each repository of the policy, with its own retention, only the policy's snapshots."""
-    chosen = state.policy(name)
-    paths = policy_paths(chosen.sources)  # database sources carry the policy tag
-    sources = sorted(normalise_targets(paths)) if paths else []
-    docs: dict[str, Any] = {}
-    for repo_name in chosen.repositories:
-        retention = chosen.retention_for(repo_name)
-        if retention is None:
-            docs[repo_name] = {"skipped": "no retention set"}
-            if not json_output:
-                out.print(f"[bold]{repo_name}[/]: no retention set for this policy, kept all")
+def _render_policy(result: PolicyForgetResult, json_output: bool, quiet: bool) -> None:
+    if json_output:
+        print_json(result.to_json())
+        return
+    for entry in result.repositories:
+        if entry.outcome is None:
+            out.print(f"[bold]{entry.repository}[/]: no retention set for this policy, kept all")
             continue
-        repo = state.open_ref(repo_name)
-        with exclusive_lock(repo, "forget", wait_lock):
-            outcome = _forget(
-                repo,
-                [],
-                retention.to_policy(),
-                fields,
-                options.dry_run,
-                only=lambda snap: f"policy:{name}" in snap.tags or sorted(snap.paths) == sources,
-            )
-            if not json_output:
-                out.print(f"[bold]{repo_name}[/]: {retention.to_policy().describe()}")
-                _print_forget(outcome, state.quiet)
-            pruned = _prune_after(repo, options, outcome) if run_prune else None
-        docs[repo_name] = _forget_json(outcome, pruned)
-        if pruned is not None and not json_output:
-            _print_prune(pruned, state.quiet)
-    if json_output:
-        print_json(docs)
+        out.print(f"[bold]{entry.repository}[/]: {entry.retention}")
+        _render_forget(entry.outcome, False, quiet)
 
 
 def _check_selection(ids: list[str], policy: RetentionPolicy) -> None:
@@ -206,36 +162,6 @@ def _check_selection(ids: list[str], policy: RetentionPolicy) -> None:
             "nothing to forget: no snapshot ids and no keep policy given",
             hint="name snapshots by id, or give a policy such as --keep-last 7 --keep-daily 30",
         )
-
-
-def _forget(
-    repo: Repository,
-    ids: list[str],
-    policy: RetentionPolicy,
-    fields: tuple[str, ...],
-    dry_run: bool,
-    only: Callable[[Snapshot], bool] | None = None,
-) -> ForgetOutcome:
-    snapshots = [s for s in load_snapshots(repo) if only is None or only(s)]
-    damaged: list[str] = []
-    if ids:
-        ids, damaged = unreadable_matches(repo, snapshots, ids)
-        groups, chosen = [], select_by_id(snapshots, ids)
-    else:
-        groups = plan_forget(snapshots, policy, fields)
-        chosen = [snap for group in groups for snap in group.decision.remove]
-    if not dry_run:
-        remove_snapshots(repo, chosen)
-        for name in damaged:
-            repo.remove_snapshot(name)
-    return ForgetOutcome(groups, chosen, dry_run, damaged)
-
-
-def _prune_after(repo: Repository, options: PruneOptions, outcome: ForgetOutcome) -> PruneResult:
-    repo.load_index()
-    # in a dry run the snapshots are still there: plan as if they were gone
-    exclude = {snap.id for snap in outcome.chosen} if outcome.dry_run else set()
-    return prune(repo, options, exclude)
 
 
 def _print_forget(outcome: ForgetOutcome, quiet: bool) -> None:
@@ -269,41 +195,6 @@ def _print_group(group: GroupDecision) -> None:
         out.print(f"  remove  {snap.short_id}  {snap.time:%Y-%m-%d %H:%M:%S}")
 
 
-def _snapshot_json(snap: Snapshot, reasons: list[str] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "id": snap.id,
-        "short_id": snap.short_id,
-        "time": snap.time,
-        "hostname": snap.hostname,
-        "paths": snap.paths,
-        "tags": snap.tags,
-    }
-    if reasons is not None:
-        doc["reasons"] = reasons
-    return doc
-
-
-def _forget_json(outcome: ForgetOutcome, pruned: PruneResult | None) -> dict[str, Any]:
-    return {
-        "dry_run": outcome.dry_run,
-        "groups": [
-            {
-                "key": dict(group.key),
-                "keep": [
-                    _snapshot_json(s, group.decision.reasons[s.id]) for s in group.decision.keep
-                ],
-                "remove": [_snapshot_json(s) for s in group.decision.remove],
-            }
-            for group in outcome.groups
-        ],
-        "removed": [] if outcome.dry_run else [*(s.id for s in outcome.chosen), *outcome.damaged],
-        "would_remove": [*(s.id for s in outcome.chosen), *outcome.damaged]
-        if outcome.dry_run
-        else [],
-        "prune": _prune_json(pruned) if pruned is not None else None,
-    }
-
-
 # ------------------------------------------------------------------------------- prune
 
 
@@ -324,7 +215,7 @@ def prune_command(
         repo.load_index()
         result = prune(repo, options)
     if json_output:
-        print_json(_prune_json(result))
+        print_json(prune_json(result))
     else:
         _print_prune(result, state.quiet)
 
@@ -353,28 +244,3 @@ def _print_prune(result: PruneResult, quiet: bool) -> None:
     out.print(f"{verb} {human_bytes(result.bytes_freed)}")
     if result.dry_run:
         out.print("dry run: nothing was changed")
-
-
-def _prune_json(result: PruneResult) -> dict[str, Any]:
-    plan, stats = result.plan, result.plan.stats
-    return {
-        "dry_run": result.dry_run,
-        "packs": {
-            "total": stats.packs_total,
-            "deleted": len(plan.delete),
-            "repacked": len(plan.repack),
-            "kept": len(plan.keep),
-            "unindexed": len(plan.unindexed),
-            "missing": len(plan.missing),
-            "written": result.packs_written,
-        },
-        "blobs_removed": stats.blobs_removed,
-        "blobs_repacked": stats.blobs_repacked,
-        "bytes_total": stats.bytes_total,
-        "bytes_used": stats.used_bytes,
-        "bytes_unused": stats.unused_bytes,
-        "bytes_freed": result.bytes_freed,
-        "staging_removed": result.staging_removed,
-        "index_files_written": result.index_files_written,
-        "index_files_removed": result.index_files_removed,
-    }

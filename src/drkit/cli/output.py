@@ -35,3 +35,16 @@ def human_bytes(n: float) -> str:
 
 def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+
+
+class WarningProgress:
+    """The CLI's :class:`drkit.services.progress.Progress` for short operations: warnings only."""
+
+    def phase(self, name: str) -> None:
+        pass
+
+    def advance(self, done: int, total: int | None = None) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        warn(message)

@@ -13,7 +13,7 @@ from drkit.cli.output import out, print_json
 from drkit.errors import UsageError
 from drkit.policy.compliance import Compliance
 from drkit.policy.objectives import format_objective
-from drkit.policy.status import policy_compliance
+from drkit.services.policy_status import policy_compliance
 
 if TYPE_CHECKING:
     from drkit.monitor.facts import RepositoryFacts

@@ -25,6 +25,7 @@ from drkit.cli.context import State
 from drkit.cli.output import err, human_bytes, out, print_json
 from drkit.cli.progress import make_progress
 from drkit.errors import IntegrityError, UsageError
+from drkit.policy.membership import policy_tag
 from drkit.policy.objectives import format_objective, parse_objective
 from drkit.settings.discovery import default_home
 from drkit.settings.verification import RestoreTestSettings, verification_of
@@ -88,7 +89,7 @@ def restore_test(
     """Restore a snapshot into scratch space, read it back, validate it, time it, clean up."""
     state: State = ctx.obj
     defaults = _policy_defaults(state, policy)
-    tags = (*(tag or []), *([f"policy:{policy}"] if policy else []))
+    tags = (*(tag or []), *([policy_tag(policy)] if policy else []))
     choice = SnapshotChoice(
         snapshot=snapshot,
         window=_duration(window, "--window") if window else defaults.window,

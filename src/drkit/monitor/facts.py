@@ -16,6 +16,7 @@ from sqlalchemy import select
 from drkit.catalog import Catalog
 from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
 from drkit.monitor.evidence import Outcome, standing_failures
+from drkit.policy.membership import policy_tag
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
 from drkit.sources.registry import policy_paths, source_labels
@@ -173,7 +174,7 @@ def _stalest(times: Iterable[datetime | None]) -> datetime | None:
 
 def _belongs(snap: SnapshotRow, policy_name: str, policy: PolicySettings) -> bool:
     """A policy's snapshots carry its tag; untagged ones count when they cover its paths."""
-    if f"policy:{policy_name}" in snap.tags.split("\n"):
+    if policy_tag(policy_name) in snap.tags.split("\n"):
         return True
     paths = set(snap.paths.split("\n"))
     wanted = {os.path.normpath(os.path.abspath(p)) for p in policy_paths(policy.sources)}

@@ -30,7 +30,7 @@ class DrillJob:
 
 
 def drill_argv(drill: DrillSettings) -> tuple[str, ...]:
-    inputs = [f"--input={key}={value}" for key, value in sorted(drill.inputs.items())]
+    inputs = [arg for k, v in sorted(drill.inputs.items()) for arg in ("--input", f"{k}={v}")]
     return ("runbook", "run", drill.runbook, "--drill", *inputs)
 
 

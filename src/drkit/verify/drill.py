@@ -18,12 +18,15 @@ from enum import StrEnum
 from typing import Any
 
 from drkit.errors import DrkitError, UsageError
-from drkit.policy.status import Opener
+from drkit.policy.membership import policy_tag
 from drkit.repository.progress import Progress
+from drkit.repository.repo import Repository
 from drkit.settings.policies import PolicySettings
 from drkit.verify.restore_test import RestoreTestResult, RestoreTestSpec, run_restore_test
 from drkit.verify.snapshot_choice import SnapshotChoice
 from drkit.verify.steps import StepHooks
+
+Opener = Callable[[str], Repository]  # repository name -> opened repository
 
 HooksFor = Callable[[str], StepHooks]  # repository name -> hooks for its restore test
 
@@ -124,7 +127,7 @@ def run_drill(
     """
     started_at = datetime.now(UTC)
     choice = (
-        SnapshotChoice(snapshot=snapshot) if snapshot else SnapshotChoice(tags=(f"policy:{name}",))
+        SnapshotChoice(snapshot=snapshot) if snapshot else SnapshotChoice(tags=(policy_tag(name),))
     )
     spec = dataclasses.replace(spec, choice=choice)
     entries = tuple(

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from drkit.errors import SnapshotNotFound
+from drkit.policy.membership import covers
 from drkit.policy.objectives import format_objective
-from drkit.policy.status import covers
 from drkit.repository.snapshot import Snapshot, find_snapshot
 
 

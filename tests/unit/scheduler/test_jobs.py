@@ -102,7 +102,10 @@ def test_configuration_is_collected_daily_and_drills_run_on_their_schedule(
 ) -> None:
     base = settings(tmp_path).model_dump(by_alias=True)
     base["runbooks"] = {
-        "drills": [{"runbook": "failover", "schedule": "0 10 * * 3", "inputs": {"region": "b"}}]
+        "drills": [
+            {"runbook": "failover", "schedule": "0 10 * * 3", "inputs": {"region": "b"}},
+            {"runbook": "failover", "schedule": "0 4 * * 6"},  # a second drill of one runbook
+        ]
     }
     jobs = {j.id: j for j in plan_jobs(Settings.model_validate(base))}
     assert jobs["config-collect:config"].schedule == "0 1 * * *"
@@ -116,6 +119,8 @@ def test_configuration_is_collected_daily_and_drills_run_on_their_schedule(
         "--input",
         "region=b",
     )
+    second = jobs["drill:failover:2"]  # its own job and scheduling record, not a shared one
+    assert second.schedule == "0 4 * * 6" and second.steps[0].argv[-1] == "--drill"
 
 
 def test_retention_of_a_physical_postgres_policy_also_expires_wal(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from drkit.errors import DrkitError
 from drkit.policy.compliance import Compliance, RepositoryCopy, SourceState, evaluate
+from drkit.policy.membership import covers
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
 from drkit.settings.model import RepositorySettings
@@ -19,11 +20,6 @@ from drkit.settings.policies import PolicySettings
 from drkit.sources.registry import source_labels
 
 Opener = Callable[[str], Repository]
-
-
-def covers(snapshot: Snapshot, source: str) -> bool:
-    """Whether the snapshot holds ``source``: it backed up the path or a folder above it."""
-    return any(source == p or source.startswith(p.rstrip("/") + "/") for p in snapshot.paths)
 
 
 def policy_compliance(
