@@ -33,7 +33,7 @@ def agent(
     ] = LogFormat.HUMAN,
 ) -> None:
     """Run the HA agent of SITE: health checks, leader lease, failover and fencing."""
-    from drkit.ha.runtime import build_agent, run_agent
+    from drkit.ha.agent.runtime import build_agent, run_agent
     from drkit.runbooks.store import RunbookStore, runbook_dir
 
     state: State = ctx.obj

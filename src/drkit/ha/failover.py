@@ -25,7 +25,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import drkit.ha.lb_action  # noqa: F401 - registers ha.loadbalancer
+import drkit.ha.actions.loadbalancer  # noqa: F401 - registers ha.loadbalancer
 from drkit.catalog import Catalog
 from drkit.errors import DrkitError
 from drkit.ha.build import site_of

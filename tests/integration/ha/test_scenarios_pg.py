@@ -16,8 +16,8 @@ import pytest
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus, get_run
 from drkit.ha.agent import Agent
+from drkit.ha.agent.runtime import build_agent
 from drkit.ha.build import dcs_for
-from drkit.ha.runtime import build_agent
 from drkit.settings.model import Settings
 from tests.fixtures.etcd import EtcdCluster
 from tests.fixtures.ha import KnotServer, PgPair

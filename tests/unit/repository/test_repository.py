@@ -106,10 +106,12 @@ def test_stale_lock_of_dead_process_is_ignored_and_removable(repo: Repository) -
     sealed = repo.sealer.seal(json.dumps(doc).encode(), LOCK_AAD)
     repo.backend.save(FileKind.LOCK, "dead", [sealed])
     with RepoLock(repo, exclusive=True, operation="prune"):
-        pass  # not blocked by the dead process's lock
+        pass  # not blocked by the dead process's lock, which is removed as it is met
+    assert "dead" not in [lk.id for lk in read_locks(repo)]
     live = RepoLock(repo, exclusive=False, operation="backup")
     live.acquire()
+    repo.backend.save(FileKind.LOCK, "dead2", [sealed])  # a process that died meanwhile
     removed = remove_stale_locks(repo)
-    assert [lk.id for lk in removed] == ["dead"]
+    assert [lk.id for lk in removed] == ["dead2"]
     assert [lk.id for lk in read_locks(repo)] == [live.lock_id]
     live.release()

@@ -26,11 +26,12 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "drkit.runbooks.actions.ha_pg_check_primary",
     "drkit.runbooks.actions.ha_pg_promote",
     "drkit.runbooks.actions.ha_pg_lag",
-    "drkit.runbooks.actions.ha_dns_update",
-    "drkit.runbooks.actions.ha_dns_check",
+    "drkit.ha.actions.dns_update",
+    "drkit.ha.actions.dns_check",
     "drkit.runbooks.actions.ha_process_start",
     "drkit.runbooks.actions.ha_process_stop",
-    "drkit.runbooks.actions.ha_lb_set_state",
+    "drkit.ha.actions.lb_set_state",
+    "drkit.ha.actions.loadbalancer",
 )
 """Modules whose import registers the built-in actions (HA modules are added here too)."""
 

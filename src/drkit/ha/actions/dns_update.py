@@ -19,10 +19,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from drkit.ha.drivers.dns import wire
-from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
-from drkit.runbooks.actions.ha_common import flag, poll
-from drkit.runbooks.actions.ha_dns import (
+from drkit.ha.actions.dns import (
     DnsRecordArgs,
     TsigArgs,
     canonical,
@@ -32,6 +29,9 @@ from drkit.runbooks.actions.ha_dns import (
     target,
     translated,
 )
+from drkit.ha.drivers.dns import wire
+from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
+from drkit.runbooks.actions.ha_common import flag, poll
 from drkit.runbooks.actions.registry import register
 from drkit.runbooks.errors import ActionFailed
 

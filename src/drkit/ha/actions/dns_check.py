@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, model_validator
 
+from drkit.ha.actions.dns import DnsRecordArgs, canonical, query, shown
 from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
 from drkit.runbooks.actions.ha_common import flag, poll
-from drkit.runbooks.actions.ha_dns import DnsRecordArgs, canonical, query, shown
 from drkit.runbooks.actions.registry import register
 from drkit.runbooks.errors import ActionFailed
 

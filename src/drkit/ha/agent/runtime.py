@@ -14,7 +14,7 @@ from pathlib import Path
 
 from drkit.catalog import Catalog
 from drkit.errors import UsageError
-from drkit.ha.agent import Agent, AgentTimings
+from drkit.ha.agent.loop import Agent, AgentTimings
 from drkit.ha.build import conninfo, database_for, dcs_for, load_balancer_for, site_of
 from drkit.ha.health.checks import Probe, SqlProbe
 from drkit.ha.metrics import render, serve_metrics
