@@ -281,6 +281,12 @@ def restore(
         typer.Option("--from-repository", help="first rebuild the history from this repository"),
     ] = None,
     snapshot: Annotated[str, typer.Option(help="with --from-repository: which push")] = "latest",
+    restore_mode: Annotated[
+        bool,
+        typer.Option(
+            "--restore-mode", help="also bring back each file's mode (default: keep the current)"
+        ),
+    ] = False,
     author: Author = None,
     json_output: Json = False,
 ) -> None:
@@ -305,7 +311,7 @@ def restore(
             if not json_output:
                 _print_plan(plan)
             go = bool(plan.changes) and not dry_run and _confirmed(plan, yes, json_output)
-            done = _apply(history, hosts, plan, author) if go else []
+            done = _apply(history, hosts, plan, author, restore_mode) if go else []
     if json_output:
         print_json(views.restore_doc(plan, done, applied=go))
         return
@@ -319,7 +325,11 @@ def restore(
 
 
 def _apply(
-    history: History, hosts: HostPool, plan: RestorePlan, author: str | None
+    history: History,
+    hosts: HostPool,
+    plan: RestorePlan,
+    author: str | None,
+    restore_mode: bool = False,
 ) -> list[RestoredItem]:
     from drkit.catalog.runs import RunStatus
     from drkit.confighistory.jobs import owned_run
@@ -329,7 +339,12 @@ def _apply(
     subject = ",".join(i.scope.display for i in plan.changes)[:200]
     with owned_run(history.catalog, kind="config-restore", subject=subject) as (journal, own):
         done = apply_restore(
-            history, hosts, plan, author=author or default_author(), journal=journal
+            history,
+            hosts,
+            plan,
+            author=author or default_author(),
+            journal=journal,
+            restore_mode=restore_mode,
         )
         if own:
             journal.finish(RunStatus.SUCCEEDED, result={"restored": [d.target for d in done]})

@@ -80,7 +80,10 @@ def _flat(scope: Scope, content: bytes | None) -> dict[str, str]:
         return DrkitState.from_content(content).flatten()
     fmt = detect_format(scope.path)
     if fmt is None:
-        raise StructureError(f"{scope.display} is not a YAML, JSON, TOML or INI file (by its name)")
+        raise StructureError(
+            f"{scope.display} is not a YAML, JSON, TOML, INI or key-value file (by its name: "
+            "*.env, .env*, *.properties, postgresql.conf)"
+        )
     text = decode_text(content)
     if text is None:
         raise StructureError(f"{scope.display} is binary")

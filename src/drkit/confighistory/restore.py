@@ -133,14 +133,17 @@ def apply_restore(
     *,
     author: str,
     journal: RunJournal | None = None,
+    restore_mode: bool = False,
 ) -> list[RestoredItem]:
+    """Write back each changed file; a file that exists keeps its current mode (a ``chmod``
+    made since is a decision too) unless ``restore_mode`` asks for the version's."""
     done: list[RestoredItem] = []
     for item in plan.changes:
         if journal is None:
-            done.append(_apply(history, hosts, item, plan.at, author))
+            done.append(_apply(history, hosts, item, plan.at, author, restore_mode))
             continue
         with journal.step(f"restore {item.scope.display}") as outcome:
-            done.append(_apply(history, hosts, item, plan.at, author))
+            done.append(_apply(history, hosts, item, plan.at, author, restore_mode))
             outcome.details = {"target": done[-1].target, "safety": done[-1].safety}
     return done
 
@@ -152,10 +155,16 @@ class _Change:
     author: str
     safety: str
     result: str
+    restore_mode: bool = False
 
 
 def _apply(
-    history: History, hosts: HostPool, item: RestoreItem, at: datetime, author: str
+    history: History,
+    hosts: HostPool,
+    item: RestoreItem,
+    at: datetime,
+    author: str,
+    restore_mode: bool = False,
 ) -> RestoredItem:
     when = at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     assert item.target is not None
@@ -163,6 +172,7 @@ def _apply(
         author,
         f"safety copy before restoring to {when}",
         f"restored version #{item.target.id} (as at {when})",
+        restore_mode,
     )
     if item.scope.is_drkit:
         return _apply_drkit(history, item, change)
@@ -177,6 +187,8 @@ def _apply_file(
     host = hosts.get(scope.host)
     current = host.read(scope.path, _limit(history, scope))
     safety = None  # a file that is gone has no state to keep
+    if current is not None and current.mode is not None and not change.restore_mode:
+        mode = current.mode
     if current is not None:
         _record_file(history, scope, current.content, current.mode, change.author, change.safety)
         safety = history.store.newest(scope)

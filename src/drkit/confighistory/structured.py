@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -29,6 +30,7 @@ class FileFormat(StrEnum):
     JSON = "json"
     TOML = "toml"
     INI = "ini"
+    KEY_VALUE = "key-value"  # env files, postgresql.conf: KEY=VALUE / key = value lines
 
 
 _SUFFIXES = {
@@ -42,9 +44,49 @@ _SUFFIXES = {
 }
 
 
+_KEY_VALUE_NAMES = re.compile(
+    r"(^\.env(\..+)?$|\.env$|\.properties$|^postgresql(\.auto)?\.conf$|^environment$)",
+    re.IGNORECASE,
+)
+
+
 def detect_format(path: str) -> FileFormat | None:
+    name = path.rpartition("/")[2]
+    if _KEY_VALUE_NAMES.search(name):
+        return FileFormat.KEY_VALUE
     dot = path.rfind(".")
     return _SUFFIXES.get(path[dot:].lower()) if dot > path.rfind("/") else None
+
+
+_KV_LINE = re.compile(
+    r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][\w.\-]*)\s*(?:=\s*|\s+)(?P<value>.*?)\s*$"
+)
+
+
+def parse_key_values(text: str) -> dict[str, str]:
+    """KEY=VALUE lines (env files, ``export`` allowed) and ``key = value`` or ``key value``
+    lines (postgresql.conf); ``#`` comments; quotes removed; a later key wins, as in
+    PostgreSQL. A line that is neither is a ValueError naming its number."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _KV_LINE.match(line)
+        if m is None:
+            raise ValueError(f"line {number} is not KEY=VALUE: {line.strip()[:40]!r}")
+        found[m.group("key")] = _unquote(m.group("value"))
+    return found
+
+
+def _unquote(value: str) -> str:
+    if value[:1] in ("'", '"'):
+        quote = value[0]
+        end = value.find(quote, 1)
+        while end > 0 and quote == "'" and value[end + 1 : end + 2] == "'":  # '' inside '...'
+            end = value.find(quote, end + 2)
+        if end > 0:
+            return value[1:end].replace("''", "'") if quote == "'" else value[1:end]
+    return value.split(" #", 1)[0].split("\t#", 1)[0].rstrip()
 
 
 class KeyChange(StrEnum):
@@ -82,6 +124,8 @@ def parse_flat(text: str, fmt: FileFormat, name: str) -> dict[str, str]:
 
 
 def _parse(text: str, fmt: FileFormat) -> Any:
+    if fmt is FileFormat.KEY_VALUE:
+        return parse_key_values(text)
     if fmt is FileFormat.JSON:
         return json.loads(text) if text.strip() else {}
     if fmt is FileFormat.TOML:

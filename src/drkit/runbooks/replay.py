@@ -59,16 +59,30 @@ def for_resume(records: Sequence[StepRecord], status: RunStatus) -> list[StepRec
 
 
 def for_rerun(records: Sequence[StepRecord], runbook: Runbook, from_step: str) -> list[StepRecord]:
-    """The records before the first execution of top-level step ``from_step``."""
+    """The records before the first execution of top-level step ``from_step``, without
+    approvals: a new run never reuses an old run's approval, it asks again."""
     top = [s.id for s in runbook.steps]
     if from_step not in top:
         raise RunbookInvalid(
             f"{from_step!r} is not a top-level step of {runbook.name!r}",
             hint=f"re-run from one of: {', '.join(top)}",
         )
+    manual = _manual_steps(runbook)
     kept: list[StepRecord] = []
     for record in records:
         if record.phase is Phase.MAIN and from_step in (record.step, record.group):
             break
-        kept.append(record)
+        if record.step not in manual:
+            kept.append(record)
     return kept
+
+
+def _manual_steps(runbook: Runbook) -> set[str]:
+    found: set[str] = set()
+    pending = list(runbook.steps)
+    while pending:
+        step = pending.pop()
+        if step.manual is not None or step.action == "manual":
+            found.add(step.id)
+        pending += [*step.parallel, *step.rollback]
+    return found

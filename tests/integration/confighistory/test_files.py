@@ -165,7 +165,8 @@ def test_point_in_time_restore_of_a_file(dk: Drkit, tmp_path: Path) -> None:
     restored = Path(app).read_text()
     assert restored == f"db:\n  host: db1\n  password: {SECRET_1}\nworkers: 4\n"
     assert os.stat(app).st_ino != inode  # written beside and renamed over: atomic
-    assert stat.S_IMODE(os.stat(app).st_mode) == 0o644  # the mode the version had
+    # the chmod 600 made after the last collection stays: only content comes back
+    assert stat.S_IMODE(os.stat(app).st_mode) == 0o600
     assert sorted(p.name for p in etc.iterdir()) == ["app.yaml", "web.conf"]  # no temp left
 
     log = dk.json("config", "log", app)
@@ -177,6 +178,10 @@ def test_point_in_time_restore_of_a_file(dk: Drkit, tmp_path: Path) -> None:
     safety = log[1]["id"]
     assert f"the state before it is version #{safety}" in done.stdout
     assert "host: db3" in dk("config", "show", str(safety)).check().stdout  # the edit is kept
+
+    Path(app).write_text(edited)
+    dk("config", "restore", "--at", at_old, app, "--yes", "--restore-mode").check()
+    assert stat.S_IMODE(os.stat(app).st_mode) == 0o644  # asked for: the mode the version had
 
 
 def test_restore_brings_back_a_deleted_file(dk: Drkit, tmp_path: Path) -> None:

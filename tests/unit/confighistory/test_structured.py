@@ -11,7 +11,13 @@ from drkit.confighistory.model import Scope
 from drkit.confighistory.normalise import Normaliser
 from drkit.confighistory.redact import CHANGED, SECRET, Redactor
 from drkit.confighistory.rules import ScopeRules
-from drkit.confighistory.structured import FileFormat, KeyChange, detect_format, flatten
+from drkit.confighistory.structured import (
+    FileFormat,
+    KeyChange,
+    detect_format,
+    flatten,
+    parse_flat,
+)
 from drkit.confighistory.users.model import UserRecord
 
 RULES = ScopeRules(Normaliser(), Redactor())
@@ -69,7 +75,7 @@ def test_formats_by_name() -> None:
 
 
 def test_a_file_without_keys_or_that_does_not_parse_is_a_clear_error() -> None:
-    with pytest.raises(StructureError, match="not a YAML, JSON, TOML or INI"):
+    with pytest.raises(StructureError, match="not a YAML, JSON, TOML, INI or key-value"):
         _diff("conf", "a b\n", "a c\n")
     with pytest.raises(StructureError, match="does not parse as JSON") as caught:
         _diff("json", "{", "{}")
@@ -96,3 +102,36 @@ def test_drkit_configuration_by_key_includes_users_and_hides_their_hashes() -> N
     assert rows["drkit.yaml.repositories.nas.url"] == (KeyChange.CHANGED, "/a", "/b")
     assert rows["users.ann.grants"] == (KeyChange.CHANGED, "viewer", "admin")
     assert rows["users.ann.password_hash"] == (KeyChange.CHANGED, SECRET, CHANGED)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/srv/app/.env", "/srv/app/.env.production", "/etc/app/app.env",
+     "/etc/postgresql/15/main/postgresql.conf", "/var/lib/pg/postgresql.auto.conf"],
+)  # fmt: skip
+def test_env_files_and_postgresql_conf_are_key_value_files(path: str) -> None:
+    assert detect_format(path) is FileFormat.KEY_VALUE
+
+
+def test_key_value_files_parse_like_their_programs() -> None:
+    env = 'export DB_HOST=db1\nDB_PORT = 5432\n# comment\n\nGREETING="hi # there"\n'
+    assert parse_flat(env, FileFormat.KEY_VALUE, ".env") == {
+        "DB_HOST": "db1",
+        "DB_PORT": "5432",
+        "GREETING": "hi # there",
+    }
+    conf = (
+        "shared_buffers = 128MB   # min 128kB\n"
+        "listen_addresses = 'localhost'\n"
+        "log_line_prefix = '%m [%p] it''s '\n"
+        "max_connections 100\n"
+        "max_connections = 200\n"  # the later one wins, as in PostgreSQL
+    )
+    assert parse_flat(conf, FileFormat.KEY_VALUE, "postgresql.conf") == {
+        "shared_buffers": "128MB",
+        "listen_addresses": "localhost",
+        "log_line_prefix": "%m [%p] it's ",
+        "max_connections": "200",
+    }
+    with pytest.raises(StructureError, match="line 1"):
+        parse_flat("= nope\n", FileFormat.KEY_VALUE, ".env")

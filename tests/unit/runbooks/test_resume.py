@@ -236,3 +236,26 @@ def test_a_rejection_fails_the_manual_step(catalog: Catalog) -> None:
     assert report.error is not None and "rejected by" in report.error
     assert requests.history(catalog, report.run_id)[0].kind is requests.RequestKind.REJECT
     assert GATES == {}
+
+
+APPROVED = """
+name: approved
+steps:
+  - {id: prepare, action: fake.echo, with: {label: prepare}}
+  - id: go
+    manual: {prompt: "Restore over production?", approvers: [alice]}
+  - {id: restore, action: fake.echo, with: {label: restore}}
+"""
+
+
+def test_rerun_never_reuses_an_old_approval() -> None:
+    from drkit.runbooks.journal import Phase, StepRecord
+    from drkit.runbooks.replay import for_rerun
+
+    old = [
+        StepRecord(1, "prepare", Phase.MAIN, StepStatus.SUCCEEDED),
+        StepRecord(2, "go", Phase.MAIN, StepStatus.SUCCEEDED, actor="alice"),
+        StepRecord(3, "restore", Phase.MAIN, StepStatus.FAILED),
+    ]
+    kept = for_rerun(old, runbook(APPROVED), "restore")
+    assert [r.step for r in kept] == ["prepare"]  # the approval is asked for again
