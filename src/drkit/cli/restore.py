@@ -8,13 +8,15 @@ from typing import Annotated
 
 import typer
 
-from drkit.cli.browse import resolve
+from drkit.cli.browse import load_snapshots
 from drkit.cli.context import State
 from drkit.cli.output import human_bytes, out, print_json, warn
 from drkit.cli.progress import make_progress
 from drkit.errors import IncompleteError
+from drkit.policy.membership import policy_tag
 from drkit.repository.locks import RepoLock
 from drkit.repository.restorer import Restorer, check_target
+from drkit.repository.snapshot import find_snapshot
 
 
 def register(app: typer.Typer) -> None:
@@ -34,8 +36,23 @@ def restore(
     no_lock: Annotated[
         bool, typer.Option("--no-lock", help="take no lock (a read-only repository)")
     ] = False,
+    policy: Annotated[
+        str | None, typer.Option(help="`latest` of this policy's snapshots (tag policy:NAME)")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="`latest` among snapshots with this tag (repeatable)")
+    ] = None,
+    path: Annotated[
+        list[str] | None,
+        typer.Option(help="`latest` among snapshots of exactly these paths (repeatable)"),
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="`latest` among this host's snapshots")] = None,
 ) -> None:
-    """Restore a snapshot, or parts of it, into a directory."""
+    """Restore a snapshot, or parts of it, into a directory.
+
+    `latest` is the newest snapshot of the whole repository unless --policy, --tag,
+    --path or --host narrow it (a repository shared by several policies needs them).
+    """
     state: State = ctx.obj
     check_target(target, overwrite)
     repo = state.open_repo(load_index=False)
@@ -48,7 +65,8 @@ def restore(
         read_only_ok=True,
         no_lock=no_lock,
     ):
-        snap = resolve(repo, snapshot)
+        tags = [*(tag or []), *([policy_tag(policy)] if policy else [])]
+        snap = find_snapshot(load_snapshots(repo), snapshot, host=host, paths=path, tags=tags)
         result = Restorer(repo, snap, target, include, progress).run()
     if json_output:
         print_json(
@@ -64,8 +82,8 @@ def restore(
     else:
         for w in result.warnings:
             warn(w)
-        for path, why in sorted(result.failed.items()):
-            out.print(f"[red]not restored:[/] {path}: {why}", markup=True, highlight=False)
+        for failed, why in sorted(result.failed.items()):
+            out.print(f"[red]not restored:[/] {failed}: {why}", markup=True, highlight=False)
         if not state.quiet:
             out.print(
                 f"restored {result.files} files, {result.dirs} directories, "

@@ -24,7 +24,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from drkit.errors import DrkitError, IntegrityError, ObjectNotFound, UsageError
+from drkit.errors import DrkitError, IntegrityError, ObjectNotFound, SnapshotNotFound, UsageError
 from drkit.repository.blob import BlobLocation, plaintext_length
 from drkit.repository.crypto import OVERHEAD
 from drkit.repository.metadata import apply_metadata
@@ -98,6 +98,7 @@ class Restorer:
                 hint="restore into a directory you can create and write",
             ) from None
         self.progress.start("restore")
+        self._refuse_unmatched_includes()
         self._plan_tree(self.snapshot.tree, "")
         self.progress.set_total(len(self._files), sum(f.node.size for f in self._files))
         self._create_files()
@@ -120,6 +121,37 @@ class Restorer:
             or (is_dir and inc.startswith(rel + "/"))
             for inc in self.includes
         )
+
+    def _refuse_unmatched_includes(self) -> None:
+        """An --include naming nothing is an error, before anything is written (a restore
+        that "restored 0 files" of the wrong path is not a success). An include under an
+        unreadable directory listing is not refused here: planning reports it as failed."""
+        unmatched = [inc for inc in self.includes if self._lookup(inc) is False]
+        if unmatched:
+            short = self.snapshot.short_id
+            raise SnapshotNotFound(
+                f"no path of snapshot {short} matches --include {', '.join(unmatched)}; "
+                "nothing was restored",
+                hint=f"`drkit ls {short}` lists the snapshot's paths (give them as listed)",
+            )
+
+    def _lookup(self, include: str) -> bool | None:
+        """Whether ``include`` names a node of the snapshot; None when a listing is unreadable.
+
+        Reads only the directory listings on the way to it."""
+        tree: bytes | None = self.snapshot.tree
+        for name in [part for part in include.split("/") if part]:
+            if tree is None:
+                return False  # a path below a file or an empty directory
+            try:
+                nodes = self.repo.load_tree(tree)
+            except (IntegrityError, ObjectNotFound):
+                return None
+            node = next((n for n in nodes if n.name == name), None)
+            if node is None:
+                return False
+            tree = node.subtree if node.type is NodeType.DIR else None
+        return True
 
     def _plan_tree(self, tree_id: bytes, rel: str) -> None:
         try:

@@ -124,8 +124,7 @@ def find_snapshot(
         candidates = [s for s in snapshots if _matches(s, host, paths, tags)]
         if not candidates:
             raise SnapshotNotFound(
-                "the repository has no snapshot"
-                + (" matching the filters" if host or paths or tags else "")
+                "the repository has no snapshot" + _filters_text(host, paths, tags)
             )
         return max(candidates, key=lambda s: (s.time, s.id))
     if len(ref) < 4:
@@ -140,6 +139,13 @@ def find_snapshot(
             f"snapshot id {ref!r} is ambiguous ({len(found)} match)", hint="give more hex digits"
         )
     return found[0]
+
+
+def _filters_text(host: str | None, paths: list[str] | None, tags: list[str] | None) -> str:
+    wanted = [f"host {host}"] if host else []
+    wanted += [f"paths {', '.join(paths)}"] if paths else []
+    wanted += [f"tag {t}" for t in tags or []]
+    return f" with {' and '.join(wanted)}" if wanted else ""
 
 
 def _matches(

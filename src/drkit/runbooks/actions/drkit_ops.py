@@ -47,6 +47,12 @@ class RestoreArgs(CommonArgs):
     target: str = Field(min_length=1, description="Directory to restore into.")
     include: list[str] = Field(default_factory=list, description="Only these paths.")
     overwrite: bool = Field(default=False, description="Restore into a non-empty directory.")
+    policy: str | None = Field(default=None, description="`latest` of this policy's snapshots.")
+    tags: list[str] = Field(default_factory=list, description="`latest` among these tags.")
+    paths: list[str] = Field(
+        default_factory=list, description="`latest` among snapshots of exactly these paths."
+    )
+    host: str | None = Field(default=None, description="`latest` among this host's snapshots.")
 
 
 class RestoreTestArgs(CommonArgs):
@@ -119,6 +125,9 @@ class Restore(DrkitCommand):
         assert isinstance(args, RestoreArgs)
         argv = ["restore", args.snapshot, "--target", args.target]
         argv += [f"--include={path}" for path in args.include]
+        argv += ["--policy", args.policy] if args.policy else []
+        argv += [f"--tag={tag}" for tag in args.tags] + [f"--path={p}" for p in args.paths]
+        argv += ["--host", args.host] if args.host else []
         return argv + (["--overwrite"] if args.overwrite else [])
 
 
