@@ -22,8 +22,8 @@ from tests.fixtures.ha import KnotServer, PgPair
 from tests.fixtures.haproxy import HaproxyServer
 
 from drkit.catalog import Catalog
+from drkit.ha.agent.runtime import build_agent
 from drkit.ha.build import dcs_for
-from drkit.ha.runtime import build_agent
 from drkit.settings.model import Settings
 
 
