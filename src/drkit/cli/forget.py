@@ -18,8 +18,7 @@ from drkit.cli.context import State
 from drkit.cli.output import human_bytes, out, print_json, warn
 from drkit.errors import RepositoryLocked, UsageError
 from drkit.policy import RetentionPolicy, parse_duration
-from drkit.repository.archiver import normalise_targets
-from drkit.repository.forget import (
+from drkit.policy.forget import (
     DEFAULT_GROUP_BY,
     GroupDecision,
     parse_group_by,
@@ -28,6 +27,7 @@ from drkit.repository.forget import (
     select_by_id,
     unreadable_matches,
 )
+from drkit.repository.archiver import normalise_targets
 from drkit.repository.locks import RepoLock
 from drkit.repository.prune import DEFAULT_MAX_UNUSED, PruneOptions, PruneResult, prune
 from drkit.repository.repo import Repository
