@@ -1,203 +1,24 @@
-"""What every command needs: which repository, which passphrase, which settings.
+"""What every command needs: the workspace (:mod:`drkit.services.workspace`) and the CLI's flags.
 
-The repository is ``--repo`` or ``DRKIT_REPO``: a URL, a path, or the name
-of a repository in drkit.yaml. The passphrase comes from the named
-repository's ``password_file`` / ``password_command`` in drkit.yaml,
-``DRKIT_PASSWORD``, ``--password-file`` / ``DRKIT_PASSWORD_FILE``, or a prompt
-when a terminal is attached, in that order.
+The CLI versions drkit.yaml when a command first loads it (the workspace's
+settings have no side effect; :class:`State` makes the call), and asks for a
+passphrase at a terminal when nothing else gives one.
 """
 
 from __future__ import annotations
 
 import getpass
-import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drkit.errors import UsageError
-from drkit.repository.repo import Repository
-from drkit.settings.discovery import default_home, find_settings_file, load_or_default
-from drkit.storage import Backend, open_backend
+from drkit.services.workspace import Prompt, Workspace, read_password_file
 
 if TYPE_CHECKING:
-    from drkit.catalog import Catalog
-    from drkit.settings.model import RepositorySettings, Settings
-    from drkit.settings.policies import PolicySettings
+    from drkit.settings.model import Settings
 
-
-@dataclass
-class State:
-    """Global options of one invocation."""
-
-    repo: str | None = None
-    password_file: Path | None = None
-    config: Path | None = None
-    quiet: bool = False
-    debug: bool = False
-    _settings: Settings | None = field(default=None, repr=False)
-    _backends: list[Backend] = field(default_factory=list, repr=False)
-    _catalog: Catalog | None = field(default=None, repr=False)
-
-    @property
-    def settings_file(self) -> Path | None:
-        return find_settings_file(self.config, os.environ)
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_or_default(self.settings_file)
-            self._version_settings()
-        return self._settings
-
-    def _version_settings(self) -> None:
-        """Store drkit.yaml in the configuration history when it changed since last seen."""
-        path = self.settings_file
-        if path is not None:
-            from drkit.confighistory.hook import record_settings_change  # only when needed
-
-            record_settings_change(self.settings, path, self.home, self.catalog)
-
-    @property
-    def home(self) -> Path:
-        """drkit's state directory: ``home`` in drkit.yaml, else DRKIT_HOME or the default."""
-        return self.settings.home or default_home(os.environ)
-
-    def catalog(self) -> Catalog:
-        """The catalog named in drkit.yaml (default: SQLite in the home), migrated, opened once."""
-        if self._catalog is None:
-            from drkit.catalog import Catalog, default_catalog_url  # SQLAlchemy only when needed
-
-            url = self.settings.catalog.url or default_catalog_url(self.home)
-            self._catalog = Catalog.open(url)
-        return self._catalog
-
-    def policy(self, name: str) -> PolicySettings:
-        """The policy ``name`` from drkit.yaml, or a usage error listing the defined ones."""
-        policies = self.settings.policies
-        if name not in policies:
-            raise UsageError(
-                f"no policy {name!r}",
-                hint=f"defined in drkit.yaml: {', '.join(sorted(policies)) or 'none'}",
-            )
-        return policies[name]
-
-    def named_repository(self, ref: str) -> RepositorySettings | None:
-        """The repository called ``ref`` in drkit.yaml, if there is a file and it names one."""
-        if not ref or self.settings_file is None:
-            return None
-        return self.settings.repositories.get(ref)
-
-    def repo_url(self) -> str:
-        ref = self.repo or os.environ.get("DRKIT_REPO", "")
-        if not ref:
-            raise UsageError(
-                "no repository given",
-                hint="pass --repo URL (or a name from drkit.yaml), or set DRKIT_REPO",
-            )
-        named = self.named_repository(ref)
-        return named.url if named else ref
-
-    def backend(self) -> Backend:
-        return self._track(open_backend(self.repo_url()))
-
-    def _track(self, backend: Backend) -> Backend:
-        self._backends.append(backend)
-        return backend
-
-    def close(self) -> None:
-        """Release the connections of every backend this command opened."""
-        for backend in self._backends:
-            try:
-                backend.close()
-            except Exception:
-                pass
-        self._backends.clear()
-        if self._catalog is not None:
-            self._catalog.close()
-            self._catalog = None
-
-    def password(self, *, confirm: bool = False) -> str:
-        """The passphrase of the repository named by --repo / DRKIT_REPO."""
-        return self.password_for(self.repo or os.environ.get("DRKIT_REPO", ""), confirm=confirm)
-
-    def _general_password(self, confirm: bool) -> str:
-        if "DRKIT_PASSWORD" in os.environ:
-            return os.environ["DRKIT_PASSWORD"]
-        pw_file = self.password_file or _env_path("DRKIT_PASSWORD_FILE")
-        if pw_file is not None:
-            return read_password_file(pw_file)
-        return prompt_password(confirm)
-
-    def open_repo(self, *, load_index: bool = True) -> Repository:
-        repo = Repository.open(self.backend(), self.password())
-        if load_index:
-            repo.load_index()
-        return repo
-
-    def password_for(self, name: str, *, confirm: bool = False) -> str:
-        """The passphrase of repository ``name`` (a drkit.yaml name, or a URL).
-
-        A named repository's own password_file or password_command wins (each
-        repository may have its own key); then DRKIT_PASSWORD, --password-file
-        / DRKIT_PASSWORD_FILE, and a prompt on a terminal.
-        """
-        named = self.named_repository(name)
-        if named and named.password_file:
-            return read_password_file(named.password_file)
-        if named and named.password_command:
-            return _run_password_command(named.password_command)
-        return self._general_password(confirm)
-
-    def open_named(self, name: str, *, load_index: bool = False) -> Repository:
-        """Open a repository defined in drkit.yaml by its name."""
-        if self.named_repository(name) is None:
-            raise UsageError(
-                f"no repository {name!r} in the settings",
-                hint="define it under 'repositories' in drkit.yaml",
-            )
-        return self.open_ref(name, load_index=load_index)
-
-    def open_ref(
-        self, ref: str, *, password: str | None = None, load_index: bool = False
-    ) -> Repository:
-        """Open a repository given by drkit.yaml name or URL (for commands using several)."""
-        named = self.named_repository(ref)
-        backend = self._track(open_backend(named.url if named else ref))
-        repo = Repository.open(
-            backend, password if password is not None else self.password_for(ref)
-        )
-        if load_index:
-            repo.load_index()
-        return repo
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
-
-
-def read_password_file(path: Path) -> str:
-    try:
-        text = path.expanduser().read_text()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read the password file {path}: {exc.strerror}",
-            hint="check the path given by --password-file or drkit.yaml",
-        ) from exc
-    return text.rstrip("\r\n")
-
-
-def _run_password_command(command: str) -> str:
-    done = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise UsageError(
-            f"the password command failed with exit code {done.returncode}",
-            hint=done.stderr.strip()[:200] or "run it by hand to see why",
-        )
-    return done.stdout.rstrip("\r\n")
+__all__ = ["State", "prompt_password", "read_password_file"]
 
 
 def prompt_password(confirm: bool) -> str:
@@ -209,3 +30,21 @@ def prompt_password(confirm: bool) -> str:
     if confirm and getpass.getpass("repeat the passphrase: ") != first:
         raise UsageError("the passphrases differ", hint="type the same passphrase twice")
     return first
+
+
+@dataclass
+class State(Workspace):
+    """Global options of one invocation, over its workspace."""
+
+    prompt: Prompt | None = field(default=prompt_password, repr=False)
+    quiet: bool = False
+    debug: bool = False
+
+    @property
+    def settings(self) -> Settings:
+        """The workspace's settings; the first load versions drkit.yaml (as drkit always did)."""
+        first = self._settings is None
+        settings = super().settings
+        if first:
+            self.record_config_version()
+        return settings
