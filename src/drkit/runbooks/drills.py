@@ -7,6 +7,9 @@ command exits 61 when a step failed the drill and 62 when the drill
 succeeded but took longer than the runbook's RTO; the daemon records the
 step as failed either way and raises its alert. ``drkit runbook stats NAME
 --drills`` shows the recovery times over the drills.
+
+Each drill has its own job id, hence its own schedule record and lock: the
+first drill of a runbook is ``drill:NAME``, the next ``drill:NAME:2``, ...
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class DrillJob:
 
 
 def drill_argv(drill: DrillSettings) -> tuple[str, ...]:
-    inputs = [f"--input={key}={value}" for key, value in sorted(drill.inputs.items())]
+    inputs = [arg for k, v in sorted(drill.inputs.items()) for arg in ("--input", f"{k}={v}")]
     return ("runbook", "run", drill.runbook, "--drill", *inputs)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from drkit.policy.objectives import format_objective
+from drkit.runbooks.drills import drill_jobs
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
 from drkit.settings.verification import cron_interval
@@ -61,12 +62,9 @@ def plan_jobs(settings: Settings) -> list[Job]:
     history = settings.config_history
     collect = JobStep("collect configuration", ("config", "collect"))
     jobs.append(_job(JobKind.CONFIG_COLLECT, "config", history.schedule, [collect]))
-    for drill in settings.runbooks.drills:
-        inputs = [arg for k, v in sorted(drill.inputs.items()) for arg in ("--input", f"{k}={v}")]
-        step = JobStep(
-            f"drill {drill.runbook}", ("runbook", "run", drill.runbook, "--drill", *inputs)
-        )
-        jobs.append(_job(JobKind.DRILL, drill.runbook, drill.schedule, [step]))
+    for drill in drill_jobs(settings):  # each drill its own id: drill:NAME, drill:NAME:2, ...
+        step = JobStep(f"drill {drill.runbook}", drill.argv)
+        jobs.append(Job(drill.id, JobKind.DRILL, drill.runbook, drill.schedule, (step,)))
     return jobs
 
 

@@ -85,5 +85,5 @@ def test_drills_become_jobs_with_their_inputs() -> None:
     )
     first, second = drill_jobs(settings)
     assert first.id == "drill:failover" and first.schedule == "0 0 * * 0"
-    assert first.argv == ("runbook", "run", "failover", "--drill", "--input=site=b")
+    assert first.argv == ("runbook", "run", "failover", "--drill", "--input", "site=b")
     assert second.id == "drill:failover:2" and second.argv[-1] == "--drill"
