@@ -13,7 +13,6 @@ drkit.yaml on load calls :meth:`Workspace.record_config_version` itself.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from drkit.errors import UsageError
 from drkit.repository.repo import Repository
+from drkit.secrets import read_secret
 from drkit.settings.discovery import default_home, find_settings_file, load_or_default
 from drkit.storage import Backend, open_backend
 
@@ -190,21 +190,14 @@ def _env_path(name: str) -> Path | None:
 
 
 def read_password_file(path: Path) -> str:
-    try:
-        text = path.expanduser().read_text()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read the password file {path}: {exc.strerror}",
-            hint="check the path given by --password-file or drkit.yaml",
-        ) from exc
-    return text.rstrip("\r\n")
+    """A repository passphrase from a file (its first line); UsageError when unreadable."""
+    secret = read_secret("the repository passphrase", file=path, error=UsageError)
+    assert secret is not None  # a file was named
+    return secret
 
 
 def run_password_command(command: str) -> str:
-    done = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise UsageError(
-            f"the password command failed with exit code {done.returncode}",
-            hint=done.stderr.strip()[:200] or "run it by hand to see why",
-        )
-    return done.stdout.rstrip("\r\n")
+    """A repository passphrase printed by ``command``; UsageError when it fails."""
+    secret = read_secret("the repository passphrase", command=command, error=UsageError)
+    assert secret is not None  # a command was named
+    return secret
