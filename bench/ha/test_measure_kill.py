@@ -17,13 +17,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from drkit.ha.runtime import build_agent
 from tests.fixtures.etcd import EtcdCluster
 from tests.fixtures.ha import KnotServer, PgPair
 from tests.fixtures.haproxy import HaproxyServer
 
 from drkit.catalog import Catalog
 from drkit.ha.build import dcs_for
-from drkit.ha.runtime import build_agent
 from drkit.settings.model import Settings
 
 
