@@ -107,8 +107,10 @@ def test_stale_lock_of_dead_process_is_ignored_and_removable(repo: Repository) -
     repo.backend.save(FileKind.LOCK, "dead", [sealed])
     with RepoLock(repo, exclusive=True, operation="prune"):
         pass  # not blocked by the dead process's lock
+    assert read_locks(repo) == []  # and it was removed as it was met
     live = RepoLock(repo, exclusive=False, operation="backup")
     live.acquire()
+    repo.backend.save(FileKind.LOCK, "dead", [sealed])
     removed = remove_stale_locks(repo)
     assert [lk.id for lk in removed] == ["dead"]
     assert [lk.id for lk in read_locks(repo)] == [live.lock_id]
