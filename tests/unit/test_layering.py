@@ -23,10 +23,6 @@ SETTINGS_MAY_USE = {"settings", "errors", "plugins"}
 KNOWN = {
     "settings imports domain notify",
     "settings imports domain sources",
-    "settings imports domain policy",
-    "packages import each other: catalog <-> confighistory",
-    "packages import each other: catalog <-> runbooks",
-    "packages import each other: monitor <-> scheduler",
     "packages import each other: notify <-> settings",
 }
 

@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when a comman
     from drkit.confighistory.structured import KeyDiff
 
 app = typer.Typer(no_args_is_help=True)
-SELECTORS = "drkit, /path (globs allowed), HOST:/path, or file:HOST:/path"
 
 Json = Annotated[bool, typer.Option("--json", help="print JSON")]
 Author = Annotated[str | None, typer.Option(help="who makes the change (default: the OS user)")]

@@ -14,7 +14,7 @@ from drkit.cli.context import State
 from drkit.cli.output import WarningProgress, human_bytes, out, print_json, warn
 from drkit.errors import UsageError
 from drkit.policy import RetentionPolicy, parse_duration
-from drkit.repository.forget import DEFAULT_GROUP_BY, GroupDecision, parse_group_by
+from drkit.policy.forget import DEFAULT_GROUP_BY, GroupDecision, parse_group_by
 from drkit.repository.prune import DEFAULT_MAX_UNUSED, PruneOptions, PruneResult, prune
 from drkit.services.forget import (
     ForgetOutcome,

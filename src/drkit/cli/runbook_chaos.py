@@ -13,7 +13,7 @@ from pathlib import Path
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
-from drkit.cli.runbook_run import print_plan, start
+from drkit.cli.runbook_start import print_plan, start
 
 
 def run_experiment(

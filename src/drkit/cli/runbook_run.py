@@ -9,8 +9,6 @@ into that run, which the daemon finishes.
 
 from __future__ import annotations
 
-import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,12 +26,11 @@ from drkit.cli.runbook_common import (
     styled,
     version_loader,
 )
+from drkit.cli.runbook_start import print_plan, run_request, start
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:
-    from drkit.runbooks.model import Runbook
-    from drkit.runbooks.plan import PlanItem
-    from drkit.runbooks.service import RunKind, RunReport, RunRequest
+    from drkit.runbooks.service import RunKind, RunReport
 
 
 class RollbackChoice(StrEnum):
@@ -95,61 +92,6 @@ def run(
     finish(report, json_output, drill=drill)
 
 
-def start(
-    state: State, runbook: Runbook, given: dict[str, str], *, drill: bool, json_output: bool
-) -> RunReport:
-    from drkit.runbooks.service import RunKind, start_run
-
-    export_config(state)
-    request = _request(given, RunKind.DRILL if drill else RunKind.RUNBOOK, json_output)
-    return start_run(state.catalog(), runbook, state.settings, request, Progress(state.quiet))
-
-
-def _request(given: dict[str, str], kind: RunKind, json_output: bool) -> RunRequest:
-    from drkit.runbooks.service import RunRequest
-
-    existing = os.environ.get("DRKIT_RUN_ID")
-    trigger = "schedule" if existing else "manual"
-    prompt = _ask if sys.stdin.isatty() and not json_output else None
-    return RunRequest(
-        given, kind, trigger, prompt, existing_run_id=int(existing) if existing else None
-    )
-
-
-def _ask(step: str, prompt: str) -> bool | None:
-    """Ask at the terminal; another operator may approve meanwhile (`drkit runbook approve`)."""
-    try:
-        answer = input(f"\n{step}: {prompt}\napprove? [y/N] (or approve from elsewhere) ")
-    except EOFError:
-        return None
-    return answer.strip().lower() in ("y", "yes")
-
-
-def print_plan(runbook: Runbook, given: dict[str, str], json_output: bool) -> None:
-    """--dry-run: every step with what it would do; nothing runs, nothing is journaled."""
-    from drkit.runbooks.plan import plan
-    from drkit.runbooks.service import resolve_inputs
-
-    items = plan(runbook, resolve_inputs(runbook, given))
-    if json_output:
-        print_json({"runbook": runbook.name, "version": runbook.version,
-                    "steps": [i.as_json() for i in items]})  # fmt: skip
-        return
-    out.print(f"dry run of {runbook.name} (version {runbook.version}): nothing is run")
-    for item in items:
-        _print_item(item, "")
-
-
-def _print_item(item: PlanItem, indent: str) -> None:
-    extra = f"  [dim]({'; '.join(item.conditions)})[/]" if item.conditions else ""
-    manual = "[magenta]manual[/] " if item.kind.value == "manual" else ""
-    out.print(f"{indent}{item.number}. [bold]{item.step.id}[/] {manual}{item.does}{extra}")
-    for member in item.members:
-        _print_item(member, indent + "   ")
-    for undo in item.rollback:
-        out.print(f"{indent}   rollback {undo.number}: {undo.step.id} {undo.does}")
-
-
 def finish(report: RunReport, json_output: bool, *, drill: bool) -> None:
     """Print the outcome; raise the error whose exit code says how the run ended."""
     from drkit.catalog.runs import RunStatus
@@ -209,7 +151,7 @@ def resume(
 
     state: State = ctx.obj
     export_config(state)
-    request = _request({}, _kind_of(state, run_id), json_output)
+    request = run_request({}, _kind_of(state, run_id), json_output)
     report = resume_run(
         state.catalog(), run_id, version_loader(state), state.settings, request,
         Progress(state.quiet),
@@ -229,7 +171,7 @@ def rerun(
 
     state: State = ctx.obj
     export_config(state)
-    request = _request(parse_inputs(inputs or []), _kind_of(state, run_id), json_output)
+    request = run_request(parse_inputs(inputs or []), _kind_of(state, run_id), json_output)
     report = rerun_run(
         state.catalog(), run_id, from_step, version_loader(state), state.settings, request,
         Progress(state.quiet),

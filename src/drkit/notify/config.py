@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from drkit.notify.errors import NotifierSecretMissing
+from drkit.secrets import read_secret
 
 DEFAULT_TIMEOUT_S = 10.0
 """Seconds one delivery attempt may take (connect, send, answer)."""
@@ -139,24 +140,15 @@ class SecretSource:
         return value
 
     def _from_env(self, name: str, environ: Mapping[str, str]) -> str:
-        value = environ.get(name, "")
-        if not value:
-            raise NotifierSecretMissing(
-                f"notifier {self.notifier!r}: the environment variable {name} "
-                f"(its {self.what}) is not set or empty"
-            )
-        return value
+        secret = read_secret(self._label, env=name, environ=environ, error=NotifierSecretMissing)
+        assert secret is not None  # a variable was named
+        return secret
 
     def _from_file(self, path: Path) -> str:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise NotifierSecretMissing(
-                f"notifier {self.notifier!r}: cannot read its {self.what} from {path}: {why}"
-            ) from exc
-        if not lines or not lines[0].strip():
-            raise NotifierSecretMissing(
-                f"notifier {self.notifier!r}: the file {path} (its {self.what}) is empty"
-            )
-        return lines[0].strip()
+        secret = read_secret(self._label, file=path, error=NotifierSecretMissing)
+        assert secret is not None  # a file was named
+        return secret
+
+    @property
+    def _label(self) -> str:
+        return f"the {self.what} of notifier {self.notifier!r}"

@@ -8,7 +8,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from drkit.notify.email import EmailSettings, SmtpTls
+from drkit.notify.email_settings import EmailSettings, SmtpTls
 from drkit.notify.errors import (
     NotifyAuthError,
     NotifyError,

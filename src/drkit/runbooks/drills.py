@@ -7,6 +7,9 @@ command exits 61 when a step failed the drill and 62 when the drill
 succeeded but took longer than the runbook's RTO; the daemon records the
 step as failed either way and raises its alert. ``drkit runbook stats NAME
 --drills`` shows the recovery times over the drills.
+
+Each drill has its own job id, hence its own schedule record and lock: the
+first drill of a runbook is ``drill:NAME``, the next ``drill:NAME:2``, ...
 """
 
 from __future__ import annotations

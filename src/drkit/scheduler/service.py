@@ -25,7 +25,6 @@ from drkit.monitor.alerts import AlertChanges, reconcile
 from drkit.monitor.facts import gather
 from drkit.monitor.http import serve_http
 from drkit.monitor.metrics import CatalogCollector
-from drkit.monitor.record import StepRecorder
 from drkit.monitor.rules import evaluate_rules
 from drkit.monitor.scan import scan_repositories
 from drkit.notify.base import Notification
@@ -34,6 +33,7 @@ from drkit.notify.immediate import alert_notifiers
 from drkit.scheduler.daemon import Daemon, Duty
 from drkit.scheduler.executor import JobExecutor
 from drkit.scheduler.jobs import Job, plan_jobs
+from drkit.scheduler.record import StepRecorder
 from drkit.scheduler.reload import SettingsWatcher
 from drkit.sdnotify import READY, STOPPING, notify
 from drkit.settings.model import Settings

@@ -14,15 +14,15 @@ from typing import Any
 
 from drkit.errors import RepositoryLocked
 from drkit.policy import RetentionPolicy
-from drkit.policy.membership import belongs_to_policy
-from drkit.repository.archiver import normalise_targets
-from drkit.repository.forget import (
+from drkit.policy.forget import (
     GroupDecision,
     plan_forget,
     remove_snapshots,
     select_by_id,
     unreadable_matches,
 )
+from drkit.policy.membership import belongs_to_policy
+from drkit.repository.archiver import normalise_targets
 from drkit.repository.locks import RepoLock
 from drkit.repository.prune import PruneOptions, PruneResult, prune
 from drkit.repository.repo import Repository

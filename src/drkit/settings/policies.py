@@ -24,9 +24,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from drkit.errors import UsageError
-from drkit.policy.objectives import parse_objective
-from drkit.policy.retention import RetentionPolicy, parse_duration
 from drkit.settings.cron import CronExpr
+from drkit.settings.objectives import parse_objective
+from drkit.settings.retention import RetentionPolicy, parse_duration
 from drkit.settings.verification import VerificationSettings
 from drkit.sources.registry import PolicySource
 

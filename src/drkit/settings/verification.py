@@ -40,7 +40,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from drkit.errors import UsageError
-from drkit.policy.objectives import parse_objective
+from drkit.settings.objectives import parse_objective
 
 DEFAULT_CHECK = "0 4 * * *"
 DEFAULT_READ_DATA = "0 5 * * 0"

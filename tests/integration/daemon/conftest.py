@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from drkit.catalog import Catalog
 from tests.conftest import Result
+from tests.fixtures.net import free_port as free_port  # re-exported for the daemon tests
 
 DEFAULT_POLICY = """\
   app:
@@ -107,9 +107,3 @@ def stop(proc: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str]:
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=timeout)
     return proc.returncode, stderr
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,15 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Runner
+from tests.fixtures.net import free_port
 from tests.integration.verify.conftest import as_json, text
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def as_postgres(*argv: str) -> None:

@@ -85,7 +85,7 @@ def test_a_missing_environment_variable_is_named() -> None:
     with pytest.raises(NotifierSecretMissing) as caught:
         build_notifier("pager", PagerDutySettings(routing_key_env="PD_KEY"), environ={})
     assert caught.value.message == (
-        "notifier 'pager': the environment variable PD_KEY (its routing key) is not set or empty"
+        "the routing key of notifier 'pager': the environment variable PD_KEY is not set or empty"
     )
     assert caught.value.code == "notifier-secret-missing"
 

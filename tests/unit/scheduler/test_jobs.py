@@ -123,6 +123,24 @@ def test_configuration_is_collected_daily_and_drills_run_on_their_schedule(
     assert second.schedule == "0 4 * * 6" and second.steps[0].argv[-1] == "--drill"
 
 
+def test_two_drills_of_one_runbook_are_two_jobs(tmp_path: Path) -> None:
+    base = settings(tmp_path).model_dump(by_alias=True)
+    base["runbooks"] = {
+        "drills": [
+            {"runbook": "failover", "schedule": "0 10 * * 3", "inputs": {"region": "b"}},
+            {"runbook": "failover", "schedule": "0 10 * * 6", "inputs": {"region": "c"}},
+            {"runbook": "restore", "schedule": "0 3 * * *"},
+        ]
+    }
+    drills = [j for j in plan_jobs(Settings.model_validate(base)) if j.kind is JobKind.DRILL]
+    assert [(j.id, j.schedule, j.steps[0].argv[-1]) for j in drills] == [
+        ("drill:failover", "0 10 * * 3", "region=b"),
+        ("drill:failover:2", "0 10 * * 6", "region=c"),
+        ("drill:restore", "0 3 * * *", "--drill"),
+    ]
+    assert all(j.subject == j.steps[0].argv[2] for j in drills)
+
+
 def test_retention_of_a_physical_postgres_policy_also_expires_wal(tmp_path: Path) -> None:
     base = settings(tmp_path, schedule="@daily", retention={"daily": 7}).model_dump(by_alias=True)
     base["policies"]["app"]["sources"] = [

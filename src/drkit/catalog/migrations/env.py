@@ -1,12 +1,16 @@
-"""Alembic environment: migrations run on the connection drkit hands over."""
+"""Alembic environment: migrations run on the connection drkit hands over.
+
+The migration scripts carry the schema themselves, so running them needs no
+table module. The catalog imports no domain (the layering test holds it): to
+autogenerate a migration, import the domains' ``tables`` modules first so
+``Base.metadata`` knows their tables.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 
 from drkit.catalog.tables import Base
-from drkit.confighistory import tables as _confighistory_tables  # noqa: F401  (metadata)
-from drkit.runbooks import tables as _runbook_tables  # noqa: F401  (metadata)
 
 connection = context.config.attributes["connection"]
 context.configure(

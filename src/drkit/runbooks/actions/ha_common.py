@@ -10,7 +10,6 @@ shown without leaking them.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from pydantic import Field
 
 from drkit.runbooks.actions.base import ActionContext
 from drkit.runbooks.errors import ActionFailed
+from drkit.secrets import read_secret as _read_secret
 
 T = TypeVar("T")
 
@@ -76,26 +76,7 @@ def read_secret(*, env: str | None, file: Path | None, what: str) -> str | None:
     None when neither is given; ActionFailed (naming ``what``) when the one
     given is missing or empty.
     """
-    if env is not None:
-        value = os.environ.get(env, "").strip()
-        if not value:
-            raise ActionFailed(
-                f"the {what} is not set: environment variable {env} is empty or missing",
-                hint=f"export {env}=... in the environment that runs drkit",
-            )
-        return value
-    if file is not None:
-        try:
-            lines = file.read_text().splitlines()
-        except OSError as exc:
-            raise ActionFailed(
-                f"cannot read the {what} from {file}: {exc.strerror or exc}",
-                hint="check the path and that drkit may read it",
-            ) from exc
-        if not lines or not lines[0].strip():
-            raise ActionFailed(f"the {what} file {file} is empty", hint="put the secret on line 1")
-        return lines[0].strip()
-    return None
+    return _read_secret(f"the {what}", env=env, file=file, error=ActionFailed)
 
 
 def tail(path: Path, lines: int = 15) -> str:

@@ -24,8 +24,6 @@ from ruamel.yaml import YAML
 from drkit.runbooks.chaostoolkit.experiment import LoadedExperiment
 from drkit.runbooks.loader import LoadedRunbook, parse_runbook
 
-PHASES = ("before", "method", "after", "rollback")
-
 
 class RollbackStrategy(StrEnum):
     DEFAULT = "default"

@@ -11,9 +11,9 @@ from drkit.catalog import Catalog
 from drkit.catalog.runs import StepStatus
 from drkit.catalog.tables import VerificationRow
 from drkit.monitor.evidence import DAMAGED_LINE, READ_LINE, packs_in
-from drkit.monitor.record import StepRecorder
 from drkit.scheduler.executor import StepResult
 from drkit.scheduler.jobs import Job, JobKind, JobStep
+from drkit.scheduler.record import StepRecorder
 
 STEP = JobStep("read subset local", ("--repo", "local", "verify", "subset"))
 JOB = Job("read-subset:app:local", JobKind.READ_SUBSET, "app", "* * * * *", (STEP,), "local")

@@ -1,4 +1,4 @@
-"""drkit.repository.forget: grouping, selection and removal of snapshots (prune's first half)."""
+"""drkit.policy.forget: grouping, selection and removal of snapshots (prune's first half)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from drkit.errors import SnapshotNotFound, UsageError
 from drkit.policy import RetentionPolicy
-from drkit.repository import forget as forget_module
-from drkit.repository.forget import (
+from drkit.policy import forget as forget_module
+from drkit.policy.forget import (
     group_key,
     parse_group_by,
     plan_forget,
