@@ -17,7 +17,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from drkit.ha.runtime import build_agent
 from tests.fixtures.etcd import EtcdCluster
 from tests.fixtures.ha import KnotServer, PgPair
 from tests.fixtures.haproxy import HaproxyServer
