@@ -20,7 +20,9 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def register(main: typer.Typer) -> None:
-    main.add_typer(app, name="ha", help="high availability: status, pause, resume")
+    main.add_typer(
+        app, name="ha", help="high availability: status, pause, resume, switchover, rejoin"
+    )
 
 
 def _ha(state: State) -> HaSettings:
@@ -113,3 +115,44 @@ def resume_command(ctx: typer.Context) -> None:
     finally:
         dcs.close()
     out.print("resumed" if lifted else "was not paused")
+
+
+@app.command("switchover")
+def switchover_command(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="The replica's site that becomes primary.")],
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for it.")] = 60.0,
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+) -> None:
+    """Planned switchover, no data loss: the leader demotes first, then SITE promotes."""
+    from drkit.ha.build import dcs_for
+    from drkit.ha.ops import switchover
+
+    dcs = dcs_for(_ha(ctx.obj))
+    try:
+        result = switchover(_ha(ctx.obj), dcs, to, by, wait_s=wait)
+    finally:
+        dcs.close()
+    out.print(f"switched over: {result.leader} is the primary")
+
+
+@app.command("rejoin")
+def rejoin_command(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="The old primary's site.")],
+) -> None:
+    """Make SITE's old primary a replica of the primary (pg_rewind, else a fresh base backup)."""
+    from drkit.ha.build import database_for, dcs_for
+    from drkit.ha.ops import leader_conninfo, rejoin
+
+    ha = _ha(ctx.obj)
+    dcs = dcs_for(ha)
+    try:
+        upstream = leader_conninfo(ha, dcs.read(), site)
+    finally:
+        dcs.close()
+    database = database_for(ha, site)
+    if database is None:
+        raise UsageError(f"{site} has no database (a witness)")
+    how = rejoin(database, upstream)
+    out.print(f"{site} rejoined as a replica ({how})")

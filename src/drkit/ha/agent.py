@@ -71,6 +71,8 @@ class Agent:
     peers: Mapping[str, Probe] = field(default_factory=dict)
     """Per other database site: the probe of its public database endpoint."""
     failover: FailoverProcedure | None = None
+    upstream: Callable[[str | None], str | None] = lambda site: None
+    """primary_conninfo of a site's database (for a demoted primary to follow)."""
     alert: Alert | None = None
     wall: Callable[[], float] = time.time
     mono: Callable[[], float] = time.monotonic
@@ -188,6 +190,8 @@ class Agent:
             Action.REFRESH: self._refresh,
             Action.ACQUIRE: self._acquire,
             Action.FAILOVER: self._failover,
+            Action.SWITCHOVER: lambda d, s: self._failover(d, s, kind="switchover"),
+            Action.DEMOTE: self._demote,
             Action.RELEASE: self._release,
             Action.FENCE: lambda d, s: self.fence(d.sentence),
             Action.ALERT: lambda d, s: self._alert_once(d.sentence),
@@ -238,7 +242,20 @@ class Agent:
             log.warning("%s: cannot release the lease: %s", self.site, exc)
         self.memory.lease_deadline_mono = None
 
-    def _failover(self, decision: Decision, snap: Snapshot) -> None:
+    def _demote(self, decision: Decision, snap: Snapshot) -> None:
+        """Switchover, old side: no writes (LB, then demote), publish the final LSN, release."""
+        assert self.database is not None and snap.pause is not None
+        if self.load_balancer is not None and self.lb_server is not None:
+            self.load_balancer.set_state(self.lb_server, AdminState.MAINT)
+            self.load_balancer.shutdown_sessions(self.lb_server)
+        self.database.demote(self.upstream(snap.pause.switchover_to))
+        state = self.database.probe()
+        self.last_state = state
+        self.dcs.publish(self.site, "member", member_record(state, True, self.wall()))
+        self.dcs.release_leader(self.site)
+        self.memory.lease_deadline_mono = None
+
+    def _failover(self, decision: Decision, snap: Snapshot, kind: str = "failover") -> None:
         if not self._take(self.dcs.acquire_leader):
             log.info("%s: another site took the lease first", self.site)
             return
@@ -256,14 +273,16 @@ class Agent:
             "from": old,
             "to": self.site,
             "reason": decision.sentence,
-            "kind": "failover",
+            "kind": kind,
             "note": note,
         }
         try:
             self.dcs.append_history(record)
         except DCSUnavailable as exc:
             log.warning("%s: failover done but not recorded in etcd: %s", self.site, exc)
-        self._alert_once(f"failover {old} -> {self.site}: {decision.sentence} ({note})")
+        if kind == "switchover":
+            self.dcs.set_pause(None)  # the switchover is done: the cluster acts again
+        self._alert_once(f"{kind} {old} -> {self.site}: {decision.sentence} ({note})")
 
     def _run_failover(self, old: str | None, reason: str) -> str:
         if self.failover is not None:
@@ -281,10 +300,12 @@ class Agent:
         if not self.policy.synchronous or self.database is None or self.last_state is None:
             return
         wanted = synchronous_standbys(snap, self.policy)
-        current = self.last_state.synchronous_standby_names or ""
+        reported = self.last_state.synchronous_standby_names
+        current = reported if reported is not None else self.memory.seen.get("sync", "")
         if all(name in current for name in wanted) and bool(wanted) == bool(current):
             return
         self.database.set_synchronous_standbys(list(wanted))
+        self.memory.seen["sync"] = ",".join(wanted)
 
     def fence(self, why: str) -> None:
         """Stop this site taking writes: LB maint + kill sessions, then stop the database.

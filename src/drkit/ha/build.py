@@ -62,8 +62,7 @@ def database_for(ha: HaSettings, site: str) -> Database | None:
         "dbname": db.dbname,
         "data_dir": str(db.data_dir),
         "bin_dir": str(db.bin_dir),
-        "replication_user": db.replication_user,
-        "timeout_s": ha.timings.check_timeout_s,
+        "connect_timeout_s": max(math.ceil(ha.timings.check_timeout_s), 1),
     }
     return DATABASES.build(DATABASES.parse(data))
 
@@ -80,9 +79,9 @@ def load_balancer_for(ha: HaSettings, site: str) -> tuple[LoadBalancer, str] | N
     return LOAD_BALANCERS.build(LOAD_BALANCERS.parse(data)), lb.server
 
 
-def conninfo(ha: HaSettings, site: str) -> str:
+def conninfo(ha: HaSettings, site: str, me: str) -> str:
     """How a replica reaches ``site``'s database for streaming (primary_conninfo)."""
     db = site_of(ha, site).database
     if db is None:
         raise UsageError(f"site {site!r} has no database (a witness)")
-    return f"host={db.host} port={db.port} user={db.replication_user} application_name={{me}}"
+    return f"host={db.host} port={db.port} user={db.replication_user} application_name={me}"

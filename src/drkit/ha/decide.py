@@ -35,6 +35,10 @@ class Action(StrEnum):
     RELEASE = "release"
     FENCE = "fence"
     ALERT = "alert"
+    DEMOTE = "demote"
+    """Planned switchover, on the leader: stop writes, demote, release the lease."""
+    SWITCHOVER = "switchover"
+    """Planned switchover, on the target: take the lease and run the failover runbook."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ def decide(snap: Snapshot, policy: Policy) -> Decision:
     me = snap.local
     if me.site in policy.witnesses or me.role is Role.WITNESS:
         return Decision(Action.NONE, "no action: I am a witness, I only vote")
+    if snap.pause is not None and snap.pause.switchover_to is not None and snap.dcs_ok:
+        return _switchover(snap, policy, snap.pause.switchover_to)
     if snap.pause is not None:
         paused = f"paused by {snap.pause.who}: {snap.pause.reason}"
         leading = snap.leader is not None and snap.leader.site == me.site
@@ -73,6 +79,43 @@ def decide(snap: Snapshot, policy: Policy) -> Decision:
             )
         return Decision(Action.FOLLOW, f"no action: following leader {snap.leader.site}")
     return _without_leader(snap, policy)
+
+
+def _switchover(snap: Snapshot, policy: Policy, target: str) -> Decision:
+    """Planned switchover: demote first, then promote once the target has replayed it all."""
+    me = snap.local
+    leading = snap.leader is not None and snap.leader.site == me.site
+    if leading and me.role is Role.PRIMARY:
+        t = snap.member(target)
+        if t is None or t.role is not Role.REPLICA or not t.healthy:
+            return Decision(
+                Action.REFRESH, f"switchover to {target}: waiting, it is no healthy replica"
+            )
+        lag = None if me.lsn is None or t.lsn is None else max(me.lsn - t.lsn, 0)
+        if lag is None or lag > policy.maximum_lag:
+            return Decision(
+                Action.REFRESH,
+                f"switchover to {target}: waiting for it to catch up (lag {lag} bytes)",
+            )
+        return Decision(
+            Action.DEMOTE,
+            f"switchover to {target}: demoting {me.site} first (lag {lag} bytes)",
+            target=me.site,
+        )
+    if me.site != target or snap.leader is not None:
+        return Decision(Action.NONE, f"no action: switchover to {target} in progress")
+    old = snap.member(snap.last_leader_site or "")
+    if old is None or old.role is not Role.REPLICA or old.lsn is None:
+        return Decision(
+            Action.NONE, f"switchover to {target}: waiting for the old primary to demote"
+        )
+    if me.role is not Role.REPLICA or me.lsn is None or me.lsn < old.lsn:
+        return Decision(Action.NONE, f"switchover to {target}: waiting to replay up to {old.lsn}")
+    return Decision(
+        Action.SWITCHOVER,
+        f"switchover: promoting {target}, {old.site} demoted at lsn {old.lsn} and I have it all",
+        target=target,
+    )
 
 
 def _without_dcs(snap: Snapshot, policy: Policy) -> Decision:

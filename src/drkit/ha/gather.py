@@ -122,7 +122,13 @@ def snapshot(
     pause = None
     if view.pause is not None:
         p = view.pause
-        pause = Pause(str(p.get("who", "?")), str(p.get("reason", "")), float(p.get("at", 0)))
+        target = p.get("switchover_to")
+        pause = Pause(
+            str(p.get("who", "?")),
+            str(p.get("reason", "")),
+            float(p.get("at", 0)),
+            str(target) if target else None,
+        )
     leader = None if view.leader is None else Leader(view.leader.site)
     history = _history(view)
     last_site = memory.leader_site or (history[-1].to_site if history else None)

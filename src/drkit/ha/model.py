@@ -60,6 +60,8 @@ class Pause:
     who: str
     reason: str
     at: float
+    switchover_to: str | None = None
+    """A planned switchover in progress: the leader demotes, then this site promotes."""
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,20 @@ One typed :class:`ClusterStatus` serves ``drkit ha status`` and its
 from __future__ import annotations
 
 import getpass
+import logging
 import socket
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from drkit.errors import UsageError
+from drkit.errors import DrkitError, UsageError
+from drkit.ha.build import conninfo
+from drkit.ha.drivers.database.base import Database, StopMode
 from drkit.ha.drivers.dcs.base import DCS, ClusterView
+from drkit.ha.drivers.errors import DatabaseError
 from drkit.settings.ha import HaSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,3 +97,81 @@ def resume(dcs: DCS) -> dict[str, Any] | None:
     previous = dcs.read().pause
     dcs.set_pause(None)
     return dict(previous) if previous is not None else None
+
+
+def switchover(
+    ha: HaSettings,
+    dcs: DCS,
+    to: str,
+    by: str | None = None,
+    wait_s: float = 60.0,
+    poll_s: float = 0.5,
+) -> ClusterStatus:
+    """Planned switchover to ``to``: the leader demotes first, then ``to`` promotes.
+
+    Recorded as a pause with ``switchover_to`` (no automatic failover while
+    it runs); the new leader lifts it. Returns the status once ``to`` leads.
+    """
+    view = dcs.read()
+    _check_switchover(ha, view, to)
+    dcs.set_pause(
+        {"who": actor(by), "reason": f"switchover to {to}", "at": time.time(), "switchover_to": to}
+    )
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        view = dcs.read()
+        if view.leader is not None and view.leader.site == to and view.pause is None:
+            return status(ha, view)
+        time.sleep(poll_s)
+    raise DrkitError(
+        f"switchover to {to} did not finish within {wait_s:g} s",
+        hint="`drkit ha status` shows where it stands; `drkit ha resume` cancels it "
+        "(an already demoted primary stays a replica)",
+    )
+
+
+def _check_switchover(ha: HaSettings, view: ClusterView, to: str) -> None:
+    if to not in ha.database_sites():
+        raise UsageError(
+            f"{to!r} is not a site with a database", hint=f"sites: {', '.join(ha.database_sites())}"
+        )
+    if view.leader is None:
+        raise UsageError("no site leads the cluster now", hint="`drkit ha status`")
+    if view.leader.site == to:
+        raise UsageError(f"{to} is already the primary")
+    member = view.members.get(to, {})
+    if member.get("role") != "replica" or not member.get("healthy"):
+        raise UsageError(
+            f"{to} is not a healthy replica with a running agent",
+            hint="`drkit ha status` shows its state",
+        )
+    if view.pause is not None:
+        raise UsageError("the cluster is paused", hint="`drkit ha resume` first")
+
+
+def rejoin(database: Database, primary_conninfo: str) -> str:
+    """Make a stopped or fenced old primary a replica of the primary: pg_rewind, else reclone.
+
+    Returns "rewind" or "reclone". A database that is already a replica is
+    left alone ("replica already").
+    """
+    state = database.probe()
+    if state.reachable and state.in_recovery:
+        return "replica already"
+    if state.reachable:
+        database.stop(StopMode.FAST)  # only a stopped server can be rewound
+    try:
+        database.rewind_from(primary_conninfo)
+        return "rewind"
+    except DatabaseError as exc:
+        log.warning("pg_rewind failed (%s); taking a fresh base backup instead", exc)
+    database.reclone_from(primary_conninfo)
+    return "reclone"
+
+
+def leader_conninfo(ha: HaSettings, view: ClusterView, site: str) -> str:
+    if view.leader is None:
+        raise UsageError("no site leads the cluster now", hint="`drkit ha status`")
+    if view.leader.site == site:
+        raise UsageError(f"{site} is the primary; rejoin makes an old primary a replica")
+    return conninfo(ha, view.leader.site, site)

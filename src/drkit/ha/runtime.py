@@ -15,7 +15,7 @@ from pathlib import Path
 from drkit.catalog import Catalog
 from drkit.errors import UsageError
 from drkit.ha.agent import Agent, AgentTimings
-from drkit.ha.build import database_for, dcs_for, load_balancer_for, site_of
+from drkit.ha.build import conninfo, database_for, dcs_for, load_balancer_for, site_of
 from drkit.ha.health.checks import Probe, SqlProbe
 from drkit.ha.metrics import render, serve_metrics
 from drkit.ha.policy import policy_from
@@ -77,6 +77,7 @@ def build_agent(
         peers=peer_probes(ha, site),
         failover=failover,
         alert=alert,
+        upstream=lambda other: None if other is None else conninfo(ha, other, site),
     )
 
 

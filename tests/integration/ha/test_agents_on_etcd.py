@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
+
+from drkit.errors import UsageError
 from drkit.ha.agent import Agent, AgentTimings
 from drkit.ha.build import dcs_for
 from drkit.ha.decide import Action
@@ -20,6 +23,7 @@ from drkit.ha.drivers.database.memory import MemoryDatabase
 from drkit.ha.drivers.loadbalancer.base import AdminState
 from drkit.ha.drivers.loadbalancer.memory import MemoryLoadBalancer
 from drkit.ha.health.checks import ProbeResult
+from drkit.ha.ops import switchover
 from drkit.ha.policy import policy_from
 from drkit.settings.ha import HaSettings
 from tests.fixtures.etcd import EtcdCluster
@@ -200,3 +204,36 @@ def _wait(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.05)
+
+
+def test_planned_switchover_demotes_first_then_promotes(etcd: EtcdCluster) -> None:
+    sites = Sites.start(etcd)
+    stop = threading.Event()
+    threads = [threading.Thread(target=a.run, args=(stop,)) for a in sites.agents.values()]
+    for thread in threads:
+        thread.start()
+    dcs = dcs_for(sites.ha)
+    try:
+        _wait(lambda: sites.leader() == "east" and "west" in dcs.read().members)
+        with pytest.raises(UsageError, match="already the primary"):
+            switchover(sites.ha, dcs, "east")
+        result = switchover(sites.ha, dcs, "west", by="ann", wait_s=30)
+        assert result.leader == "west" and result.paused is None
+        east, west = sites.dbs["east"], sites.dbs["west"]
+        assert east.in_recovery is True and "demote" in east.calls  # demoted, not stopped
+        assert "stop:immediate" not in east.calls
+        assert west.in_recovery is False
+        assert sites.lb.state["east"].admin is AdminState.MAINT
+        assert sites.lb.state["west"].admin is AdminState.READY
+        view = dcs.read()
+        assert [(h["from"], h["to"], h["kind"]) for h in view.history] == [
+            ("east", "west", "switchover")
+        ]
+        time.sleep(1.0)
+        assert sites.leader() == "west"  # and it stays
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+        dcs.close()
+        sites.close()

@@ -13,9 +13,12 @@ from drkit.errors import DrkitError
 from drkit.ha.failover import BUILTIN_NAME, builtin_runbook, run_failover
 from drkit.settings.model import Settings
 from tests.fixtures.ha import KnotServer, PgPair
+from tests.fixtures.haproxy import HaproxyServer
 
 
-def inventory(pair: PgPair, dns: KnotServer, app_marker: Path) -> Settings:
+def inventory(
+    pair: PgPair, dns: KnotServer, app_marker: Path, lb: HaproxyServer | None = None
+) -> Settings:
     record = {
         "zone": dns.zone,
         "name": "db",
@@ -43,6 +46,13 @@ def inventory(pair: PgPair, dns: KnotServer, app_marker: Path) -> Settings:
         },
         "witness": {},
     }
+    if lb is not None:
+        for name, server in (("east", "s1"), ("west", "s2")):
+            site[name]["load_balancer"] = {
+                "socket": str(lb.socket_path),
+                "backend": "db",
+                "server": server,
+            }
     return Settings.model_validate(
         {
             "ha": {
@@ -93,3 +103,24 @@ def test_failover_that_cannot_promote_fails_loudly(
     with pytest.raises(DrkitError, match=r"failover run \d+ failed"):
         run_failover(settings, catalog, "east", "west", "east is down")
     assert knot.query("db") == {pg_pair.primary.host}  # DNS not moved to a dead replica
+
+
+def _admin(lb: HaproxyServer) -> dict[str, str]:
+    """server name -> srv_admin_state (0 ready, 1 maint by the API) from show servers state."""
+    lines = lb.runtime("show servers state db").splitlines()[2:]
+    return {f[3]: f[6] for f in (line.split() for line in lines) if len(f) > 6}
+
+
+def test_failover_fences_the_old_lb_server_and_opens_the_new_one(
+    pg_pair: PgPair, knot: KnotServer, haproxy: HaproxyServer, catalog: Catalog, tmp_path: Path
+) -> None:
+    settings = inventory(pg_pair, knot, tmp_path / "app", haproxy)
+    assert settings.ha is not None
+    book = builtin_runbook(settings.ha, "east", "west", notify=False)
+    assert [s.id for s in book.steps][:2] == ["fence-old-lb", "promote"]
+    haproxy.runtime("set server db/s2 state maint")
+    assert _admin(haproxy) == {"s1": "0", "s2": "1"}
+    pg_pair.primary.stop("immediate")
+    run_failover(settings, catalog, "east", "west", "east is down")
+    assert _admin(haproxy) == {"s1": "1", "s2": "0"}
+    assert pg_pair.replica.in_recovery() is False

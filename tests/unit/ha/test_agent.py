@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from drkit.ha.agent import Agent, AgentTimings
 from drkit.ha.decide import Action
@@ -184,3 +184,40 @@ def test_a_failing_tick_does_not_end_the_loop() -> None:
     agent.mono = time.monotonic
     agent.run(stop)
     assert len(calls) == 2
+
+
+def test_leader_alerts_once_when_a_replica_stops_streaming() -> None:
+    c = Cluster()
+    c.tick()
+    c.tick()
+    c.west_db.upstream = None  # the WAL receiver stopped
+    c.tick()
+    c.tick()
+    c.tick()
+    stopped = [a for a in c.alerts if "replica west is not streaming" in a]
+    assert len(stopped) == 1
+
+
+def test_synchronous_mode_leader_names_the_streaming_replica() -> None:
+    c = Cluster()
+    for agent in c.agents.values():
+        agent.policy = replace(POLICY, synchronous=True)
+    c.tick()
+    c.tick()
+    assert c.east_db.sync_names == ("west",)
+    c.west_db.upstream = None  # stops streaming: the primary must not wait for it
+    c.tick()
+    c.tick()
+    assert c.east_db.sync_names == ()
+
+
+def test_synchronous_mode_without_a_sync_standby_does_not_fail_over() -> None:
+    c = Cluster()
+    for agent in c.agents.values():
+        agent.policy = replace(POLICY, synchronous=True)
+    c.tick()
+    c.tick()
+    c.east_db.running = False
+    seen = [c.tick()["west"] for _ in range(5)]
+    assert Action.FAILOVER not in seen  # memory replicas never report sync_state=sync
+    assert c.west_db.in_recovery is True

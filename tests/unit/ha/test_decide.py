@@ -96,7 +96,73 @@ LEADERLESS = Snapshot(
     members=(member("west"),),
 )
 
+SWITCH = Pause("ann", "switchover to west", NOW, switchover_to="west")
+DEMOTED = Member("east", Role.REPLICA, healthy=True, published_at=NOW, lsn=5000)
+
 CASES: list[tuple[str, Snapshot, Policy, Action, str]] = [
+    (
+        "switchover: leader demotes once the target caught up",
+        replace(BASE, pause=SWITCH, members=(member("west"),)),
+        POLICY,
+        Action.DEMOTE,
+        "switchover to west: demoting east first (lag 0 bytes)",
+    ),
+    (
+        "switchover: leader waits for a lagging target",
+        replace(BASE, pause=SWITCH, members=(member("west", lag=2_000_000),)),
+        POLICY,
+        Action.REFRESH,
+        "waiting for it to catch up (lag 2000000 bytes)",
+    ),
+    (
+        "switchover: leader waits for a target without agent",
+        replace(BASE, pause=SWITCH),
+        POLICY,
+        Action.REFRESH,
+        "it is no healthy replica",
+    ),
+    (
+        "switchover: target waits while the leader holds the lease",
+        replace(BASE, pause=SWITCH, local=REPLICA),
+        POLICY,
+        Action.NONE,
+        "in progress",
+    ),
+    (
+        "switchover: target promotes once the old primary demoted and it replayed all",
+        replace(LEADERLESS, pause=SWITCH, members=(DEMOTED,)),
+        POLICY,
+        Action.SWITCHOVER,
+        "switchover: promoting west, east demoted at lsn 5000 and I have it all",
+    ),
+    (
+        "switchover: target waits to replay",
+        replace(LEADERLESS, pause=SWITCH, members=(DEMOTED,), local=replace(REPLICA, lsn=4000)),
+        POLICY,
+        Action.NONE,
+        "waiting to replay up to 5000",
+    ),
+    (
+        "switchover: target waits for the demotion",
+        replace(LEADERLESS, pause=SWITCH, members=(replace(DEMOTED, role=Role.PRIMARY),)),
+        POLICY,
+        Action.NONE,
+        "waiting for the old primary to demote",
+    ),
+    (
+        "switchover: other sites do nothing",
+        replace(LEADERLESS, pause=SWITCH, members=(DEMOTED,), local=replace(REPLICA, site="west2")),
+        POLICY,
+        Action.NONE,
+        "switchover to west in progress",
+    ),
+    (
+        "switchover without etcd: fencing rules apply",
+        replace(BASE, pause=SWITCH, dcs_ok=False),
+        POLICY,
+        Action.NONE,
+        "paused by ann",
+    ),
     (
         "healthy leader refreshes",
         BASE,
