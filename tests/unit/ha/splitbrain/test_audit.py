@@ -53,6 +53,7 @@ def test_override_fence_unfence_survive_in_the_history_with_the_automatic_decisi
     assert override is not None and (override.primary, override.who) == ("west", "alice")
     assert fenced_sites(trail) == {"east"}
 
+    dcs = MemoryDCS(store, "pg")
     record_action(
         dcs,
         entry(ManualAction.UNFENCE, who="bob", at=13.0, reason="r", automatic=AUTO, site="east"),
