@@ -42,7 +42,11 @@ def reconcile(
     *,
     repeat_interval: timedelta,
     send: Send,
+    scope: str | None = None,
 ) -> AlertChanges:
+    """Open, repeat and resolve alerts; with ``scope`` (a dedup key prefix) only the open
+    alerts under it are considered, so a caller owning some alerts (e.g. the HA agent's
+    split-brain ones) never resolves the others."""
     firing = {c.dedup_key: c for c in conditions}
     opened, repeated, resolved = [], [], []
     outbox: list[tuple[int, Notification]] = []
@@ -50,6 +54,7 @@ def reconcile(
         open_rows = {
             r.dedup_key: r
             for r in session.scalars(select(AlertRow).where(AlertRow.status == "open"))
+            if scope is None or r.dedup_key.startswith(scope)
         }
         for key, cond in firing.items():
             row = open_rows.get(key)

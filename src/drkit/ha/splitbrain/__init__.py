@@ -1,0 +1,1 @@
+"""Split-brain detection and quorum-based resolution (pure functions over gathered facts)."""

@@ -1,0 +1,133 @@
+"""Building one cycle's :class:`Facts` from the real drivers, and the published reach rows.
+
+Probing never raises for a part that is down: a database that does not
+answer is ``reachable=False``, a load balancer or DNS server that fails
+contributes no routes or an answer with ``error`` (a missing fact, not a
+split brain). Each agent publishes its row of the reachability matrix under
+the ``reach`` kind; :func:`reach_from_view` reads every live row back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from drkit.ha.drivers.database.base import Database
+from drkit.ha.drivers.dcs.base import ClusterView, Record
+from drkit.ha.drivers.dns.base import Dns, DnsRecord
+from drkit.ha.drivers.errors import HaDriverError
+from drkit.ha.drivers.loadbalancer.base import LoadBalancer
+from drkit.ha.splitbrain.facts import DbFact, DnsAnswer, Facts, LbRoute, Link, Reachability
+
+log = logging.getLogger(__name__)
+
+REACH_KIND = "reach"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The inventory's drivers, by site, and how to map their names back to sites."""
+
+    sites: tuple[str, ...]
+    witnesses: tuple[str, ...] = ()
+    databases: Mapping[str, Database] = field(default_factory=dict)
+    balancers: Mapping[str, LoadBalancer] = field(default_factory=dict)
+    server_sites: Mapping[str, str] = field(default_factory=dict)
+    """LB server name -> the site whose database it points at."""
+    dns: Dns | None = None
+    records: tuple[DnsRecord, ...] = ()
+    dns_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """site -> the values the records hold when that site is primary."""
+
+
+def probe_databases(databases: Mapping[str, Database]) -> tuple[DbFact, ...]:
+    facts = []
+    for site, db in databases.items():
+        try:
+            state = db.probe()
+        except HaDriverError as exc:  # probe should not raise; if it does, it is "down"
+            facts.append(DbFact(site, False, error=exc.message))
+            continue
+        facts.append(
+            DbFact(
+                site,
+                state.reachable,
+                writable=state.is_primary,
+                timeline=state.timeline,
+                lsn=state.current_lsn,
+                error=state.error,
+            )
+        )
+    return tuple(facts)
+
+
+def routes(
+    balancers: Mapping[str, LoadBalancer], server_sites: Mapping[str, str]
+) -> tuple[LbRoute, ...]:
+    found = []
+    for lb_site, lb in balancers.items():
+        try:
+            servers = lb.servers()
+        except HaDriverError as exc:
+            log.warning("load balancer of %s unreadable: %s", lb_site, exc.message)
+            continue
+        for server in servers:
+            target = server_sites.get(server.name)
+            if target is not None:
+                found.append(LbRoute(lb_site, server.name, target, server.serving))
+    return tuple(found)
+
+
+def dns_answers(
+    dns: Dns | None, records: Sequence[DnsRecord], expected: tuple[str, ...] | None
+) -> tuple[DnsAnswer, ...]:
+    """Every server's answer for every record; nothing when no primary is elected."""
+    if dns is None or expected is None:
+        return ()
+    answers = []
+    for record in records:
+        name = _fqdn(record)
+        try:
+            replies = dns.query(record)
+        except HaDriverError as exc:
+            answers.append(DnsAnswer(name, "*", (), expected, error=exc.message))
+            continue
+        answers += [DnsAnswer(name, a.server, a.values, expected, a.error) for a in replies]
+    return tuple(answers)
+
+
+def gather(parts: Parts, *, leader: str | None, reach: Reachability) -> Facts:
+    """One cycle's facts: probe every database, read every LB and DNS server."""
+    expected = parts.dns_values.get(leader) if leader else None
+    return Facts(
+        databases=probe_databases(parts.databases),
+        routes=routes(parts.balancers, parts.server_sites),
+        dns=dns_answers(parts.dns, parts.records, tuple(sorted(expected)) if expected else None),
+        reach=reach,
+        sites=parts.sites,
+        witnesses=parts.witnesses,
+        leader=leader,
+    )
+
+
+def reach_record(links: Mapping[str, bool], now: float) -> Record:
+    """The payload an agent publishes (``DCS.publish(site, REACH_KIND, ...)``)."""
+    return {"at": now, "reaches": {target: bool(ok) for target, ok in links.items()}}
+
+
+def reach_from_view(view: ClusterView, me: str, mine: Mapping[str, bool]) -> Reachability:
+    """The matrix: my own fresh row plus every other agent's live published row."""
+    links = [Link(me, target, ok) for target, ok in mine.items()]
+    for site, record in view.of_kind(REACH_KIND).items():
+        reaches = record.get("reaches")
+        if site == me or not isinstance(reaches, Mapping):
+            continue
+        links += [Link(site, str(t), ok) for t, ok in reaches.items() if isinstance(ok, bool)]
+    return Reachability(tuple(links))
+
+
+def _fqdn(record: DnsRecord) -> str:
+    if record.name.endswith("."):
+        return record.name
+    return f"{record.name}.{record.zone.rstrip('.')}"
