@@ -16,6 +16,7 @@ from typing import Any
 from drkit.ha.drivers.database.base import DatabaseState
 from drkit.ha.drivers.dcs.base import ClusterView
 from drkit.ha.model import FailoverRecord, Leader, Local, Member, Observation, Pause, Role, Snapshot
+from drkit.ha.splitbrain.audit import AUDIT_KIND
 
 
 @dataclass
@@ -109,6 +110,7 @@ def _history(view: ClusterView) -> tuple[FailoverRecord, ...]:
             kind=str(h.get("kind", "failover")),
         )
         for h in view.history
+        if h.get("kind") != AUDIT_KIND  # operators' audit records share the history
     )
 
 

@@ -18,6 +18,7 @@ from drkit.ha.build import conninfo
 from drkit.ha.drivers.database.base import Database, StopMode
 from drkit.ha.drivers.dcs.base import DCS, ClusterView
 from drkit.ha.drivers.errors import DatabaseError
+from drkit.ha.splitbrain.audit import AUDIT_KIND
 from drkit.settings.ha import HaSettings
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def status(ha: HaSettings, view: ClusterView) -> ClusterStatus:
                 witness=witness,
             )
         )
-    history = [dict(h) for h in view.history]
+    history = [dict(h) for h in view.history if h.get("kind") != AUDIT_KIND]  # events only
     pause = dict(view.pause) if view.pause is not None else None
     return ClusterStatus(ha.cluster, leader, pause, history[-1] if history else None, tuple(sites))
 
