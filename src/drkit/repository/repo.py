@@ -74,7 +74,10 @@ class Repository:
     @classmethod
     def open(cls, backend: Backend, password: str) -> Repository:
         if not backend.exists(FileKind.CONFIG, "config"):
-            leftovers = _repository_data(backend)
+            try:
+                leftovers = _repository_data(backend)
+            except ObjectNotFound:  # the place itself is missing (an S3 bucket not created)
+                leftovers = []
             if leftovers:
                 raise RepositoryNotFound(
                     f"the repository at {backend.location} has lost its `config` file "

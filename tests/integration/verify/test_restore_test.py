@@ -76,7 +76,7 @@ def test_the_read_back_catches_a_file_changed_after_the_restore(
 
     def tamper(step: StepResult) -> None:
         if step.kind is StepKind.RESTORE:
-            [restored] = scratch.iterdir()
+            [restored] = [p for p in scratch.iterdir() if p.is_dir()]  # beside its .owner file
             with open(f"{restored}{target}", "r+b") as f:
                 f.seek(100)
                 f.write(b"X")
