@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "wal-fetch": "pg",
     "config": "config_history",
     "user": "users",
+    "audit": "audit",
     "runbook": "runbook",
     "agent": "agent",
     "ha": "ha",

@@ -1,16 +1,16 @@
-"""`drkit user add|list|remove|grant|revoke|passwd`: drkit's users and what they may do.
+"""`drkit user add|list|remove|grant|revoke|passwd|token`: drkit's users and what they may do.
 
 Every change is committed together with a new version of drkit's
-configuration (author: ``--author`` or the OS user), so the history shows who
-changed which user when, and a restore brings users back as they were.
+configuration (author: ``--author`` or the OS user) and an audit entry, so
+the history shows who changed which user when, and a restore brings users
+back as they were. The operations are in :mod:`drkit.services.users`.
 """
 
 from __future__ import annotations
 
 import getpass
+import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -21,9 +21,9 @@ from drkit.cli.output import out, print_json
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:  # the catalog (SQLAlchemy) is imported when a command runs
-    from sqlalchemy.orm import Session
-
-    from drkit.confighistory.users import Grant
+    from drkit.services import Workspace
+    from drkit.services.users import Actor
+    from drkit.users import Grant
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -34,22 +34,28 @@ PasswordStdin = Annotated[
 
 
 def register(root: typer.Typer) -> None:
+    from drkit.cli import user_tokens
+
+    app.add_typer(user_tokens.app, name="token", help="API tokens of a user")
     root.add_typer(app, name="user", help="drkit's users, roles and permissions")
 
 
-@contextmanager
-def _change(state: State, author: str | None, message: str) -> Iterator[Session]:
-    """A transaction for a user change that also stores the new configuration version."""
-    from drkit.confighistory.service import History, default_author
+def workspace(state: State) -> Workspace:
+    """The workspace, drkit.yaml read (and versioned if it changed) the CLI's way."""
+    _ = state.settings
+    return state.workspace
 
-    history = History(state.catalog(), state.settings, state.settings_file, state.home)
-    with history.catalog.session() as s:
-        yield s
-        history.record_drkit(author=author or default_author(), message=message, session=s)
+
+def actor(author: str | None) -> Actor:
+    """The CLI's actor: ``--author`` or the OS user, on this host."""
+    from drkit.confighistory.service import default_author
+    from drkit.services.users import Actor
+
+    return Actor(author or default_author(), "cli", f"host:{socket.gethostname()}")
 
 
 def _grants(names: list[str]) -> list[Grant]:
-    from drkit.confighistory.users import parse_grant
+    from drkit.users import parse_grant
 
     return [parse_grant(name) for name in names]
 
@@ -79,14 +85,12 @@ def add(
     author: Author = None,
 ) -> None:
     """Add a user with a password and roles or permissions."""
-    from drkit.confighistory.users import store as users
-    from drkit.confighistory.users.passwords import hash_password
+    from drkit.services import users
+    from drkit.users.passwords import hash_password
 
     grants = _grants(grant or [])
     password_hash = hash_password(_password(password_stdin))
-    names = ", ".join(g.value for g in grants) or "nothing"
-    with _change(ctx.obj, author, f"user {name} added (granted {names})") as s:
-        users.add_user(s, name, password_hash, grants)
+    users.add_user(workspace(ctx.obj), actor(author), name, password_hash, grants)
     out.print(f"user {name} added")
 
 
@@ -95,14 +99,11 @@ def list_users(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """List the users with their roles and permissions."""
-    from drkit.confighistory import views
-    from drkit.confighistory.users import store as users
+    from drkit.services import users
 
-    state: State = ctx.obj
-    with state.catalog().session() as s:
-        found = users.list_users(s)
+    found = users.list_users(workspace(ctx.obj))
     if json_output:
-        print_json([views.user_doc(u) for u in found])
+        print_json([u.to_json() for u in found])
         return
     table = Table(box=None, pad_edge=False)
     for column in ("name", "roles", "permissions", "may"):
@@ -121,11 +122,10 @@ def list_users(
 def remove(
     ctx: typer.Context, name: Annotated[str, typer.Argument()], author: Author = None
 ) -> None:
-    """Remove a user."""
-    from drkit.confighistory.users import store as users
+    """Remove a user (and their tokens and dashboard sessions)."""
+    from drkit.services import users
 
-    with _change(ctx.obj, author, f"user {name} removed") as s:
-        users.remove_user(s, name)
+    users.remove_user(workspace(ctx.obj), actor(author), name)
     out.print(f"user {name} removed")
 
 
@@ -133,14 +133,12 @@ def _change_grants(
     state: State, name: str, grants: list[str], author: str | None, *, revoke: bool
 ) -> list[str]:
     """Grant or revoke, as one configuration version; what actually changed."""
-    from drkit.confighistory.users import store as users
+    from drkit.services import users
 
-    parsed = _grants(grants)
-    what = ", ".join(g.value for g in parsed)
-    message = f"user {name}: revoked {what}" if revoke else f"user {name} granted {what}"
-    with _change(state, author, message) as s:
-        change = users.revoke if revoke else users.grant
-        return list(change(s, name, parsed))
+    changed = users.change_grants(
+        workspace(state), actor(author), name, _grants(grants), revoke=revoke
+    )
+    return [g.value for g in changed]
 
 
 @app.command("grant")
@@ -175,10 +173,9 @@ def passwd(
     author: Author = None,
 ) -> None:
     """Set a user's password."""
-    from drkit.confighistory.users import store as users
-    from drkit.confighistory.users.passwords import hash_password
+    from drkit.services import users
+    from drkit.users.passwords import hash_password
 
     password_hash = hash_password(_password(password_stdin))
-    with _change(ctx.obj, author, f"user {name}: password changed") as s:
-        users.set_password(s, name, password_hash)
+    users.set_password(workspace(ctx.obj), actor(author), name, password_hash)
     out.print(f"password of {name} changed")

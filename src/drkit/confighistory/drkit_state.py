@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from drkit.confighistory.errors import StructureError
 from drkit.confighistory.structured import detect_format, parse_flat
-from drkit.confighistory.users.model import UserRecord
+from drkit.users.model import UserRecord
 
 if TYPE_CHECKING:
     from drkit.settings.model import Settings

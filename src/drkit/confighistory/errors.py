@@ -1,9 +1,6 @@
-"""Errors of the configuration history (exit codes 50-54).
+"""Errors of the configuration history (exit codes 50-54; users: drkit.users.errors).
 
 ConfigHistoryError                 exit 50  config-history
-├── UserNotFound                   exit 50  user-not-found
-├── UserExists                     exit 50  user-exists
-├── UnknownGrant                   exit 50  unknown-grant
 ├── StructureError                 exit 50  config-unstructured (--by-key on a file
 │                                           that does not parse)
 ├── VersionNotFound                exit 51  config-version-not-found
@@ -24,20 +21,6 @@ from drkit.errors import DrkitError
 class ConfigHistoryError(DrkitError):
     code = "config-history"
     exit_code = 50
-
-
-class UserNotFound(ConfigHistoryError):
-    code = "user-not-found"
-    default_hint = "`drkit user list` shows the users"
-
-
-class UserExists(ConfigHistoryError):
-    code = "user-exists"
-    default_hint = "choose another name, or change that user with `drkit user grant`"
-
-
-class UnknownGrant(ConfigHistoryError):
-    code = "unknown-grant"
 
 
 class StructureError(ConfigHistoryError):

@@ -29,10 +29,10 @@ from drkit.confighistory.model import ConfigVersion, Scope
 from drkit.confighistory.rules import source_for
 from drkit.confighistory.service import History
 from drkit.confighistory.store import NewVersion
-from drkit.confighistory.users.store import replace_all
 from drkit.errors import ConfigError
 from drkit.settings.loader import load_settings
 from drkit.settings.model import Settings
+from drkit.users.store import replace_all
 
 READ_LIMIT = 64 * 1024 * 1024  # the current file, read for its safety version
 

@@ -25,9 +25,9 @@ from drkit.confighistory.model import ConfigVersion, Scope, ScopeSelector
 from drkit.confighistory.rules import ScopeRules, rules_for
 from drkit.confighistory.store import NewVersion, VersionStore
 from drkit.confighistory.timeparse import parse_ref
-from drkit.confighistory.users.store import records
 from drkit.settings.confighistory import ConfigHistorySettings
 from drkit.settings.model import Settings
+from drkit.users.store import records
 
 
 def default_author() -> str:

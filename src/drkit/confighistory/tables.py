@@ -4,16 +4,16 @@
 encrypted with the key in ``$DRKIT_HOME/confighistory.key``;
 ``config_heads`` names the newest content hash of each scope, so "store a
 version only when it changed" is one atomic compare-and-set even when two
-processes see the same change at once. ``users`` and ``user_grants`` are
-drkit's user accounts (argon2 password hashes only) and their roles and
-permissions; they are part of every version of drkit's own configuration.
+processes see the same change at once.
+The ``users`` and ``user_grants`` tables of the same migration belong to
+:mod:`drkit.users.tables`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from drkit.catalog.tables import Base
@@ -47,21 +47,3 @@ class ConfigHeadRow(Base):
     scope: Mapped[str] = mapped_column(String(1000), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[int | None] = mapped_column(Integer)
-
-
-class UserRow(Base):
-    __tablename__ = "users"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    password_hash: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class UserGrantRow(Base):
-    __tablename__ = "user_grants"
-
-    user_name: Mapped[str] = mapped_column(
-        ForeignKey("users.name", ondelete="CASCADE"), primary_key=True
-    )
-    grant: Mapped[str] = mapped_column(String(50), primary_key=True)

@@ -15,7 +15,6 @@ from drkit.confighistory.mirror import PushResult
 from drkit.confighistory.model import ConfigVersion
 from drkit.confighistory.restore import RestoredItem, RestorePlan
 from drkit.confighistory.structured import KeyDiff
-from drkit.confighistory.users.model import User
 
 
 def version_doc(v: ConfigVersion) -> dict[str, Any]:
@@ -129,15 +128,4 @@ def restore_doc(plan: RestorePlan, done: list[RestoredItem], *, applied: bool) -
             {"scope": str(d.scope), "target": d.target, "safety": d.safety, "restored": d.restored}
             for d in done
         ],
-    }
-
-
-def user_doc(u: User) -> dict[str, Any]:
-    return {
-        "name": u.name,
-        "roles": [r.value for r in u.roles],
-        "permissions": [p.value for p in u.permissions],
-        "effective": sorted(p.value for p in u.effective),
-        "created_at": u.created_at.isoformat(),
-        "updated_at": u.updated_at.isoformat(),
     }

@@ -18,7 +18,7 @@ from drkit.confighistory.structured import (
     flatten,
     parse_flat,
 )
-from drkit.confighistory.users.model import UserRecord
+from drkit.users.model import UserRecord
 
 RULES = ScopeRules(Normaliser(), Redactor())
 

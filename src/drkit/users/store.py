@@ -13,9 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from drkit.catalog.types import utcnow
-from drkit.confighistory.errors import UserExists, UserNotFound
-from drkit.confighistory.tables import UserGrantRow, UserRow
-from drkit.confighistory.users.model import (
+from drkit.users.errors import UserExists, UserNotFound
+from drkit.users.model import (
     Grant,
     Permission,
     Role,
@@ -23,7 +22,8 @@ from drkit.confighistory.users.model import (
     UserRecord,
     check_user_name,
 )
-from drkit.confighistory.users.passwords import verify_password
+from drkit.users.passwords import verify_password
+from drkit.users.tables import ApiTokenRow, UserGrantRow, UserRow, WebSessionRow
 
 
 def add_user(s: Session, name: str, password_hash: str, grants: Iterable[Grant]) -> User:
@@ -41,7 +41,7 @@ def add_user(s: Session, name: str, password_hash: str, grants: Iterable[Grant])
 
 def remove_user(s: Session, name: str) -> None:
     row = _row(s, name)
-    s.execute(delete(UserGrantRow).where(UserGrantRow.user_name == name))
+    _drop_dependants(s, [name])
     s.delete(row)
     s.flush()
 
@@ -122,7 +122,9 @@ def replace_all(s: Session, wanted: Iterable[UserRecord]) -> None:
     current = {row.name: row for row in s.scalars(select(UserRow))}
     s.execute(delete(UserGrantRow))
     now = utcnow()
-    for name in set(current) - {u.name for u in wanted}:
+    gone = sorted(set(current) - {u.name for u in wanted})
+    _drop_dependants(s, gone)
+    for name in gone:
         s.delete(current[name])
     s.flush()
     for user in wanted:
@@ -140,6 +142,12 @@ def replace_all(s: Session, wanted: Iterable[UserRecord]) -> None:
         for g in sorted(set(user.grants)):
             s.add(UserGrantRow(user_name=user.name, grant=g))
     s.flush()
+
+
+def _drop_dependants(s: Session, names: list[str]) -> None:
+    """Grants, tokens and sign-ins of users about to go (SQLite may not cascade)."""
+    for table in (UserGrantRow, ApiTokenRow, WebSessionRow):
+        s.execute(delete(table).where(table.user_name.in_(names)))
 
 
 def _row(s: Session, name: str) -> UserRow:

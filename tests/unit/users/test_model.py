@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from drkit.confighistory.errors import UnknownGrant
-from drkit.confighistory.users.model import Permission, Role, User, check_user_name, parse_grant
-from drkit.confighistory.users.passwords import hash_password, verify_password
 from drkit.errors import UsageError
+from drkit.users.errors import UnknownGrant
+from drkit.users.model import Permission, Role, User, check_user_name, parse_grant
+from drkit.users.passwords import hash_password, verify_password
 
 T = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from drkit.confighistory.errors import UnknownGrant
 from drkit.errors import UsageError
+from drkit.users.errors import UnknownGrant
 
 USER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,99}")
 
@@ -44,6 +45,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 Grant = Role | Permission
+
+
+def parse_permission(text: str) -> Permission:
+    """A permission by name (a token's), UnknownGrant listing them otherwise."""
+    name = text.strip().lower()
+    if name in Permission.__members__.values():
+        return Permission(name)
+    raise UnknownGrant(
+        f"{text!r} is not a permission", hint=f"permissions: {', '.join(Permission)}"
+    )
 
 
 def parse_grant(text: str) -> Grant:
@@ -87,6 +98,17 @@ class User:
 
     def can(self, permission: Permission) -> bool:
         return permission in self.effective
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of `drkit user list --json` and of the API."""
+        return {
+            "name": self.name,
+            "roles": [r.value for r in self.roles],
+            "permissions": [p.value for p in self.permissions],
+            "effective": sorted(p.value for p in self.effective),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
