@@ -12,7 +12,7 @@ import os
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -58,6 +58,10 @@ class StepView:
     actor: str | None
     details: dict[str, Any]
 
+    def to_json(self) -> dict[str, Any]:
+        """One step of `drkit runs show --json` and of the API."""
+        return asdict(self)
+
 
 @dataclass(frozen=True)
 class RunView:
@@ -76,6 +80,12 @@ class RunView:
     host: str
     result: dict[str, Any]
     steps: tuple[StepView, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """`drkit runs show --json` and the API's run (no steps in listings)."""
+        doc = asdict(self)
+        doc["steps"] = [s.to_json() for s in self.steps]
+        return doc
 
 
 class RunJournal:

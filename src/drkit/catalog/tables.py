@@ -140,6 +140,10 @@ class AlertRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notify_count: Mapped[int] = mapped_column(Integer, default=0)
+    # an operator took it on (migration 0006): repeats stop until it resolves
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ack_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliveryRow(Base):

@@ -47,24 +47,7 @@ def snapshots(
         if (not host or s.hostname == host) and all(t in s.tags for t in tag or [])
     ]
     if json_output:
-        print_json(
-            [
-                {
-                    "id": s.id,
-                    "short_id": s.short_id,
-                    "time": s.time,
-                    "hostname": s.hostname,
-                    "username": s.username,
-                    "paths": s.paths,
-                    "tags": s.tags,
-                    "parent": s.parent,
-                    "tree": s.tree,
-                    "complete": s.complete,
-                    "summary": s.summary.__dict__,
-                }
-                for s in snaps
-            ]
-        )
+        print_json([s.listing_json() for s in snaps])
         return
     table = Table(box=None)
     for col in ("ID", "Time", "Host", "Tags", "Paths", "Size"):

@@ -86,6 +86,11 @@ class State:
             self.workspace.record_config_version()
         return settings
 
+    def workspace_read(self) -> Workspace:
+        """The workspace with drkit.yaml read (and versioned if it changed), for an operation."""
+        _ = self.settings
+        return self.workspace
+
     def use_settings(self, settings: Settings) -> None:
         """Run on ``settings`` instead of drkit.yaml's (a missing one to restore); no version."""
         self.workspace.use_settings(settings)

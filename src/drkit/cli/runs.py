@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +12,7 @@ from drkit.cli.context import State
 from drkit.cli.output import out, print_json
 
 if TYPE_CHECKING:  # SQLAlchemy loads only when a runs command runs
-    from drkit.catalog.runs import RunView, StepView
+    from drkit.catalog.runs import RunView
 
 app = typer.Typer()
 
@@ -108,13 +107,7 @@ def show(
 
 
 def run_json(view: RunView) -> dict[str, Any]:
-    doc = asdict(view)
-    doc["steps"] = [step_json(s) for s in view.steps]
-    return doc
-
-
-def step_json(step: StepView) -> dict[str, Any]:
-    return asdict(step)
+    return view.to_json()
 
 
 def _status(status: str) -> str:

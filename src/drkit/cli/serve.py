@@ -6,7 +6,6 @@ import logging
 import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -17,8 +16,12 @@ from drkit.errors import UsageError
 from drkit.logs import LogFormat, setup_daemon_logging
 
 if TYPE_CHECKING:  # the daemon's modules load only when one of these commands runs
+    from collections.abc import Callable
+
+    from prometheus_client import CollectorRegistry
+
     from drkit.scheduler.jobs import Job
-    from drkit.scheduler.service import Service
+    from drkit.scheduler.service import HttpFace, HttpFactory, Service
 
 log = logging.getLogger("drkit.serve")
 
@@ -33,7 +36,8 @@ def register(app: typer.Typer) -> None:
 def serve(
     ctx: typer.Context,
     listen: Annotated[
-        str | None, typer.Option(help="HOST:PORT for /metrics and /healthz (default daemon.listen)")
+        str | None,
+        typer.Option(help="HOST:PORT of the API, /metrics, /healthz (default daemon.listen)"),
     ] = None,
     once: Annotated[
         bool, typer.Option(help="start the due and missed jobs, wait for them, check alerts, exit")
@@ -65,26 +69,10 @@ def serve(
 def jobs(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the scheduled jobs: schedule, next start, last run."""
     from drkit.catalog.types import utcnow
-    from drkit.scheduler.jobs import plan_jobs
-    from drkit.scheduler.slots import next_slot
-    from drkit.scheduler.state import load_slots
+    from drkit.services.jobs import job_rows
 
     state: State = ctx.obj
-    planned = plan_jobs(state.settings)
-    slots = load_slots(state.catalog())
-    now = utcnow()
-    rows = [
-        {
-            "job": j.id,
-            "kind": j.kind.value,
-            "subject": j.subject,
-            "schedule": j.schedule,
-            "next": next_slot(j.schedule, now, ZoneInfo("UTC")),
-            "last_slot": slots.get(j.id),
-            "steps": [" ".join(s.argv) for s in j.steps],
-        }
-        for j in planned
-    ]
+    rows = job_rows(state.workspace_read(), utcnow())
     if json_output:
         print_json(rows)
         return
@@ -131,24 +119,11 @@ def alerts(
 
 
 def _print_alerts(state: State, json_output: bool) -> None:
-    from drkit.monitor.alerts import open_alerts
+    from drkit.monitor.alerts import alert_json, open_alerts
 
     rows = open_alerts(state.catalog())
     if json_output:
-        print_json(
-            [
-                {
-                    "key": a.dedup_key,
-                    "severity": a.severity,
-                    "summary": a.summary,
-                    "source": a.source,
-                    "first_seen": a.first_seen,
-                    "last_seen": a.last_seen,
-                    "notifications": a.notify_count,
-                }
-                for a in rows
-            ]
-        )
+        print_json([alert_json(a) for a in rows])
         return
     for a in rows:
         minutes = int((datetime.now(UTC) - a.first_seen).total_seconds() // 60)
@@ -161,8 +136,24 @@ def _print_alerts(state: State, json_output: bool) -> None:
 def _service(state: State, listen: str | None) -> Service:
     from drkit.scheduler.service import Service, ServiceOptions
 
-    options = ServiceOptions(config_file=_config_file(state), home=state.home, listen=listen)
+    options = ServiceOptions(
+        config_file=_config_file(state), home=state.home, listen=listen, http=_api_face(state)
+    )
     return Service(state.settings, state.catalog(), options)
+
+
+def _api_face(state: State) -> HttpFactory:
+    """The API, /metrics and /healthz on one address (uvicorn), over the command's workspace."""
+
+    def start(listen: str, registry: CollectorRegistry, healthy: Callable[[], bool]) -> HttpFace:
+        from drkit.api import create_app
+        from drkit.api.server import ApiServer
+
+        return ApiServer(
+            create_app(state.workspace_read(), registry=registry, healthy=healthy), listen
+        )
+
+    return start
 
 
 def _config_file(state: State) -> str | None:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
-from drkit.errors import UsageError
 from drkit.policy.compliance import Compliance
 from drkit.policy.objectives import format_objective
-from drkit.services.policy_status import policy_compliance
 
 if TYPE_CHECKING:
     from drkit.monitor.facts import RepositoryFacts
@@ -29,40 +27,20 @@ def status(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per policy and source: 3-2-1, RPO, verified age, last check and restore test, alerts."""
+    from drkit.services.status import status_report
+
     state: State = ctx.obj
-    settings = state.settings
-    if not settings.policies:
-        raise UsageError(
-            "no policies are defined",
-            hint="add a 'policies:' section to drkit.yaml (see docs/policies.md)",
-        )
-    names = [policy] if policy else sorted(settings.policies)
-    for name in names:
-        state.policy(name)  # an unknown name is a usage error listing the defined ones
     now = datetime.now(UTC)
-    results = {
-        n: policy_compliance(settings.policies[n], settings.repositories, state.open_named, now)
-        for n in names
-    }
-    seen = _monitoring(state, now)
+    report = status_report(
+        state.workspace_read(), [policy] if policy else None, now, state.open_named
+    )
     if json_output:
-        print_json({n: [_to_json(c, seen.get(n, {})) for c in cs] for n, cs in results.items()})
+        print_json(report.to_json())
         return
-    for name, verdicts in results.items():
-        for verdict in verdicts:
-            _print(name, verdict, seen.get(name, {}))
+    for entry in report.policies:
+        for verdict in entry.verdicts:
+            _print(entry.policy, verdict, entry.watched)
     _print_alerts(state)
-
-
-Watched = dict[str, dict[str, "RepositoryFacts"]]
-
-
-def _monitoring(state: State, now: datetime) -> Watched:
-    """What the catalog knows per policy and repository: verified age, checks, restore tests."""
-    from drkit.monitor.facts import gather
-
-    facts = gather(state.catalog(), state.settings, now)
-    return {p.name: {r.name: r for r in p.repositories} for p in facts.policies}
 
 
 def _print_alerts(state: State) -> None:
@@ -113,40 +91,3 @@ def _watched_cells(facts: RepositoryFacts | None) -> tuple[str, str, str]:
     test = facts.last_restore
     restored = f"{'ok' if test.ok else 'FAILED'} in {test.duration_s:.2f}s" if test else "never"
     return verified, checked, restored
-
-
-def _watched_json(facts: RepositoryFacts | None) -> dict[str, Any]:
-    if facts is None:
-        return {}
-    check, test = facts.last_check, facts.last_restore
-    return {
-        "newest_verified": facts.newest_verified,
-        "last_check": {"kind": check.kind, "ok": check.ok, "time": check.time} if check else None,
-        "last_restore_test": (
-            {"ok": test.ok, "time": test.time, "duration_s": test.duration_s} if test else None
-        ),
-    }
-
-
-def _to_json(c: Compliance, watched: dict[str, RepositoryFacts]) -> dict[str, Any]:
-    return {
-        "source": c.source,
-        "ok": c.ok,
-        "copies": c.copies,
-        "media": list(c.media),
-        "offsite": list(c.offsite),
-        "rules": [{"rule": r.rule.value, "ok": r.ok, "detail": r.detail} for r in c.rules],
-        "repositories": [
-            {
-                "name": v.copy.repository,
-                "media": v.copy.media,
-                "site": v.copy.site,
-                "newest": v.copy.newest,
-                "age_s": v.age.total_seconds() if v.age else None,
-                "counts": v.counts,
-                "why": v.why,
-                **_watched_json(watched.get(v.copy.repository)),
-            }
-            for v in c.verdicts
-        ],
-    }

@@ -22,7 +22,7 @@ from drkit.errors import UsageError
 
 if TYPE_CHECKING:  # the catalog (SQLAlchemy) is imported when a command runs
     from drkit.services import Workspace
-    from drkit.services.users import Actor
+    from drkit.services.audit import Actor
     from drkit.users import Grant
 
 app = typer.Typer(no_args_is_help=True)
@@ -42,14 +42,13 @@ def register(root: typer.Typer) -> None:
 
 def workspace(state: State) -> Workspace:
     """The workspace, drkit.yaml read (and versioned if it changed) the CLI's way."""
-    _ = state.settings
-    return state.workspace
+    return state.workspace_read()
 
 
 def actor(author: str | None) -> Actor:
     """The CLI's actor: ``--author`` or the OS user, on this host."""
     from drkit.confighistory.service import default_author
-    from drkit.services.users import Actor
+    from drkit.services.audit import Actor
 
     return Actor(author or default_author(), "cli", f"host:{socket.gethostname()}")
 

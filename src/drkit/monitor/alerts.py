@@ -14,10 +14,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from drkit.catalog import Catalog
+from drkit.catalog.errors import CatalogError
 from drkit.catalog.tables import AlertRow, DeliveryRow
 from drkit.monitor.rules import Condition
 from drkit.notify.base import EventAction, Notification, Severity
@@ -26,6 +28,11 @@ from drkit.notify.dispatch import Delivery
 log = logging.getLogger(__name__)
 
 Send = Callable[[Notification], Sequence[Delivery]]
+
+
+class AlertNotFound(CatalogError):
+    code = "alert-not-found"
+    exit_code = 41
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ def reconcile(
                 opened.append(key)
             else:
                 _refresh(row, cond, now)
+                if row.acknowledged_at is not None:
+                    continue  # someone is on it: no repeats until it resolves
                 if row.last_notified_at and now - row.last_notified_at < repeat_interval:
                     continue
                 repeated.append(key)
@@ -142,6 +151,33 @@ def _deliver(catalog: Catalog, alert_id: int, notification: Notification, send: 
                     duration_s=d.duration_s,
                 )
             )
+
+
+def alert_json(a: AlertRow) -> dict[str, Any]:
+    """One alert as `drkit alerts --json` and the API show it."""
+    return {
+        "id": a.id,
+        "key": a.dedup_key,
+        "severity": a.severity,
+        "summary": a.summary,
+        "source": a.source,
+        "first_seen": a.first_seen,
+        "last_seen": a.last_seen,
+        "notifications": a.notify_count,
+        "acknowledged_by": a.acknowledged_by,
+        "acknowledged_at": a.acknowledged_at,
+        "ack_comment": a.ack_comment,
+    }
+
+
+def acknowledge(catalog: Catalog, alert_id: int, by: str, comment: str, now: datetime) -> AlertRow:
+    """Mark an open alert as taken on (repeats stop); AlertNotFound for no such open alert."""
+    with catalog.session() as session:
+        row = session.get(AlertRow, alert_id)
+        if row is None or row.status != "open":
+            raise AlertNotFound(f"no open alert {alert_id}", hint="`drkit alerts` lists them")
+        row.acknowledged_by, row.acknowledged_at, row.ack_comment = by, now, comment
+        return row
 
 
 def open_alerts(catalog: Catalog) -> list[AlertRow]:

@@ -71,6 +71,22 @@ class Snapshot:
     def complete(self) -> bool:
         return not self.errors
 
+    def listing_json(self) -> dict[str, Any]:
+        """One snapshot as `drkit snapshots --json` and the API list it."""
+        return {
+            "id": self.id,
+            "short_id": self.short_id,
+            "time": self.time,
+            "hostname": self.hostname,
+            "username": self.username,
+            "paths": self.paths,
+            "tags": self.tags,
+            "parent": self.parent,
+            "tree": self.tree.hex(),
+            "complete": self.complete,
+            "summary": self.summary.__dict__,
+        }
+
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "version": 1,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from wsgiref.simple_server import WSGIServer
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry
@@ -44,12 +44,33 @@ log = logging.getLogger(__name__)
 SETTINGS_CHECK_INTERVAL = timedelta(seconds=10)
 
 
+class HttpFace(Protocol):
+    """What serves /metrics and /healthz (and, from `drkit serve`, the API and dashboard)."""
+
+    @property
+    def server_address(self) -> tuple[Any, ...]: ...
+
+    def shutdown(self) -> None: ...
+
+
+# listen address, metrics registry, healthy() -> the running face
+HttpFactory = Callable[[str, CollectorRegistry, Callable[[], bool]], HttpFace]
+
+
+def _metrics_only(
+    listen: str, registry: CollectorRegistry, healthy: Callable[[], bool]
+) -> HttpFace:
+    server, _ = serve_http(listen, registry, healthy)
+    return server
+
+
 @dataclass
 class ServiceOptions:
     config_file: str | None
     home: Path | None = None  # drkit's home, for configuration history
     listen: str | None = None  # overrides daemon.listen
     tz: str = "UTC"
+    http: HttpFactory = _metrics_only  # the face (drkit serve passes the API's)
 
 
 class Service:
@@ -167,7 +188,7 @@ class Service:
         policy = self.settings.policies.get(job.subject)
         return list(policy.repositories) if policy else sorted(self.settings.repositories)
 
-    def _start_http(self) -> WSGIServer | None:
+    def _start_http(self) -> HttpFace | None:
         listen = (
             self.options.listen
             if self.options.listen is not None
@@ -177,9 +198,9 @@ class Service:
             return None
         registry = CollectorRegistry()
         registry.register(CatalogCollector(self.catalog, lambda: self.settings, utcnow))
-        server, _ = serve_http(listen, registry, lambda: not self.daemon.stop_event.is_set())
+        server = self.options.http(listen, registry, lambda: not self.daemon.stop_event.is_set())
         host, port = server.server_address[:2]
-        log.info("serving /metrics on http://%s:%d", host, port)
+        log.info("serving /metrics, /healthz and /api on http://%s:%d", host, port)
         return server
 
     def _reload_signal(self, _signum: int, _frame: FrameType | None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -19,40 +18,14 @@ from sqlalchemy.orm import Session
 
 from drkit.catalog.types import utcnow
 from drkit.errors import DrkitError
+from drkit.services.audit import Actor, audit
 from drkit.services.workspace import Workspace
 from drkit.users import store
-from drkit.users.audit import AuditEntry, Outcome, record
+from drkit.users.audit import Outcome
 from drkit.users.model import Grant, Permission, User
 from drkit.users.tokens import IssuedToken, Token, issue_token, list_tokens, revoke_token
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user name (or the OS user on the CLI), through what, from where."""
-
-    name: str
-    via: str  # cli, token:ID, session
-    origin: str  # client address, or host:NAME
-
-
-def audit(
-    workspace: Workspace,
-    actor: Actor,
-    action: str,
-    target: str,
-    outcome: Outcome,
-    detail: str = "",
-    session: Session | None = None,
-) -> None:
-    """One audit entry, in ``session`` or a transaction of its own."""
-    entry = AuditEntry(actor.name, actor.via, actor.origin, action, target, outcome, detail)
-    if session is not None:
-        record(session, entry, utcnow())
-        return
-    with workspace.catalog().session() as s:
-        record(s, entry, utcnow())
 
 
 @contextmanager

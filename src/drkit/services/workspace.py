@@ -54,7 +54,24 @@ class Workspace:
         self.ask_passphrase = ask_passphrase
         self._settings = settings
         self._catalog: Catalog | None = None
+        self._owns_catalog = True
         self._backends: list[Backend] = []
+
+    def child(self) -> Workspace:
+        """The same settings and catalog, with repository connections of its own.
+
+        For one request of a long-lived face (the API): closing the child closes
+        its backends and leaves the catalog open for the others.
+        """
+        other = Workspace(
+            config=self.config,
+            repo=self.repo,
+            password_file=self.password_file,
+            ask_passphrase=self.ask_passphrase,
+            settings=self.settings,
+        )
+        other._catalog, other._owns_catalog = self.catalog(), False
+        return other
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -221,7 +238,7 @@ class Workspace:
             except Exception:  # closing is best effort; the operation's outcome stands
                 pass
         self._backends.clear()
-        if self._catalog is not None:
+        if self._catalog is not None and self._owns_catalog:
             self._catalog.close()
             self._catalog = None
 

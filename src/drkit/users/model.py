@@ -25,6 +25,7 @@ class Permission(StrEnum):
     BACKUP = "backup"  # run backups, copies and checks
     RESTORE = "restore"  # restore data from repositories
     RUNBOOKS = "runbooks"  # run runbooks and drills, approve their steps
+    ALERTS = "alerts"  # acknowledge and silence alerts
     FAILOVER = "failover"  # fail over, switch over, override split-brain decisions
     CONFIGURE = "configure"  # change and restore drkit's configuration
     MANAGE_USERS = "manage-users"  # add and remove users, grant and revoke
@@ -39,7 +40,13 @@ class Role(StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.VIEW}),
     Role.OPERATOR: frozenset(
-        {Permission.VIEW, Permission.BACKUP, Permission.RESTORE, Permission.RUNBOOKS}
+        {
+            Permission.VIEW,
+            Permission.BACKUP,
+            Permission.RESTORE,
+            Permission.RUNBOOKS,
+            Permission.ALERTS,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -1,4 +1,4 @@
-"""users: API tokens, the audit log, dashboard sessions
+"""users: API tokens, the audit log, dashboard sessions; alert acknowledgements
 
 Revision ID: 0006
 Revises: 0002
@@ -18,6 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("acknowledged_by", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("acknowledged_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("ack_comment", sa.Text(), nullable=True))
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.String(length=16), nullable=False),
@@ -65,3 +69,7 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_index("ix_api_tokens_user_name", table_name="api_tokens")
     op.drop_table("api_tokens")
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.drop_column("ack_comment")
+        batch_op.drop_column("acknowledged_at")
+        batch_op.drop_column("acknowledged_by")
