@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import resources
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -42,12 +43,32 @@ def create_app(
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)
-    for _path, _method, route in api_routes(app):
-        needed = requirement(route)
-        if needed is not None:
-            route.openapi_extra = {"x-drkit-permission": needed.name}
+    _document_permissions(app)
     _add_daemon_routes(app, registry, healthy)
     return app
+
+
+def _document_permissions(app: FastAPI) -> None:
+    """Each operation in /api/openapi.json names its permission and the bearer scheme."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "a drkit API token"}
+        }
+        for path, method, route in api_routes(app):
+            needed = requirement(route)
+            operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+            if needed is not None and operation is not None:
+                operation["x-drkit-permission"] = needed.name
+                operation["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:

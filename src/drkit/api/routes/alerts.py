@@ -16,12 +16,16 @@ router = APIRouter(tags=["alerts"])
 Ws = Annotated[Workspace, Depends(workspace)]
 
 
-@router.get("/alerts", summary="the open alerts")
+@router.get(response_model=None, path="/alerts", summary="the open alerts")
 def alerts(ws: Ws, who: Annotated[Principal, Depends(VIEW)]) -> list[dict[str, Any]]:
     return [alert_json(a) for a in open_alerts(ws.catalog())]
 
 
-@router.post("/alerts/{alert_id}/acknowledge", summary="take an alert on: repeats stop")
+@router.post(
+    response_model=None,
+    path="/alerts/{alert_id}/acknowledge",
+    summary="take an alert on: repeats stop",
+)
 def acknowledge_alert(
     alert_id: Annotated[int, Path(ge=1, le=2**62)],
     ws: Ws,

@@ -13,7 +13,11 @@ from drkit.users.audit import entries
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit", summary="who did what, when, from where, the outcome; newest first")
+@router.get(
+    response_model=None,
+    path="/audit",
+    summary="who did what, when, from where, the outcome; newest first",
+)
 def audit_log(
     ws: Annotated[Workspace, Depends(workspace)],
     who: Annotated[Principal, Depends(MANAGE_USERS)],

@@ -39,7 +39,7 @@ def _scope(history: History, path: str | None) -> Scope | None:
     return scopes[0]
 
 
-@router.get("/config/log", summary="versions, newest first")
+@router.get(response_model=None, path="/config/log", summary="versions, newest first")
 def log(
     ws: Ws,
     who: Viewer,
@@ -53,7 +53,9 @@ def log(
     return [views.version_doc(v) for v in history.store.history(scopes, limit=limit)]
 
 
-@router.get("/config/show", summary="a version's content, secrets redacted")
+@router.get(
+    response_model=None, path="/config/show", summary="a version's content, secrets redacted"
+)
 def show(ws: Ws, who: Viewer, version: Ref, path: PathQuery = None) -> dict[str, Any]:
     history = _history(ws)
     found = history.resolve(version, _scope(history, path))
@@ -70,7 +72,11 @@ def _sides(ws: Workspace, old: str, new: str, path: str | None) -> tuple[Side, S
     return history.side(a), history.side(b), f"{a.label} → {b.label}"
 
 
-@router.get("/config/diff", summary="what changed between two versions, secrets redacted")
+@router.get(
+    response_model=None,
+    path="/config/diff",
+    summary="what changed between two versions, secrets redacted",
+)
 def diff(
     ws: Ws,
     who: Viewer,
@@ -86,7 +92,10 @@ def diff(
 
 
 @router.get(
-    "/config/diff.html", response_class=HTMLResponse, summary="the diff as an HTML fragment"
+    response_model=None,
+    path="/config/diff.html",
+    response_class=HTMLResponse,
+    summary="the diff as an HTML fragment",
 )
 def diff_html(
     ws: Ws,

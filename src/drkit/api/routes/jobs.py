@@ -14,7 +14,7 @@ from drkit.services.workspace import Workspace
 router = APIRouter(tags=["jobs"])
 
 
-@router.get("/jobs", summary="scheduled jobs, next start, last slot")
+@router.get(response_model=None, path="/jobs", summary="scheduled jobs, next start, last slot")
 def jobs(
     ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Principal, Depends(VIEW)]
 ) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ Ws = Annotated[Workspace, Depends(workspace)]
 Viewer = Annotated[Principal, Depends(VIEW)]
 
 
-@router.get("/runs", summary="runs, newest first")
+@router.get(response_model=None, path="/runs", summary="runs, newest first")
 def runs(
     ws: Ws,
     who: Viewer,
@@ -28,6 +28,6 @@ def runs(
     return [v.to_json() for v in views]
 
 
-@router.get("/runs/{run_id}", summary="one run with its journal of steps")
+@router.get(response_model=None, path="/runs/{run_id}", summary="one run with its journal of steps")
 def run(run_id: Annotated[int, Path(ge=1, le=2**62)], ws: Ws, who: Viewer) -> dict[str, Any]:
     return get_run(ws.catalog(), run_id).to_json()

@@ -13,7 +13,9 @@ from drkit.services.workspace import Workspace
 router = APIRouter(tags=["snapshots"])
 
 
-@router.get("/repositories/{name}/snapshots", summary="snapshots, oldest first")
+@router.get(
+    response_model=None, path="/repositories/{name}/snapshots", summary="snapshots, oldest first"
+)
 def list_snapshots(
     name: str,
     ws: Annotated[Workspace, Depends(workspace)],

@@ -17,7 +17,11 @@ Ws = Annotated[Workspace, Depends(workspace)]
 Viewer = Annotated[Principal, Depends(VIEW)]
 
 
-@router.get("/status", summary="3-2-1 and monitoring per policy and source (drkit status --json)")
+@router.get(
+    response_model=None,
+    path="/status",
+    summary="3-2-1 and monitoring per policy and source (drkit status --json)",
+)
 def get_status(
     ws: Ws, who: Viewer, policy: Annotated[str | None, Query(max_length=200)] = None
 ) -> dict[str, Any]:
@@ -25,24 +29,28 @@ def get_status(
         return status_report(one, [policy] if policy else None, utcnow()).to_json()
 
 
-@router.get("/policies", summary="the policies in drkit.yaml")
+@router.get(response_model=None, path="/policies", summary="the policies in drkit.yaml")
 def list_policies(ws: Ws, who: Viewer) -> list[dict[str, Any]]:
     return [policy_json(name, ws) for name in sorted(ws.settings.policies)]
 
 
-@router.get("/policies/{name}", summary="one policy")
+@router.get(response_model=None, path="/policies/{name}", summary="one policy")
 def get_policy(name: str, ws: Ws, who: Viewer) -> dict[str, Any]:
     ws.policy(name)  # usage error naming the defined ones
     return policy_json(name, ws)
 
 
-@router.get("/policies/{name}/status", summary="3-2-1 per source of one policy")
+@router.get(
+    response_model=None, path="/policies/{name}/status", summary="3-2-1 per source of one policy"
+)
 def get_policy_status(name: str, ws: Ws, who: Viewer) -> list[dict[str, Any]]:
     with request_workspace(ws) as one:
         return status_report(one, [name], utcnow()).policies[0].to_json()
 
 
-@router.get("/repositories", summary="the repositories in drkit.yaml (no secrets)")
+@router.get(
+    response_model=None, path="/repositories", summary="the repositories in drkit.yaml (no secrets)"
+)
 def list_repositories(ws: Ws, who: Viewer) -> list[dict[str, Any]]:
     return [
         {"name": name, "url": _public_url(r.url), "media": r.media.value, "site": r.site}

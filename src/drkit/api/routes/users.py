@@ -45,35 +45,42 @@ class NewToken(BaseModel):
     expires_at: datetime | None = None
 
 
-@router.get("/me", summary="who the caller is and what this request may do")
+@router.get(
+    response_model=None, path="/me", summary="who the caller is and what this request may do"
+)
 def me(who: Caller) -> dict[str, Any]:
     return {"user": who.user, "via": who.via, "permissions": sorted(who.permissions)}
 
 
-@router.get("/users", summary="users with their roles and permissions")
+@router.get(response_model=None, path="/users", summary="users with their roles and permissions")
 def list_users(ws: Ws, who: Admin) -> list[dict[str, Any]]:
     return [u.to_json() for u in users.list_users(ws)]
 
 
-@router.get("/users/{name}", summary="one user")
+@router.get(response_model=None, path="/users/{name}", summary="one user")
 def get_user(name: UserName, ws: Ws, who: Admin) -> dict[str, Any]:
     return users.get_user(ws, name).to_json()
 
 
-@router.post("/users", status_code=201, summary="add a user")
+@router.post(response_model=None, path="/users", status_code=201, summary="add a user")
 def add_user(body: NewUser, ws: Ws, who: Admin) -> dict[str, Any]:
     grants = [parse_grant(g) for g in body.grants]
     added = users.add_user(ws, who.actor, body.name, hash_password(body.password), grants)
     return added.to_json()
 
 
-@router.delete("/users/{name}", status_code=204, summary="remove a user and their tokens")
+@router.delete(
+    response_model=None,
+    path="/users/{name}",
+    status_code=204,
+    summary="remove a user and their tokens",
+)
 def remove_user(name: UserName, ws: Ws, who: Admin) -> Response:
     users.remove_user(ws, who.actor, name)
     return Response(status_code=204)
 
 
-@router.post("/users/{name}/grant", summary="give roles or permissions")
+@router.post(response_model=None, path="/users/{name}/grant", summary="give roles or permissions")
 def grant(name: UserName, body: Grants, ws: Ws, who: Admin) -> dict[str, Any]:
     changed = users.change_grants(
         ws, who.actor, name, [parse_grant(g) for g in body.grants], revoke=False
@@ -81,7 +88,7 @@ def grant(name: UserName, body: Grants, ws: Ws, who: Admin) -> dict[str, Any]:
     return {"changed": [g.value for g in changed], "user": users.get_user(ws, name).to_json()}
 
 
-@router.post("/users/{name}/revoke", summary="take roles or permissions")
+@router.post(response_model=None, path="/users/{name}/revoke", summary="take roles or permissions")
 def revoke(name: UserName, body: Grants, ws: Ws, who: Admin) -> dict[str, Any]:
     changed = users.change_grants(
         ws, who.actor, name, [parse_grant(g) for g in body.grants], revoke=True
@@ -89,35 +96,53 @@ def revoke(name: UserName, body: Grants, ws: Ws, who: Admin) -> dict[str, Any]:
     return {"changed": [g.value for g in changed], "user": users.get_user(ws, name).to_json()}
 
 
-@router.get("/users/{name}/tokens", summary="a user's tokens (never their secrets)")
+@router.get(
+    response_model=None,
+    path="/users/{name}/tokens",
+    summary="a user's tokens (never their secrets)",
+)
 def user_tokens(name: UserName, ws: Ws, who: Admin) -> list[dict[str, Any]]:
     now = utcnow()
     return [t.to_json(now) for t in users.tokens(ws, name)]
 
 
-@router.post("/users/{name}/tokens", status_code=201, summary="a token for a user, shown once")
+@router.post(
+    response_model=None,
+    path="/users/{name}/tokens",
+    status_code=201,
+    summary="a token for a user, shown once",
+)
 def add_user_token(name: UserName, body: NewToken, ws: Ws, who: Admin) -> dict[str, Any]:
     perms = _permissions(body, who, cap=False)
     return _issue(ws, who, name, body, perms)
 
 
-@router.delete("/users/{name}/tokens/{token_id}", summary="revoke a user's token")
+@router.delete(
+    response_model=None, path="/users/{name}/tokens/{token_id}", summary="revoke a user's token"
+)
 def revoke_user_token(name: UserName, token_id: TokenId, ws: Ws, who: Admin) -> dict[str, Any]:
     return users.remove_token(ws, who.actor, token_id, user=name).to_json(utcnow())
 
 
-@router.get("/me/tokens", summary="the caller's tokens")
+@router.get(response_model=None, path="/me/tokens", summary="the caller's tokens")
 def my_tokens(ws: Ws, who: Caller) -> list[dict[str, Any]]:
     now = utcnow()
     return [t.to_json(now) for t in users.tokens(ws, who.user)]
 
 
-@router.post("/me/tokens", status_code=201, summary="a token for the caller, within this request's")
+@router.post(
+    response_model=None,
+    path="/me/tokens",
+    status_code=201,
+    summary="a token for the caller, within this request's",
+)
 def add_my_token(body: NewToken, ws: Ws, who: Caller) -> dict[str, Any]:
     return _issue(ws, who, who.user, body, _permissions(body, who, cap=True))
 
 
-@router.delete("/me/tokens/{token_id}", summary="revoke one of the caller's tokens")
+@router.delete(
+    response_model=None, path="/me/tokens/{token_id}", summary="revoke one of the caller's tokens"
+)
 def revoke_my_token(token_id: TokenId, ws: Ws, who: Caller) -> dict[str, Any]:
     return users.remove_token(ws, who.actor, token_id, user=who.user).to_json(utcnow())
 
