@@ -18,7 +18,8 @@ from drkit.api.routes import alerts, audit, config, jobs, runs, snapshots, statu
 from drkit.services.workspace import Workspace
 
 ROUTERS = (status, snapshots, runs, jobs, alerts, config, users, audit)
-PUBLIC = ("/healthz", "/metrics", "/api/openapi.json", "/api/docs")  # no permission needed
+# no permission needed
+PUBLIC = ("/healthz", "/metrics", "/api/openapi.json", "/api/docs", "/login")
 
 
 def create_app(
@@ -45,6 +46,9 @@ def create_app(
     app.include_router(api)
     _document_permissions(app)
     _add_daemon_routes(app, registry, healthy)
+    from drkit.web import install  # the dashboard, over the same workspace
+
+    install(app)
     return app
 
 

@@ -10,20 +10,23 @@ import pytest
 from drkit.api import create_app
 from drkit.api.app import PUBLIC, api_routes
 from drkit.api.auth import requirement
+from drkit.web.pages import PageRequire
 from tests.integration.api.conftest import CALLERS, Api
 
 # a value for each path parameter: things that may or may not exist, never something to lose
 SAMPLES = {"name": "nobody", "run_id": "1", "alert_id": "1", "token_id": "0123456789ab"}
 
 
-def _routes(api: Api) -> list[tuple[str, str, str | None]]:
-    """(method, path, the permission it needs or None for a public one) for every route."""
+def _routes(api: Api, *, pages: bool = False) -> list[tuple[str, str, str | None]]:
+    """(method, path, the permission it needs or None for a public one) for every route;
+    the dashboard's pages (a session, never a token) with ``pages``, the API's without."""
     table = []
     for path, method, route in api_routes(create_app(api.workspace)):
         needed = requirement(route)
         if needed is None:
             assert path in PUBLIC, f"{method} {path} names no permission (give it a Require)"
-        table.append((method, path, needed.name if needed else None))
+        if isinstance(needed, PageRequire) == pages:
+            table.append((method, path, needed.name if needed else None))
     return table
 
 
@@ -64,6 +67,16 @@ def test_the_authorization_table(api: Api, caller: str) -> None:
                     f"{caller} {method} {path}: {r.status_code}, wanted {want}: {r.text[:200]}"
                 )
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("caller", sorted(CALLERS))
+def test_the_dashboards_pages_take_no_token(api: Api, caller: str) -> None:
+    pages = _routes(api, pages=True)
+    assert {p for _, p, _ in pages} >= {"/", "/runs", "/config", "/logout"}
+    with api.client(caller) as client:
+        for method, path, _needed in pages:
+            r = client.request(method, _url(path), data={"csrf": "x"}, follow_redirects=False)
+            assert (r.status_code, r.headers.get("location")) == (303, "/login"), (method, path)
 
 
 def test_no_existence_oracle(api: Api) -> None:
