@@ -21,9 +21,7 @@ UPPER = ("drkit.cli", "drkit.api", "drkit.web", "drkit.services", "drkit.ha.agen
 SETTINGS_MAY_USE = {"settings", "errors", "plugins"}
 
 KNOWN = {
-    "settings imports domain notify",
     "settings imports domain sources",
-    "packages import each other: notify <-> settings",
 }
 
 
