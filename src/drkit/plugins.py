@@ -90,6 +90,8 @@ class Plugin(Generic[S, D]):
     settings: builtins.type[S]  # `type` is the field above, hence builtins
     build: Callable[..., D]
     summary: str = ""
+    schemes: tuple[str, ...] = ()
+    """URL schemes that name this driver (``s3://...``, ``postgresql://...``)."""
 
 
 def _type_of(value: Any) -> str | None:
@@ -129,6 +131,9 @@ class Registry(Generic[S, D]):
         """Add a driver; a second driver of the same type name is a programming error."""
         if plugin.type in self._plugins:
             raise ValueError(f"{self.kind} type {plugin.type!r} is declared twice")
+        for scheme in plugin.schemes:
+            if self.by_scheme(scheme) is not None:
+                raise ValueError(f"{self.kind} URL scheme {scheme!r} is declared twice")
         declared = plugin.settings.model_fields.get("type")
         if declared is None or declared.default != plugin.type:
             raise ValueError(
@@ -151,6 +156,16 @@ class Registry(Generic[S, D]):
 
     def known(self) -> str:
         return ", ".join(self.names)
+
+    def by_scheme(self, scheme: str) -> Plugin[Any, Any] | None:
+        """The driver a URL scheme names (case-insensitive), or None."""
+        scheme = scheme.lower()
+        return next((p for p in self._plugins.values() if scheme in p.schemes), None)
+
+    @property
+    def schemes(self) -> list[str]:
+        """Every URL scheme a driver declares, sorted."""
+        return sorted(s for p in self._plugins.values() for s in p.schemes)
 
     def get(self, name: str) -> Plugin[Any, Any]:
         """The declaration of ``name``, or the kind's error naming the known types."""
