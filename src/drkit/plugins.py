@@ -106,7 +106,10 @@ class Registry(Generic[S, D]):
     """The drivers of one kind, in declaration order, looked up by type name.
 
     ``error`` is the error class of a type no driver declares (a kind's own
-    keeps its exit code). With ``flat_errors`` a validation error is located
+    keeps its exit code), worded by ``unknown`` and ``hint``. A kind whose
+    settings are picked by a key outside them (a runbook step's ``action:``
+    picks its ``with:`` model) is not ``keyed``: its models need no ``type``
+    field, and it has no settings union. With ``flat_errors`` a validation error is located
     as the user wrote it (``notifiers.x.url``, not ``notifiers.x.webhook.url``),
     and an unknown key says which key was meant.
     """
@@ -118,10 +121,16 @@ class Registry(Generic[S, D]):
         *,
         error: type[DrkitError] = UnknownType,
         flat_errors: bool = False,
+        keyed: bool = True,
+        unknown: str = "unknown {kind} type {name!r}",
+        hint: str = "known {kind} types are {known}",
     ) -> None:
         self.kind = kind
         self.error = error
         self.flat_errors = flat_errors
+        self.keyed = keyed
+        self._unknown = unknown
+        self._hint = hint
         self._plugins: dict[str, Plugin[Any, Any]] = {}
         self._adapters: dict[str | None, TypeAdapter[Any]] = {}
         for plugin in plugins:
@@ -135,7 +144,7 @@ class Registry(Generic[S, D]):
             if self.by_scheme(scheme) is not None:
                 raise ValueError(f"{self.kind} URL scheme {scheme!r} is declared twice")
         declared = plugin.settings.model_fields.get("type")
-        if declared is None or declared.default != plugin.type:
+        if self.keyed and (declared is None or declared.default != plugin.type):
             raise ValueError(
                 f"{self.kind} driver {plugin.type!r}: its settings model "
                 f"{plugin.settings.__name__} needs `type` defaulting to {plugin.type!r}"
@@ -173,8 +182,8 @@ class Registry(Generic[S, D]):
             return self._plugins[name]
         except KeyError:
             raise self.error(
-                f"unknown {self.kind} type {name!r}",
-                hint=f"known {self.kind} types are {self.known()}",
+                self._unknown.format(kind=self.kind, name=name),
+                hint=self._hint.format(kind=self.kind, known=self.known()),
             ) from None
 
     def settings_of(self, settings: object) -> S:
@@ -203,8 +212,8 @@ class Registry(Generic[S, D]):
         that use it as a field type declare it under ``if TYPE_CHECKING:`` as
         their base settings model.
         """
-        if not self._plugins:
-            raise ValueError(f"no {self.kind} driver is registered")
+        if not self._plugins or not self.keyed:
+            raise ValueError(f"no {self.kind} driver is registered, or the kind is not keyed")
         members = tuple(Annotated[p.settings, Tag(p.type)] for p in self._plugins.values())
         union: Any = members[0] if len(members) == 1 else Union[members]  # noqa: UP007
         if self.flat_errors and message is None:  # worded by _flat_error
