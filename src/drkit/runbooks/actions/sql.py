@@ -89,12 +89,11 @@ def query(dsn: str, statement: str, timeout: float) -> Rows:
 
 
 def _postgres(dsn: str, statement: str, timeout: float) -> Rows:
-    import psycopg
+    from drkit import pgconnect
 
-    options = f"-c statement_timeout={int(timeout * 1000)}"
     with (
-        psycopg.connect(
-            dsn, connect_timeout=max(1, int(timeout)), autocommit=True, options=options
+        pgconnect.connect(
+            dsn, timeout_s=timeout, statement_timeout_s=timeout, application_name="drkit-runbook"
         ) as conn,
         conn.cursor() as cursor,
     ):
