@@ -17,8 +17,8 @@ from drkit.errors import UsageError
 from drkit.notify.base import EventAction, Notification, Notifier, Severity
 from drkit.notify.dispatch import Delivery, deliver
 from drkit.notify.errors import NotifierConfigError, NotifyError
-from drkit.notify.registry import build_notifier, select
-from drkit.settings.notifiers import NotifierSettings
+from drkit.notify.registry import NOTIFIERS, build_notifier, select
+from drkit.plugins import PluginSettings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -60,14 +60,15 @@ class _Row:
     problem: str | None
 
 
-def _row(name: str, settings: NotifierSettings) -> _Row:
+def _row(name: str, settings: PluginSettings) -> _Row:
     """One listing row; building the notifier checks that its secrets can be read."""
     problem = None
     try:
         build_notifier(name, settings)
     except NotifierConfigError as exc:
         problem = exc.message
-    return _Row(name, settings.type, settings.target(), problem is None, problem)
+    target = NOTIFIERS.settings_of(settings).target()
+    return _Row(name, settings.type, target, problem is None, problem)
 
 
 @app.command("test")

@@ -6,7 +6,7 @@ types here. Secrets are never values in drkit.yaml: a model names an
 environment variable (``*_env``) or a file (``*_file``) holding the secret, and
 :class:`SecretSource` reads it when the notifier is built.
 
-This module must not import drkit.settings (which imports the drivers).
+This module must not import drkit.settings (settings validates with the registry).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from drkit.notify.errors import NotifierSecretMissing
+from drkit.plugins import PluginSettings
 from drkit.secrets import read_secret
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -82,10 +83,12 @@ Timeout = Annotated[float, Field(gt=0, le=300)]
 """Seconds, more than 0 and at most 300."""
 
 
-class NotifierModel(BaseModel):
+class NotifierModel(PluginSettings):
     """Base of the drivers' settings: immutable, unknown keys are errors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    def target(self) -> str:
+        """Where the notifier delivers, for listings; never a secret."""
+        return self.type
 
 
 def check_secret_pair(env: str | None, file: Path | None, *, prefix: str, required: bool) -> None:

@@ -17,6 +17,7 @@ from drkit.notify.base import Notification, Notifier
 from drkit.notify.config import SecretSource
 from drkit.notify.email_message import build_message
 from drkit.notify.email_settings import DEFAULT_PORTS, EmailSettings, SmtpTls
+from drkit.plugins import Plugin
 
 log = logging.getLogger("drkit.notify")
 
@@ -56,3 +57,13 @@ class EmailNotifier(Notifier):
         )
         if refused:  # some took it; the mail is out, but say who did not get it
             log.warning("email %r: recipients refused: %s", self.name, ", ".join(refused))
+
+
+def build(
+    settings: EmailSettings, name: str, environ: Mapping[str, str] | None = None
+) -> EmailNotifier:
+    """The notifier ``name`` configured by ``settings`` (reads its secrets now)."""
+    return EmailNotifier(name, settings, environ=environ)
+
+
+PLUGIN = Plugin("email", EmailSettings, build, "email notifier")

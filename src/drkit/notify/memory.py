@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from drkit.notify.base import Notification, Notifier
 from drkit.notify.config import NotifierModel
 from drkit.notify.errors import NotifyError
+from drkit.plugins import Plugin
 
 
 class MemorySettings(NotifierModel):
@@ -66,3 +67,13 @@ class MemoryNotifier(Notifier):
             self._sent.clear()
             self._failures.clear()
             self.attempts = 0
+
+
+def build(
+    settings: MemorySettings, name: str, environ: Mapping[str, str] | None = None
+) -> MemoryNotifier:
+    """A memory notifier named ``name`` (it has no secrets to read)."""
+    return MemoryNotifier(name, settings)
+
+
+PLUGIN = Plugin("memory", MemorySettings, build, "in-memory notifier (tests)")

@@ -27,6 +27,7 @@ from drkit.notify.config import (
     check_secret_pair,
 )
 from drkit.notify.webhook import encode
+from drkit.plugins import Plugin
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 MAX_SUMMARY = 1024  # the API refuses longer summaries
@@ -123,3 +124,13 @@ class PagerDutyNotifier(Notifier):
 
         target = HttpTarget(self.settings.url, self.settings.timeout_s, self.settings.ca_file)
         post(f"pagerduty {self.name!r}", target, encode(self.event(notification)), {})
+
+
+def build(
+    settings: PagerDutySettings, name: str, environ: Mapping[str, str] | None = None
+) -> PagerDutyNotifier:
+    """The notifier ``name`` configured by ``settings`` (reads its secrets now)."""
+    return PagerDutyNotifier(name, settings, environ=environ)
+
+
+PLUGIN = Plugin("pagerduty", PagerDutySettings, build, "pagerduty notifier")

@@ -28,6 +28,7 @@ from drkit.notify.config import (
 )
 from drkit.notify.errors import NotifierConfigError
 from drkit.notify.webhook import encode
+from drkit.plugins import Plugin
 
 COLOURS = {
     Severity.INFO: "#439FE0",
@@ -164,3 +165,13 @@ class SlackNotifier(Notifier):
 
         target = HttpTarget(self._url, self.settings.timeout_s, self.settings.ca_file)
         post(f"slack {self.name!r}", target, encode(self.payload(notification)), {})
+
+
+def build(
+    settings: SlackSettings, name: str, environ: Mapping[str, str] | None = None
+) -> SlackNotifier:
+    """The notifier ``name`` configured by ``settings`` (reads its secrets now)."""
+    return SlackNotifier(name, settings, environ=environ)
+
+
+PLUGIN = Plugin("slack", SlackSettings, build, "slack notifier")

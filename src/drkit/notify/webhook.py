@@ -36,6 +36,7 @@ from drkit.notify.config import (
     Timeout,
     check_secret_pair,
 )
+from drkit.plugins import Plugin
 
 PAYLOAD_VERSION = 1
 SIGNATURE_HEADER = "X-Drkit-Signature"
@@ -169,3 +170,13 @@ def _env_headers(
         header: SecretSource(name, f"{header} header", env=variable).require(environ)
         for header, variable in settings.header_env.items()
     }
+
+
+def build(
+    settings: WebhookSettings, name: str, environ: Mapping[str, str] | None = None
+) -> WebhookNotifier:
+    """The notifier ``name`` configured by ``settings`` (reads its secrets now)."""
+    return WebhookNotifier(name, settings, environ=environ)
+
+
+PLUGIN = Plugin("webhook", WebhookSettings, build, "webhook notifier")

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from drkit.errors import UsageError
+from drkit.secrets import read_secret
 
 
 def read_password_file(path: Path) -> str:
-    """The passphrase in ``path`` without its trailing newline; OSError becomes a UsageError."""
-    try:
-        text = path.expanduser().read_text()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read the password file {path}: {exc.strerror}",
-            hint="check the path given by --password-file or drkit.yaml",
-        ) from exc
-    return text.rstrip("\r\n")
+    """The passphrase on the first line of ``path`` (drkit.secrets' one rule; never an OSError)."""
+    secret = read_secret("the repository password", file=path, error=UsageError)
+    assert secret is not None  # a file was named
+    return secret
 
 
 def run_password_command(command: str) -> str:
-    """What ``command`` (a shell line) prints, without its trailing newline."""
-    try:
-        done = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot run the password command: {exc.strerror}",
-            hint="check password_command in drkit.yaml",
-        ) from exc
-    if done.returncode != 0:
-        raise UsageError(
-            f"the password command failed with exit code {done.returncode}",
-            hint=done.stderr.strip()[:200] or "run it by hand to see why",
-        )
-    return done.stdout.rstrip("\r\n")
+    """The first line ``command`` (a shell line) prints (drkit.secrets' one rule)."""
+    secret = read_secret("the repository password command", command=command, error=UsageError)
+    assert secret is not None  # a command was named
+    return secret
 
 
 def no_passphrase(confirm: bool) -> str:

@@ -18,17 +18,25 @@ policies:
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic_core import PydanticCustomError
 
 from drkit.errors import UsageError
+from drkit.plugins import PluginSettings, RegistryRef
 from drkit.settings.cron import CronExpr
 from drkit.settings.objectives import parse_objective
 from drkit.settings.retention import RetentionPolicy, parse_duration
 from drkit.settings.verification import VerificationSettings
-from drkit.sources.registry import PolicySource
 
 
 def _objective(value: Any) -> Any:
@@ -43,6 +51,27 @@ def _objective(value: Any) -> Any:
 
 
 Objective = Annotated[timedelta, BeforeValidator(_objective)]
+
+SOURCES = RegistryRef("drkit.sources.registry", "SOURCES")
+"""The source kind, by its registry's name (settings imports no domain)."""
+
+
+def _source_entry(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A path stays a string; a mapping becomes the config model of the driver it names."""
+    if isinstance(value, str):
+        return value
+    message = "a source is a path, or a mapping with `type:` one of {known}"
+    return SOURCES.registry.parse(value, message=message)
+
+
+if TYPE_CHECKING:
+    PolicySource = str | PluginSettings
+else:
+    PolicySource = Annotated[str | SerializeAsAny[PluginSettings], WrapValidator(_source_entry)]
+    """One entry of a policy's ``sources:``: a path string, or a typed source mapping.
+
+    An error's location reads ``sources[1].postgres.dsn`` (the driver's tag kept).
+    """
 
 
 class RetentionSettings(BaseModel):

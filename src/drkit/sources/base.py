@@ -2,7 +2,9 @@
 
 A source driver is one module holding a typed, frozen config model (the
 mapping under a policy's ``sources:`` in drkit.yaml, selected by ``type:``)
-and a :class:`Source` subclass. The registry (registry.py) lists them.
+and a :class:`Source` subclass, and declares both with ``PLUGIN =
+drkit.plugins.Plugin(type, config, source class, schemes=...)``; the
+registry (registry.py) lists the declarations.
 
 Contracts
 ---------
@@ -35,9 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
 from drkit.errors import UsageError
+from drkit.plugins import PluginSettings
 from drkit.repository.compression import Compression
 from drkit.repository.fanout import Destination
 from drkit.repository.filecache import FileCache
@@ -51,12 +52,13 @@ META_TYPE = "source.type"
 META_STREAM = "source.stream"  # the path of the main stream inside the snapshot
 
 
-class SourceConfig(BaseModel):
+class SourceConfig(PluginSettings):
     """Settings common to every source; each driver adds its own fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: str
+    @classmethod
+    def from_url(cls, url: str) -> SourceConfig:
+        """The settings a URL names (drivers whose PLUGIN declares ``schemes``)."""
+        raise UsageError(f"a {cls.__name__} is not given as a URL", hint=url)
 
     def describe(self) -> str:
         """A short label for messages: no password, ever."""

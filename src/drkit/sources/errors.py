@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drkit.errors import DrkitError
+from drkit.secrets import read_secret
 
 
 class SourceError(DrkitError):
@@ -74,17 +75,10 @@ class PasswordFileUnreadable(SourceError):
 
 
 def read_password_file(path: Path, what: str) -> str:
-    """The password on the first line of ``path``; a clear error when it cannot be read."""
-    full = path.expanduser()
-    try:
-        return full.read_text().rstrip("\r\n")
-    except FileNotFoundError:
-        raise PasswordFileUnreadable(f"the password file {full} of {what} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise PasswordFileUnreadable(
-            f"cannot read the password file {full} of {what}: {why}"
-        ) from None
+    """The password on the first line of ``path`` (drkit.secrets' one rule; never an OSError)."""
+    secret = read_secret(f"the password of {what}", file=path, error=PasswordFileUnreadable)
+    assert secret is not None  # a file was named
+    return secret
 
 
 ALL_SOURCE_ERRORS: tuple[type[DrkitError], ...] = (

@@ -24,6 +24,7 @@ from typing import Literal
 from pydantic import Field
 
 from drkit.errors import IncompleteError
+from drkit.plugins import Plugin
 from drkit.repository.archiver import Archiver, BackupOptions, normalise_targets
 from drkit.repository.fanout import Destination
 from drkit.repository.filecache import FileCache
@@ -106,3 +107,6 @@ class FilesSource(Source[FilesConfig]):
 def is_files_snapshot(snapshot: Snapshot) -> bool:
     """File snapshots carry no source type (made by `drkit backup` or this source)."""
     return snapshot.meta.get(META_TYPE, "files") == "files"
+
+
+PLUGIN = Plugin("files", FilesConfig, FilesSource)

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field
 
 from drkit.errors import DrkitError, UsageError
+from drkit.plugins import Plugin
 from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
@@ -297,3 +298,6 @@ def _drop_database(target: MariadbConfig) -> None:
             cur.execute(f"drop database if exists {_quote(target.database)}")
     except Exception:  # the restore's own error is the one to report
         pass
+
+
+PLUGIN = Plugin("mariadb", MariadbConfig, MariadbSource, schemes=("mariadb", "mysql"))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator
 
 from drkit.errors import DrkitError
+from drkit.plugins import Plugin
 from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
@@ -228,3 +229,8 @@ def _drop_database(target: PgAddress) -> None:
             )
     except Exception:  # the restore's own error is the one to report
         pass
+
+
+PLUGIN = Plugin(
+    "postgres", PostgresConfig, PostgresLogicalSource, schemes=("postgres", "postgresql")
+)

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from drkit.plugins import Plugin
 from drkit.repository.stream import StreamArchiver
 from drkit.sources.base import RestoreRequest, RestoreResult, SourceConfig, StreamSource
 from drkit.sources.errors import DumpFailed
@@ -227,3 +228,6 @@ def _wait_for(archive: WalArchive, sysid: int, name: str, timeout: float) -> str
                     "(`drkit wal-push %p` with the same DRKIT_REPO); see pg_stat_archiver",
                 ) from None
         time.sleep(POLL_S)
+
+
+PLUGIN = Plugin("postgres-physical", PostgresPhysicalConfig, PostgresPhysicalSource)

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field, field_validator
 
 from drkit.errors import UsageError
+from drkit.plugins import Plugin
 from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
@@ -205,3 +206,6 @@ def _check_rdb(path: Path) -> None:
     if done.returncode != 0:
         detail = (done.stdout + done.stderr).strip().splitlines()[-3:]
         raise RestoreFailed(describe_exit("redis-check-rdb", done.returncode, " ".join(detail)))
+
+
+PLUGIN = Plugin("redis", RedisConfig, RedisSource, schemes=("redis", "rediss"))

@@ -36,6 +36,7 @@ from typing import Literal
 from pydantic import Field
 
 from drkit.errors import UsageError
+from drkit.plugins import Plugin
 from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
@@ -191,3 +192,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+PLUGIN = Plugin("sqlite", SqliteConfig, SqliteSource, schemes=("sqlite",))

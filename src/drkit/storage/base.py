@@ -4,7 +4,8 @@ A backend stores opaque, immutable objects named ``(kind, name)``. Everything
 above it (packs, index, snapshots, keys, locks) is built on these five calls,
 so a new medium (S3, SFTP, tape staging) only implements this small contract.
 Each method's contract is written beside it; the shared contract test suite
-in ``tests/storage/contract.py`` holds every driver to it.
+in ``tests/storage/contract.py`` holds every driver to it. Drivers declare
+themselves to :data:`drkit.storage.registry.STORAGE` (see :class:`StorageSettings`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+from drkit.plugins import PluginSettings
 
 Buffer = bytes | bytearray | memoryview
 
@@ -38,6 +41,17 @@ class ObjectInfo:
 
     name: str
     size: int
+
+
+class StorageSettings(PluginSettings):
+    """A repository's location, as its URL gives it; the driver's ``type`` is the URL scheme.
+
+    Each driver declares ``PLUGIN = Plugin(scheme, its StorageSettings, builder,
+    schemes=(scheme,))``; the builder opens the backend from ``url`` (and imports
+    the driver's libraries only then, so naming S3 costs nothing until it is used).
+    """
+
+    url: str
 
 
 class Backend(abc.ABC):

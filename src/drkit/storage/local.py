@@ -16,6 +16,8 @@ import os
 import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
 
 from drkit.errors import (
     ObjectNotFound,
@@ -25,7 +27,8 @@ from drkit.errors import (
     StorageFull,
     StorageReadOnly,
 )
-from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo
+from drkit.plugins import Plugin
+from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo, StorageSettings
 from drkit.storage.ownership import Ownership
 
 _TMP_PREFIX = ".tmp-"
@@ -251,3 +254,18 @@ def translate_os_error(exc: OSError, what: str, *, write: bool = False) -> Stora
             f"{what}: {exc.strerror}", hint="check the permissions of the repository folder"
         )
     return StorageError(f"{what}: {exc.strerror or exc}")
+
+
+class LocalSettings(StorageSettings):
+    """A folder on this machine: ``/path``, ``./path`` or ``file:///path``."""
+
+    type: Literal["file"] = "file"
+
+
+def build(settings: LocalSettings) -> LocalBackend:
+    url = settings.url
+    path = urlparse(url).path if url.startswith("file://") else url
+    return LocalBackend(Path(path).expanduser().absolute())
+
+
+PLUGIN = Plugin("file", LocalSettings, build, "a local folder", schemes=("file",))

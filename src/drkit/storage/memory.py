@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 from drkit.errors import ObjectNotFound, RepositoryExists
-from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo
+from drkit.plugins import Plugin
+from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo, StorageSettings
 
 
 class MemoryBackend(Backend):
@@ -49,3 +51,16 @@ class MemoryBackend(Backend):
     def remove(self, kind: FileKind, name: str) -> None:
         with self._lock:
             self._objects.pop((kind, name), None)
+
+
+class MemorySettings(StorageSettings):
+    """``memory:``: objects in this process's memory (tests)."""
+
+    type: Literal["memory"] = "memory"
+
+
+def build(settings: MemorySettings) -> MemoryBackend:
+    return MemoryBackend(settings.url)
+
+
+PLUGIN = Plugin("memory", MemorySettings, build, "in memory (tests)", schemes=("memory",))

@@ -1,69 +1,44 @@
-"""Pick a backend from a repository URL.
+"""The storage backends drkit knows, and picking one from a repository URL.
 
 ``/path``, ``./path`` and ``file:///path`` are local folders; ``memory:`` is
-for tests. Unknown schemes are an error that lists the known ones.
+for tests. :data:`STORAGE` is the one list: each backend module declares its
+``PLUGIN`` (type = URL scheme, settings, builder); an unknown scheme is an
+error that lists the known ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlparse
-
 from drkit.errors import UsageError
-from drkit.storage.base import Backend
+from drkit.plugins import Registry
+from drkit.storage import local, memory
+from drkit.storage.base import Backend, StorageSettings
+from drkit.storage.s3 import config as s3
+from drkit.storage.sftp import config as sftp
+
+STORAGE = Registry[StorageSettings, Backend](
+    "storage", [local.PLUGIN, memory.PLUGIN, s3.PLUGIN, sftp.PLUGIN]
+)
 
 
-def _local(url: str) -> Backend:
-    from drkit.storage.local import LocalBackend
-
-    path = urlparse(url).path if url.startswith("file://") else url
-    return LocalBackend(Path(path).expanduser().absolute())
-
-
-def _memory(url: str) -> Backend:
-    from drkit.storage.memory import MemoryBackend
-
-    return MemoryBackend(url)
-
-
-def _s3(url: str) -> Backend:
-    from drkit.storage.s3 import S3Backend
-
-    return S3Backend.from_url(url)
-
-
-def _sftp(url: str) -> Backend:
-    from drkit.storage.sftp import SftpBackend, SftpConfig
-
-    return SftpBackend(SftpConfig.parse(url))
-
-
-SCHEMES: dict[str, Callable[[str], Backend]] = {
-    "file": _local,
-    "memory": _memory,
-    "s3": _s3,
-    "sftp": _sftp,
-}
+def scheme_of(url: str) -> str:
+    """The URL's scheme; a bare path (or a Windows drive letter) is ``file``."""
+    scheme = url.split(":", 1)[0] if ":" in url and not url.startswith(("/", ".")) else "file"
+    return "file" if len(scheme) == 1 else scheme
 
 
 def open_backend(url: str) -> Backend:
-    """Return the backend for ``url``; a bare path means the local filesystem."""
+    """Return the backend for ``url``, wrapped in retries (``memory:`` bare, for tests)."""
     if not url:
         raise UsageError("no repository given", hint="pass --repo URL or set DRKIT_REPO")
-    scheme = url.split(":", 1)[0] if ":" in url and not url.startswith(("/", ".")) else "file"
-    if len(scheme) == 1:  # a Windows drive letter is a path, not a scheme
-        scheme = "file"
-    try:
-        factory = SCHEMES[scheme]
-    except KeyError:
-        known = ", ".join(sorted(SCHEMES))
+    scheme = scheme_of(url)
+    plugin = STORAGE.by_scheme(scheme)
+    if plugin is None:
         raise UsageError(
             f"unknown repository scheme {scheme!r} in {url!r}",
-            hint=f"known schemes: {known}; a plain path is a local folder",
-        ) from None
-    backend = factory(url)
-    if scheme == "memory":  # tests of the layers above storage want the bare thing
+            hint=f"known schemes: {', '.join(STORAGE.schemes)}; a plain path is a local folder",
+        )
+    backend = STORAGE.build(plugin.settings(url=url))
+    if plugin.type == "memory":  # tests of the layers above storage want the bare thing
         return backend
     from drkit.storage.retry import RetryBackend
 

@@ -154,7 +154,7 @@ def test_bad_password_file_is_a_clear_error(tmp_path: object) -> None:
         username="u",
         password_file="/nonexistent/pw",  # type: ignore[arg-type]
     )
-    with pytest.raises(DCSError, match="password file"):
+    with pytest.raises(DCSError, match="etcd password: the file /nonexistent/pw does not"):
         build(settings)
 
 

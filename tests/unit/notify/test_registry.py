@@ -66,7 +66,7 @@ def test_an_unknown_type_lists_the_known_ones() -> None:
         build_notifier("coo", Pigeon())
     assert caught.value.exit_code == 31
     assert "'pigeon'" in caught.value.message
-    assert caught.value.hint == "known types: email, memory, pagerduty, slack, webhook"
+    assert caught.value.hint == "known notifier types are email, memory, pagerduty, slack, webhook"
 
 
 def test_build_notifiers_in_name_order() -> None:

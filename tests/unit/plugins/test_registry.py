@@ -8,7 +8,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from drkit.plugins import Plugin, Registry, UnknownType
+from drkit.plugins import Plugin, PluginSettings, Registry, UnknownType
 
 
 class AlphaSettings(BaseModel):
@@ -79,3 +79,92 @@ def test_a_declaration_must_match_its_settings_model() -> None:
         Registry(
             "widget", [Plugin("alpha", AlphaSettings, Alpha), Plugin("alpha", AlphaSettings, Alpha)]
         )
+
+
+def test_schemes_pick_a_driver_and_are_unique() -> None:
+    widgets = Registry(
+        "widget",
+        [
+            Plugin("alpha", AlphaSettings, Alpha, schemes=("al", "alpha")),
+            Plugin("beta", BetaSettings, Beta),
+        ],
+    )
+    assert widgets.by_scheme("AL") is widgets.get("alpha") and widgets.by_scheme("b") is None
+    assert widgets.schemes == ["al", "alpha"]
+    with pytest.raises(ValueError, match="scheme 'al' is declared twice"):
+        widgets.register(Plugin("gamma", GammaSettings, Alpha, schemes=("al",)))
+
+
+class GammaSettings(BaseModel):
+    type: Literal["gamma"] = "gamma"
+
+
+def test_settings_of_narrows_and_refuses_a_foreign_model() -> None:
+    widgets = registry()
+    beta = BetaSettings(name="b")
+    assert widgets.settings_of(beta) is beta
+    with pytest.raises(UnknownType, match="'gamma'"):
+        widgets.settings_of(GammaSettings())
+
+    class FakeBeta(BaseModel):
+        type: str = "beta"
+
+    with pytest.raises(UnknownType, match="not a BetaSettings"):
+        widgets.build(FakeBeta())
+
+
+class StrictAlpha(PluginSettings):
+    type: Literal["alpha"] = "alpha"
+    size: int = 1
+
+
+def test_flat_errors_locate_as_written_and_suggest_keys() -> None:
+    widgets = Registry(
+        "widget",
+        [Plugin("alpha", StrictAlpha, Alpha), Plugin("beta", BetaSettings, Beta)],
+        flat_errors=True,
+    )
+    with pytest.raises(ValidationError) as caught:
+        widgets.parse({"type": "alpha", "sise": 3})
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("sise",) and "did you mean 'size'?" in error["msg"]
+    with pytest.raises(ValidationError) as caught:
+        widgets.parse({"type": "delta"})
+    (error,) = caught.value.errors()
+    assert (
+        error["loc"] == ("type",)
+        and "unknown widget type; known types: alpha, beta" in error["msg"]
+    )
+
+
+def test_an_unkeyed_kind_needs_no_type_field_and_words_its_error() -> None:
+    class Args(BaseModel):
+        n: int = 0
+
+    steps = Registry(
+        "step", [Plugin("count", Args, Alpha)], keyed=False, unknown="unknown step {name!r}",
+        hint="known steps: {known}",
+    )  # fmt: skip
+    assert steps.get("count").settings is Args
+    with pytest.raises(UnknownType) as caught:
+        steps.get("nope")
+    assert (
+        caught.value.message == "unknown step 'nope'" and caught.value.hint == "known steps: count"
+    )
+
+
+def test_a_registry_ref_validates_through_the_named_registry() -> None:
+    from drkit.plugins import RegistryRef
+
+    ref = RegistryRef("drkit.notify.registry", "NOTIFIERS")
+
+    class Holder(BaseModel):
+        notifier: ref.field()  # type: ignore[valid-type]
+
+    held = Holder.model_validate({"notifier": {"type": "memory"}}).notifier
+    assert type(held).__name__ == "MemorySettings"
+    assert Holder.model_validate({"notifier": held}).model_dump() == {
+        "notifier": {"type": "memory"}
+    }
+    with pytest.raises(TypeError, match=r"not a plugins\.Registry"):
+        RegistryRef("drkit.notify.registry", "notifier_types").registry  # noqa: B018

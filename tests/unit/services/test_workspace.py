@@ -80,7 +80,11 @@ def test_a_password_command_that_cannot_run_is_a_usage_error(tmp_path: Path) -> 
     with pytest.raises(UsageError, match="exit code 3"):
         run_password_command("exit 3")
     assert run_password_command("echo secret") == "secret"
-    with pytest.raises(UsageError, match="cannot read the password file"):
+    with pytest.raises(UsageError, match=r"the repository password: the file .* does not exist"):
         from drkit.services import read_password_file
 
         read_password_file(tmp_path / "missing")
+    with pytest.raises(UsageError, match="printed nothing"):
+        run_password_command("true")
+    (tmp_path / "pw").write_text("first line \nsecond\n")
+    assert read_password_file(tmp_path / "pw") == "first line "  # one rule: the first line

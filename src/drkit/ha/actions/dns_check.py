@@ -9,7 +9,7 @@ answer. Outputs: ``values`` (comma-separated) and ``matched``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from drkit.ha.actions.dns import DnsRecordArgs, canonical, query, shown
 from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
@@ -32,12 +32,10 @@ class CheckArgs(DnsRecordArgs):
 
 
 @register
-class DnsCheck(Action):
+class DnsCheck(Action[CheckArgs]):
     type = "dns.check"
-    Args = CheckArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, CheckArgs)
+    def run(self, args: CheckArgs, ctx: ActionContext) -> ActionResult:
         wanted = _wanted(args)
         seen: list[frozenset[str]] = []
 
@@ -60,8 +58,7 @@ class DnsCheck(Action):
             output=f"{args.fqdn} {args.type} on {args.where}: {answer}", outputs=outputs
         )
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, CheckArgs)
+    def describe(self, args: CheckArgs) -> str:
         what = f"{args.name} {args.type} (zone {args.zone}) on {args.where}"
         if args.expect is not None:
             return f"check that {what} is {','.join(args.expect)}"

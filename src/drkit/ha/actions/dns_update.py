@@ -17,7 +17,7 @@ hold).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.ha.actions.dns import (
     DnsRecordArgs,
@@ -47,12 +47,10 @@ class UpdateArgs(DnsRecordArgs, TsigArgs):
 
 
 @register
-class DnsUpdate(Action):
+class DnsUpdate(Action[UpdateArgs]):
     type = "dns.update"
-    Args = UpdateArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, UpdateArgs)
+    def run(self, args: UpdateArgs, ctx: ActionContext) -> ActionResult:
         wanted = canonical(args, args.values)
         previous = query(args)
         ctx.log(f"{args.fqdn} {args.type} on {args.where} now: {shown(previous) or '(none)'}")
@@ -67,8 +65,7 @@ class DnsUpdate(Action):
         line = f"{args.fqdn} {args.type}: {verb} {shown(wanted)} (was {shown(previous) or 'none'})"
         return ActionResult(output=line, outputs=outputs)
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, UpdateArgs)
+    def describe(self, args: UpdateArgs) -> str:
         signed = f" signed with key {args.key_name}" if args.key_name else " (unsigned)"
         guard = f" if it is {','.join(args.if_current)}" if args.if_current is not None else ""
         return (

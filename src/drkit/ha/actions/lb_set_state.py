@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from drkit.ha.drivers.errors import LoadBalancerError
 from drkit.ha.drivers.loadbalancer.base import AdminState
@@ -50,12 +50,10 @@ class SetStateArgs(ActionArgs):
 
 
 @register
-class LoadBalancerSetState(Action):
+class LoadBalancerSetState(Action[SetStateArgs]):
     type = "loadbalancer.set_state"
-    Args = SetStateArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, SetStateArgs)
+    def run(self, args: SetStateArgs, ctx: ActionContext) -> ActionResult:
         lb = HaproxyLoadBalancer(
             HaproxySettings(
                 socket=args.socket,
@@ -69,8 +67,7 @@ class LoadBalancerSetState(Action):
         except LoadBalancerError as exc:
             raise ActionFailed(exc.message, hint=exc.hint) from exc
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, SetStateArgs)
+    def describe(self, args: SetStateArgs) -> str:
         cut = " and cut their sessions" if args.cut else ""
         return f"set {', '.join(args.servers)} of backend {args.backend} to {args.state}{cut}"
 

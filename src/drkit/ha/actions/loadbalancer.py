@@ -25,15 +25,14 @@ class LoadBalancerArgs(ActionArgs):
 
 
 @register
-class SetLoadBalancerState(Action):
+class SetLoadBalancerState(Action[LoadBalancerArgs]):
     type = "ha.loadbalancer"
-    Args = LoadBalancerArgs
 
-    def describe(self, args: LoadBalancerArgs) -> str:  # type: ignore[override]
+    def describe(self, args: LoadBalancerArgs) -> str:
         kill = " and shut its sessions down" if args.shutdown_sessions else ""
         return f"set {args.site}'s load balancer server to {args.state.value}{kill}"
 
-    def run(self, args: LoadBalancerArgs, ctx: ActionContext) -> ActionResult:  # type: ignore[override]
+    def run(self, args: LoadBalancerArgs, ctx: ActionContext) -> ActionResult:
         ha = ctx.settings.ha
         if ha is None:
             raise ActionFailed("drkit.yaml has no ha: section", hint="add the HA inventory")

@@ -94,6 +94,8 @@ class SqlProbe:
     def __call__(self, timeout_s: float) -> ProbeResult:
         import psycopg
 
+        from drkit import pgconnect
+
         query = (
             "select pg_is_in_recovery(), "
             "case when pg_is_in_recovery() then coalesce(pg_wal_lsn_diff("
@@ -101,8 +103,12 @@ class SqlProbe:
             "coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp()), 0)"
         )
         try:
-            with psycopg.connect(self.dsn, connect_timeout=max(int(timeout_s), 1)) as conn:
-                conn.execute(f"set statement_timeout = {int(timeout_s * 1000)}")
+            with pgconnect.connect(
+                self.dsn,
+                timeout_s=timeout_s,
+                statement_timeout_s=timeout_s,
+                application_name="drkit-health",
+            ) as conn:
                 row = conn.execute(query).fetchone()
         except psycopg.Error as exc:
             return ProbeResult(False, f"sql: {str(exc).strip().splitlines()[0]}")

@@ -18,9 +18,12 @@ endpoint, promote a database). Its contract:
   must not touch anything: one line saying what ``run`` would do.
 - Actions are stateless: one instance may run several steps, even at once.
 
-A subclass sets the two class attributes without annotations (``type =
-"shell"``, ``Args = ShellArgs``): annotating ``Args`` with ``type[...]`` inside
-the class would name the ``type`` attribute, not the builtin.
+An action is generic over its argument model: ``class ShellAction(Action[ShellArgs])``
+gets ``Args = ShellArgs`` from that parameter, and its ``run`` and ``describe``
+take a ``ShellArgs`` (no ``isinstance`` checks). It sets ``type = "shell"``
+without an annotation, and declares itself with ``@register``, which puts a
+:class:`drkit.plugins.Plugin` (type, ``Args``, the class as builder) into the
+action registry.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from drkit.settings.model import Settings
@@ -79,17 +83,38 @@ class ActionArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Action(ABC):
-    """One kind of runbook step. Subclasses set ``type`` and ``Args`` and implement ``run``."""
+A = TypeVar("A", bound=BaseModel, default=BaseModel)
+"""The argument model; a bare ``Action`` (code that runs any action) takes any model."""
+
+
+class Action(ABC, Generic[A]):
+    """One kind of runbook step. Subclasses set ``type``, name ``Args`` by the generic
+    parameter and implement ``run``."""
 
     type: ClassVar[str]
     Args: ClassVar[builtins.type[BaseModel]]  # `type` is the class attribute above
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Args" in cls.__dict__:
+            return
+        for base in getattr(cls, "__orig_bases__", ()):
+            if get_origin(base) is not None and issubclass(get_origin(base), Action):
+                (model,) = get_args(base)[:1]
+                if isinstance(model, builtins.type) and issubclass(model, BaseModel):
+                    cls.Args = model
+                    return
+
+    def validate(self, raw: Mapping[str, Any]) -> A:
+        """The step's ``with:`` as this action's argument model (ValidationError if bad)."""
+        args: A = self.Args.model_validate(raw)  # type: ignore[assignment]  # Args is A's model
+        return args
+
     @abstractmethod
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
+    def run(self, args: A, ctx: ActionContext) -> ActionResult:
         """Do the work; raise ActionFailed on failure (see the module contract)."""
 
-    def describe(self, args: BaseModel) -> str:
+    def describe(self, args: A) -> str:
         """One line for dry runs and guides; touches nothing."""
         shown = ", ".join(f"{k}={v!r}" for k, v in args.model_dump(exclude_defaults=True).items())
         return f"{self.type}({shown})"

@@ -15,8 +15,9 @@ import json
 import os
 from abc import abstractmethod
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.child import drkit_command, reported
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
@@ -67,15 +68,17 @@ class CheckArgs(CommonArgs):
     read_data: bool = Field(default=False, description="Read and verify all data too.")
 
 
-class DrkitCommand(Action):
+C = TypeVar("C", bound=CommonArgs)
+
+
+class DrkitCommand(Action[C]):
     """Base of the drkit operations: subclasses turn their arguments into drkit's argv."""
 
     @abstractmethod
-    def argv(self, args: BaseModel) -> list[str]:
+    def argv(self, args: C) -> list[str]:
         """The drkit command line (without global options and --json)."""
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, CommonArgs)
+    def run(self, args: C, ctx: ActionContext) -> ActionResult:
         command = drkit_command(*_globals(args), *self.argv(args), "--json")
         env = {k: v for k, v in os.environ.items() if k != "DRKIT_RUN_ID"}
         ctx.log("$ drkit " + " ".join(command[4:]))
@@ -88,28 +91,23 @@ class DrkitCommand(Action):
             )
         return ActionResult(output=done.stdout[-_KEPT:], outputs=_outputs(done.stdout))
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, CommonArgs)
+    def describe(self, args: C) -> str:
         return "drkit " + " ".join([*_globals(args), *self.argv(args)])
 
 
 @register
-class Command(DrkitCommand):
+class Command(DrkitCommand[CommandArgs]):
     type = "drkit"
-    Args = CommandArgs
 
-    def argv(self, args: BaseModel) -> list[str]:
-        assert isinstance(args, CommandArgs)
+    def argv(self, args: CommandArgs) -> list[str]:
         return list(args.args)
 
 
 @register
-class Backup(DrkitCommand):
+class Backup(DrkitCommand[BackupArgs]):
     type = "drkit.backup"
-    Args = BackupArgs
 
-    def argv(self, args: BaseModel) -> list[str]:
-        assert isinstance(args, BackupArgs)
+    def argv(self, args: BackupArgs) -> list[str]:
         if not args.policy and not args.paths:
             raise ActionFailed("drkit.backup needs a policy or paths")
         argv = ["backup", *(["--policy", args.policy] if args.policy else []), *args.paths]
@@ -117,12 +115,10 @@ class Backup(DrkitCommand):
 
 
 @register
-class Restore(DrkitCommand):
+class Restore(DrkitCommand[RestoreArgs]):
     type = "drkit.restore"
-    Args = RestoreArgs
 
-    def argv(self, args: BaseModel) -> list[str]:
-        assert isinstance(args, RestoreArgs)
+    def argv(self, args: RestoreArgs) -> list[str]:
         argv = ["restore", args.snapshot, "--target", args.target]
         argv += [f"--include={path}" for path in args.include]
         argv += ["--policy", args.policy] if args.policy else []
@@ -132,24 +128,20 @@ class Restore(DrkitCommand):
 
 
 @register
-class RestoreTest(DrkitCommand):
+class RestoreTest(DrkitCommand[RestoreTestArgs]):
     type = "drkit.restore_test"
-    Args = RestoreTestArgs
 
-    def argv(self, args: BaseModel) -> list[str]:
-        assert isinstance(args, RestoreTestArgs)
+    def argv(self, args: RestoreTestArgs) -> list[str]:
         argv = ["verify", "restore-test", "--snapshot", args.snapshot]
         argv += ["--policy", args.policy] if args.policy else []
         return argv + [f"--validate={command}" for command in args.validate_]
 
 
 @register
-class Check(DrkitCommand):
+class Check(DrkitCommand[CheckArgs]):
     type = "drkit.check"
-    Args = CheckArgs
 
-    def argv(self, args: BaseModel) -> list[str]:
-        assert isinstance(args, CheckArgs)
+    def argv(self, args: CheckArgs) -> list[str]:
         return ["check", *(["--read-data"] if args.read_data else [])]
 
 

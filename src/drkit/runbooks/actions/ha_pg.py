@@ -18,6 +18,7 @@ from typing import Any, LiteralString
 import psycopg
 from pydantic import Field, model_validator
 
+from drkit import pgconnect
 from drkit.runbooks.actions.base import ActionArgs
 from drkit.runbooks.actions.ha_common import Port, read_secret
 from drkit.runbooks.errors import ActionFailed
@@ -66,14 +67,13 @@ def connect(args: PgServerArgs) -> psycopg.Connection[Any]:
     """An autocommit connection, or ActionFailed saying why the server cannot be reached."""
     password = read_secret(env=args.password_env, file=args.password_file, what="database password")
     try:
-        return psycopg.connect(
+        return pgconnect.connect(
             host=args.host,
             port=args.port,
             user=args.user,
             dbname=args.dbname,
             password=password,
-            connect_timeout=args.connect_timeout_s,
-            autocommit=True,
+            timeout_s=args.connect_timeout_s,
             application_name="drkit-runbook",
         )
     except psycopg.Error as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
 from drkit.runbooks.actions.ha_common import flag, sleep
@@ -38,19 +38,16 @@ class CheckPrimaryArgs(PgServerArgs):
 
 
 @register
-class CheckPrimary(Action):
+class CheckPrimary(Action[CheckPrimaryArgs]):
     type = "postgres.check_primary"
-    Args = CheckPrimaryArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, CheckPrimaryArgs)
+    def run(self, args: CheckPrimaryArgs, ctx: ActionContext) -> ActionResult:
         last = _probe_until_disagreement(args, ctx)
         _judge(args, last)
         line = f"{args.address}: {last.state}" + (f" ({last.error})" if last.error else "")
         return ActionResult(output=line, outputs=_outputs(last))
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, CheckPrimaryArgs)
+    def describe(self, args: CheckPrimaryArgs) -> str:
         if args.expect is Expect.DOWN:
             return (
                 f"confirm the PostgreSQL primary at {args.address} is down "

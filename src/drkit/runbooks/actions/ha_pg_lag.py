@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psycopg
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
 from drkit.runbooks.actions.ha_common import Port
@@ -56,12 +56,10 @@ class Lag:
 
 
 @register
-class ReplicationLag(Action):
+class ReplicationLag(Action[LagArgs]):
     type = "postgres.replication_lag"
-    Args = LagArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, LagArgs)
+    def run(self, args: LagArgs, ctx: ActionContext) -> ActionResult:
         lag = _replica_lag(args)
         if args.primary_host is not None:
             lag = _against_primary(args, lag, ctx)
@@ -72,8 +70,7 @@ class ReplicationLag(Action):
         )
         return ActionResult(output=line, outputs=_outputs(lag))
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, LagArgs)
+    def describe(self, args: LagArgs) -> str:
         limits = [f"<= {args.max_bytes} bytes" if args.max_bytes is not None else ""]
         limits.append(f"<= {args.max_seconds:g} s" if args.max_seconds is not None else "")
         shown = " and ".join(x for x in limits if x)

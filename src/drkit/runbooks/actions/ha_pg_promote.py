@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from drkit.runbooks.actions.base import Action, ActionContext, ActionResult
 from drkit.runbooks.actions.ha_common import flag, poll
@@ -61,12 +61,10 @@ class PromoteArgs(PgServerArgs):
 
 
 @register
-class Promote(Action):
+class Promote(Action[PromoteArgs]):
     type = "postgres.promote"
-    Args = PromoteArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, PromoteArgs)
+    def run(self, args: PromoteArgs, ctx: ActionContext) -> ActionResult:
         started = time.monotonic()
         promoted = _in_recovery(args)
         if promoted:
@@ -81,8 +79,7 @@ class Promote(Action):
         line = f"{args.address} {verb}; timeline {outputs['timeline']}, lsn {outputs['lsn']}"
         return ActionResult(output=line, outputs=outputs)
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, PromoteArgs)
+    def describe(self, args: PromoteArgs) -> str:
         how = (
             f"pg_ctl promote -D {args.data_dir}" if args.method is Method.PG_CTL else "pg_promote()"
         )

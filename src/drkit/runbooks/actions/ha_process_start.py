@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.ha_common import flag, poll, tail
@@ -54,12 +54,10 @@ class StartArgs(ActionArgs):
 
 
 @register
-class ProcessStart(Action):
+class ProcessStart(Action[StartArgs]):
     type = "process.start"
-    Args = StartArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, StartArgs)
+    def run(self, args: StartArgs, ctx: ActionContext) -> ActionResult:
         pid = live_pid(args.pidfile)
         proc = None
         if pid is not None:
@@ -73,8 +71,7 @@ class ProcessStart(Action):
         suffix = f", healthy at {args.health_url}" if args.health_url else ""
         return ActionResult(output=f"{args.label} runs as pid {pid}{suffix}", outputs=outputs)
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, StartArgs)
+    def describe(self, args: StartArgs) -> str:
         health = f" and wait until {args.health_url} answers" if args.health_url else ""
         return f"start {args.label} ({' '.join(args.argv)}){health}"
 

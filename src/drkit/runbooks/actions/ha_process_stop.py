@@ -15,7 +15,7 @@ import signal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.ha_common import flag, poll
@@ -46,12 +46,10 @@ class StopArgs(ActionArgs):
 
 
 @register
-class ProcessStop(Action):
+class ProcessStop(Action[StopArgs]):
     type = "process.stop"
-    Args = StopArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, StopArgs)
+    def run(self, args: StopArgs, ctx: ActionContext) -> ActionResult:
         pid = live_pid(args.pidfile)
         if pid is None:
             remove_pidfile(args.pidfile)
@@ -63,8 +61,7 @@ class ProcessStop(Action):
         outputs = {"pid": str(pid), "was_running": flag(True), "killed": flag(killed)}
         return ActionResult(output=f"{args.label} (pid {pid}) {how}", outputs=outputs)
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, StopArgs)
+    def describe(self, args: StopArgs) -> str:
         return f"stop {args.label} (pid from {args.pidfile}) with SIG{args.signal}"
 
 

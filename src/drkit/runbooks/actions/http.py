@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 
 import httpx
-from pydantic import BaseModel, Field, JsonValue, field_validator
+from pydantic import Field, JsonValue, field_validator
 
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.jsonpath import lookup, parse_path
@@ -91,12 +91,10 @@ def _valid_paths(paths: Iterable[str]) -> None:
 
 
 @register
-class HttpAction(Action):
+class HttpAction(Action[HttpArgs]):
     type = "http"
-    Args = HttpArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, HttpArgs)
+    def run(self, args: HttpArgs, ctx: ActionContext) -> ActionResult:
         started = time.monotonic()
         response = _send(args, _timeout(args.timeout, ctx.timeout_s))
         seconds = time.monotonic() - started
@@ -105,8 +103,7 @@ class HttpAction(Action):
         outputs.update(status=str(response.status_code), seconds=f"{seconds:.3f}")
         return ActionResult(output=response.text[:BODY_KEPT], outputs=outputs)
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, HttpArgs)
+    def describe(self, args: HttpArgs) -> str:
         expected = ", ".join(map(str, args.expect_status)) if args.expect_status else "2xx"
         return f"{args.method} {args.url}, expect {expected}"
 

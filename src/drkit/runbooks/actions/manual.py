@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.registry import register
@@ -36,18 +36,15 @@ class ManualArgs(ActionArgs):
 
 
 @register
-class ManualAction(Action):
+class ManualAction(Action[ManualArgs]):
     type = "manual"
-    Args = ManualArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, ManualArgs)
+    def run(self, args: ManualArgs, ctx: ActionContext) -> ActionResult:
         if not isinstance(ctx, ApprovalGate):
             raise ActionFailed("manual steps can only run inside the runbook runner")
         actor = ctx.wait_for_approval(args.prompt, args.approvers, args.timeout_s)
         return ActionResult(output=f"approved by {actor}", outputs={"approved_by": actor})
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, ManualArgs)
+    def describe(self, args: ManualArgs) -> str:
         who = f" by one of {', '.join(args.approvers)}" if args.approvers else ""
         return f"wait for approval{who}: {args.prompt}"

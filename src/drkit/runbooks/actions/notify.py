@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.notify.base import EventAction, Notification, Notifier, Severity
 from drkit.notify.dispatch import deliver
@@ -43,12 +43,10 @@ class NotifyArgs(ActionArgs):
 
 
 @register
-class NotifyAction(Action):
+class NotifyAction(Action[NotifyArgs]):
     type = "notify"
-    Args = NotifyArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, NotifyArgs)
+    def run(self, args: NotifyArgs, ctx: ActionContext) -> ActionResult:
         notifiers = _notifiers(args, ctx)
         timeout = min(args.timeout, ctx.timeout_s) if ctx.timeout_s else args.timeout
         results = deliver(
@@ -62,8 +60,7 @@ class NotifyAction(Action):
         sent = ",".join(d.notifier for d in results)
         return ActionResult(output=f"sent to {sent}", outputs={"sent_to": sent})
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, NotifyArgs)
+    def describe(self, args: NotifyArgs) -> str:
         to = ", ".join(args.notifiers) if args.notifiers else "the configured notifiers"
         return f"notify {to} ({args.severity.value}): {args.summary}"
 

@@ -1,15 +1,21 @@
-"""The explicit registry of runbook actions: ``action: shell`` picks the shell action.
+"""The runbook actions drkit knows: ``action: shell`` picks the shell action.
 
-Actions register when their module is imported (``@register`` on the class).
-:func:`get_action` imports every module in :data:`BUILTIN_MODULES` first, so
-the built-in actions are always known; an unknown type is an error listing
-the known ones.
+:data:`ACTIONS` is a :class:`drkit.plugins.Registry` like every kind's: each
+action module declares its action with ``@register`` on the class, which
+adds ``Plugin(type, Args, class)``. The registry is not keyed by a field of
+the arguments (the step's ``action:`` picks the ``with:`` model). The
+modules are named in ``BUILTIN_MODULES`` rather than imported, because HA
+actions live in ``ha`` (which imports runbooks); :func:`get_action` imports
+them first, so the built-in actions are always known; an unknown type is an
+error listing the known ones.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any, TypeVar, cast
 
+from drkit.plugins import Plugin, Registry
 from drkit.runbooks.actions.base import Action
 from drkit.runbooks.errors import RunbookInvalid
 
@@ -35,34 +41,37 @@ BUILTIN_MODULES: tuple[str, ...] = (
 )
 """Modules whose import registers the built-in actions (HA modules are added here too)."""
 
-_ACTIONS: dict[str, type[Action]] = {}
+ACTIONS = Registry[Any, Action[Any]](
+    "action",
+    error=RunbookInvalid,
+    keyed=False,
+    unknown="unknown action {name!r}",
+    hint="known actions: {known}",
+)
 _loaded = False
 
+T = TypeVar("T", bound=type[Action[Any]])
 
-def register(action: type[Action]) -> type[Action]:
-    """Make ``action`` available under ``action.type``; usable as a class decorator."""
-    existing = _ACTIONS.get(action.type)
-    if existing is not None and existing is not action:
+
+def register(action: T) -> T:
+    """Declare ``action`` (its ``type``, its ``Args``, the class); a class decorator."""
+    if action.type in ACTIONS:
+        if ACTIONS.get(action.type).build is action:
+            return action
         raise ValueError(f"action type {action.type!r} is registered twice")
-    _ACTIONS[action.type] = action
+    ACTIONS.register(Plugin(action.type, action.Args, action, (action.__doc__ or "").strip()))
     return action
 
 
-def get_action(type_name: str) -> type[Action]:
+def get_action(type_name: str) -> type[Action[Any]]:
     """The action class registered as ``type_name``; unknown names list the known ones."""
     _load_builtins()
-    try:
-        return _ACTIONS[type_name]
-    except KeyError:
-        raise RunbookInvalid(
-            f"unknown action {type_name!r}",
-            hint=f"known actions: {', '.join(known_types())}",
-        ) from None
+    return cast("type[Action[Any]]", ACTIONS.get(type_name).build)
 
 
 def known_types() -> list[str]:
     _load_builtins()
-    return sorted(_ACTIONS)
+    return ACTIONS.names
 
 
 def _load_builtins() -> None:

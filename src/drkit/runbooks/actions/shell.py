@@ -19,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.process import Finished, run_process
@@ -41,12 +41,10 @@ class ShellArgs(ActionArgs):
 
 
 @register
-class ShellAction(Action):
+class ShellAction(Action[ShellArgs]):
     type = "shell"
-    Args = ShellArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, ShellArgs)
+    def run(self, args: ShellArgs, ctx: ActionContext) -> ActionResult:
         fd, name = tempfile.mkstemp(prefix="drkit-output-")
         os.close(fd)
         try:
@@ -60,8 +58,7 @@ class ShellAction(Action):
         outputs = {"stdout": done.stdout.strip(), "exit_code": str(done.returncode), **declared}
         return ActionResult(output=_journal_text(done), outputs=outputs)
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, ShellArgs)
+    def describe(self, args: ShellArgs) -> str:
         command = args.command if isinstance(args.command, str) else " ".join(args.command)
         return f"run `{command}`" + (f" in {args.cwd}" if args.cwd else "")
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.registry import register
@@ -56,12 +56,10 @@ class SqlArgs(ActionArgs):
 
 
 @register
-class SqlAction(Action):
+class SqlAction(Action[SqlArgs]):
     type = "sql"
-    Args = SqlArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, SqlArgs)
+    def run(self, args: SqlArgs, ctx: ActionContext) -> ActionResult:
         timeout = min(args.timeout, ctx.timeout_s) if ctx.timeout_s else args.timeout
         rows = query(args.dsn, args.query, timeout)
         value = text_of(rows[0][0]) if rows and rows[0] else ""
@@ -69,8 +67,7 @@ class SqlAction(Action):
         _check(args.expect, rows, value)
         return ActionResult(output=_table(rows), outputs={"value": value, "rows": str(len(rows))})
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, SqlArgs)
+    def describe(self, args: SqlArgs) -> str:
         return f"on {redact(args.dsn)}: {args.query}"
 
 
@@ -92,12 +89,11 @@ def query(dsn: str, statement: str, timeout: float) -> Rows:
 
 
 def _postgres(dsn: str, statement: str, timeout: float) -> Rows:
-    import psycopg
+    from drkit import pgconnect
 
-    options = f"-c statement_timeout={int(timeout * 1000)}"
     with (
-        psycopg.connect(
-            dsn, connect_timeout=max(1, int(timeout)), autocommit=True, options=options
+        pgconnect.connect(
+            dsn, timeout_s=timeout, statement_timeout_s=timeout, application_name="drkit-runbook"
         ) as conn,
         conn.cursor() as cursor,
     ):

@@ -11,7 +11,7 @@ import socket
 import time
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, ActionResult
 from drkit.runbooks.actions.registry import register
@@ -32,12 +32,10 @@ class TcpArgs(ActionArgs):
 
 
 @register
-class TcpAction(Action):
+class TcpAction(Action[TcpArgs]):
     type = "tcp"
-    Args = TcpArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, TcpArgs)
+    def run(self, args: TcpArgs, ctx: ActionContext) -> ActionResult:
         timeout = min(args.timeout, ctx.timeout_s) if ctx.timeout_s else args.timeout
         started = time.monotonic()
         problem = _connect(args.host, args.port, timeout)
@@ -53,8 +51,7 @@ class TcpAction(Action):
         outputs = {"open": "true" if is_open else "false", "seconds": f"{seconds:.3f}"}
         return ActionResult(output=f"{where} {state}", outputs=outputs)
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, TcpArgs)
+    def describe(self, args: TcpArgs) -> str:
         return f"connect to {args.host}:{args.port}, expect {args.expect.value}"
 
 

@@ -54,12 +54,10 @@ class WaitUntilArgs(ActionArgs):
 
 
 @register
-class WaitUntilAction(Action):
+class WaitUntilAction(Action[WaitUntilArgs]):
     type = "wait_until"
-    Args = WaitUntilArgs
 
-    def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
-        assert isinstance(args, WaitUntilArgs)
+    def run(self, args: WaitUntilArgs, ctx: ActionContext) -> ActionResult:
         action, check_args = args.check.build()
         started = time.monotonic()
         timeout = min(args.timeout, ctx.timeout_s) if ctx.timeout_s else args.timeout
@@ -82,8 +80,7 @@ class WaitUntilAction(Action):
                     f"({attempts} tries); last: {problem}"
                 )
 
-    def describe(self, args: BaseModel) -> str:
-        assert isinstance(args, WaitUntilArgs)
+    def describe(self, args: WaitUntilArgs) -> str:
         action, check_args = args.check.build()
         return (
             f"until `{action.describe(check_args)}` passes (every {args.interval:g}s, "

@@ -29,10 +29,28 @@ multipart uploads that crashed writers left under the prefix.
 botocore's own retries are off (one attempt per call): drkit's retry wrapper
 (:mod:`drkit.storage.retry`) retries :class:`TransientStorageError`, which this
 module raises for connection failures, timeouts, throttling and 5xx answers.
+
+The names below are imported on first use: the registry imports only
+``config`` (to declare the driver), so naming the backend costs no library.
 """
 
-from drkit.storage.s3.backend import S3Backend, make_client
-from drkit.storage.s3.config import S3Config
-from drkit.storage.s3.errors import translate_error
+from __future__ import annotations
 
-__all__ = ["S3Backend", "S3Config", "make_client", "translate_error"]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "S3Backend": "backend",
+    "make_client": "backend",
+    "S3Config": "config",
+    "translate_error": "errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_WHERE)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from drkit.errors import (
     UsageError,
 )
-from drkit.storage.base import FileKind
+from drkit.plugins import Plugin
+from drkit.storage.base import Backend, FileKind, StorageSettings
 
 if TYPE_CHECKING:
     pass
@@ -204,3 +205,18 @@ def _credentials(
             )
         values.append(value)
     return values[0], values[1], values[2]
+
+
+class S3Settings(StorageSettings):
+    """``s3://BUCKET[/PREFIX][?...]`` (the parameters are in :mod:`drkit.storage.s3`)."""
+
+    type: Literal["s3"] = "s3"
+
+
+def build(settings: S3Settings) -> Backend:
+    from drkit.storage.s3.backend import S3Backend  # boto3 only when S3 is used
+
+    return S3Backend.from_url(settings.url)
+
+
+PLUGIN = Plugin("s3", S3Settings, build, "Amazon S3 or an S3-compatible store", schemes=("s3",))

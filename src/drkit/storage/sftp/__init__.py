@@ -27,10 +27,27 @@ next call. Errors are translated at this boundary: missing objects become
 OpenSSH reports it as a bare "Failure", so the free space is asked with
 ``statvfs@openssh.com``), and refused host keys or logins a ``StorageError``
 whose hint says what to fix.
+
+The names below are imported on first use: the registry imports only
+``config`` (to declare the driver), so naming the backend costs no library.
 """
 
-from drkit.storage.sftp.backend import SftpBackend
-from drkit.storage.sftp.config import SftpConfig
-from drkit.storage.sftp.connection import connect
+from __future__ import annotations
 
-__all__ = ["SftpBackend", "SftpConfig", "connect"]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "SftpBackend": "backend",
+    "SftpConfig": "config",
+    "connect": "connection",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_WHERE)

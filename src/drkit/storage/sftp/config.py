@@ -6,12 +6,14 @@ import getpass
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from drkit.errors import (
     UsageError,
 )
+from drkit.plugins import Plugin
+from drkit.storage.base import Backend, StorageSettings
 
 DEFAULT_PORT = 22
 DEFAULT_TIMEOUT = 30.0
@@ -119,3 +121,18 @@ def _parse_timeout(url: str, raw: str | None) -> float:
     if not 0 < timeout < float("inf"):
         raise _bad_url(url, "timeout must be a positive number of seconds, e.g. timeout=30")
     return timeout
+
+
+class SftpSettings(StorageSettings):
+    """``sftp://USER@HOST:PORT/PATH[?...]`` (the parameters are in :mod:`drkit.storage.sftp`)."""
+
+    type: Literal["sftp"] = "sftp"
+
+
+def build(settings: SftpSettings) -> Backend:
+    from drkit.storage.sftp.backend import SftpBackend  # paramiko only when SFTP is used
+
+    return SftpBackend(SftpConfig.parse(settings.url))
+
+
+PLUGIN = Plugin("sftp", SftpSettings, build, "a folder on an SSH server", schemes=("sftp",))

@@ -23,6 +23,7 @@ import psycopg
 from psycopg import sql as pgsql
 from pydantic import BaseModel, ConfigDict, Field
 
+from drkit import pgconnect
 from drkit.ha.drivers.database import postgres_sql as sql
 from drkit.ha.drivers.database.base import (
     Database,
@@ -33,6 +34,7 @@ from drkit.ha.drivers.database.base import (
 )
 from drkit.ha.drivers.errors import DatabaseError
 from drkit.plugins import Plugin
+from drkit.secrets import read_secret
 
 _OWN_CONFIG = ("postgresql.conf", "pg_hba.conf", "pg_ident.conf")
 
@@ -72,15 +74,16 @@ class PostgresDatabase(Database):
 
     def connect(self) -> psycopg.Connection[tuple[Any, ...]]:
         s = self.settings
-        password = os.environ.get(s.password_env) if s.password_env else None
-        return psycopg.connect(
+        password = read_secret(
+            f"the password of database {self.name!r}", env=s.password_env, error=DatabaseError
+        )
+        return pgconnect.connect(
             host=s.host,
             port=s.port,
             user=s.user,
             dbname=s.dbname,
             password=password,
-            connect_timeout=s.connect_timeout_s,
-            autocommit=True,
+            timeout_s=s.connect_timeout_s,
             application_name="drkit-ha",
         )
 
@@ -280,7 +283,9 @@ class PostgresDatabase(Database):
         # A just-promoted primary writes its new timeline to pg_control only at its next
         # checkpoint; before that pg_rewind sees one timeline and says "no rewind required".
         try:
-            with psycopg.connect(primary_conninfo, connect_timeout=10, autocommit=True) as conn:
+            with pgconnect.connect(
+                primary_conninfo, timeout_s=10, application_name="drkit-ha"
+            ) as conn:
                 conn.execute("checkpoint")
         except psycopg.Error as exc:
             raise DatabaseError(

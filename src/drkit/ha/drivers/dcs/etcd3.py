@@ -32,6 +32,7 @@ from drkit.ha.drivers.dcs.base import (
 from drkit.ha.drivers.dcs.etcd3_client import EtcdClient, Json, b64, num, prefix_end, unb64
 from drkit.ha.drivers.errors import DCSError, DCSUnavailable
 from drkit.plugins import Plugin
+from drkit.secrets import read_secret
 
 
 class Etcd3Settings(DcsSettingsBase):
@@ -62,19 +63,10 @@ class Etcd3Settings(DcsSettingsBase):
 
 
 def _password(settings: Etcd3Settings) -> str | None:
-    import os
-
-    if settings.password_env is not None:
-        value = os.environ.get(settings.password_env, "")
-        if not value:
-            raise DCSError(f"environment variable {settings.password_env} is empty or unset")
-        return value
-    if settings.password_file is not None:
-        try:
-            return settings.password_file.read_text().strip()
-        except OSError as exc:
-            raise DCSError(f"cannot read the etcd password file: {exc.strerror}") from exc
-    return None
+    """The etcd password from its variable or file (drkit.secrets' one rule), or None."""
+    return read_secret(
+        "the etcd password", env=settings.password_env, file=settings.password_file, error=DCSError
+    )
 
 
 def _tls(settings: Etcd3Settings) -> ssl.SSLContext | None:
