@@ -16,7 +16,7 @@ from drkit.policy.objectives import format_objective
 from drkit.services.policy_status import policy_compliance
 
 if TYPE_CHECKING:
-    from drkit.monitor.facts import RepositoryFacts
+    from drkit.monitor.facts import RepositoryFacts, RestoreState, SourceRestore
 
 
 def register(app: typer.Typer) -> None:
@@ -96,32 +96,60 @@ def _print(policy: str, c: Compliance, watched: dict[str, RepositoryFacts]) -> N
             newest,
             age,
             "yes" if v.counts else f"no: {v.why}",
-            *_watched_cells(watched.get(v.copy.repository)),
+            *_watched_cells(watched.get(v.copy.repository), c.source, v.copy.newest),
         )
     out.print(table)
     for rule in c.failures():
         out.print(f"  [red]{rule.rule.value} fails:[/] {rule.detail}")
 
 
-def _watched_cells(facts: RepositoryFacts | None) -> tuple[str, str, str]:
+def _watched_cells(
+    facts: RepositoryFacts | None, source: str, newest: datetime | None
+) -> tuple[str, str, str]:
     if facts is None:
         return "-", "-", "-"
     now = datetime.now(UTC)
     verified = format_objective(now - facts.newest_verified) if facts.newest_verified else "none"
     check = facts.last_check
     checked = f"{'ok' if check.ok else 'FAILED'} {check.time:%Y-%m-%d %H:%M}" if check else "never"
-    test = facts.last_restore
-    restored = f"{'ok' if test.ok else 'FAILED'} in {test.duration_s:.2f}s" if test else "never"
-    return verified, checked, restored
+    return verified, checked, _restore_cell(facts.restore_of(source), newest)
 
 
-def _watched_json(facts: RepositoryFacts | None) -> dict[str, Any]:
+def _restore_state(restore: SourceRestore | None, newest: datetime | None) -> RestoreState:
+    from drkit.monitor.facts import RestoreState, SourceRestore
+
+    return (
+        (restore or SourceRestore("", None, None, None)).judged(newest)
+        if newest
+        else (RestoreState.NO_SNAPSHOT)
+    )
+
+
+def _restore_cell(restore: SourceRestore | None, newest: datetime | None) -> str:
+    """This source's restore evidence: "ok" only for a passed test of a source with snapshots."""
+    from drkit.monitor.facts import RestoreState
+
+    state = _restore_state(restore, newest)
+    test = restore.last if restore is not None else None
+    if state is RestoreState.OK and test is not None:
+        return f"ok in {test.duration_s:.2f}s"
+    if state is RestoreState.FAILED:
+        return "FAILED"
+    return state.value
+
+
+def _watched_json(
+    facts: RepositoryFacts | None, source: str, newest: datetime | None
+) -> dict[str, Any]:
     if facts is None:
         return {}
-    check, test = facts.last_check, facts.last_restore
+    check, restore = facts.last_check, facts.restore_of(source)
+    test = restore.last if restore is not None else None
+    state = _restore_state(restore, newest)
     return {
         "newest_verified": facts.newest_verified,
         "last_check": {"kind": check.kind, "ok": check.ok, "time": check.time} if check else None,
+        "restore_test": state.value,  # ok, failed, never tested, no snapshot
         "last_restore_test": (
             {"ok": test.ok, "time": test.time, "duration_s": test.duration_s} if test else None
         ),
@@ -145,7 +173,7 @@ def _to_json(c: Compliance, watched: dict[str, RepositoryFacts]) -> dict[str, An
                 "age_s": v.age.total_seconds() if v.age else None,
                 "counts": v.counts,
                 "why": v.why,
-                **_watched_json(watched.get(v.copy.repository)),
+                **_watched_json(watched.get(v.copy.repository), c.source, v.copy.newest),
             }
             for v in c.verdicts
         ],

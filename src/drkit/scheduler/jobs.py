@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from drkit.policy.objectives import format_objective
+from drkit.policy.restore_targets import restore_targets
 from drkit.runbooks.drills import drill_jobs
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
@@ -38,6 +39,8 @@ class JobStep:
 
     name: str
     argv: tuple[str, ...]
+    # the policy's sources a restore test step is to prove (their labels), if any
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,22 @@ def _verification_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job
         jobs.append(_job(JobKind.READ_SUBSET, name, subset.schedule, [step], repository=repo))
     restore = verification.restore_test
     if restore.schedule:
-        step = JobStep(f"restore test {repo}", (*on, "verify", "restore-test", "--policy", name))
-        jobs.append(_job(JobKind.RESTORE_TEST, name, restore.schedule, [step], repository=repo))
+        steps = _restore_test_steps(name, policy, repo)
+        jobs.append(_job(JobKind.RESTORE_TEST, name, restore.schedule, steps, repository=repo))
     return jobs
+
+
+def _restore_test_steps(name: str, policy: PolicySettings, repo: str) -> list[JobStep]:
+    """A restore test of each source's snapshot: the policy's newest proves one source only."""
+    base = ("--repo", repo, "verify", "restore-test", "--policy", name)
+    targets = restore_targets(policy)
+    if len(targets) == 1:
+        (only,) = targets
+        return [JobStep(f"restore test {repo}", base, only.sources)]
+    return [
+        JobStep(f"restore test {repo} {t.label}", (*base, "--path", t.path or ""), t.sources)
+        for t in targets
+    ]
 
 
 def _job(
