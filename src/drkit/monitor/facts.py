@@ -17,6 +17,7 @@ from sqlalchemy import select
 from drkit.catalog import Catalog
 from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
 from drkit.monitor.evidence import Outcome, standing_failures
+from drkit.policy.compliance import live_site
 from drkit.policy.membership import covers, policy_tag
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
@@ -174,7 +175,7 @@ def _policy(
     return PolicyFacts(
         name=name,
         sources=tuple(labels),
-        site=policy.site,
+        site=live_site(policy.site, "site" in policy.model_fields_set),
         rpo=policy.rpo,
         rto=policy.rto,
         repositories=tuple(repos),
