@@ -97,9 +97,7 @@ def evaluate(state: SourceState) -> Compliance:
     media = tuple(sorted({state.live_media, *(c.media for c in counting)}))
     # a policy that names no site cannot tell which copy is away from the live data:
     # drkit's default site would make every repository with a site of its own "off-site"
-    offsite = tuple(
-        c.repository for c in counting if state.live_site and c.site != state.live_site
-    )
+    offsite = tuple(c.repository for c in counting if state.live_site and c.site != state.live_site)
     rules = (
         _rule(
             Rule.COPIES,

@@ -37,9 +37,7 @@ def policy_compliance(
             _copy(name, repositories[name], listings[name], source) for name in policy.repositories
         )
         live_media = "disk"  # file sources live on disks; database sources will say otherwise
-        results.append(
-            evaluate(SourceState(source, site, live_media, copies, policy.rpo, now))
-        )
+        results.append(evaluate(SourceState(source, site, live_media, copies, policy.rpo, now)))
     return results
 
 
