@@ -31,6 +31,7 @@ class JobKind(StrEnum):
     RESTORE_TEST = "restore-test"
     CONFIG_COLLECT = "config-collect"
     DRILL = "drill"
+    ARCHIVE_CHECK = "archive-check"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def _policy_jobs(name: str, policy: PolicySettings) -> list[Job]:
         )
     for repo in policy.repositories:
         jobs += _verification_jobs(name, policy, repo)
+        jobs += _archive_check_jobs(name, policy, repo)
     if policy.schedule:  # a verification of a policy's data needs its first backup
         backup = f"{JobKind.BACKUP.value}:{name}"
         jobs = [replace(j, needs=(backup,)) if j.kind in _NEEDS_A_SNAPSHOT else j for j in jobs]
@@ -157,6 +159,27 @@ def _verification_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job
     if restore.schedule:
         steps = _restore_test_steps(name, policy, repo)
         jobs.append(_job(JobKind.RESTORE_TEST, name, restore.schedule, steps, repository=repo))
+    return jobs
+
+
+def _archive_check_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job]:
+    """Per physical source: `pg check` on its schedule, failing (and alerting through the
+    job's alert) when the forced segment does not reach the repository within archive_lag."""
+    physical = [s for s in policy.sources if getattr(s, "type", None) == "postgres-physical"]
+    jobs = []
+    for index, source in enumerate(physical):
+        schedule = str(getattr(source, "archive_check", ""))
+        if not schedule:
+            continue
+        argv = ["--repo", repo, "pg", "check", "--dsn", str(getattr(source, "dsn", ""))]
+        password = getattr(source, "password_file", None)
+        if password is not None:
+            argv += ["--pg-password-file", str(password)]
+        argv += ["--timeout", f"{float(getattr(source, 'archive_lag', 120.0)):g}"]
+        step = JobStep(f"archive check {repo}", tuple(argv))
+        suffix = str(index + 1) if len(physical) > 1 else None
+        job = _job(JobKind.ARCHIVE_CHECK, name, schedule, [step], repository=repo, suffix=suffix)
+        jobs.append(job)
     return jobs
 
 

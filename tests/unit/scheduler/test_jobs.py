@@ -167,3 +167,25 @@ def test_a_restore_test_job_tests_each_source_of_the_policy(tmp_path: Path) -> N
     assert set(by_source) == {(files,), (sqlite,)}
     assert by_source[(sqlite,)][-2:] == ("--path", sqlite)
     assert by_source[(files,)][-2:] == ("--path", files)
+
+
+def test_a_physical_source_gets_an_archive_check_job_per_repository(tmp_path: Path) -> None:
+    raw = settings(tmp_path).model_dump(mode="json", exclude_unset=True)
+    pw = tmp_path / "pg.pw"
+    raw["policies"]["app"]["sources"] = [
+        {"type": "postgres-physical", "dsn": "host=db1 user=rep", "password_file": str(pw),
+         "archive_check": "*/30 * * * *", "archive_lag": 45}
+    ]  # fmt: skip
+    jobs = {j.id: j for j in plan_jobs(Settings.model_validate(raw))}
+    check = jobs["archive-check:app:offsite"]
+    assert check.schedule == "*/30 * * * *" and check.repositories == ("offsite",)
+    assert check.steps[0].argv == ("--repo", "offsite", "pg", "check", "--dsn",
+                                   "host=db1 user=rep", "--pg-password-file", str(pw),
+                                   "--timeout", "45")  # fmt: skip
+    assert "archive-check:app:local" in jobs
+
+    raw["policies"]["app"]["sources"][0]["archive_check"] = ""
+    assert not any(
+        j.startswith("archive-check:")
+        for j in (j.id for j in plan_jobs(Settings.model_validate(raw)))
+    )
