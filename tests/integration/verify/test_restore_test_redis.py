@@ -8,7 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Runner
-from tests.fixtures.databases import RedisServer, redis_factory_fixture  # noqa: F401
+from tests.fixtures.databases import (  # noqa: F401 (fixtures)
+    RedisServer,
+    mariadb_names_fixture,
+    redis_factory_fixture,
+)
 from tests.integration.verify.conftest import as_json, text
 
 
@@ -75,3 +79,46 @@ def test_an_empty_dataset_fails_the_default_check(
         failed["name"] == "validate: DBSIZE"
         and "less than the expected minimum 1" in failed["error"]
     )
+
+
+def test_a_drill_of_a_mariadb_and_redis_policy_restores_each_into_its_server(
+    drkit: Runner,
+    tmp_path: Path,
+    redis_factory: Callable[..., RedisServer],
+    mariadb_names: Callable[[], str],
+) -> None:
+    from tests.fixtures.databases import my_exec
+
+    cache = redis_factory()
+    with cache.client() as client:
+        client.mset({f"k{i}": "v" for i in range(40)})
+    database = mariadb_names()
+    my_exec(None, f"create database `{database}`")
+    my_exec(database, "create table orders (id int primary key)", "insert into orders values (1)")
+    cfg = Path(settings(tmp_path, cache.url, "checks: [{command: DBSIZE, min: 40}]"))
+    cfg.write_text(
+        cfg.read_text().replace(
+            "    repositories: [nas]",
+            f"      - {{type: mariadb, database: {database},\n"
+            '         checks: [{sql: "select count(*) from orders", min: 1}]}\n'
+            "    repositories: [nas]",
+        )
+    )
+    args = ("--config", str(cfg))
+    drkit(*args, "--repo", "nas", "init").check()
+    drkit(*args, "backup", "--policy", "app").check()
+
+    done = drkit(*args, "drill", "backup", "--policy", "app", "--scratch",
+                 str(tmp_path / "scratch"), "--json")  # fmt: skip
+    assert done.returncode == 0, text(done)
+    entries = {e["source"].split("/")[1]: e for e in as_json(done)["repositories"]}
+    assert set(entries) == {"redis", "mariadb"}
+    redis_steps = {s["name"] for s in entries["redis"]["restore_test"]["steps"]}
+    maria_steps = {s["name"] for s in entries["mariadb"]["restore_test"]["steps"]}
+    assert {"load the RDB into redis-server", "validate: DBSIZE"} <= redis_steps
+    assert {
+        "start a scratch MariaDB server",
+        "validate: select count(*) from orders",
+    } <= maria_steps
+    status = as_json(drkit(*args, "status", "--json").check())
+    assert {s["repositories"][0]["restore_test"] for s in status["app"]} == {"ok"}
