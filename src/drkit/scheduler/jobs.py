@@ -42,6 +42,8 @@ class JobStep:
     argv: tuple[str, ...]
     # the policy's sources a restore test step is to prove (their labels), if any
     sources: tuple[str, ...] = ()
+    # the next steps run even when this one fails (a restore test of each source)
+    independent: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,12 @@ def _restore_test_steps(name: str, policy: PolicySettings, repo: str) -> list[Jo
         (only,) = targets
         return [JobStep(f"restore test {repo}", base, only.sources)]
     return [
-        JobStep(f"restore test {repo} {t.label}", (*base, "--path", t.path or ""), t.sources)
+        JobStep(
+            f"restore test {repo} {t.label}",
+            (*base, "--path", t.path or ""),
+            t.sources,
+            independent=True,  # a failure of one source must not leave the others untested
+        )
         for t in targets
     ]
 
