@@ -110,6 +110,9 @@ class VerificationRow(Base):
     duration_s: Mapped[float] = mapped_column(Float)
     snapshot_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
+    # the source a restore test or drill proved (its label, e.g. postgres://h:5432/db);
+    # "" for checks, which prove a repository, and for evidence older than migration 0004
+    source: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class PackCheckRow(Base):

@@ -68,7 +68,7 @@ def backup(
     defaults = verification_of(chosen).restore_test
     spec = restore_spec(state, defaults, SnapshotChoice(), validate, scratch, timeout)
     spec = replace(spec, sources=tuple(chosen.sources))  # database dumps: their checks
-    from drkit.verify.journaling import drill_journal, journal_hooks, record_restore_evidence
+    from drkit.verify.journaling import drill_journal, journal_hooks, record_drill_evidence
 
     catalog = state.catalog()
     printer = step_printer(state.quiet or json_output)
@@ -84,10 +84,7 @@ def backup(
             progress=make_progress(state.quiet, json_output),
         )
         for entry in report.entries:
-            if entry.result is not None:
-                record_restore_evidence(
-                    catalog, entry.repository, policy, entry.result, kind="drill"
-                )
+            record_drill_evidence(catalog, policy, entry)
         if json_output:
             print_json(report.to_json())
         else:
@@ -97,7 +94,11 @@ def backup(
 
 def _exit_for(report: DrillReport) -> None:
     if report.verdict is DrillVerdict.FAILED:
-        failed = [e.repository for e in report.entries if e.verdict is DrillVerdict.FAILED]
+        failed = [
+            f"{e.repository} {e.source}".strip()
+            for e in report.entries
+            if e.verdict is DrillVerdict.FAILED
+        ]
         raise RestoreTestFailed(
             f"the drill of policy {report.policy} failed in: {', '.join(failed)}"
         )
@@ -133,7 +134,7 @@ def _render(report: DrillReport) -> None:
 
 
 def _render_entry(entry: DrillEntry) -> None:
-    out.print(Text(f"\n{entry.repository}", "bold"))
+    out.print(Text(f"\n{entry.repository} {entry.source}".rstrip(), "bold"))
     if entry.result is None:
         out.print(Text.assemble(("could not run: ", "red"), entry.error))
         return
@@ -144,17 +145,17 @@ def _render_entry(entry: DrillEntry) -> None:
 
 def _summary_table(report: DrillReport) -> Table:
     table = Table(box=None, padding=(0, 2))
-    for col in ("repository", "snapshot", "restored", "recovery time", "objective", "verdict"):
+    for col in ("repository", "source", "snapshot", "restored", "recovery time", "verdict"):
         table.add_column(col)
     for e in report.entries:
         r = e.result
         label, style = _VERDICT_STYLE[e.verdict]
         table.add_row(
             Text(e.repository),
+            Text(", ".join(e.proved) or "-"),
             f"{r.snapshot_id[:8]} ({r.snapshot_time:%Y-%m-%d %H:%M})" if r else "-",
             f"{r.files} files, {human_bytes(r.bytes)}" if r else "-",
             seconds(r.rto_s) if r else "-",
-            _objective(report),
             Text(label, style),
         )
     return table

@@ -74,20 +74,35 @@ def _print(policy: str, c: Compliance, watched: dict[str, RepositoryFacts]) -> N
             newest,
             age,
             "yes" if v.counts else f"no: {v.why}",
-            *_watched_cells(watched.get(v.copy.repository)),
+            *_watched_cells(watched.get(v.copy.repository), c.source, v.copy.newest),
         )
     out.print(table)
     for rule in c.failures():
         out.print(f"  [red]{rule.rule.value} fails:[/] {rule.detail}")
 
 
-def _watched_cells(facts: RepositoryFacts | None) -> tuple[str, str, str]:
+def _watched_cells(
+    facts: RepositoryFacts | None, source: str, newest: datetime | None
+) -> tuple[str, str, str]:
     if facts is None:
         return "-", "-", "-"
     now = datetime.now(UTC)
     verified = format_objective(now - facts.newest_verified) if facts.newest_verified else "none"
     check = facts.last_check
     checked = f"{'ok' if check.ok else 'FAILED'} {check.time:%Y-%m-%d %H:%M}" if check else "never"
-    test = facts.last_restore
-    restored = f"{'ok' if test.ok else 'FAILED'} in {test.duration_s:.2f}s" if test else "never"
-    return verified, checked, restored
+    return verified, checked, _restore_cell(facts, source, newest)
+
+
+def _restore_cell(facts: RepositoryFacts, source: str, newest: datetime | None) -> str:
+    """This source's restore evidence: "ok" only for a passed test of a source with snapshots."""
+    from drkit.monitor.facts import RestoreState
+    from drkit.services.status import restore_state
+
+    state = restore_state(facts, source, newest)
+    restore = facts.restore_of(source)
+    test = restore.last if restore is not None else None
+    if state is RestoreState.OK and test is not None:
+        return f"ok in {test.duration_s:.2f}s"
+    if state is RestoreState.FAILED:
+        return "FAILED"
+    return state.value

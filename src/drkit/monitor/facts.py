@@ -7,16 +7,18 @@ this module is the only one that queries for them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 
 from drkit.catalog import Catalog
 from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
 from drkit.monitor.evidence import Outcome, standing_failures
-from drkit.policy.membership import policy_tag
+from drkit.policy.compliance import live_site
+from drkit.policy.membership import covers, policy_tag
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
 from drkit.sources.registry import policy_paths, source_labels
@@ -34,6 +36,38 @@ class Verification:
     summary: str
 
 
+class RestoreState(StrEnum):
+    """Where a source stands on restore evidence in one repository."""
+
+    NO_SNAPSHOT = "no snapshot"  # nothing to restore: never "ok", whatever was tested before
+    NEVER_TESTED = "never tested"
+    OK = "ok"  # the latest restore test or drill of this source passed
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SourceRestore:
+    """The restore evidence of one source of a policy in one repository."""
+
+    source: str  # its label, as snapshots record it
+    newest_snapshot: datetime | None
+    last: Verification | None  # the latest restore test or drill that proved this source
+    last_good: Verification | None  # the latest that passed: its duration is the measured RTO
+
+    @property
+    def state(self) -> RestoreState:
+        return self.judged(self.newest_snapshot)
+
+    def judged(self, newest_snapshot: datetime | None) -> RestoreState:
+        """The state given the newest snapshot of the source (as the repository lists it:
+        the catalog learns of snapshots only from the daemon's scans)."""
+        if newest_snapshot is None:
+            return RestoreState.NO_SNAPSHOT
+        if self.last is None:
+            return RestoreState.NEVER_TESTED
+        return RestoreState.OK if self.last.ok else RestoreState.FAILED
+
+
 @dataclass(frozen=True)
 class RepositoryFacts:
     name: str
@@ -42,11 +76,13 @@ class RepositoryFacts:
     newest_snapshot: datetime | None  # of the policy's stalest source: None if one has none
     newest_verified: datetime | None  # the same, counting snapshots older than the last good check
     last_check: Verification | None
-    last_restore: Verification | None
     per_source: tuple[tuple[str, datetime | None], ...] = ()  # source label -> its newest snapshot
     # the newest failed check no later evidence covers (see drkit.monitor.evidence)
     damage: Verification | None = None
-    last_good_restore: Verification | None = None  # its duration is the measured RTO
+    restores: tuple[SourceRestore, ...] = ()  # one per source of the policy, in its order
+
+    def restore_of(self, source: str) -> SourceRestore | None:
+        return next((r for r in self.restores if r.source == source), None)
 
 
 @dataclass(frozen=True)
@@ -79,7 +115,7 @@ class Facts:
 
 def gather(catalog: Catalog, settings: Settings, now: datetime) -> Facts:
     with catalog.session() as session:
-        snapshots = list(session.scalars(select(SnapshotRow).where(SnapshotRow.gone_at.is_(None))))
+        every_snapshot = list(session.scalars(select(SnapshotRow)))
         checks = list(session.scalars(select(VerificationRow).order_by(VerificationRow.id)))
         runs = list(
             session.scalars(
@@ -89,8 +125,10 @@ def gather(catalog: Catalog, settings: Settings, now: datetime) -> Facts:
             )
         )
     backed_up = {r.job for r in runs if r.kind == "backup" and r.status != "interrupted"}
+    snapshots = [s for s in every_snapshot if s.gone_at is None]
+    held = _held_paths(every_snapshot)
     policies = tuple(
-        _policy(name, policy, settings, snapshots, checks, f"backup:{name}" in backed_up)
+        _policy(name, policy, settings, snapshots, checks, held, f"backup:{name}" in backed_up)
         for name, policy in sorted(settings.policies.items())
     )
     return Facts(now=now, policies=policies, jobs=_latest_jobs(runs))
@@ -102,10 +140,12 @@ def _policy(
     settings: Settings,
     snapshots: Sequence[SnapshotRow],
     checks: Sequence[VerificationRow],
+    held: Mapping[tuple[str, str], list[str]],
     backup_ran: bool,
 ) -> PolicyFacts:
     labels = source_labels(policy.sources)
-    files = set(labels[: len(policy_paths(policy.sources))])  # plain paths: one file snapshot
+    # plain paths (in any order among the sources) are backed up into one file snapshot
+    files = {label for label, s in zip(labels, policy.sources, strict=True) if isinstance(s, str)}
     repos = []
     for repo in policy.repositories:
         repo_settings = settings.repositories[repo]
@@ -125,21 +165,74 @@ def _policy(
                 newest_snapshot=_stalest(newest.values()),
                 newest_verified=_stalest(verified.values()) if last_good else None,
                 last_check=last_check,
-                last_restore=_last(checks, repo, RESTORE_KINDS, policy=name),
                 per_source=tuple(newest.items()),
                 damage=_damage(checks, repo),
-                last_good_restore=_last(checks, repo, RESTORE_KINDS, ok_only=True, policy=name),
+                restores=tuple(
+                    _restore_of(checks, held, repo, name, label, newest[label]) for label in labels
+                ),
             )
         )
     return PolicyFacts(
         name=name,
         sources=tuple(labels),
-        site=policy.site,
+        site=live_site(policy.site, "site" in policy.model_fields_set),
         rpo=policy.rpo,
         rto=policy.rto,
         repositories=tuple(repos),
         first_backup_pending=bool(policy.schedule) and not backup_ran,
     )
+
+
+def _held_paths(snapshots: Sequence[SnapshotRow]) -> dict[tuple[str, str], list[str]]:
+    """(repository, snapshot id) -> its paths, forgotten snapshots included (old evidence)."""
+    return {(s.repository, s.snapshot_id): s.paths.split("\n") for s in snapshots}
+
+
+def _restore_of(
+    checks: Sequence[VerificationRow],
+    held: Mapping[tuple[str, str], list[str]],
+    repo: str,
+    policy: str,
+    label: str,
+    newest: datetime | None,
+) -> SourceRestore:
+    rows = [
+        r
+        for r in checks
+        if r.repository == repo
+        and r.kind in RESTORE_KINDS
+        and r.subject in ("", policy)
+        and label in proved_sources(r, held)
+    ]
+    good = [r for r in rows if r.ok]
+    return SourceRestore(
+        label,
+        newest,
+        _verification(rows[-1]) if rows else None,
+        _verification(good[-1]) if good else None,
+    )
+
+
+def proved_sources(row: VerificationRow, held: Mapping[tuple[str, str], list[str]]) -> _SourceTest:
+    """What a restore test or drill is evidence for: its source (and what lies below it);
+    a row older than per-source evidence counts for what its snapshot held, when known."""
+    if row.source:
+        return _SourceTest([row.source])
+    return _SourceTest(held.get((row.repository, row.snapshot_id or ""), []))
+
+
+class _SourceTest:
+    """``label in test``: whether the paths a test restored hold source ``label``."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+
+    def __contains__(self, label: object) -> bool:
+        return isinstance(label, str) and covers(self, label)
+
+
+def _verification(row: VerificationRow) -> Verification:
+    return Verification(row.kind, row.ok, row.started_at, row.duration_s, row.summary)
 
 
 def _damage(checks: Sequence[VerificationRow], repo: str) -> Verification | None:

@@ -102,13 +102,13 @@ def _objective_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
     rto = GaugeMetricFamily("drkit_rto_objective_seconds", "RTO of a policy", labels=["policy"])
     measured = GaugeMetricFamily(
         "drkit_restore_duration_seconds",
-        "Duration of the latest successful restore test or drill: the measured RTO",
-        labels=["policy", "repository"],
+        "Duration of the latest successful restore test or drill of a source: the measured RTO",
+        labels=["policy", "repository", "source"],
     )
     restore_ok = GaugeMetricFamily(
         "drkit_restore_test_ok",
-        "1 when the latest restore test or drill succeeded",
-        labels=["policy", "repository"],
+        "1 when the latest restore test or drill of a source succeeded (absent: never tested)",
+        labels=["policy", "repository", "source"],
     )
     for policy in facts.policies:
         if policy.rpo is not None:
@@ -116,11 +116,12 @@ def _objective_metrics(facts: Facts) -> Iterator[GaugeMetricFamily]:
         if policy.rto is not None:
             rto.add_metric([policy.name], policy.rto.total_seconds())
         for repo in policy.repositories:
-            labels = [policy.name, repo.name]
-            if repo.last_good_restore is not None:
-                measured.add_metric(labels, repo.last_good_restore.duration_s)
-            if repo.last_restore is not None:
-                restore_ok.add_metric(labels, 1.0 if repo.last_restore.ok else 0.0)
+            for restore in repo.restores:
+                labels = [policy.name, repo.name, restore.source]
+                if restore.last_good is not None:
+                    measured.add_metric(labels, restore.last_good.duration_s)
+                if restore.last is not None:
+                    restore_ok.add_metric(labels, 1.0 if restore.last.ok else 0.0)
     yield from (rpo, rto, measured, restore_ok)
 
 

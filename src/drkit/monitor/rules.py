@@ -6,9 +6,10 @@ is gone. Rules:
 
 - ``rpo:<policy>:<repo>``: the newest *verified* snapshot is older than the RPO
   (or there is none, once the policy's first scheduled backup has run).
-- ``rto:<policy>:<repo>``: the latest successful restore test or drill took longer than
-  the RTO (a failed one measured no recovery time).
-- ``restore-test:<policy>:<repo>``: the latest restore test or drill failed.
+- ``rto:<policy>:<repo>:<source>``: the latest successful restore test or drill of
+  the source took longer than the RTO (a failed one measured no recovery time).
+- ``restore-test:<policy>:<repo>:<source>``: the latest restore test or drill of the
+  source failed. Evidence is per source: a test of one source proves nothing of another.
 - ``verify:<repo>``: a check found problems and no later evidence covers them
   (:mod:`drkit.monitor.evidence`: a structure check does not clear damage a read found).
 - ``job:<job id>``: the latest run of a scheduled job failed (a run a stop
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from drkit.monitor.facts import Facts, PolicyFacts, RepositoryFacts
+from drkit.monitor.facts import Facts, PolicyFacts, RepositoryFacts, SourceRestore
 from drkit.notify.base import Severity
 from drkit.policy.compliance import RepositoryCopy, Rule, SourceState, evaluate
 from drkit.policy.objectives import format_objective
@@ -90,28 +91,36 @@ def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[C
 
 
 def _restore(policy: PolicyFacts, repo: RepositoryFacts) -> Iterator[Condition]:
-    test = repo.last_restore
+    for restore in repo.restores:
+        yield from _source_restore(policy, repo, restore)
+
+
+def _source_restore(
+    policy: PolicyFacts, repo: RepositoryFacts, restore: SourceRestore
+) -> Iterator[Condition]:
+    test = restore.last
     if test is None:
         return
-    where = f"policy {policy.name} / repository {repo.name}"
+    where = f"policy {policy.name} / repository {repo.name} / source {restore.source}"
+    suffix = f"{policy.name}:{repo.name}:{restore.source}"
     if not test.ok:
         yield Condition(
-            f"restore-test:{policy.name}:{repo.name}",
+            f"restore-test:{suffix}",
             Severity.ERROR,
-            f"restore test failed: {test.summary or 'see the run'}",
+            f"restore test of {restore.source} failed: {test.summary or 'see the run'}",
             where,
             (("time", test.time.isoformat()),),
         )
-    good = repo.last_good_restore  # a failed restore measured no recovery time
+    good = restore.last_good  # a failed restore measured no recovery time
     if good is None:
         return
     measured = timedelta(seconds=good.duration_s)
     if policy.rto is not None and measured > policy.rto:
         yield Condition(
-            f"rto:{policy.name}:{repo.name}",
+            f"rto:{suffix}",
             Severity.ERROR,
             f"RTO {format_objective(policy.rto)} missed: "
-            f"the last restore took {format_objective(measured)}",
+            f"the last restore of {restore.source} took {format_objective(measured)}",
             where,
             (("rto", format_objective(policy.rto)), ("measured", format_objective(measured))),
         )

@@ -34,6 +34,17 @@ class RepositoryCopy:
     error: str = ""  # the repository could not be read
 
 
+NO_SITE = (
+    "the policy names no site (where the live data is), so no copy can be told off-site: "
+    "set `site:` in the policy"
+)
+
+
+def live_site(site: str, declared: bool) -> str:
+    """The policy's site, or "" when drkit.yaml does not name it (see :data:`NO_SITE`)."""
+    return site if declared else ""
+
+
 @dataclass(frozen=True)
 class SourceState:
     """Everything the evaluation needs, gathered beforehand."""
@@ -84,7 +95,9 @@ def evaluate(state: SourceState) -> Compliance:
     counting = [v.copy for v in verdicts if v.counts]
     copies = 1 + len(counting)
     media = tuple(sorted({state.live_media, *(c.media for c in counting)}))
-    offsite = tuple(c.repository for c in counting if c.site != state.live_site)
+    # a policy that names no site cannot tell which copy is away from the live data:
+    # drkit's default site would make every repository with a site of its own "off-site"
+    offsite = tuple(c.repository for c in counting if state.live_site and c.site != state.live_site)
     rules = (
         _rule(
             Rule.COPIES,
@@ -97,7 +110,9 @@ def evaluate(state: SourceState) -> Compliance:
             bool(offsite),
             f"off-site: {', '.join(offsite)}"
             if offsite
-            else f"no fresh copy away from site {state.live_site!r}",
+            else f"no fresh copy away from site {state.live_site!r}"
+            if state.live_site
+            else NO_SITE,
         ),
         _rpo_rule(verdicts, state.rpo),
     )

@@ -102,7 +102,9 @@ class JobExecutor:
             results.append(result)
             if self.on_step is not None:
                 self._call_hook(job, result)
-            if result.status is not StepStatus.SUCCEEDED:
+            if result.status is StepStatus.INTERRUPTED:
+                break
+            if result.status is not StepStatus.SUCCEEDED and not step.independent:
                 break
         status = _run_status(results, len(job.steps), self.stopping.is_set())
         error = next((r.error for r in results if r.error), None)

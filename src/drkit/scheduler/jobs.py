@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from drkit.policy.objectives import format_objective
+from drkit.policy.restore_targets import restore_targets
 from drkit.runbooks.drills import drill_jobs
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
@@ -30,6 +31,7 @@ class JobKind(StrEnum):
     RESTORE_TEST = "restore-test"
     CONFIG_COLLECT = "config-collect"
     DRILL = "drill"
+    ARCHIVE_CHECK = "archive-check"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class JobStep:
 
     name: str
     argv: tuple[str, ...]
+    # the policy's sources a restore test step is to prove (their labels), if any
+    sources: tuple[str, ...] = ()
+    # the next steps run even when this one fails (a restore test of each source)
+    independent: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ def _policy_jobs(name: str, policy: PolicySettings) -> list[Job]:
         )
     for repo in policy.repositories:
         jobs += _verification_jobs(name, policy, repo)
+        jobs += _archive_check_jobs(name, policy, repo)
     if policy.schedule:  # a verification of a policy's data needs its first backup
         backup = f"{JobKind.BACKUP.value}:{name}"
         jobs = [replace(j, needs=(backup,)) if j.kind in _NEEDS_A_SNAPSHOT else j for j in jobs]
@@ -152,9 +159,48 @@ def _verification_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job
         jobs.append(_job(JobKind.READ_SUBSET, name, subset.schedule, [step], repository=repo))
     restore = verification.restore_test
     if restore.schedule:
-        step = JobStep(f"restore test {repo}", (*on, "verify", "restore-test", "--policy", name))
-        jobs.append(_job(JobKind.RESTORE_TEST, name, restore.schedule, [step], repository=repo))
+        steps = _restore_test_steps(name, policy, repo)
+        jobs.append(_job(JobKind.RESTORE_TEST, name, restore.schedule, steps, repository=repo))
     return jobs
+
+
+def _archive_check_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job]:
+    """Per physical source: `pg check` on its schedule, failing (and alerting through the
+    job's alert) when the forced segment does not reach the repository within archive_lag."""
+    physical = [s for s in policy.sources if getattr(s, "type", None) == "postgres-physical"]
+    jobs = []
+    for index, source in enumerate(physical):
+        schedule = str(getattr(source, "archive_check", ""))
+        if not schedule:
+            continue
+        argv = ["--repo", repo, "pg", "check", "--dsn", str(getattr(source, "dsn", ""))]
+        password = getattr(source, "password_file", None)
+        if password is not None:
+            argv += ["--pg-password-file", str(password)]
+        argv += ["--timeout", f"{float(getattr(source, 'archive_lag', 120.0)):g}"]
+        step = JobStep(f"archive check {repo}", tuple(argv))
+        suffix = str(index + 1) if len(physical) > 1 else None
+        job = _job(JobKind.ARCHIVE_CHECK, name, schedule, [step], repository=repo, suffix=suffix)
+        jobs.append(job)
+    return jobs
+
+
+def _restore_test_steps(name: str, policy: PolicySettings, repo: str) -> list[JobStep]:
+    """A restore test of each source's snapshot: the policy's newest proves one source only."""
+    base = ("--repo", repo, "verify", "restore-test", "--policy", name)
+    targets = restore_targets(policy)
+    if len(targets) == 1:
+        (only,) = targets
+        return [JobStep(f"restore test {repo}", base, only.sources)]
+    return [
+        JobStep(
+            f"restore test {repo} {t.label}",
+            (*base, "--path", t.path or ""),
+            t.sources,
+            independent=True,  # a failure of one source must not leave the others untested
+        )
+        for t in targets
+    ]
 
 
 def _job(

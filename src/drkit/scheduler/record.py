@@ -46,18 +46,33 @@ class StepRecorder:
         ok = result.status is StepStatus.SUCCEEDED
         duration = _duration(doc) or result.duration_s
         with self.catalog.session() as session:
-            session.add(
-                VerificationRow(
-                    repository=job.repository or str(doc.get("repository", "")),
-                    subject=job.subject,
-                    kind=VERIFYING[job.kind],
-                    ok=ok,
-                    started_at=result.started,
-                    duration_s=duration,
-                    snapshot_id=_snapshot(doc),
-                    summary=_summary(ok, result.error, doc),
+            for source in _sources(job, result, doc):
+                session.add(
+                    VerificationRow(
+                        repository=job.repository or str(doc.get("repository", "")),
+                        subject=job.subject,
+                        kind=VERIFYING[job.kind],
+                        ok=ok,
+                        started_at=result.started,
+                        duration_s=duration,
+                        snapshot_id=_snapshot(doc),
+                        summary=_summary(ok, result.error, doc),
+                        source=source,
+                    )
                 )
-            )
+
+
+def _sources(job: Job, result: StepResult, doc: dict[str, Any]) -> list[str]:
+    """What a restore test proved: the sources its snapshot held, else those it was to
+    prove (a failure before a snapshot was chosen); a check proves the repository ("")."""
+    if job.kind is not JobKind.RESTORE_TEST:
+        return [""]
+    held = (
+        [str(p) for p in doc.get("sources", []) if p]
+        if isinstance(doc.get("sources"), list)
+        else []
+    )
+    return held or list(result.step.sources) or [""]
 
 
 def _summary(ok: bool, error: str | None, doc: dict[str, Any]) -> str:

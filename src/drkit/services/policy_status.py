@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from drkit.errors import DrkitError
-from drkit.policy.compliance import Compliance, RepositoryCopy, SourceState, evaluate
+from drkit.policy.compliance import Compliance, RepositoryCopy, SourceState, evaluate, live_site
 from drkit.policy.membership import covers
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
@@ -31,14 +31,13 @@ def policy_compliance(
     """One verdict per source of ``policy``."""
     listings = {name: _snapshots(name, open_repo) for name in policy.repositories}
     results = []
+    site = live_site(policy.site, "site" in policy.model_fields_set)
     for source in source_labels(policy.sources):
         copies = tuple(
             _copy(name, repositories[name], listings[name], source) for name in policy.repositories
         )
         live_media = "disk"  # file sources live on disks; database sources will say otherwise
-        results.append(
-            evaluate(SourceState(source, policy.site, live_media, copies, policy.rpo, now))
-        )
+        results.append(evaluate(SourceState(source, site, live_media, copies, policy.rpo, now)))
     return results
 
 

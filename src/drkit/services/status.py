@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from drkit.errors import UsageError
-from drkit.monitor.facts import RepositoryFacts, gather
+from drkit.monitor.facts import RepositoryFacts, RestoreState, SourceRestore, gather
 from drkit.policy.compliance import Compliance
 from drkit.repository.repo import Repository
 from drkit.services.policy_status import policy_compliance
@@ -70,13 +70,26 @@ def status_report(
     )
 
 
-def watched_json(facts: RepositoryFacts | None) -> dict[str, Any]:
+def restore_state(facts: RepositoryFacts, source: str, newest: datetime | None) -> RestoreState:
+    """What restore tests prove of ``source`` here: never "ok" for a source with no snapshot."""
+    if newest is None:
+        return RestoreState.NO_SNAPSHOT
+    return (facts.restore_of(source) or SourceRestore("", None, None, None)).judged(newest)
+
+
+def watched_json(
+    facts: RepositoryFacts | None, source: str, newest: datetime | None
+) -> dict[str, Any]:
     if facts is None:
         return {}
-    check, test = facts.last_check, facts.last_restore
+    check, restore = facts.last_check, facts.restore_of(source)
+    test = restore.last if restore is not None else None
     return {
         "newest_verified": facts.newest_verified,
         "last_check": {"kind": check.kind, "ok": check.ok, "time": check.time} if check else None,
+        "restore_test": restore_state(
+            facts, source, newest
+        ).value,  # ok, failed, never tested, no snapshot
         "last_restore_test": (
             {"ok": test.ok, "time": test.time, "duration_s": test.duration_s} if test else None
         ),
@@ -100,7 +113,7 @@ def compliance_json(c: Compliance, watched: Watched) -> dict[str, Any]:
                 "age_s": v.age.total_seconds() if v.age else None,
                 "counts": v.counts,
                 "why": v.why,
-                **watched_json(watched.get(v.copy.repository)),
+                **watched_json(watched.get(v.copy.repository), c.source, v.copy.newest),
             }
             for v in c.verdicts
         ],

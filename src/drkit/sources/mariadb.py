@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from pydantic import Field
 
@@ -47,6 +47,7 @@ from drkit.sources.errors import (
 )
 from drkit.sources.mariadb_routines import RoutineCounter
 from drkit.sources.process import Command, feed_stdin, stream_stdout
+from drkit.sources.sql_checks import SqlCheck
 
 if TYPE_CHECKING:
     import pymysql
@@ -69,10 +70,15 @@ class MariadbConfig(SourceConfig):
     password_file: Path | None = Field(default=None, description="File holding the password.")
     database: str = Field(min_length=1, description="The database to back up.")
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for the server.")
+    checks: list[SqlCheck] = Field(
+        default_factory=list,
+        description="Queries a restore test runs on the restored database (see sql_checks).",
+    )
 
     @classmethod
     def from_url(cls, url: str, database: str = "") -> MariadbConfig:
-        """``mariadb://USER[:PASSWORD]@HOST[:PORT]/DATABASE`` (``mysql://`` too)."""
+        """``mariadb://USER[:PASSWORD]@HOST[:PORT]/DATABASE`` (``mysql://`` too);
+        ``?socket=PATH`` connects through a UNIX socket instead."""
         parsed = urlparse(url)
         name = unquote(parsed.path.lstrip("/")) or database
         if not name:
@@ -85,6 +91,7 @@ class MariadbConfig(SourceConfig):
             user=unquote(parsed.username or "root"),
             password=unquote(parsed.password) if parsed.password else None,
             database=name,
+            socket=next(iter(parse_qs(parsed.query).get("socket", [])), None),
         )
 
     @property

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from drkit.plugins import Plugin
 from drkit.repository.stream import StreamArchiver
@@ -88,6 +88,30 @@ class PostgresPhysicalConfig(SourceConfig):
         default=60.0, gt=0, description="Seconds to wait for the backup's WAL in the archive."
     )
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for the server.")
+    archive_check: str = Field(
+        default="0 * * * *",
+        description="Cron of the daemon's end-to-end archive check (drkit pg check: a forced "
+        "WAL switch, then the segment awaited in each repository); '' turns it off.",
+    )
+    archive_lag: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds the forced segment may take to reach a repository; longer, or "
+        "never, fails the check and raises the job's alert.",
+    )
+
+    @field_validator("archive_check")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        expression = " ".join(value.split())
+        if expression and (len(expression.split()) != 5 or not croniter.is_valid(expression)):
+            raise ValueError(
+                f"{value!r} is not a cron expression: write five fields such as '0 * * * *', "
+                "or '' for no archive check"
+            )
+        return expression
 
     def address(self) -> PgAddress:
         """The server; without a dbname the checks connect to ``postgres`` (libpq would

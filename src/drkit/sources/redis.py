@@ -48,6 +48,7 @@ from drkit.sources.errors import (
     read_password_file,
 )
 from drkit.sources.process import Command, describe_exit, stream_stdout
+from drkit.sources.redis_checks import RedisCheck
 
 PACKAGE = "redis-tools"
 RDB_NAME = "dump.rdb"
@@ -62,6 +63,10 @@ class RedisConfig(SourceConfig):
     )
     password_file: Path | None = Field(default=None, description="File holding the password.")
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for the server.")
+    checks: list[RedisCheck] = Field(
+        default_factory=list,
+        description="Commands a restore test runs on the restored data (see redis_checks).",
+    )
 
     @field_validator("url")
     @classmethod

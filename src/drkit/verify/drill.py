@@ -1,11 +1,17 @@
-"""Backup drills: restore a policy's newest snapshot from each of its repositories, on demand.
+"""Backup drills: restore each source's newest snapshot from each repository of a policy.
 
-A drill is a restore test per repository of a policy (or of one chosen
-repository) with the measured recovery time judged against the policy's
-RTO objective. Each repository must meet the objective on its own: a
-disaster may leave only one of them. A repository that cannot be opened, or
-has no snapshot of the policy, fails the drill with its error; the others
-are still tested. Rendering (table, JSON) is the CLI's business.
+A drill is a restore test per source and repository of a policy (or of one
+chosen repository) with the measured recovery time judged against the
+policy's RTO objective. A policy of a PostgreSQL, a MariaDB and a Redis
+source has three newest snapshots in each repository, one per source, and
+each is restored: testing only the newest snapshot of the policy would prove
+one source and say nothing of the others. The plain paths of a policy are
+backed up together into one file snapshot, so they are one test.
+
+Each test must meet the objective on its own: a disaster may leave only one
+repository. A repository that cannot be opened, or has no snapshot of a
+source, fails that entry with its error; the others are still tested.
+Rendering (table, JSON) is the CLI's business.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 from drkit.errors import DrkitError, UsageError
 from drkit.policy.membership import policy_tag
+from drkit.policy.restore_targets import RestoreTarget, restore_targets
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
 from drkit.settings.policies import PolicySettings
@@ -28,7 +35,7 @@ from drkit.verify.steps import StepHooks
 
 Opener = Callable[[str], Repository]  # repository name -> opened repository
 
-HooksFor = Callable[[str], StepHooks]  # repository name -> hooks for its restore test
+HooksFor = Callable[[str], StepHooks]  # entry name (see DrillEntry.name) -> its hooks
 
 
 class DrillVerdict(StrEnum):
@@ -39,13 +46,25 @@ class DrillVerdict(StrEnum):
 
 @dataclass(frozen=True)
 class DrillEntry:
-    """The drill of one repository: its restore test, or why it could not run."""
+    """The drill of one source in one repository: its restore test, or why it could not run."""
 
     repository: str
     objective: timedelta | None
     result: RestoreTestResult | None = None
     error: str = ""
     error_code: str = ""
+    sources: tuple[str, ...] = ()  # the policy's sources this entry was to prove
+
+    @property
+    def source(self) -> str:
+        return ", ".join(self.sources)
+
+    @property
+    def proved(self) -> tuple[str, ...]:
+        """The sources the evidence is about: those the tested snapshot holds, else the target's."""
+        if self.result is not None and self.result.sources:
+            return self.result.sources
+        return self.sources
 
     @property
     def rto_met(self) -> bool | None:
@@ -63,6 +82,8 @@ class DrillEntry:
     def to_json(self) -> dict[str, Any]:
         return {
             "repository": self.repository,
+            "source": self.source,
+            "sources": list(self.sources),
             "verdict": self.verdict.value,
             "rto_met": self.rto_met,
             "error": self.error,
@@ -119,22 +140,38 @@ def run_drill(
     hooks_for: HooksFor | None = None,
     progress: Progress | None = None,
 ) -> DrillReport:
-    """Drill policy ``name``: its newest snapshot (or ``snapshot``) from each repository.
+    """Drill policy ``name``: each source's newest snapshot (or ``snapshot``) from each repository.
 
     ``spec`` gives scratch root, validation commands and timeout; its snapshot
-    choice is replaced: the newest snapshot tagged ``policy:NAME``, or the
-    given id (a fan-out backup has one id in every repository).
+    choice is replaced: per source, the newest snapshot tagged ``policy:NAME``
+    holding it, or the given id (a fan-out backup has one id in every repository).
     """
     started_at = datetime.now(UTC)
-    choice = (
-        SnapshotChoice(snapshot=snapshot) if snapshot else SnapshotChoice(tags=(policy_tag(name),))
-    )
-    spec = dataclasses.replace(spec, choice=choice)
-    entries = tuple(
-        _drill_one(repo_name, policy, open_repo, spec, hooks_for, progress)
-        for repo_name in _repositories(policy, repository)
-    )
-    return DrillReport(name, policy.rto, started_at, entries)
+    targets = restore_targets(policy) if snapshot is None else [RestoreTarget(None, ())]
+    plan = _Plan(name, snapshot, len(targets) > 1, hooks_for)
+    entries: list[DrillEntry] = []
+    for repo_name in _repositories(policy, repository):
+        entries += _drill_repository(repo_name, targets, policy, open_repo, spec, plan, progress)
+    return DrillReport(name, policy.rto, started_at, tuple(entries))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    policy: str
+    snapshot: str | None
+    named: bool  # several targets: journal steps are named "repository source: step"
+    hooks_for: HooksFor | None
+
+    def choice(self, target: RestoreTarget) -> SnapshotChoice:
+        if self.snapshot is not None:
+            return SnapshotChoice(snapshot=self.snapshot)
+        return SnapshotChoice(tags=(policy_tag(self.policy),), path=target.path)
+
+    def hooks(self, repo_name: str, target: RestoreTarget) -> StepHooks | None:
+        if self.hooks_for is None:
+            return None
+        name = f"{repo_name} {target.label}" if self.named else repo_name
+        return self.hooks_for(name)
 
 
 def _repositories(policy: PolicySettings, chosen: str | None) -> list[str]:
@@ -148,26 +185,38 @@ def _repositories(policy: PolicySettings, chosen: str | None) -> list[str]:
     return [chosen]
 
 
-def _drill_one(
+def _drill_repository(
     repo_name: str,
+    targets: list[RestoreTarget],
     policy: PolicySettings,
     open_repo: Opener,
     spec: RestoreTestSpec,
-    hooks_for: HooksFor | None,
+    plan: _Plan,
     progress: Progress | None,
-) -> DrillEntry:
+) -> list[DrillEntry]:
     try:
         repo = open_repo(repo_name)
-        result = run_restore_test(
-            repo,
-            spec,
-            repository=repo_name,
-            hooks=hooks_for(repo_name) if hooks_for else None,
-            progress=progress,
-        )
     except DrkitError as exc:
-        return DrillEntry(repo_name, policy.rto, error=exc.message, error_code=exc.code)
-    return DrillEntry(repo_name, policy.rto, result)
+        return [
+            DrillEntry(repo_name, policy.rto, None, exc.message, exc.code, t.sources)
+            for t in targets
+        ]
+    entries = []
+    for target in targets:
+        try:
+            result = run_restore_test(
+                repo,
+                dataclasses.replace(spec, choice=plan.choice(target)),
+                repository=repo_name,
+                hooks=plan.hooks(repo_name, target),
+                progress=progress,
+            )
+        except DrkitError as exc:
+            entry = DrillEntry(repo_name, policy.rto, None, exc.message, exc.code, target.sources)
+        else:
+            entry = DrillEntry(repo_name, policy.rto, result, sources=target.sources)
+        entries.append(entry)
+    return entries
 
 
 def _rounded(value: float | None) -> float | None:

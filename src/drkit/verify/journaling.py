@@ -1,9 +1,9 @@
 """Restore-test steps into a catalog run, as they happen, and their RTO evidence.
 
 A drill started by hand (`drkit drill backup`) is a run like any other: its
-steps land in the catalog's journal while it goes, and each repository's
-measured recovery time is recorded as a verification the monitor reads for
-the RTO.
+steps land in the catalog's journal while it goes, and the measured recovery
+time of each source in each repository is recorded as a verification (with
+its source) the monitor reads for the RTO.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunJournal, RunStatus, StepStatus
 from drkit.catalog.tables import VerificationRow
+from drkit.verify.drill import DrillEntry
 from drkit.verify.restore_test import RestoreTestResult
 from drkit.verify.steps import StepHooks, StepResult, StepStart
 
@@ -65,19 +67,48 @@ def drill_journal(catalog: Catalog, policy: str) -> Iterator[RunJournal]:
 def record_restore_evidence(
     catalog: Catalog, repository: str, policy: str, result: RestoreTestResult, *, kind: str
 ) -> None:
-    """The measured recovery time, for the monitor's RTO rule and /metrics."""
+    """The measured recovery time of each source the tested snapshot holds, for the monitor's
+    RTO rule and /metrics: evidence about one source says nothing of the policy's others."""
+    summary = (
+        ""
+        if result.passed
+        else (result.failed_step.error if result.failed_step else "restore test failed")
+    )
     with catalog.session() as session:
-        session.add(
-            VerificationRow(
-                repository=repository,
-                subject=policy,
-                kind=kind,
-                ok=result.passed,
-                started_at=result.started_at,
-                duration_s=result.rto_s,
-                snapshot_id=result.snapshot_id,
-                summary=""
-                if result.passed
-                else (result.failed_step.error if result.failed_step else "restore test failed"),
+        for source in result.sources or ("",):
+            session.add(
+                VerificationRow(
+                    repository=repository,
+                    subject=policy,
+                    kind=kind,
+                    ok=result.passed,
+                    started_at=result.started_at,
+                    duration_s=result.rto_s,
+                    snapshot_id=result.snapshot_id,
+                    summary=summary,
+                    source=source,
+                )
             )
-        )
+
+
+def record_drill_evidence(catalog: Catalog, policy: str, entry: DrillEntry) -> None:
+    """A drill entry: its restore test, or a failure of each source it could not test
+    (no snapshot of it, the repository unreachable): a drill that could not restore a
+    source is a failed drill of that source."""
+    if entry.result is not None:
+        record_restore_evidence(catalog, entry.repository, policy, entry.result, kind="drill")
+        return
+    with catalog.session() as session:
+        for source in entry.sources or ("",):
+            session.add(
+                VerificationRow(
+                    repository=entry.repository,
+                    subject=policy,
+                    kind="drill",
+                    ok=False,
+                    started_at=datetime.now(UTC),
+                    duration_s=0.0,
+                    summary=entry.error or "the drill could not run",
+                    source=source,
+                )
+            )

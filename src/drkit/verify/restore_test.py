@@ -82,6 +82,9 @@ class RestoreTestResult:
     warnings: tuple[str, ...]
     total_s: float  # every step, cleanup included
     rto_s: float  # prepare to the end of the last validation: the measured recovery time
+    # what the snapshot holds (its paths: a source's label, e.g. postgres://h:5432/db):
+    # the sources this test is evidence for
+    sources: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -98,6 +101,7 @@ class RestoreTestResult:
             "repository_id": self.repository_id,
             "snapshot": self.snapshot_id,
             "snapshot_time": self.snapshot_time.isoformat(),
+            "sources": list(self.sources),
             "started_at": self.started_at.isoformat(),
             "files": self.files,
             "bytes": self.bytes,
@@ -275,4 +279,5 @@ def _result(
         warnings=tuple(run.warnings),
         total_s=total_s,
         rto_s=rto_s,
+        sources=tuple(snap.paths),
     )

@@ -19,7 +19,7 @@ from drkit.errors import DrkitError
 from drkit.monitor.alerts import open_alerts
 from drkit.policy.objectives import format_objective
 from drkit.services.audit import Actor, audit
-from drkit.services.status import status_report
+from drkit.services.status import restore_state, status_report
 from drkit.services.workspace import Workspace
 from drkit.users import store
 from drkit.users.audit import Outcome
@@ -31,6 +31,7 @@ LOGIN_CSRF = "drkit_login_csrf"
 PUBLIC_PAGES = ("/login",)
 _env = Environment(loader=PackageLoader("drkit.web", "templates"), autoescape=select_autoescape())
 _env.filters["objective"] = lambda td: format_objective(td) if td is not None else "-"
+_env.globals["restore_state"] = restore_state
 
 Ws = Annotated[Workspace, Depends(workspace)]
 Viewer = Annotated[Principal, Depends(PAGE_VIEW)]

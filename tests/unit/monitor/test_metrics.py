@@ -38,6 +38,7 @@ def scrape(tmp_path: Path, restores: list[tuple[bool, float]]) -> dict[str, list
                     ok=ok,
                     started_at=NOW - timedelta(hours=len(restores) - i),
                     duration_s=duration,
+                    source=str(tmp_path / "srv"),
                 )
             )
     registry = CollectorRegistry()
@@ -63,6 +64,7 @@ def test_a_failed_restore_test_is_not_exported_as_the_measured_rto(tmp_path: Pat
     samples = scrape(tmp_path, [(True, 42.0), (False, 3.0)])
     (rto,) = samples["drkit_restore_duration_seconds"]
     assert rto.value == 42.0  # the good one, not the failure's 3 s
+    assert rto.labels["source"] == str(tmp_path / "srv")
     (ok,) = samples["drkit_restore_test_ok"]
     assert ok.value == 0.0
     assert "drkit_restore_duration_seconds" not in scrape(tmp_path / "b", [(False, 3.0)])

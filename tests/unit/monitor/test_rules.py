@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from drkit.monitor.facts import Facts, JobFacts, PolicyFacts, RepositoryFacts, Verification
+from drkit.monitor.facts import (
+    Facts,
+    JobFacts,
+    PolicyFacts,
+    RepositoryFacts,
+    SourceRestore,
+    Verification,
+)
 from drkit.monitor.rules import evaluate_rules
 from drkit.notify.base import Severity
 
@@ -36,12 +43,18 @@ def repo(
         newest_verified=ago(verified),
         last_check=None if check_ok is None else Verification("check", check_ok, NOW, 1.0, "bad"),
         damage=Verification("check", False, NOW, 1.0, "bad") if check_ok is False else None,
-        last_restore=None
-        if restore is None
-        else Verification("restore-test", restore[0], NOW, restore[1], "restore failed"),
-        last_good_restore=Verification("restore-test", True, NOW, restore[1], "")
-        if restore is not None and restore[0]
-        else None,
+        restores=(
+            SourceRestore(
+                "/srv/app",
+                ago(newest),
+                None
+                if restore is None
+                else Verification("restore-test", restore[0], NOW, restore[1], "restore failed"),
+                Verification("restore-test", True, NOW, restore[1], "")
+                if restore is not None and restore[0]
+                else None,
+            ),
+        ),
     )
 
 
@@ -82,10 +95,14 @@ def test_a_compliant_verified_policy_raises_nothing() -> None:
         (repo("offsite", site="dc2", check_ok=False), "verify:offsite", Severity.CRITICAL),
         (
             repo("offsite", site="dc2", restore=(False, 5.0)),
-            "restore-test:app:offsite",
+            "restore-test:app:offsite:/srv/app",
             Severity.ERROR,
         ),
-        (repo("offsite", site="dc2", restore=(True, 7200.0)), "rto:app:offsite", Severity.ERROR),
+        (
+            repo("offsite", site="dc2", restore=(True, 7200.0)),
+            "rto:app:offsite:/srv/app",
+            Severity.ERROR,
+        ),
     ],
 )
 def test_one_broken_repository(
@@ -137,7 +154,6 @@ def test_a_stale_database_source_breaks_three_two_one_for_that_source_only() -> 
             r.newest_snapshot,
             None,
             r.last_check,
-            None,
             per_source=(("/srv/app", fresh), ("postgres://db1:5432/app", stale)),
         )
         for r in COMPLIANT
@@ -168,7 +184,6 @@ def test_damage_that_stands_raises_verify_even_after_a_good_structure_check() ->
         newest_snapshot=NOW - HOUR,
         newest_verified=NOW - HOUR,
         last_check=Verification("check", True, NOW, 1.0, ""),  # the latest check passed
-        last_restore=None,
         per_source=(("/srv/app", NOW - HOUR),),
         damage=Verification("read-subset", False, NOW - HOUR, 1.0, "damaged pack\nread packs: a"),
     )
@@ -180,5 +195,27 @@ def test_damage_that_stands_raises_verify_even_after_a_good_structure_check() ->
 def test_a_failed_restore_measures_no_rto() -> None:
     slow_failure = repo("offsite", site="dc2", restore=(False, 7200.0))
     found = keys(facts(COMPLIANT[0], COMPLIANT[1], slow_failure))
-    assert "restore-test:app:offsite" in found
-    assert "rto:app:offsite" not in found
+    assert "restore-test:app:offsite:/srv/app" in found
+    assert "rto:app:offsite:/srv/app" not in found
+
+
+def test_restore_evidence_is_per_source_a_test_of_one_says_nothing_of_the_other() -> None:
+    db = "postgres://db1:5432/app"
+    failed = Verification("drill", False, NOW, 1.0, "pg_restore failed")
+    tested = repo("offsite", site="dc2")
+    tested = RepositoryFacts(
+        tested.name,
+        tested.media,
+        tested.site,
+        tested.newest_snapshot,
+        tested.newest_verified,
+        tested.last_check,
+        per_source=(("/srv/app", NOW - HOUR), (db, NOW - HOUR)),
+        restores=(
+            SourceRestore("/srv/app", NOW - HOUR, None, None),
+            SourceRestore(db, NOW - HOUR, failed, None),
+        ),
+    )
+    found = keys(facts(COMPLIANT[0], COMPLIANT[1], tested))
+    assert f"restore-test:app:offsite:{db}" in found
+    assert "restore-test:app:offsite:/srv/app" not in found

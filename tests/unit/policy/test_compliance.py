@@ -108,3 +108,22 @@ def test_offsite_lists_the_counting_offsite_repositories() -> None:
     )
     assert result.offsite == ("s3",)
     assert result.media == ("disk", "object")
+
+
+def test_a_policy_that_names_no_site_has_no_off_site_copy_whatever_the_repositories_say() -> None:
+    from drkit.policy.compliance import NO_SITE, Rule, evaluate, live_site
+    from drkit.settings.policies import PolicySettings
+
+    unnamed = PolicySettings.model_validate({"sources": ["/srv"], "repositories": ["nas"]})
+    named = PolicySettings.model_validate(
+        {"sources": ["/srv"], "repositories": ["nas"], "site": "local"}
+    )
+    assert live_site(unnamed.site, "site" in unnamed.model_fields_set) == ""
+    assert live_site(named.site, "site" in named.model_fields_set) == "local"
+    # repositories at office and aws: with drkit's default site both looked off-site
+    result = evaluate(
+        state(copy("nas", "disk", "office"), copy("s3", "object", "aws"), live_site="")
+    )
+    (offsite,) = [r for r in result.rules if r.rule is Rule.OFFSITE]
+    assert not offsite.ok and offsite.detail == NO_SITE
+    assert result.offsite == ()

@@ -63,3 +63,18 @@ def test_a_job_asked_to_run_while_stopping_records_no_run(tmp_path: Path) -> Non
         runner.run(job, trigger=Trigger.SCHEDULE, slot=None)
     with runner.catalog.session() as session:
         assert list(session.scalars(select(RunRow))) == []
+
+
+def test_steps_after_an_independent_failure_still_run_and_the_run_fails(tmp_path: Path) -> None:
+    from drkit.catalog.runs import RunStatus
+
+    runner = executor(tmp_path)
+    first = JobStep("restore test a", ("no-such-command",), independent=True)
+    second = JobStep("restore test b", ("jobs", "--help"), independent=True)  # exits 0
+    job = Job("restore-test:app:local", JobKind.RESTORE_TEST, "app", "* * * * *", (first, second))
+    result = runner.run(job, trigger=Trigger.SCHEDULE, slot=None)
+    assert [r.status for r in result.steps] == [StepStatus.FAILED, StepStatus.SUCCEEDED]
+    assert result.status is RunStatus.FAILED
+    dependent = Job("backup:app", JobKind.BACKUP, "app", "* * * * *",
+                    (JobStep("a", ("no-such-command",)), second))  # fmt: skip
+    assert len(runner.run(dependent, trigger=Trigger.SCHEDULE, slot=None).steps) == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 from drkit.scheduler.jobs import JobKind, plan_jobs
 from drkit.settings.model import Settings
 from drkit.settings.verification import DEFAULT_CHECK as DEFAULT_CHECK_SCHEDULE
+from drkit.sources.registry import source_labels
 
 
 def settings(tmp_path: Path, **policy: object) -> Settings:
@@ -151,3 +152,40 @@ def test_retention_of_a_physical_postgres_policy_also_expires_wal(tmp_path: Path
         ("--repo", "local", "pg", "expire-wal"),
         ("--repo", "offsite", "pg", "expire-wal"),
     ]
+
+
+def test_a_restore_test_job_tests_each_source_of_the_policy(tmp_path: Path) -> None:
+    db = {"type": "sqlite", "path": str(tmp_path / "app.db")}
+    raw = settings(tmp_path).model_dump(mode="json", exclude_unset=True)
+    raw["policies"]["app"]["sources"] = [db, str(tmp_path / "srv")]
+    raw["policies"]["app"]["verification"] = {"restore_test": {"schedule": "0 6 * * 6"}}
+    base = Settings.model_validate(raw)
+    job = next(j for j in plan_jobs(base) if j.id == "restore-test:app:local")
+    files = str(tmp_path / "srv")
+    (sqlite,) = [label for label in source_labels(base.policies["app"].sources) if label != files]
+    by_source = {s.sources: s.argv for s in job.steps}
+    assert set(by_source) == {(files,), (sqlite,)}
+    assert by_source[(sqlite,)][-2:] == ("--path", sqlite)
+    assert by_source[(files,)][-2:] == ("--path", files)
+
+
+def test_a_physical_source_gets_an_archive_check_job_per_repository(tmp_path: Path) -> None:
+    raw = settings(tmp_path).model_dump(mode="json", exclude_unset=True)
+    pw = tmp_path / "pg.pw"
+    raw["policies"]["app"]["sources"] = [
+        {"type": "postgres-physical", "dsn": "host=db1 user=rep", "password_file": str(pw),
+         "archive_check": "*/30 * * * *", "archive_lag": 45}
+    ]  # fmt: skip
+    jobs = {j.id: j for j in plan_jobs(Settings.model_validate(raw))}
+    check = jobs["archive-check:app:offsite"]
+    assert check.schedule == "*/30 * * * *" and check.repositories == ("offsite",)
+    assert check.steps[0].argv == ("--repo", "offsite", "pg", "check", "--dsn",
+                                   "host=db1 user=rep", "--pg-password-file", str(pw),
+                                   "--timeout", "45")  # fmt: skip
+    assert "archive-check:app:local" in jobs
+
+    raw["policies"]["app"]["sources"][0]["archive_check"] = ""
+    assert not any(
+        j.startswith("archive-check:")
+        for j in (j.id for j in plan_jobs(Settings.model_validate(raw)))
+    )

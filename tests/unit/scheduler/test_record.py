@@ -42,3 +42,47 @@ def test_a_failed_rotating_read_records_the_damaged_and_the_good_packs(tmp_path:
 def test_a_lock_is_not_recorded_as_a_verification(tmp_path: Path) -> None:
     error = "the repository is locked"
     assert record(tmp_path, StepResult(STEP, StepStatus.FAILED, 11, None, error, T0, 1.0)) == []
+
+
+RESTORE = JobStep(
+    "restore test local postgres://db:5432/app",
+    (
+        "--repo",
+        "local",
+        "verify",
+        "restore-test",
+        "--policy",
+        "app",
+        "--path",
+        "postgres://db:5432/app",
+    ),
+    ("postgres://db:5432/app",),
+)
+RESTORE_JOB = Job(
+    "restore-test:app:local", JobKind.RESTORE_TEST, "app", "* * * * *", (RESTORE,), "local"
+)
+
+
+def record_restore(tmp_path: Path, result: StepResult) -> list[VerificationRow]:
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    StepRecorder(catalog, lambda _: None, lambda _: ["local"])(RESTORE_JOB, result)
+    with catalog.session() as session:
+        return list(session.scalars(select(VerificationRow)))
+
+
+def test_a_restore_test_is_evidence_for_the_sources_its_snapshot_held(tmp_path: Path) -> None:
+    doc = {"snapshot": "a" * 64, "rto_s": 4.5, "sources": ["postgres://db:5432/app"]}
+    (row,) = record_restore(
+        tmp_path, StepResult(RESTORE, StepStatus.SUCCEEDED, 0, doc, None, T0, 9)
+    )
+    assert row.ok and row.source == "postgres://db:5432/app" and row.duration_s == 4.5
+
+
+def test_a_restore_test_that_found_no_snapshot_fails_the_source_it_was_to_prove(
+    tmp_path: Path,
+) -> None:
+    error = "the repository has no snapshot with tag policy:app and path postgres://db:5432/app"
+    (row,) = record_restore(
+        tmp_path, StepResult(RESTORE, StepStatus.FAILED, 14, None, error, T0, 1)
+    )
+    assert not row.ok and row.source == "postgres://db:5432/app"
