@@ -271,8 +271,8 @@ class Agent:
             Action.FAILOVER: self._failover,
             Action.SWITCHOVER: lambda d, s: self._failover(d, s, kind="switchover"),
             Action.DEMOTE: self._demote,
-            Action.RELEASE: lambda d, s: self._release(d, s, plan),
-            Action.FENCE: lambda d, s: self.fence(d.sentence, plan),
+            Action.RELEASE: self._release,
+            Action.FENCE: lambda d, s: self.fence(d.sentence),
             Action.ALERT: lambda d, s: self._alert_once(d.sentence),
         }
         handler = handlers.get(decision.action)
@@ -313,8 +313,8 @@ class Agent:
     def _acquire(self, decision: Decision, snap: Snapshot) -> None:
         self._take(self.dcs.acquire_leader)
 
-    def _release(self, decision: Decision, snap: Snapshot, plan: Plan | None = None) -> None:
-        self.fence(decision.sentence, plan)
+    def _release(self, decision: Decision, snap: Snapshot) -> None:
+        self.fence(decision.sentence)
         try:
             self.dcs.release_leader(self.site)
         except DCSUnavailable as exc:
@@ -399,16 +399,20 @@ class Agent:
         self.database.set_synchronous_standbys(list(wanted))
         self.memory.seen["sync"] = ",".join(wanted)
 
-    def fence(self, why: str, plan: Plan | None = None) -> None:
+    def fence(self, why: str) -> None:
         """Stop this site taking writes: LB maint + kill sessions, then the database, then DNS.
 
         Each part is tried even if another fails. The failover's own fence
         stops the database (immediate: the fastest certain way to refuse
         writes); a split-brain fence demotes it to a read-only standby (kept
         up for the divergence report), stopping it when that fails; DNS
-        records are withdrawn (pointed at the leader) when the plan says so.
+        records are withdrawn (pointed at the leader) when the plan says so. The
+        steps are this cycle's plan's when it fences, else the failover's own.
         """
         log.warning("%s: fencing: %s", self.site, why)
+        plan = self.last_plan
+        if plan is not None and plan.decision.action not in (Action.FENCE, Action.RELEASE):
+            plan = None
         steps = plan.steps if plan is not None and plan.steps else DEFAULT_STEPS
         if FenceStep.LB_DRAIN in steps and self.load_balancer is not None and self.lb_server:
             try:
