@@ -113,3 +113,35 @@ def test_replica_promoted_by_hand_is_detected_reported_and_fenced() -> None:
         agent.split.wait_reported()
     assert reports["east"][-1] == ()  # healed: resolved
     assert c.leader() == "east" and c.east_db.in_recovery is False
+
+
+def _record(c: Cluster, action: str, site: str | None) -> None:
+    from drkit.ha.splitbrain.audit import ManualAction, entry, record_action
+    from drkit.ha.splitbrain.resolve import Outcome, Resolution
+
+    item = entry(
+        ManualAction(action),
+        who="alice",
+        at=c.store.clock(),
+        reason="drill",
+        automatic=Resolution(Outcome.NOTHING, "n/a"),
+        site=site,
+    )
+    record_action(c.agents["witness"].dcs, item)
+
+
+def test_override_moves_the_primary_and_a_hand_fence_keeps_a_site_out() -> None:
+    c, _ = watched()
+    for _ in range(3):
+        c.tick()
+    _record(c, "override", "west")
+    for _ in range(4):
+        c.tick()
+    assert c.leader() == "west" and c.west_db.in_recovery is False
+    assert c.east_db.in_recovery is True  # demoted by the override, not by a failure
+    _record(c, "lift-override", None)
+    _record(c, "fence", "west")
+    for _ in range(3):
+        actions = c.tick()
+    assert c.west_db.in_recovery is True  # fenced by hand: read-only, and the lease let go
+    assert actions["west"] is not Action.FAILOVER and c.leader() != "west"
