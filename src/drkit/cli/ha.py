@@ -1,7 +1,9 @@
-"""`drkit ha status|pause|resume`: the HA cluster as etcd sees it, and maintenance mode."""
+"""`drkit ha status|pause|resume|override|fence|unfence`: the HA cluster as etcd sees it,
+maintenance mode, and the operator's manual actions (each in the audit trail)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +15,10 @@ from drkit.cli.output import out, print_json
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:
+    from drkit.ha.drivers.dcs.base import DCS
     from drkit.ha.ops import ClusterStatus
+    from drkit.ha.splitbrain.audit import ManualAction
+    from drkit.ha.splitbrain.manual import Manual, ManualStatus
     from drkit.settings.ha import HaSettings
 
 app = typer.Typer(no_args_is_help=True)
@@ -21,7 +26,9 @@ app = typer.Typer(no_args_is_help=True)
 
 def register(main: typer.Typer) -> None:
     main.add_typer(
-        app, name="ha", help="high availability: status, pause, resume, switchover, rejoin"
+        app,
+        name="ha",
+        help="high availability: status, pause, resume, switchover, rejoin, override, fence",
     )
 
 
@@ -40,16 +47,20 @@ def status_command(
     """Sites, roles, leader, lag, who sees whom down, the last failover and the pause."""
     from drkit.ha.build import dcs_for
     from drkit.ha.ops import status
+    from drkit.ha.splitbrain.manual import manual_status
 
     ha = _ha(ctx.obj)
     dcs = dcs_for(ha)
     try:
         while True:
-            result = status(ha, dcs.read())
+            view = dcs.read()
+            result = status(ha, view)
+            manual = manual_status(view, time.time())
             if json_output:
-                print_json(result.as_json())
+                print_json(result.as_json() | {"manual": manual.as_json()})
             else:
                 _print_status(result)
+                _print_manual(manual)
             if not watch:
                 return
             time.sleep(1.0)
@@ -81,6 +92,32 @@ def _print_status(result: ClusterStatus) -> None:
         out.print(f"last failover: {f.get('from')} -> {f.get('to')}: {f.get('reason')}")
 
 
+def _print_manual(manual: ManualStatus) -> None:
+    o = manual.override
+    if o is not None:
+        until = "until lifted" if o["expires_at"] is None else f"until {_when(o['expires_at'])}"
+        out.print(
+            f"[yellow]override[/]: {o['primary']} is the primary by {o['who']}: {o['reason']} "
+            f"({until})"
+        )
+        if o["against_quorum"]:
+            out.print(f"  [yellow]against the quorum[/]: {o['against_quorum']}")
+    if manual.fenced:
+        out.print(f"[yellow]fenced by hand[/]: {', '.join(manual.fenced)}")
+    if manual.audit:
+        out.print("audit trail (latest last):")
+        for a in manual.audit:
+            site = f" {a['site']}" if a["site"] else ""
+            out.print(
+                f"  {_when(a['at'])} {a['who']}: {a['action']}{site}: {a['reason']}"
+                f" (automatic: {a['automatic']})"
+            )
+
+
+def _when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+
+
 def _yn(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
@@ -94,24 +131,35 @@ def pause_command(
     """Stop all automatic action (no failover, no fencing); the leader keeps its lease."""
     from drkit.ha.build import dcs_for
     from drkit.ha.ops import pause
+    from drkit.ha.splitbrain.audit import ManualAction
 
-    dcs = dcs_for(_ha(ctx.obj))
+    ha = _ha(ctx.obj)
+    dcs = dcs_for(ha)
     try:
         record = pause(dcs, reason, by)
+        _record(ha, dcs, ManualAction.PAUSE, str(record["who"]), reason)
     finally:
         dcs.close()
     out.print(f"paused by {record['who']}: {record['reason']}")
 
 
 @app.command("resume")
-def resume_command(ctx: typer.Context) -> None:
+def resume_command(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option("--reason", help="Why (for the audit trail).")] = "resume",
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+) -> None:
     """Let the agents act again."""
     from drkit.ha.build import dcs_for
-    from drkit.ha.ops import resume
+    from drkit.ha.ops import actor, resume
+    from drkit.ha.splitbrain.audit import ManualAction
 
-    dcs = dcs_for(_ha(ctx.obj))
+    ha = _ha(ctx.obj)
+    dcs = dcs_for(ha)
     try:
         lifted = resume(dcs)
+        if lifted:
+            _record(ha, dcs, ManualAction.RESUME, actor(by), reason)
     finally:
         dcs.close()
     out.print("resumed" if lifted else "was not paused")
@@ -156,3 +204,120 @@ def rejoin_command(
         raise UsageError(f"{site} has no database (a witness)")
     how = rejoin(database, upstream)
     out.print(f"{site} rejoined as a replica ({how})")
+
+
+# --- manual actions (audit trail) ------------------------------------------------------
+
+
+def _manual(ha: HaSettings) -> Manual:
+    from drkit.ha.splitbrain.manual import Manual
+
+    return Manual(tuple(ha.database_sites()), (ha.witness,) if ha.witness else ())
+
+
+def _record(
+    ha: HaSettings, dcs: DCS, action: ManualAction, who: str, reason: str, site: str | None = None
+) -> None:
+    _manual(ha).act(dcs, dcs.read(), action, who=who, reason=reason, now=time.time(), site=site)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "this needs a confirmation, and there is no terminal to ask on",
+            hint="pass --yes to confirm",
+        )
+    if not typer.confirm(question, default=False):
+        raise UsageError("cancelled: nothing was recorded")
+
+
+@app.command("override")
+def override_command(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")],
+    primary: Annotated[
+        str | None, typer.Option("--primary", help="The site that must be the primary.")
+    ] = None,
+    lift: Annotated[bool, typer.Option("--lift", help="Lift the override in force.")] = False,
+    for_: Annotated[
+        str | None, typer.Option("--for", help="Expire after this long (e.g. 4h, 1d).")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Force the primary's site, even against the automatic decision; --lift to end it."""
+    from drkit.ha.build import dcs_for
+    from drkit.ha.ops import actor
+    from drkit.ha.splitbrain.audit import ManualAction, record_action
+    from drkit.settings.retention import parse_duration
+
+    ha = _ha(ctx.obj)
+    if lift == (primary is not None):
+        raise UsageError("give --primary SITE, or --lift", hint="drkit ha override --help")
+    dcs = dcs_for(ha)
+    try:
+        if lift:
+            _record(ha, dcs, ManualAction.LIFT_OVERRIDE, actor(by), reason)
+            out.print("override lifted: the agents decide again")
+            return
+        assert primary is not None
+        now = time.time()
+        expires = None if for_ is None else now + parse_duration(for_).total_seconds()
+        item = _manual(ha).plan_override(
+            dcs.read(), primary, who=actor(by), reason=reason, now=now, expires_at=expires
+        )
+        out.print(f"automatic decision now: {item.automatic}")
+        if item.against_quorum:
+            out.print(f"[yellow]warning[/]: {item.against_quorum}")
+        _confirm(f"make {primary} the primary, fencing every other writable site?", yes)
+        record_action(dcs, item)
+    finally:
+        dcs.close()
+    until = "" if expires is None else f" until {_when(expires)}"
+    out.print(f"override: {primary} is the primary{until} (by {item.who}: {reason})")
+
+
+@app.command("fence")
+def fence_command(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="The site whose agent fences its database.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Fence SITE by hand: its agent keeps it read-only, it never takes the lease."""
+    from drkit.ha.build import dcs_for
+    from drkit.ha.ops import actor
+    from drkit.ha.splitbrain.audit import ManualAction
+
+    ha = _ha(ctx.obj)
+    _confirm(f"fence {site} (its database read-only, its load balancer drained)?", yes)
+    dcs = dcs_for(ha)
+    try:
+        _record(ha, dcs, ManualAction.FENCE, actor(by), reason, site)
+    finally:
+        dcs.close()
+    out.print(f"{site} fenced by hand until `drkit ha unfence {site}`")
+
+
+@app.command("unfence")
+def unfence_command(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="A site fenced by hand.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+) -> None:
+    """Lift a hand fence; the site's old primary still needs `drkit ha rejoin` to follow."""
+    from drkit.ha.build import dcs_for
+    from drkit.ha.ops import actor
+    from drkit.ha.splitbrain.audit import ManualAction
+
+    ha = _ha(ctx.obj)
+    dcs = dcs_for(ha)
+    try:
+        _record(ha, dcs, ManualAction.UNFENCE, actor(by), reason, site)
+    finally:
+        dcs.close()
+    out.print(f"{site} unfenced")

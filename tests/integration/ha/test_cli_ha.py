@@ -115,3 +115,90 @@ def test_agent_command_runs_publishes_and_stops_on_sigterm(
             proc.kill()
         sock.close()
         dcs.close()
+
+
+def test_override_fence_unfence_are_audited_in_etcd_and_shown(
+    drkit: Runner, etcd: EtcdCluster, tmp_path: Path
+) -> None:
+    from drkit.ha.build import dcs_for
+    from drkit.settings.model import Settings
+
+    config_path = write_config(tmp_path, etcd.endpoints)
+    config = str(config_path)
+    import yaml
+
+    ha = Settings.model_validate(yaml.safe_load(config_path.read_text())).ha
+    assert ha is not None
+    agents = {s: dcs_for(ha) for s in ("east", "west", "witness")}  # what running agents publish
+    try:
+        assert agents["east"].acquire_leader("east")
+        for site, dcs in agents.items():
+            others = {o: True for o in agents if o != site}
+            dcs.publish(site, "reach", {"at": time.time(), "reaches": others | {"etcd": True}})
+        agents["east"].publish("east", "member", {"role": "primary", "healthy": True})
+        agents["west"].publish("west", "member", {"role": "replica", "healthy": True})
+
+        asked = drkit("--config", config, "ha", "override", "--primary", "west", "--reason", "x")
+        assert asked.returncode == 2  # no terminal to confirm on, nothing recorded
+        assert "pass --yes" in asked.stderr and "Traceback" not in asked.stderr
+        assert "east holds the lease with 3 of 3 votes" in asked.stdout  # the warning first
+        shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
+        assert shown["manual"] == {"override": None, "fenced": [], "audit": []}
+
+        done = drkit(
+            "--config", config, "ha", "override", "--primary", "west", "--for", "2h",
+            "--reason", "east datacentre flooding", "--by", "alice", "--yes",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "warning" in done.stdout and "against the quorum" in done.stdout
+        assert "automatic decision now: keeping the primary: east holds the lease" in done.stdout
+        shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
+        o = shown["manual"]["override"]
+        assert (o["primary"], o["who"], o["reason"]) == (
+            "west",
+            "alice",
+            "east datacentre flooding",
+        )
+        assert o["expires_at"] - time.time() > 7000 and "against the quorum" in o["against_quorum"]
+        (audit,) = shown["manual"]["audit"]
+        assert audit["action"] == "override" and audit["automatic_outcome"] == "keep-primary"
+        table = drkit("--config", config, "ha", "status").stdout
+        assert "override: west is the primary by alice" in table and "against the quorum" in table
+
+        lifted = drkit(
+            "--config", config, "ha", "override", "--lift", "--reason", "dry again", "--by", "bob"
+        )
+        assert lifted.returncode == 0, lifted.stderr
+        again = drkit("--config", config, "ha", "override", "--lift", "--reason", "twice")
+        assert again.returncode == 2 and "no override is in force" in again.stderr
+
+        assert drkit("--config", config, "ha", "fence", "west", "--reason", "disk", "--yes",
+                     "--by", "carol").returncode == 0  # fmt: skip
+        shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
+        assert shown["manual"]["fenced"] == ["west"] and shown["manual"]["override"] is None
+        assert "fenced by hand: west" in drkit("--config", config, "ha", "status").stdout
+        nope = drkit("--config", config, "ha", "unfence", "east", "--reason", "?")
+        assert nope.returncode == 2 and "east is not fenced by hand" in nope.stderr
+        bad = drkit("--config", config, "ha", "fence", "mars", "--reason", "?", "--yes")
+        assert bad.returncode == 2 and "'mars' is not a site" in bad.stderr
+        assert (
+            drkit("--config", config, "ha", "unfence", "west", "--reason", "fixed").returncode == 0
+        )
+        drkit("--config", config, "ha", "pause", "--reason", "window", "--by", "dan")
+        drkit("--config", config, "ha", "resume", "--by", "dan")
+
+        # a new client (as after a restart) reads the whole trail back from etcd
+        shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
+        trail = [(a["action"], a["who"], a["site"]) for a in shown["manual"]["audit"]]
+        assert trail == [
+            ("override", "alice", "west"),
+            ("lift-override", "bob", None),
+            ("fence", "carol", "west"),
+            ("unfence", trail[3][1], "west"),
+            ("pause", "dan", None),
+            ("resume", "dan", None),
+        ]
+        assert shown["manual"]["fenced"] == [] and shown["last_failover"] is None
+    finally:
+        for dcs in agents.values():
+            dcs.close()

@@ -6,6 +6,13 @@ the :class:`~drkit.ha.model.Snapshot`, calls :func:`~drkit.ha.decide.decide`
 and carries the decision out. A tick that raises is logged and the loop goes
 on (:meth:`Agent.run`); the loop never dies of one bad tick.
 
+With a :class:`~drkit.ha.agent.splitbrain.SplitBrainWatch` the cycle also gathers the
+split-brain facts (every database, load balancer and DNS server, in parallel with
+the health checks), resolves this side by quorum, and
+:func:`~drkit.ha.splitbrain.precedence.combine` makes one plan of the failover
+decision and the resolution (fencing first; see that module for the order). The
+reach row is published with the member record; alerts are reconciled off the loop.
+
 Only the lease holder acts on the cluster. The lease deadline is kept on the
 monotonic clock from the moment a refresh was *sent*, so it is never later
 than etcd's own expiry; a woken frozen agent sees at once that it is past.
@@ -23,6 +30,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from drkit.ha.agent.splitbrain import SplitBrainWatch
 from drkit.ha.decide import Action, Decision, decide, replication_alerts, synchronous_standbys
 from drkit.ha.drivers.database.base import Database, DatabaseState, StopMode
 from drkit.ha.drivers.dcs.base import DCS, ClusterView
@@ -33,6 +41,9 @@ from drkit.ha.health.checks import Probe, ProbeResult
 from drkit.ha.health.risefall import CheckState, Health, step
 from drkit.ha.model import Local, Role, Snapshot
 from drkit.ha.policy import Policy
+from drkit.ha.splitbrain.gather import REACH_KIND, Pending
+from drkit.ha.splitbrain.precedence import DEFAULT_STEPS, Plan, Situation, combine
+from drkit.ha.splitbrain.resolve import FenceStep
 
 log = logging.getLogger("drkit.ha.agent")
 T = TypeVar("T")
@@ -82,23 +93,79 @@ class Agent:
     seen: dict[str, CheckState] = field(default_factory=dict)
     last: Decision | None = None
     last_state: DatabaseState | None = None
+    split: SplitBrainWatch | None = None
+    last_plan: Plan | None = None
     _alerted: set[str] = field(default_factory=set)
 
     # --- one cycle -----------------------------------------------------------------------
 
     def tick(self) -> Decision:
+        started = time.monotonic()
+        pending = self.split.start() if self.split is not None else None
         state = self._probe_all()
         now, mono = self.wall(), self.mono()
         view, error = self._read()
         snap = snapshot(view, self._local(state), self.memory, now, mono, error)
-        decision = decide(snap, self.policy)
+        plan = self._plan(decide(snap, self.policy), snap, state, view, pending, now, started)
+        decision = plan.decision
         if self.last is None or decision.sentence != self.last.sentence:
             log.info("%s: %s", self.site, decision.sentence)
-        self.last = decision
-        self._act(decision, snap)
+        self.last, self.last_plan = decision, plan
+        self._act(plan, snap)
         if view is not None:
             self._publish(state, now)
+        if self.split is not None:
+            self.split.report_states(now)
         return decision
+
+    def _plan(
+        self,
+        decision: Decision,
+        snap: Snapshot,
+        state: DatabaseState | None,
+        view: ClusterView | None,
+        pending: Pending | None,
+        now: float,
+        started: float,
+    ) -> Plan:
+        """The failover decision alone, or combined with the split-brain resolution."""
+        if self.split is None or pending is None:
+            steps = DEFAULT_STEPS if decision.action in (Action.FENCE, Action.RELEASE) else ()
+            return Plan(decision, steps)
+        leader = self._trusted_leader(view)
+        up = None if self.database is None else bool(state is not None and state.reachable)
+        links = self.split.links(self.seen, up, view)
+        wait_s = started + self.timings.check_timeout_s + 0.5 - time.monotonic()
+        result = self.split.cycle(
+            pending,
+            view,
+            links,
+            now,
+            leader=leader,
+            writable_me=None if state is None else state.is_primary,
+            wait_s=wait_s,
+        )
+        me = self.site
+        situation = Situation(
+            me=me,
+            leading=leader == me,
+            leader_present=view is None or view.leader is not None,
+            healthy_replica=bool(state is not None and state.reachable and state.in_recovery)
+            and self.own.health is not Health.DOWN,
+            paused=snap.pause is not None,
+            witness=self.database is None,
+            override=result.side.override,
+            hand_fenced=me in result.side.fenced,
+        )
+        if result.resolution.warning:
+            self._alert_once(result.resolution.warning)
+        return combine(decision, result.resolution, situation)
+
+    def _trusted_leader(self, view: ClusterView | None) -> str | None:
+        if view is not None:
+            return None if view.leader is None else view.leader.site
+        deadline = self.memory.lease_deadline_mono
+        return self.site if deadline is not None and deadline > self.mono() else None
 
     def run(self, stop: threading.Event) -> None:
         """Tick every loop interval until ``stop`` is set; a failing tick is logged, not fatal."""
@@ -120,18 +187,26 @@ class Agent:
         its thread is left to finish on its own.
         """
         timeout = self.timings.check_timeout_s
-        pool = ThreadPoolExecutor(max_workers=len(self.peers) + 1)
+        agents_n = len(self.split.agent_probes) if self.split is not None else 0
+        pool = ThreadPoolExecutor(max_workers=len(self.peers) + agents_n + 1)
         try:
             own = pool.submit(self.database.probe) if self.database is not None else None
             peers = {site: pool.submit(probe, timeout) for site, probe in self.peers.items()}
             deadline = self.mono() + timeout + 0.5
             now = self.wall()
+            agents = {}
+            if self.split is not None:
+                agents = {s: pool.submit(p, timeout) for s, p in self.split.agent_probes.items()}
             for site, future in peers.items():
                 result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
                 old = self.seen.get(site, CheckState())
                 self.seen[site] = step(
                     old, result.ok, now, self.timings.rise, self.timings.fall, result.detail
                 )
+            for site, future in agents.items():
+                result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
+                assert self.split is not None
+                self.split.saw_agent(site, result, now, self.timings.rise, self.timings.fall)
             down = DatabaseState(reachable=False, error="probe timed out")
             state = _result(own, deadline - self.mono(), down) if own is not None else None
         finally:
@@ -181,12 +256,15 @@ class Agent:
                 for site, s in self.seen.items()
             }
             self.dcs.publish(self.site, "observation", {"targets": targets, "published_at": now})
+            if self.split is not None and self.split.last is not None:
+                self.dcs.publish(self.site, REACH_KIND, self.split.last.reach_row)
         except DCSUnavailable as exc:
             log.warning("%s: cannot publish observations: %s", self.site, exc)
 
     # --- acting --------------------------------------------------------------------------
 
-    def _act(self, decision: Decision, snap: Snapshot) -> None:
+    def _act(self, plan: Plan, snap: Snapshot) -> None:
+        decision = plan.decision
         handlers: dict[Action, Callable[[Decision, Snapshot], None]] = {
             Action.REFRESH: self._refresh,
             Action.ACQUIRE: self._acquire,
@@ -322,26 +400,51 @@ class Agent:
         self.memory.seen["sync"] = ",".join(wanted)
 
     def fence(self, why: str) -> None:
-        """Stop this site taking writes: LB maint + kill sessions, then stop the database.
+        """Stop this site taking writes: LB maint + kill sessions, then the database, then DNS.
 
-        Each part is tried even if another fails; the database is stopped
-        (immediate) because that is the fastest certain way to refuse writes.
+        Each part is tried even if another fails. The failover's own fence
+        stops the database (immediate: the fastest certain way to refuse
+        writes); a split-brain fence demotes it to a read-only standby (kept
+        up for the divergence report), stopping it when that fails; DNS
+        records are withdrawn (pointed at the leader) when the plan says so. The
+        steps are this cycle's plan's when it fences, else the failover's own.
         """
         log.warning("%s: fencing: %s", self.site, why)
-        if self.load_balancer is not None and self.lb_server is not None:
+        plan = self.last_plan
+        if plan is not None and plan.decision.action not in (Action.FENCE, Action.RELEASE):
+            plan = None
+        steps = plan.steps if plan is not None and plan.steps else DEFAULT_STEPS
+        if FenceStep.LB_DRAIN in steps and self.load_balancer is not None and self.lb_server:
             try:
                 self.load_balancer.set_state(self.lb_server, AdminState.MAINT)
                 self.load_balancer.shutdown_sessions(self.lb_server)
             except Exception as exc:  # a fence step never stops the next one
                 log.error("%s: load balancer fence failed: %s", self.site, exc)
-        if self.database is not None:
-            try:
-                self.database.stop(StopMode.IMMEDIATE)
-            except Exception as exc:
-                log.error("%s: database fence failed: %s", self.site, exc)
+        if FenceStep.DATABASE_READ_ONLY in steps and self.database is not None:
+            self._fence_database(plan)
+        if FenceStep.DNS_WITHDRAW in steps and self.split is not None:
+            leader = None
+            if self.split.last is not None:
+                leader = self.split.last.side.leader
+                if self.split.last.side.override is not None:
+                    leader = self.split.last.side.override.primary
+            self.split.withdraw_dns(leader)
         self.memory.fenced = True
         self.memory.lease_deadline_mono = None
         self._alert_once(f"{self.site} fenced itself: {why}")
+
+    def _fence_database(self, plan: Plan | None) -> None:
+        assert self.database is not None
+        if plan is not None and plan.by != "failover":
+            try:
+                self.database.demote(None)
+                return
+            except Exception as exc:
+                log.error("%s: demote failed (%s); stopping the database", self.site, exc)
+        try:
+            self.database.stop(StopMode.IMMEDIATE)
+        except Exception as exc:
+            log.error("%s: database fence failed: %s", self.site, exc)
 
     def _open_lb(self) -> None:
         if self.load_balancer is not None and self.lb_server is not None:

@@ -1,8 +1,10 @@
 """Assemble one site's :class:`~drkit.ha.agent.Agent` from drkit.yaml and run it.
 
 The agent's failover runs the failover runbook through the runner (journal
-in the catalog); its alerts go through the alert notifiers; its metrics are
-served on the site's ``metrics_port``.
+in the catalog); its alerts go through the alert notifiers; its split-brain
+watch (``drkit.ha.agent.watch_build``) reconciles its alerts in the catalog;
+its metrics (and the split-brain gauges) are served on the site's
+``metrics_port``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from drkit.catalog import Catalog
 from drkit.errors import UsageError
 from drkit.ha.agent.loop import Agent, AgentTimings
+from drkit.ha.agent.watch_build import metrics_text, split_brain_watch
 from drkit.ha.build import conninfo, database_for, dcs_for, load_balancer_for, site_of
 from drkit.ha.health.checks import Probe, SqlProbe
 from drkit.ha.metrics import render, serve_metrics
@@ -44,6 +47,8 @@ def build_agent(
     site: str,
     catalog: Callable[[], Catalog],
     user_runbook: Path | None = None,
+    *,
+    split_brain: bool = True,
 ) -> Agent:
     ha = settings.ha
     if ha is None:
@@ -78,6 +83,7 @@ def build_agent(
         failover=failover,
         alert=alert,
         upstream=lambda other: None if other is None else conninfo(ha, other, site),
+        split=split_brain_watch(settings, site, catalog) if split_brain else None,
     )
 
 
@@ -91,7 +97,8 @@ def run_agent(settings: Settings, agent: Agent, stop: threading.Event) -> None:
 
         def text() -> str:
             leading = agent.memory.lease_deadline_mono is not None
-            return render(ha.cluster, agent.site, agent.last_state, leading)
+            own = render(ha.cluster, agent.site, agent.last_state, leading)
+            return own + metrics_text(agent.split)
 
         server = serve_metrics(host, port, text)
     try:
@@ -99,4 +106,6 @@ def run_agent(settings: Settings, agent: Agent, stop: threading.Event) -> None:
     finally:
         if server is not None:
             server.shutdown()
+        if agent.split is not None:
+            agent.split.close()
         agent.dcs.close()

@@ -20,12 +20,17 @@ from drkit.notify.base import Severity
 SCOPE = "ha-splitbrain:"
 
 
-def condition(state: SplitBrainState, cluster: str) -> Condition:
+def prefix(cluster: str, observer: str | None = None) -> str:
+    """The dedup keys' prefix: per cluster, and per observing agent when given."""
+    return f"{SCOPE}{cluster}:" + (f"{observer}:" if observer else "")
+
+
+def condition(state: SplitBrainState, cluster: str, observer: str | None = None) -> Condition:
     return Condition(
-        dedup_key=f"{SCOPE}{cluster}:{state.kind.value}:{state.subject}",
+        dedup_key=f"{prefix(cluster, observer)}{state.kind.value}:{state.subject}",
         severity=Severity.CRITICAL,
         summary=f"split brain in {cluster}: {state.summary}",
-        source=f"ha cluster {cluster}",
+        source=f"ha cluster {cluster}" + (f", agent {observer}" if observer else ""),
         details=(("kind", state.kind.value), *state.evidence),
     )
 
@@ -38,13 +43,20 @@ def reconcile_split_brain(
     *,
     repeat_interval: timedelta,
     send: Send,
+    observer: str | None = None,
 ) -> AlertChanges:
-    """Alert on every state now detected; resolve those no longer detected (healed)."""
+    """Alert on every state now detected; resolve those no longer detected (healed).
+
+    ``observer``: the agent reporting. Each agent owns its keys
+    (``ha-splitbrain:<cluster>:<site>:<state>:<subject>``), so agents that see
+    different things (a partition seen from each side) never resolve each
+    other's alerts in a shared catalog.
+    """
     return reconcile(
         catalog,
-        [condition(s, cluster) for s in states],
+        [condition(s, cluster, observer) for s in states],
         now,
         repeat_interval=repeat_interval,
         send=send,
-        scope=f"{SCOPE}{cluster}:",
+        scope=prefix(cluster, observer),
     )

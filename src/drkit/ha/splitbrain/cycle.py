@@ -8,11 +8,11 @@ hands ``result.states`` to :func:`~drkit.ha.splitbrain.alerts.reconcile_split_br
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from drkit.ha.drivers.dcs.base import ClusterView, Record
-from drkit.ha.splitbrain.audit import active_override, audit_trail, fenced_sites
+from drkit.ha.splitbrain.audit import AuditEntry, active_override, audit_trail, fenced_sites
 from drkit.ha.splitbrain.detect import SplitBrainState, detect
 from drkit.ha.splitbrain.facts import Facts, Link, Reachability, View
 from drkit.ha.splitbrain.gather import Parts, gather, reach_from_view, reach_record
@@ -25,6 +25,9 @@ class CycleResult:
     states: tuple[SplitBrainState, ...]
     resolution: Resolution
     reach_row: Record
+    side: View
+    """What this side resolved on (override, hand-fenced sites, votes' matrix)."""
+    trail: tuple[AuditEntry, ...] = ()
 
 
 def split_brain_cycle(
@@ -36,18 +39,28 @@ def split_brain_cycle(
     *,
     leader: str | None,
     owns_dns: frozenset[str] = frozenset(),
+    collect: Callable[[Reachability], Facts] | None = None,
+    writable_me: bool | None = None,
+    remembered: tuple[AuditEntry, ...] = (),
 ) -> CycleResult:
     """``view``: this cycle's DCS read (None when etcd did not answer). ``leader``: the
     lease holder as the agent trusts it now (the view's leader; with no view, ``me``
     only while its own lease deadline has not passed, else None). ``my_links``: whom
-    this agent reached this cycle (other sites, ``database``, ``etcd``)."""
+    this agent reached this cycle (other sites, ``database``, ``etcd``). ``collect``: the
+    facts from probes already under way (default: :func:`gather` now). ``writable_me``:
+    this agent's own probe of its database, which wins over the gathered one.
+    ``remembered``: the audit trail of the last view, used while etcd does not answer
+    (an override or a hand fence holds through an etcd outage)."""
     if view is not None:
         reach = reach_from_view(view, me, my_links)
         trail = audit_trail(view)
     else:
         reach = Reachability(tuple(Link(me, t, ok) for t, ok in my_links.items()))
-        trail = ()
-    facts = gather(parts, leader=leader, reach=reach)
+        trail = remembered
+    facts = collect(reach) if collect is not None else gather(parts, leader=leader, reach=reach)
+    writable = {d.site for d in facts.databases if d.reachable and d.writable}
+    if writable_me is not None:
+        writable = (writable - {me}) | ({me} if writable_me else set())
     paused = None
     if view is not None and view.pause is not None:
         paused = f"{view.pause.get('who', '?')}: {view.pause.get('reason', '')}"
@@ -56,10 +69,17 @@ def split_brain_cycle(
         witnesses=parts.witnesses,
         reach=reach,
         leader=leader,
-        writable=frozenset(d.site for d in facts.databases if d.reachable and d.writable),
+        writable=frozenset(writable),
         fenced=fenced_sites(trail),
         owns_dns=owns_dns,
         paused=paused,
         override=active_override(trail, now),
     )
-    return CycleResult(facts, tuple(detect(facts)), resolve(side, me), reach_record(my_links, now))
+    return CycleResult(
+        facts,
+        tuple(detect(facts)),
+        resolve(side, me),
+        reach_record(my_links, now),
+        side,
+        trail,
+    )

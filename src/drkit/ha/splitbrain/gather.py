@@ -10,12 +10,16 @@ the ``reach`` kind; :func:`reach_from_view` reads every live row back.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from drkit.ha.drivers.database.base import Database
 from drkit.ha.drivers.dcs.base import ClusterView, Record
-from drkit.ha.drivers.dns.base import Dns, DnsRecord
+from drkit.ha.drivers.dns.base import Dns, DnsRecord, ServerAnswer
 from drkit.ha.drivers.errors import HaDriverError
 from drkit.ha.drivers.loadbalancer.base import LoadBalancer
 from drkit.ha.splitbrain.facts import DbFact, DnsAnswer, Facts, LbRoute, Link, Reachability
@@ -23,6 +27,7 @@ from drkit.ha.splitbrain.facts import DbFact, DnsAnswer, Facts, LbRoute, Link, R
 log = logging.getLogger(__name__)
 
 REACH_KIND = "reach"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -131,3 +136,75 @@ def _fqdn(record: DnsRecord) -> str:
     if record.name.endswith("."):
         return record.name
     return f"{record.name}.{record.zone.rstrip('.')}"
+
+
+# --- bounded, in parallel (for the agent loop) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Probes started by :func:`start_gather`; :func:`finish_gather` collects them."""
+
+    databases: Mapping[str, Future[tuple[DbFact, ...]]]
+    routes: Mapping[str, Future[tuple[LbRoute, ...]]]
+    dns: Mapping[DnsRecord, Future[list[ServerAnswer]]]
+
+
+def start_gather(parts: Parts, pool: Executor) -> Pending:
+    """Probe every part at once (each database, balancer and record in its own task)."""
+    dns = parts.dns
+    return Pending(
+        databases={s: pool.submit(probe_databases, {s: db}) for s, db in parts.databases.items()},
+        routes={
+            s: pool.submit(routes, {s: lb}, parts.server_sites) for s, lb in parts.balancers.items()
+        },
+        dns={} if dns is None else {r: pool.submit(dns.query, r) for r in parts.records},
+    )
+
+
+def _within(future: Future[T], deadline: float, default: T) -> T:
+    try:
+        return future.result(timeout=max(deadline - time.monotonic(), 0.0))
+    except FutureTimeout:
+        return default
+    except HaDriverError as exc:
+        log.warning("split-brain probe failed: %s", exc.message)
+        return default
+
+
+def finish_gather(
+    pending: Pending, parts: Parts, *, leader: str | None, reach: Reachability, wait_s: float
+) -> Facts:
+    """The facts of what answered within ``wait_s``; the rest are missing facts (never a
+    split brain): a database ``reachable=False``, no routes, a DNS answer with an error."""
+    deadline = time.monotonic() + wait_s
+    databases: list[DbFact] = []
+    for site, future in pending.databases.items():
+        late: tuple[DbFact, ...] = (DbFact(site, False, error="probe timed out"),)
+        got: tuple[DbFact, ...] = _within(future, deadline, late)
+        databases.extend(got)
+    found: list[LbRoute] = []
+    for future_routes in pending.routes.values():
+        none: tuple[LbRoute, ...] = ()
+        seen: tuple[LbRoute, ...] = _within(future_routes, deadline, none)
+        found.extend(seen)
+    values = parts.dns_values.get(leader) if leader else None
+    answers: list[DnsAnswer] = []
+    if values:
+        expected = tuple(sorted(values))
+        for record, future_dns in pending.dns.items():
+            name = _fqdn(record)
+            unanswered = [ServerAnswer("*", (), "timed out")]
+            answers += [
+                DnsAnswer(name, a.server, a.values, expected, a.error)
+                for a in _within(future_dns, deadline, unanswered)
+            ]
+    return Facts(
+        databases=tuple(databases),
+        routes=tuple(found),
+        dns=tuple(answers),
+        reach=reach,
+        sites=parts.sites,
+        witnesses=parts.witnesses,
+        leader=leader,
+    )

@@ -5,8 +5,9 @@ The rule: the side that holds the leader lease AND a majority of the votes
 once (database read-only or stopped, load balancer drained, DNS withdrawn
 when it owns it), without waiting for anyone. A voter counts for me when I
 reach it and it does not report that it cannot reach me (an asymmetric link
-counts for neither side). An operator's override wins, with a warning when
-it goes against the quorum; a paused cluster does nothing.
+counts for neither side). A site fenced by hand stays fenced; an operator's
+override wins over the quorum, with a warning when it goes against it; a
+paused cluster does nothing.
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ def resolve(view: View, me: str) -> Resolution:
         return Resolution(
             Outcome.NOTHING, f"no action: {me} is a witness, it only votes", votes=votes
         )
+    if me in view.fenced:
+        if me in view.writable:
+            return Resolution(
+                Outcome.FENCE,
+                f"fencing {me}: it is fenced by hand and its database is writable",
+                steps=_fence_steps(view, me),
+                votes=votes,
+            )
+        return Resolution(Outcome.NOTHING, f"no action: {me} is fenced by hand", votes=votes)
     if view.override is not None:
         return _overridden(view, me, votes, count)
     writable = me in view.writable and me not in view.fenced
@@ -90,6 +100,12 @@ def resolve(view: View, me: str) -> Resolution:
             )
         return Resolution(
             Outcome.NOTHING, f"no action: {me} leads with {count} and is not writable", votes=votes
+        )
+    if writable and majority and view.leader is None:
+        return Resolution(
+            Outcome.WAIT,
+            f"waiting: {me} is writable with {count} and nobody holds the lease (it may take it)",
+            votes=votes,
         )
     if writable:
         why = "without the lease" if majority else f"in a minority ({count})"
