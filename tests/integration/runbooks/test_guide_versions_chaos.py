@@ -74,7 +74,7 @@ def test_the_guide_numbers_steps_marks_manual_ones_and_shows_durations(
                  "--markdown", str(md_file))  # fmt: skip
     text = md_file.read_text()
     assert text.startswith("# Runbook: failover-app\n")
-    assert "RTO target: **1h**" in text and "(median of 1 runs)" in text
+    assert "RTO target: **1h**" in text and "(median of 1 full run)" in text
     assert "### 1. Detect that site A is down" in text
     assert "### 2. Confirm the failover — MANUAL STEP" in text
     assert "> **MANUAL STEP:** Fail over to ${{ inputs.site }}?" in text
