@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
 from drkit.cli.runbook_common import load_current, styled
 from drkit.runbooks.expected import DEFAULT_LAST
+from drkit.tablefit import Column, FittedTable
 
 
 def attach(app: typer.Typer) -> None:
@@ -77,9 +77,7 @@ def stats(
         + (f" ({left_out} failed or partial not counted)" if left_out else "")
     )
     steps = [s.id for s in book.steps]
-    table = Table(box=None)
-    for col in ("Run", "Kind", "Started", "Status", "Total", "RTO", *steps):
-        table.add_column(col)
+    table = FittedTable([*STATS_COLUMNS, *(Column(step, priority=5) for step in steps)])
     for timing in found.runs:
         verdict = {True: "[green]met[/]", False: "[red]missed[/]", None: "-"}[timing.rto_met]
         per_step = [_s(timing.steps.get(step)) for step in steps]
@@ -91,6 +89,17 @@ def stats(
             status, _s(timing.total_s), verdict, *per_step,
         )  # fmt: skip
     out.print(table)
+
+
+STATS_COLUMNS = (
+    Column("Run", key=True, justify="right"),
+    Column("Kind", priority=4),
+    Column("Started", key=True),
+    Column("Status", wrap=True, priority=1),
+    Column("Total", key=True),
+    Column("RTO", priority=2),
+)
+"""Then a column per top-level step: those go first at 80 columns, the rightmost first."""
 
 
 def _s(seconds: float | None) -> str:
