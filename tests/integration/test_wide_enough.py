@@ -122,3 +122,8 @@ def test_config_log_and_runbook_stats_keep_ids_times_and_names_whole(
     assert "restore-the-newest-snapshot" in wide_header
     assert "restore-the-newest-snapshot" not in narrow_header  # step columns go first
     assert "not shown at 80 columns:" in narrow
+    listed = _json(home, "runbook", "list")
+    narrow = _at(home, 80, "runbook", "list")
+    _fits(narrow, 80)
+    for book in listed:  # type: ignore[attr-defined]
+        assert book["name"] in narrow and book["version"] in narrow, narrow
