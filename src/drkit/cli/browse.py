@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import human_bytes, out, print_json, warn
@@ -16,6 +15,7 @@ from drkit.repository.diff import Change, diff_trees
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot, find_snapshot
 from drkit.repository.tree import Node, NodeType
+from drkit.tablefit import Column, FittedTable
 
 
 def register(app: typer.Typer) -> None:
@@ -49,9 +49,16 @@ def snapshots(
     if json_output:
         print_json([s.listing_json() for s in snaps])
         return
-    table = Table(box=None)
-    for col in ("ID", "Time", "Host", "Tags", "Paths", "Size"):
-        table.add_column(col)
+    table = FittedTable(
+        (
+            Column("ID", key=True),
+            Column("Time", key=True),
+            Column("Host", priority=2),
+            Column("Tags", wrap=True, priority=1),
+            Column("Paths", key=True),  # one a line, as restic prints them
+            Column("Size", priority=3),
+        )
+    )
     for s in snaps:
         table.add_row(
             s.short_id + ("" if s.complete else " (incomplete)"),

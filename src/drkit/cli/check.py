@@ -9,7 +9,7 @@ and prints the report as text or JSON. ``check`` ends with exit code 13
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -20,7 +20,12 @@ from drkit.cli.progress import make_progress
 from drkit.errors import IntegrityError
 from drkit.repository.check import AffectedSnapshot, Checker, CheckReport, PackSubset, Problem
 from drkit.repository.locks import RepoLock
+from drkit.repository.progress import Progress
 from drkit.repository.repair import IndexRebuilder, RepairReport
+from drkit.repository.repo import Repository
+
+if TYPE_CHECKING:
+    from drkit.services.repair_evidence import RepairEvidence
 
 repair_app = typer.Typer(name="repair", no_args_is_help=True, help="repair a damaged repository")
 
@@ -136,21 +141,70 @@ def repair_index(
     ctx: typer.Context,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
-    """Rebuild the index from the pack headers and replace the old index files."""
+    """Rebuild the index from the pack headers and replace the old index files.
+
+    For a repository named in drkit.yaml with open verification failures, the
+    packs they name are read again afterwards: a good read resolves the
+    `verify:REPO` alert, damage still there keeps it (exit 13).
+    """
     state: State = ctx.obj
     repo = state.open_repo(load_index=False)
     progress = make_progress(state.quiet, json_output)
     with RepoLock(repo, exclusive=True, operation="repair"):
         report = IndexRebuilder(repo, progress).run()
+        evidence = _verify_repair(state, repo, progress)
     if json_output:
-        print_json(asdict(report))
+        print_json(asdict(report) | {"verified": _evidence_json(evidence)})
     else:
         _render_repair(report, state.quiet)
+        _render_evidence(evidence)
+    if evidence is not None and not evidence.ok:
+        raise IntegrityError(
+            f"the repair did not fix what the checks of {evidence.repository} found: "
+            + (f"{len(evidence.damaged)} pack(s) still damaged" if evidence.damaged else
+               evidence.problems[0]),
+            hint="`drkit check --read-data` names the files this affects",
+        )  # fmt: skip
     if report.unindexed:
         raise IntegrityError(
             f"{len(report.unindexed)} pack(s) could not be indexed: their headers are damaged",
             hint="`drkit check` shows which files this affects",
         )
+
+
+def _verify_repair(state: State, repo: Repository, progress: Progress) -> RepairEvidence | None:
+    """The re-read after the repair, for a named repository with a catalog (else nothing)."""
+    from drkit.services.repair_evidence import verify_repair
+
+    name = state.repo or ""
+    if not name or state.named_repository(name) is None:
+        return None
+    return verify_repair(state.catalog(), name, repo, progress)
+
+
+def _evidence_json(evidence: RepairEvidence | None) -> dict[str, object] | None:
+    if evidence is None:
+        return None
+    packs = None if evidence.packs is None else sorted(evidence.packs)
+    return {"ok": evidence.ok, "failures": evidence.failures, "packs": packs,
+            "damaged": list(evidence.damaged), "problems": list(evidence.problems)}  # fmt: skip
+
+
+def _render_evidence(evidence: RepairEvidence | None) -> None:
+    if evidence is None:
+        return
+    read = "every pack" if evidence.packs is None else f"{len(evidence.packs)} pack(s)"
+    if evidence.ok:
+        out.print(
+            f"re-read {read} named by {evidence.failures} open check failure(s) of "
+            f"{evidence.repository}: no damage left; the verify alert resolves",
+            markup=False,
+        )
+        return
+    for pack in evidence.damaged:
+        out.print(Text.assemble(("error: ", "red"), f"pack {pack} is still damaged"))
+    for problem in evidence.problems:
+        out.print(Text.assemble(("error: ", "red"), problem))
 
 
 def _render_repair(report: RepairReport, quiet: bool) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from drkit.cli import runbook_report, runbook_run
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
 from drkit.cli.runbook_common import load_current, store, styled
 from drkit.errors import UsageError
+from drkit.tablefit import Column, FittedTable
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -78,9 +78,16 @@ def _print_list(rows: list[dict[str, Any]], directory: Path) -> None:
     if not rows:
         out.print(f"no runbooks in {directory}; `drkit runbook save FILE` adds one")
         return
-    table = Table(box=None)
-    for col in ("Name", "Version", "Steps", "RTO", "Last run", "Description"):
-        table.add_column(col)
+    table = FittedTable(
+        (
+            Column("Name", key=True),
+            Column("Version", key=True),
+            Column("Steps", priority=3),
+            Column("RTO", priority=2),
+            Column("Last run", priority=2),
+            Column("Description", wrap=True, priority=1),
+        )
+    )
     for row in rows:
         if not row["valid"]:
             table.add_row(row["name"], "[red]invalid[/]", "", "", "", row["error"])

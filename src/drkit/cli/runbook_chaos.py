@@ -2,8 +2,10 @@
 
 The experiment runs on drkit's runner (journaled in the catalog, resumable,
 timed); its journal is written in Chaos Toolkit's format. Like `chaos run`,
-the command fails (exit 61) when the steady state was not met before the
-method or deviated after it.
+the command fails (exit 61) when the run did not complete (a hypothesis
+probe raised, or it was interrupted) or the steady state deviated after the
+method. A steady state not met before the method is, as for `chaos run`, a
+completed run in which the method did not run: exit 0, with a warning.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from pathlib import Path
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json
+from drkit.cli.output import out, print_json, warn
 from drkit.cli.runbook_start import print_plan, start
 
 
@@ -33,6 +35,8 @@ def run_experiment(
     from drkit.runbooks.errors import StepFailed
 
     experiment = load_experiment(file)
+    for warning in experiment.warnings:
+        warn(warning)
     loaded = to_runbook(experiment, RollbackStrategy(rollback_strategy))
     if dry_run:
         print_plan(loaded.runbook, {}, json_output)
@@ -49,9 +53,16 @@ def run_experiment(
         deviated = " (deviated)" if journal["deviated"] else ""
         out.print(f"experiment {experiment.experiment.title!r}: {journal['status']}{deviated}, "
                   f"run {report.run_id}")  # fmt: skip
-    if journal["status"] != "completed":
+    if not journal["drkit"]["steady_state_met_before"]:
+        warn(
+            f"the steady state was not met before the method: the method did not run "
+            f"(`drkit runs show {report.run_id}`)"
+        )
+    if journal["status"] != "completed" or journal["deviated"]:
+        title = experiment.experiment.title
         raise StepFailed(
-            f"experiment {experiment.experiment.title!r} ended {journal['status']}"
-            + (": the steady state deviated" if journal["deviated"] else ""),
+            f"experiment {title!r}: the steady state deviated after the method"
+            if journal["deviated"]
+            else f"experiment {title!r} ended {journal['status']}",
             hint=f"`drkit runs show {report.run_id}` shows each activity",
         )

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
 from drkit.cli.runbook_common import load_current, styled
+from drkit.runbooks.expected import DEFAULT_LAST
+from drkit.tablefit import Column, FittedTable
 
 
 def attach(app: typer.Typer) -> None:
@@ -26,7 +27,7 @@ def guide(
     markdown_file: Annotated[
         Path | None, typer.Option("--markdown", help="write the Markdown here")
     ] = None,
-    last: Annotated[int, typer.Option(help="past runs for the expected durations")] = 20,
+    last: Annotated[int, typer.Option(help="past runs for the expected durations")] = DEFAULT_LAST,
 ) -> None:
     """A numbered step-by-step recovery guide, with manual steps, expected durations and the RTO."""
     from drkit.runbooks import guide as render
@@ -35,7 +36,7 @@ def guide(
     state: State = ctx.obj
     book = load_current(state, name).runbook
     timings = collect(state.catalog(), name, last=last)
-    text = render.markdown(book, timings.step_medians(), len(timings.runs))
+    text = render.markdown(book, timings.expected())
     if html_file is not None:
         html_file.write_text(render.to_html(book, text), encoding="utf-8")
     if markdown_file is not None:
@@ -52,7 +53,7 @@ def guide(
 def stats(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="runbook name")],
-    last: Annotated[int, typer.Option(help="how many of the newest runs")] = 10,
+    last: Annotated[int, typer.Option(help="how many of the newest runs")] = DEFAULT_LAST,
     drills: Annotated[bool, typer.Option("--drills", help="only drills")] = False,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -69,22 +70,36 @@ def stats(
         print_json(found.as_json())
         return
     median = found.median_total_s
+    left_out = len(found.runs) - found.counted_runs
     out.print(
         f"{name}: RTO {f'{rto:g}s' if rto else 'not set'}, median {_s(median)}, "
-        f"trend [bold]{found.trend.value}[/] over {len(found.runs)} runs"
+        f"trend [bold]{found.trend.value}[/] over {found.counted_runs} full runs"
+        + (f" ({left_out} failed or partial not counted)" if left_out else "")
     )
     steps = [s.id for s in book.steps]
-    table = Table(box=None)
-    for col in ("Run", "Kind", "Started", "Status", "Total", "RTO", *steps):
-        table.add_column(col)
+    table = FittedTable([*STATS_COLUMNS, *(Column(step, priority=5) for step in steps)])
     for timing in found.runs:
         verdict = {True: "[green]met[/]", False: "[red]missed[/]", None: "-"}[timing.rto_met]
         per_step = [_s(timing.steps.get(step)) for step in steps]
+        status = styled(timing.status.value)
+        if timing.partial:
+            status += f" (partial, from {timing.from_step})"
         table.add_row(
             str(timing.run_id), timing.kind, f"{timing.started_at:%Y-%m-%d %H:%M}",
-            styled(timing.status.value), _s(timing.total_s), verdict, *per_step,
+            status, _s(timing.total_s), verdict, *per_step,
         )  # fmt: skip
     out.print(table)
+
+
+STATS_COLUMNS = (
+    Column("Run", key=True, justify="right"),
+    Column("Kind", priority=4),
+    Column("Started", key=True),
+    Column("Status", wrap=True, priority=1),
+    Column("Total", key=True),
+    Column("RTO", priority=2),
+)
+"""Then a column per top-level step: those go first at 80 columns, the rightmost first."""
 
 
 def _s(seconds: float | None) -> str:

@@ -6,10 +6,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
+from drkit.tablefit import Column, FittedTable
 
 if TYPE_CHECKING:  # SQLAlchemy loads only when a runs command runs
     from drkit.catalog.runs import RunView
@@ -54,11 +54,7 @@ def runs(
     if json_output:
         print_json([run_json(v) for v in views])
         return
-    table = Table(box=None)
-    table.add_column("ID", justify="right", no_wrap=True)
-    table.add_column("What", overflow="fold")  # the job id, or kind and subject of a manual run
-    for col in ("Trigger", "Status", "Started", "Duration"):
-        table.add_column(col, no_wrap=True)
+    table = FittedTable(RUN_COLUMNS)
     for v in views:
         table.add_row(
             str(v.id),
@@ -91,9 +87,7 @@ def show(
     )
     if view.error:
         out.print(f"[red]error:[/] {view.error}")
-    table = Table(box=None)
-    for col in ("#", "Step", "Status", "Started", "Duration", "Error"):
-        table.add_column(col)
+    table = FittedTable(STEP_COLUMNS)
     for step in view.steps:
         table.add_row(
             str(step.seq),
@@ -104,6 +98,24 @@ def show(
             step.error or "",
         )
     out.print(table)
+
+
+RUN_COLUMNS = (
+    Column("ID", key=True, justify="right"),
+    Column("What", key=True),  # the job id, or kind and subject of a manual run
+    Column("Trigger", priority=2),
+    Column("Status", priority=1),
+    Column("Started", key=True),
+    Column("Duration", priority=1),
+)
+STEP_COLUMNS = (
+    Column("#", key=True, justify="right"),
+    Column("Step", key=True),
+    Column("Status", priority=1),
+    Column("Started", key=True),
+    Column("Duration", priority=2),
+    Column("Error", wrap=True, priority=1),
+)
 
 
 def run_json(view: RunView) -> dict[str, Any]:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
 from drkit.errors import UsageError
 from drkit.logs import LogFormat, setup_daemon_logging
+from drkit.tablefit import Column, FittedTable
 
 if TYPE_CHECKING:  # the daemon's modules load only when one of these commands runs
     from collections.abc import Callable
@@ -76,9 +76,14 @@ def jobs(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")
     if json_output:
         print_json(rows)
         return
-    table = Table(box=None)
-    for col in ("Job", "Schedule", "Next (UTC)", "Last slot"):
-        table.add_column(col)
+    table = FittedTable(
+        (
+            Column("Job", key=True),
+            Column("Schedule", priority=1),
+            Column("Next (UTC)", key=True),
+            Column("Last slot", priority=2),
+        )
+    )
     for row in rows:
         last = row["last_slot"]
         table.add_row(

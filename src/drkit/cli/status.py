@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import out, print_json
 from drkit.policy.compliance import Compliance
 from drkit.policy.objectives import format_objective
+from drkit.tablefit import Column, FittedTable
 
 if TYPE_CHECKING:
     from drkit.monitor.facts import RepositoryFacts
@@ -53,17 +53,28 @@ def _print_alerts(state: State) -> None:
         out.print(f"  {a.severity}: {a.summary} [dim]({a.source})[/]")
 
 
+STATUS_COLUMNS = (
+    Column("repository", key=True),
+    Column("media", priority=4),
+    Column("site", priority=3),
+    Column("newest snapshot", key=True),
+    Column("age", priority=1),
+    Column("counts", wrap=True, priority=1),
+    Column("verified age", priority=2),
+    Column("last check", priority=2),
+    Column("last restore test", priority=3),
+)
+"""At 80 columns the repository and its newest snapshot stay whole; the site, media and
+last restore test go first (``--json`` has everything)."""
+
+
 def _print(policy: str, c: Compliance, watched: dict[str, RepositoryFacts]) -> None:
     mark = "[green]OK[/]" if c.ok else "[red]FAILING[/]"
     out.print(
         f"[bold]{policy}[/] {c.source}: {mark}  {c.copies} copies, media "
         f"{'/'.join(c.media)}, off-site: {', '.join(c.offsite) or 'none'}"
     )
-    table = Table(box=None, padding=(0, 2))
-    for col in ("repository", "media", "site", "newest snapshot", "age", "counts"):
-        table.add_column(col)
-    for col in ("verified age", "last check", "last restore test"):
-        table.add_column(col)
+    table = FittedTable(STATUS_COLUMNS)
     for v in c.verdicts:
         newest = f"{v.copy.newest:%Y-%m-%d %H:%M}" if v.copy.newest else "-"
         age = format_objective(v.age) if v.age is not None else "-"

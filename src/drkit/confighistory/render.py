@@ -19,6 +19,7 @@ from drkit.confighistory.diff import DiffLine, LineKind, TextDiff, side_by_side
 from drkit.confighistory.jobs import CollectionResult
 from drkit.confighistory.model import ConfigVersion
 from drkit.confighistory.structured import KeyChange, KeyDiff
+from drkit.tablefit import Column, FittedTable
 
 _STYLES = {LineKind.ADDED: "green", LineKind.REMOVED: "red", LineKind.CONTEXT: ""}
 _KEY_STYLES = {KeyChange.ADDED: "green", KeyChange.REMOVED: "red", KeyChange.CHANGED: "yellow"}
@@ -78,12 +79,20 @@ def key_table(diff: KeyDiff) -> RenderableType:
     return Group(table) if diff.rows else Text("no setting differs\n")
 
 
-def version_table(versions: list[ConfigVersion]) -> Table:
-    table = Table(box=None, pad_edge=False)
-    for name in ("id", "time", "configuration", "author", "message", "hash", "size"):
-        right = name in ("id", "size")
-        fixed = name in ("id", "time", "hash", "size")
-        table.add_column(name, justify="right" if right else "left", no_wrap=fixed)
+VERSION_COLUMNS = (
+    Column("id", key=True, justify="right"),
+    Column("time", key=True),
+    Column("configuration", key=True),  # host and path: never cut
+    Column("author", priority=2),
+    Column("message", wrap=True, priority=1),
+    Column("hash", priority=3),
+    Column("size", priority=4, justify="right"),
+)
+
+
+def version_table(versions: list[ConfigVersion]) -> FittedTable:
+    """``config log``: at 80 columns the id, time and file stay whole; size and hash go first."""
+    table = FittedTable(VERSION_COLUMNS)
     for v in versions:
         table.add_row(
             str(v.id),

@@ -23,7 +23,7 @@ from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
 from drkit.sources.registry import policy_paths, source_labels
 
-STRUCTURE_KINDS = ("check", "read-data", "read-subset")
+STRUCTURE_KINDS = ("check", "read-data", "read-subset", "repair")
 RESTORE_KINDS = ("restore-test", "drill")
 
 

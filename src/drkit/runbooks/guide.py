@@ -4,6 +4,9 @@ The guide is what an operator reads when the automation cannot be used, or
 to follow along: numbered steps with their descriptions, what each step
 does, which ones need a person (manual steps), how long each usually takes
 (the median of past runs) and the RTO the whole procedure must meet.
+The figures are ``runbook stats``'s own (``RunbookStats.expected``): the
+expected total is the median total of the full runs, not a sum of step
+medians, so the guide and the stats never disagree.
 """
 
 from __future__ import annotations
@@ -14,21 +17,23 @@ from collections.abc import Mapping
 from markdown_it import MarkdownIt
 
 from drkit.runbooks.durations import duration_text
+from drkit.runbooks.expected import Expected
 from drkit.runbooks.model import Runbook
 from drkit.runbooks.plan import ItemKind, PlanItem, plan
 
 MANUAL_MARK = "MANUAL STEP"  # words, not an emoji: no font needed to show it
 
 
-def markdown(runbook: Runbook, expected: Mapping[str, float], runs: int = 0) -> str:
-    """The guide as Markdown; ``expected`` maps step ids to their median seconds."""
-    lines = [f"# Runbook: {runbook.name}", "", _summary(runbook, expected, runs), ""]
+def markdown(runbook: Runbook, expected: Expected | None = None) -> str:
+    """The guide as Markdown, with the expected durations of past runs."""
+    expected = expected or Expected()
+    lines = [f"# Runbook: {runbook.name}", "", _summary(runbook, expected), ""]
     if runbook.description:
         lines += [runbook.description.strip(), ""]
     lines += _inputs(runbook)
     lines += ["## Steps", ""]
     for item in plan(runbook, {}):
-        lines += _item(item, expected, level=3)
+        lines += _item(item, expected.steps, level=3)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -39,12 +44,12 @@ def to_html(runbook: Runbook, text: str) -> str:
     return _PAGE.format(title=title, body=body)
 
 
-def _summary(runbook: Runbook, expected: Mapping[str, float], runs: int) -> str:
+def _summary(runbook: Runbook, expected: Expected) -> str:
     parts = [f"Version `{runbook.version}`"]
     parts.append(f"RTO target: **{duration_text(runbook.rto)}**" if runbook.rto else "no RTO set")
-    top = [expected[s.id] for s in runbook.steps if s.id in expected]
-    if top:
-        parts.append(f"expected total: about {duration_text(sum(top))} (median of {runs} runs)")
+    if expected.total_s is not None:
+        runs = f"{expected.runs} full run{'s' if expected.runs != 1 else ''}"
+        parts.append(f"expected total: about {duration_text(expected.total_s)} (median of {runs})")
     manual = sum(1 for s in runbook.all_steps() if s.manual)
     if manual:
         parts.append(f"{manual} manual step{'s' if manual > 1 else ''}")

@@ -170,6 +170,7 @@ def rerun(
     journal.merge_result(
         {"runbook": runbook.name, "version": runbook.version, "inputs": inputs}
         | {"rerun_of": run_id, "from_step": from_step}
+        | {"partial": from_step != runbook.steps[0].id}
     )
     source = Replay(kept, source_run=run_id)
     return _drive(journal, runbook, settings, inputs, source, request, observer)

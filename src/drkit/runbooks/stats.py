@@ -5,6 +5,12 @@ the first step to the end, resumes included: that is the time the service
 was being recovered); a step's time is the sum of its executions in that
 run (retries and goto loops included). The trend compares the median total
 of the older half of the runs with that of the newer half.
+
+A partial run (``rerun --from STEP`` past the first step) took the steps
+before STEP from an older run: its total is not a recovery time, so it is
+shown, marked, but kept out of the median, the trend and the guide's
+expected total. The steps it did run count in the step medians like any
+other (the reused ones are journalled as skipped and never count).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus, StepStatus, get_run, list_runs
+from drkit.runbooks.expected import DEFAULT_LAST, Expected
 from drkit.runbooks.journal import Phase, records
 from drkit.runbooks.service import KINDS
 
@@ -41,6 +48,17 @@ class RunTiming:
     total_s: float
     steps: dict[str, float] = field(default_factory=dict)
     rto_s: float | None = None
+    from_step: str | None = None
+    """The step a partial run (a re-run) started from; None for a full run."""
+
+    @property
+    def partial(self) -> bool:
+        return self.from_step is not None
+
+    @property
+    def counted(self) -> bool:
+        """A full run that succeeded: its total is a recovery time."""
+        return self.status is RunStatus.SUCCEEDED and not self.partial
 
     @property
     def rto_met(self) -> bool | None:
@@ -57,6 +75,9 @@ class RunTiming:
             "total_s": round(self.total_s, 3),
             "rto_s": self.rto_s,
             "rto_met": self.rto_met,
+            "partial": self.partial,
+            "from_step": self.from_step,
+            "counted": self.counted,
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
         }
 
@@ -69,12 +90,21 @@ class RunbookStats:
     trend: Trend
 
     @property
+    def counted_runs(self) -> int:
+        return sum(1 for r in self.runs if r.counted)
+
+    @property
     def median_total_s(self) -> float | None:
-        totals = [r.total_s for r in self.runs if r.status is RunStatus.SUCCEEDED]
+        """The median total of the full runs that succeeded (partial ones are left out)."""
+        totals = [r.total_s for r in self.runs if r.counted]
         return statistics.median(totals) if totals else None
 
     def step_medians(self) -> dict[str, float]:
         return step_medians(self.runs)
+
+    def expected(self) -> Expected:
+        """What the guide shows: the same figures ``runbook stats`` prints."""
+        return Expected(self.median_total_s, self.counted_runs, self.step_medians())
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +112,7 @@ class RunbookStats:
             "rto_s": self.rto_s,
             "trend": self.trend.value,
             "median_total_s": self.median_total_s,
+            "counted_runs": self.counted_runs,
             "step_medians_s": {k: round(v, 3) for k, v in self.step_medians().items()},
             "runs": [r.as_json() for r in self.runs],
         }
@@ -118,7 +149,7 @@ def collect(
     catalog: Catalog,
     name: str,
     *,
-    last: int = 20,
+    last: int = DEFAULT_LAST,
     kinds: Sequence[str] = KINDS,
     rto_s: float | None = None,
 ) -> RunbookStats:
@@ -132,8 +163,8 @@ def collect(
     ]
     views = sorted(views, key=lambda v: v.started_at, reverse=True)[:last]
     runs = tuple(_timing(catalog, v.id, rto_s) for v in views)
-    succeeded = [r.total_s for r in reversed(runs) if r.status is RunStatus.SUCCEEDED]
-    return RunbookStats(name, rto_s, runs, trend(succeeded))
+    counted = [r.total_s for r in reversed(runs) if r.counted]
+    return RunbookStats(name, rto_s, runs, trend(counted))
 
 
 def _timing(catalog: Catalog, run_id: int, rto_s: float | None) -> RunTiming:
@@ -152,4 +183,13 @@ def _timing(catalog: Catalog, run_id: int, rto_s: float | None) -> RunTiming:
         total_s=view.duration_s or 0.0,
         steps=steps,
         rto_s=rto_s if rto_s is not None else recorded_rto,
+        from_step=_partial_from(view.result),
     )
+
+
+def _partial_from(result: dict[str, Any]) -> str | None:
+    """The step a re-run started from, unless it started from the first (a full run)."""
+    from_step = result.get("from_step")
+    if not isinstance(from_step, str) or result.get("partial") is False:
+        return None
+    return from_step

@@ -289,6 +289,27 @@ def run_subset_check(
     )
 
 
+def read_packs(
+    repo: Repository,
+    names: frozenset[str] | None,
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[PackCheckResult], tuple[str, ...]]:
+    """Check the structure and read the packs ``names`` (None: every pack) in full.
+
+    The caller holds the lock. Gives each stored pack's result (a named pack that is
+    no longer stored is not read), and the problems not tied to a pack read.
+    """
+    now = now or datetime.now(UTC)
+    packs = [PackInfo(i.name, i.size) for i in repo.backend.list(FileKind.PACK)]
+    chosen = sorted(p.name for p in packs if names is None or p.name in names)
+    subset = PackSubset() if names is None else PackSubset.of(chosen)
+    report = Checker(repo, read_data=subset, progress=progress).run()
+    results = _pack_results(repo, report, packs, chosen, now)
+    return results, _unattributed(repo, report, set(chosen))
+
+
 def _pack_results(
     repo: Repository,
     report: CheckReport,

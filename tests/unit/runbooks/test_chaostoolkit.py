@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from drkit.runbooks.chaostoolkit import python_provider
 from drkit.runbooks.chaostoolkit.experiment import load_experiment
 from drkit.runbooks.chaostoolkit.mapping import RollbackStrategy, to_runbook
 from drkit.runbooks.chaostoolkit.tolerance import within_tolerance
@@ -27,7 +28,8 @@ HTTP = {"status": 200, "headers": {}, "body": {"state": "up", "items": [{"n": 3}
         (1, PROCESS, False),
         (200, HTTP, True),
         ([200, 201], {"status": 201}, True),
-        ([200, 204], {"status": 203}, True),  # two numbers: a range
+        ([200, 204], {"status": 203}, False),  # a status is looked up in the list (chaoslib)
+        ([1, 5], 3, True),  # two numbers and a plain value: a range
         ([200, 201, 204], {"status": 203}, False),
         ({"type": "regex", "pattern": "ok$", "target": "stdout"}, PROCESS, True),
         ({"type": "regex", "pattern": "^fail", "target": "stdout"}, PROCESS, False),
@@ -35,6 +37,12 @@ HTTP = {"status": 200, "headers": {}, "body": {"state": "up", "items": [{"n": 3}
         ({"type": "jsonpath", "path": "$.items[0].n", "expect": [3], "target": "body"}, HTTP, True),
         ({"type": "jsonpath", "path": "$.state", "expect": "down", "target": "body"}, HTTP, False),
         ({"type": "jsonpath", "path": "$.missing", "target": "body"}, HTTP, False),
+        (
+            {"type": "jsonpath", "path": "$.foo.*[?(@.baz)].baz", "expect": [1, 2]},
+            {"foo": {"x": [{"baz": 1}, {"q": 0}], "y": [{"baz": 2}]}},
+            True,
+        ),  # filters, as documented
+        ({"type": "jsonpath", "path": "$.items[*].n", "count": 1, "target": "body"}, HTTP, True),
         ({"type": "range", "range": [1, 5], "target": "status"}, {"status": 3}, True),
         ({"type": "range", "range": [1, 5]}, "7", False),
     ],
@@ -97,8 +105,9 @@ def test_an_experiment_maps_onto_gated_steps(tmp_path: Path) -> None:
     )
     assert steps["method-1-restart"].when == held
     assert steps["method-2-app-answers"].with_["activity"]["name"] == "app answers"  # ref resolved
-    assert steps["rollback-1-undo"].when == (
-        f"({held}) and (steps.after-2-second.outputs.tolerance_met == 'true')"
+    probes = ["before-1-app-answers", "before-2-second", "after-1-app-answers", "after-2-second"]
+    assert steps["rollback-1-undo"].when == " and ".join(  # unless a probe raised (chaoslib)
+        f"steps.{p}.status != 'failed'" for p in probes
     )
     assert all(s.on_failure == "continue" for s in book.steps)
     assert steps["before-1-app-answers"].with_["configuration"] == {"base": "http://127.0.0.1:9"}
@@ -108,7 +117,10 @@ def test_an_experiment_maps_onto_gated_steps(tmp_path: Path) -> None:
     ("strategy", "when"),
     [
         (RollbackStrategy.ALWAYS, None),
-        (RollbackStrategy.DEVIATED, "not (steps.after-2-second.outputs.tolerance_met == 'true')"),
+        (
+            RollbackStrategy.DEVIATED,
+            "and not (steps.after-2-second.outputs.tolerance_met == 'true')",
+        ),
     ],
 )
 def test_rollback_strategies(tmp_path: Path, strategy: RollbackStrategy, when: str | None) -> None:
@@ -123,18 +135,25 @@ def test_rollback_strategies(tmp_path: Path, strategy: RollbackStrategy, when: s
     assert not any(s.id.startswith("rollback") for s in never.steps)
 
 
-def test_python_providers_and_bad_refs_are_refused(tmp_path: Path) -> None:
+def test_python_providers_need_chaoslib_and_bad_refs_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     python = {
         "type": "action",
         "name": "py",
         "provider": {"type": "python", "module": "m", "func": "f"},
     }
-    with pytest.raises(RunbookInvalid, match="python provider"):
+    assert load_experiment(_experiment(tmp_path, method=[python])).experiment.method
+    without_func = {**python, "provider": {"type": "python", "module": "m"}}
+    with pytest.raises(RunbookInvalid, match="needs 'module' and 'func'"):
+        load_experiment(_experiment(tmp_path, method=[without_func]))
+    monkeypatch.setattr(python_provider, "available", lambda: False)
+    with pytest.raises(RunbookInvalid, match="chaostoolkit-lib") as refused:
         load_experiment(_experiment(tmp_path, method=[python]))
+    assert refused.value.hint is not None and "drkit[chaos]" in refused.value.hint
     with pytest.raises(RunbookInvalid, match="ref 'nope' names no activity"):
         load_experiment(_experiment(tmp_path, method=[{"ref": "nope"}]))
-    with pytest.raises(RunbookInvalid, match="method"):
-        load_experiment(_experiment(tmp_path, method=[]))
+    assert load_experiment(_experiment(tmp_path, method=[])).experiment.method == []
 
 
 def test_configuration_from_the_environment(

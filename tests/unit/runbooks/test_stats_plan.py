@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus
+from drkit.runbooks import guide
+from drkit.runbooks.durations import duration_text
+from drkit.runbooks.model import Runbook
 from drkit.runbooks.plan import ItemKind, plan
+from drkit.runbooks.service import RunRequest, rerun
 from drkit.runbooks.stats import Trend, collect, trend
+from drkit.settings.model import Settings
 from tests.unit.runbooks.fakes import EVENTS, FAILURES, run, runbook
 
 
@@ -52,6 +59,40 @@ def test_stats_report_each_run_and_each_step_against_the_rto(catalog: Catalog) -
     assert found.trend is Trend.UNKNOWN
     assert found.as_json()["runs"][1]["steps"]["a"] >= 0.05
     assert collect(catalog, "timed", kinds=("drill",)).runs == ()
+
+
+def test_partial_reruns_are_marked_and_kept_out_of_totals_trend_and_guide(
+    catalog: Catalog,
+) -> None:
+    book = runbook(TIMED)
+
+    def load(name: str, version: str) -> Runbook:
+        return book
+
+    full = [run(catalog, TIMED).report.run_id for _ in range(4)]
+    partial = [
+        rerun(catalog, full[-1], "b", load, Settings(), RunRequest(poll_s=0.02)).run_id
+        for _ in range(2)
+    ]
+    again = rerun(catalog, full[-1], "a", load, Settings(), RunRequest(poll_s=0.02)).run_id
+    found = collect(catalog, "timed", rto_s=3600)
+    by_id = {r.run_id: r for r in found.runs}
+    assert [by_id[i].partial for i in partial] == [True, True]
+    assert by_id[partial[0]].from_step == "b" and not by_id[partial[0]].counted
+    assert not by_id[again].partial  # from the first step: every step ran again
+    assert found.counted_runs == 5
+    full_totals = [by_id[i].total_s for i in (*full, again)]
+    assert found.median_total_s == statistics.median(full_totals)
+    assert found.trend is trend(full_totals)
+    assert found.as_json()["runs"][0]["partial"] is False  # newest: the full re-run
+    assert {r["run_id"] for r in found.as_json()["runs"] if r["partial"]} == set(partial)
+    # the reused step a of a partial run is not a timing; its own b is
+    assert "a" not in by_id[partial[0]].steps and "b" in by_id[partial[0]].steps
+    expected = found.expected()
+    assert (expected.total_s, expected.runs) == (found.median_total_s, 5)
+    text = guide.markdown(book, expected)
+    assert f"expected total: about {duration_text(found.median_total_s)}" in text
+    assert "(median of 5 full runs)" in text
 
 
 def test_a_dry_run_plan_describes_without_running() -> None:

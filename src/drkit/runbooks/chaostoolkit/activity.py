@@ -4,7 +4,9 @@ The step's ``with.activity`` is the activity exactly as written in the
 experiment (kept for the journal). Providers: ``process`` (output ``{status,
 stdout, stderr}``; a non-zero exit is not a failure, as in Chaos Toolkit)
 and ``http`` (output ``{status, headers, body}``, the body parsed when it is
-JSON; only a connection failure or a timeout fails). ``${name}`` in the
+JSON; only a connection failure or a timeout fails) and ``python`` (the
+function's return value, called by Chaos Toolkit's library: see
+:mod:`.python_provider`; an exception fails). ``${name}`` in the
 provider is replaced from the experiment's configuration. With
 ``check_tolerance`` (hypothesis probes) the output is judged against the
 probe's tolerance: output ``tolerance_met`` is ``true`` or ``false``.
@@ -28,6 +30,7 @@ from drkit.runbooks.actions.base import Action, ActionArgs, ActionContext, Actio
 from drkit.runbooks.actions.process import run_process
 from drkit.runbooks.actions.registry import register
 from drkit.runbooks.chaostoolkit.experiment import Activity, Provider, ProviderType
+from drkit.runbooks.chaostoolkit.python_provider import run_python
 from drkit.runbooks.chaostoolkit.tolerance import within_tolerance
 from drkit.runbooks.errors import ActionFailed
 
@@ -47,9 +50,13 @@ class ChaosActivity(Action):
 
     def run(self, args: BaseModel, ctx: ActionContext) -> ActionResult:
         assert isinstance(args, ActivityArgs)
-        activity = Activity.model_validate(substitute(args.activity, args.configuration))
+        written = substitute(args.activity, args.configuration)
+        activity = Activity.model_validate(written)
         _pause(activity.pauses.before, ctx)
-        output = run_provider(activity.provider, ctx)
+        if activity.provider.type is ProviderType.PYTHON:
+            output = run_python(written, args.configuration)
+        else:
+            output = run_provider(activity.provider, ctx)
         outputs = {"ctk_output": json.dumps(output, default=str)}
         if isinstance(output, dict) and "status" in output:
             outputs["status"] = str(output["status"])
@@ -64,7 +71,11 @@ class ChaosActivity(Action):
         assert isinstance(args, ActivityArgs)
         activity = Activity.model_validate(args.activity)
         provider = activity.provider
-        target = provider.url if provider.type is ProviderType.HTTP else provider.path
+        target = {
+            ProviderType.HTTP: provider.url,
+            ProviderType.PROCESS: provider.path,
+            ProviderType.PYTHON: f"{provider.module}.{provider.func}",
+        }[provider.type]
         return f"{activity.type.value} {activity.name!r}: {provider.type.value} {target}"
 
 

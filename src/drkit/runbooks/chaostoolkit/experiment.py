@@ -2,11 +2,15 @@
 
 Supported: ``title``, ``description``, ``configuration`` (plain values and
 ``{type: env, key: NAME}``), ``steady-state-hypothesis`` with probes and
-tolerances, ``method``, ``rollbacks``, activity ``ref``\\ s, ``pauses``, and
-the ``process`` and ``http`` providers. Keys drkit does not use (tags,
-contributions, extensions, ...) are accepted and ignored, so experiments
-written for the ``chaos`` CLI load unchanged; a ``python`` provider is an
-error naming what is missing.
+tolerances, ``method`` (may be empty: the hypothesis alone is checked, as
+``chaos run`` does), ``rollbacks``, activity ``ref``\\ s, ``pauses``, and the
+``process``, ``http`` and ``python`` providers. A ``python`` provider runs
+through Chaos Toolkit's own library (``pip install 'drkit[chaos]'``, see
+:mod:`.python_provider`); without it the experiment is refused, naming the
+extra. Keys drkit does not use (tags, contributions, extensions, ...) are
+accepted and ignored, so experiments written for the ``chaos`` CLI load
+unchanged; ``controls`` (experiment or activity level) are not run, and
+loading says so (:attr:`LoadedExperiment.warnings`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from drkit.runbooks.chaostoolkit.tolerance import check_tolerance
 from drkit.runbooks.errors import RunbookInvalid
 from drkit.settings._diagnostics import dotted
 
@@ -33,6 +38,7 @@ class _Lenient(BaseModel):
 class ProviderType(StrEnum):
     PROCESS = "process"
     HTTP = "http"
+    PYTHON = "python"
 
 
 class Provider(_Lenient):
@@ -44,6 +50,8 @@ class Provider(_Lenient):
     method: str = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
     verify_tls: bool = True
+    module: str | None = None
+    func: str | None = None
 
 
 class Pauses(_Lenient):
@@ -77,7 +85,7 @@ class Experiment(_Lenient):
     steady_state_hypothesis: Hypothesis | None = Field(
         default=None, alias="steady-state-hypothesis"
     )
-    method: list[Activity] = Field(min_length=1)
+    method: list[Activity]
     rollbacks: list[Activity] = Field(default_factory=list)
 
     def resolved_configuration(self) -> dict[str, str]:
@@ -106,6 +114,8 @@ class LoadedExperiment:
     experiment: Experiment
     document: dict[str, Any]
     path: Path
+    warnings: tuple[str, ...] = ()
+    """What the experiment asks for that drkit does not do (controls)."""
 
     def raw_activities(self, phase: str) -> list[dict[str, Any]]:
         if phase == "hypothesis":
@@ -127,19 +137,45 @@ def load_experiment(path: Path) -> LoadedExperiment:
     if not isinstance(document, dict):
         raise RunbookInvalid(f"{path}: an experiment is a mapping with title and method")
     resolved = _resolve_refs(document)
-    return LoadedExperiment(parse_experiment(resolved, path), resolved, path)
+    experiment = parse_experiment(resolved, path)
+    return LoadedExperiment(experiment, resolved, path, ignored_controls(resolved, path))
+
+
+def ignored_controls(document: dict[str, Any], path: Path) -> tuple[str, ...]:
+    """A warning for each place the experiment declares ``controls``, which drkit does not run."""
+    found = [
+        f"activity {a.get('name')!r}"
+        for a in _activities(document)
+        if isinstance(a, dict) and a.get("controls")
+    ]
+    if document.get("controls"):
+        found.insert(0, "the experiment")
+    return tuple(
+        f"{path.name}: controls of {where} are ignored (drkit runs no Chaos Toolkit controls)"
+        for where in found
+    )
 
 
 def parse_experiment(document: dict[str, Any], path: Path) -> Experiment:
-    _refuse_python(document, path)
+    _check_python(document, path)
     try:
-        return Experiment.model_validate(document)
+        experiment = Experiment.model_validate(document)
     except ValidationError as exc:
         problems = [f"{path}: {dotted(e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise RunbookInvalid(
             "\n".join(problems),
             hint="see https://chaostoolkit.org/reference/api/experiment/ for the format",
         ) from exc
+    for probe in (
+        experiment.steady_state_hypothesis.probes if experiment.steady_state_hypothesis else []
+    ):
+        try:
+            check_tolerance(probe.tolerance)
+        except RunbookInvalid as exc:
+            raise RunbookInvalid(
+                f"{path}: probe {probe.name!r}: {exc.message}", hint=exc.hint
+            ) from exc
+    return experiment
 
 
 def _activities(document: dict[str, Any]) -> list[Any]:
@@ -167,7 +203,8 @@ def _resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
 
     resolved = dict(document)
     for key in ("method", "rollbacks"):
-        resolved[key] = resolve(document.get(key) or [])
+        if key in document:  # a missing method stays missing: chaos requires the key
+            resolved[key] = resolve(document.get(key) or [])
     hypothesis = document.get("steady-state-hypothesis")
     if isinstance(hypothesis, dict):
         resolved["steady-state-hypothesis"] = {
@@ -177,12 +214,23 @@ def _resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def _refuse_python(document: dict[str, Any], path: Path) -> None:
+def _check_python(document: dict[str, Any], path: Path) -> None:
+    """A python provider needs Chaos Toolkit's library, and a module and a function."""
+    from drkit.runbooks.chaostoolkit.python_provider import available
+
     for activity in _activities(document):
         provider = activity.get("provider", {}) if isinstance(activity, dict) else {}
-        if isinstance(provider, dict) and provider.get("type") == "python":
+        if not isinstance(provider, dict) or provider.get("type") != "python":
+            continue
+        name = activity.get("name")
+        if not available():
             raise RunbookInvalid(
-                f"{path}: activity {activity.get('name')!r} uses a python provider, "
-                "which drkit does not run",
-                hint="use a process provider calling a script, or an http provider",
+                f"{path}: activity {name!r} uses a python provider, which runs through "
+                "Chaos Toolkit's library (chaostoolkit-lib), not installed",
+                hint="pip install 'drkit[chaos]' (and the experiment's extension packages)",
+            )
+        if not provider.get("module") or not provider.get("func"):
+            raise RunbookInvalid(
+                f"{path}: activity {name!r}: a python provider needs 'module' and 'func'",
+                hint="see https://chaostoolkit.org/reference/api/experiment/#python-provider",
             )

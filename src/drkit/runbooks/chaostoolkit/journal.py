@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import platform
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from drkit import __version__
@@ -36,20 +36,27 @@ def ctk_journal(view: RunView, runbook: Runbook, experiment: dict[str, Any]) -> 
     before = _steady_state(runs["before"], probes)
     after = _steady_state(runs["after"], probes) if runs["after"] else None
     deviated = after is not None and not after["steady_state_met"]
+    probes_ran = [*runs["before"], *runs["after"]]
     return {
-        "chaoslib-version": f"drkit {__version__}",
+        "chaoslib-version": chaoslib_version(),
         "platform": platform.platform(),
         "node": view.host,
         "experiment": experiment,
         "start": _time(view.started_at),
         "end": _time(view.finished_at),
         "duration": view.duration_s,
-        "status": _status(view.status, before, deviated),
+        "status": _status(view.status, probes_ran),
         "deviated": deviated,
         "steady_states": {"before": before, "after": after, "during": []},
         "run": runs["method"],
         "rollbacks": runs["rollback"],
-        "drkit": {"run_id": view.id, "runbook": runbook.name, "version": runbook.version},
+        "drkit": {
+            "run_id": view.id,
+            "runbook": runbook.name,
+            "version": runbook.version,
+            "drkit_version": __version__,
+            "steady_state_met_before": before is None or before["steady_state_met"],
+        },
     }
 
 
@@ -82,16 +89,28 @@ def _steady_state(runs: list[dict[str, Any]], probes: int) -> dict[str, Any] | N
     return {"steady_state_met": met, "probes": runs}
 
 
-def _status(status: RunStatus, before: dict[str, Any] | None, deviated: bool) -> str:
+def _status(status: RunStatus, probes: list[dict[str, Any]]) -> str:
+    """chaostoolkit-lib's rule: a steady state not met is still ``completed`` (``deviated``
+    says the rest); ``failed`` is a hypothesis probe that raised an error."""
     if status in (RunStatus.CANCELLED, RunStatus.INTERRUPTED):
         return "interrupted"
     if status is RunStatus.RUNNING:
         return "aborted"
-    if (before is not None and not before["steady_state_met"]) or deviated:
+    if any(probe["status"] != "succeeded" for probe in probes):
         return "failed"
     return "completed"
 
 
+def chaoslib_version() -> str:
+    """The installed chaostoolkit-lib's version (as chaos writes it), else drkit's own."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chaostoolkit-lib")
+    except PackageNotFoundError:
+        return __version__
+
+
 def _time(value: datetime | None) -> str | None:
-    """Chaos Toolkit writes naive UTC ISO times."""
-    return value.replace(tzinfo=None).isoformat() if value is not None else None
+    """As chaostoolkit-lib writes them: ISO times in UTC with their offset (``+00:00``)."""
+    return value.astimezone(UTC).isoformat() if value is not None else None

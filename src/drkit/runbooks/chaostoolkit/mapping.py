@@ -5,9 +5,11 @@
     after-N-*     the hypothesis again: deviation is a probe here not meeting its tolerance
     rollback-N-*  the rollbacks, when the rollback strategy says so
 
-Rollback strategies are Chaos Toolkit's: ``default`` (play them unless the
-experiment failed: hypothesis not met before, or deviated), ``always``,
-``never`` and ``deviated`` (only when it deviated). Every step continues on
+Rollback strategies are chaostoolkit-lib's: ``default`` (play them unless
+the run failed, which is a hypothesis probe that raised an error; a steady
+state not met, before or after, is a completed run and plays them),
+``always``, ``never`` and ``deviated`` (only when it deviated). An empty
+method is allowed: the hypothesis is checked before and after nothing. Every step continues on
 failure, as activities do in Chaos Toolkit; the verdict is computed from the
 journal (:mod:`.journal`).
 """
@@ -53,7 +55,7 @@ def to_runbook(loaded: LoadedExperiment, strategy: RollbackStrategy) -> LoadedRu
     after = steps.chain("after", probes, gate=held, tolerance=True)
     stayed = _met(after[-1]) if after else None
     if strategy is not RollbackStrategy.NEVER:
-        when = _rollback_condition(strategy, held, stayed)
+        when = _rollback_condition(strategy, held, stayed, [*before, *after])
         steps.add_all("rollback", loaded.raw_activities("rollbacks"), when=when)
     document = {
         "name": f"chaos-{slug(experiment.title)}",
@@ -67,15 +69,16 @@ def _met(step_id: str) -> str:
     return f"steps.{step_id}.outputs.tolerance_met == 'true'"
 
 
-def _rollback_condition(strategy: RollbackStrategy, held: str | None, stayed: str | None) -> str:
+def _rollback_condition(
+    strategy: RollbackStrategy, held: str | None, stayed: str | None, probes: list[str]
+) -> str:
     if strategy is RollbackStrategy.ALWAYS:
         return ""
-    deviated = f"not ({stayed})" if stayed else "false"
-    verdict = f"({stayed})" if strategy is RollbackStrategy.DEFAULT and stayed else ""
-    if strategy is RollbackStrategy.DEVIATED:
-        verdict = deviated
-    parts = [p for p in (f"({held})" if held else "", verdict) if p]
-    return " and ".join(parts)
+    if strategy is RollbackStrategy.DEFAULT:  # unless the run failed: a probe raised
+        return " and ".join(f"steps.{p}.status != 'failed'" for p in probes)
+    if not stayed:
+        return "false"  # no hypothesis: it cannot deviate
+    return f"({held}) and not ({stayed})"
 
 
 class _Builder:

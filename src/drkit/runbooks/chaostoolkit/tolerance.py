@@ -2,10 +2,12 @@
 
 The rules of chaostoolkit-lib: ``true``/``false`` and text compare equal;
 a number compares with the output's ``status`` (exit code, HTTP status);
-a list of values holds the status (two numbers: a range); ``{type: regex,
-pattern, target}``, ``{type: jsonpath, path, expect, count, target}`` and
-``{type: range, range: [lo, hi], target}``. JSON paths here are the simple
-``$.a.b[0]`` form (see :mod:`drkit.runbooks.actions.jsonpath`).
+a list holds the output's ``status`` when it has one, else two values are a
+range; ``{type: regex, pattern, target}``, ``{type: jsonpath, path, expect,
+count, target}`` and ``{type: range, range: [lo, hi], target}``. JSON paths
+are full JSONPath with filters (``$.foo.*[?(@.baz)].baz``), read by
+jsonpath-ng; a path that does not parse is refused when the experiment is
+checked (:func:`check_tolerance`), so a dry run finds it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from drkit.runbooks.actions.jsonpath import lookup
+from jsonpath_ng.exceptions import JSONPathError
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
+
 from drkit.runbooks.errors import RunbookInvalid
 
 
@@ -36,10 +40,11 @@ def _status(value: Any) -> Any:
 
 
 def _in_list(tolerance: list[Any], value: Any) -> bool:
-    found = _status(value)
+    if isinstance(value, dict) and "status" in value:
+        return value["status"] in tolerance
     if len(tolerance) == 2 and all(isinstance(t, int | float) for t in tolerance):
-        return isinstance(found, int | float) and tolerance[0] <= found <= tolerance[1]
-    return found in tolerance
+        return isinstance(value, int | float) and tolerance[0] <= value <= tolerance[1]
+    return value in tolerance
 
 
 def _typed(tolerance: dict[str, Any], value: Any) -> bool:
@@ -67,21 +72,41 @@ def _jsonpath(tolerance: dict[str, Any], value: Any) -> bool:
             document = json.loads(value)
         except json.JSONDecodeError:
             return False
-    found = lookup(document, str(tolerance.get("path", "")))
-    values = [] if found is None else [_parsed(found)]
+    values = [match.value for match in _compiled(tolerance).find(document)]
     if "expect" in tolerance:
         expect = tolerance["expect"]
         return bool(values == (expect if isinstance(expect, list) else [expect]))
-    if "count" in tolerance:
+    if tolerance.get("count") is not None:
         return bool(len(values) == tolerance["count"])
     return bool(values)
 
 
-def _parsed(text: str) -> Any:
+def _compiled(tolerance: dict[str, Any]) -> Any:
+    path = str(tolerance.get("path", ""))
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+        return parse_jsonpath(path)
+    except (JSONPathError, ValueError) as exc:
+        raise RunbookInvalid(
+            f"the JSON path {path!r} of a jsonpath tolerance does not parse: {exc}",
+            hint="JSONPath as Chaos Toolkit documents it, e.g. $.foo.*[?(@.baz)].baz",
+        ) from exc
+
+
+def check_tolerance(tolerance: Any) -> None:
+    """Refuse, before anything runs, a tolerance that could only fail at run time."""
+    if isinstance(tolerance, dict) and tolerance.get("type") == "jsonpath":
+        if "path" not in tolerance:
+            raise RunbookInvalid("a jsonpath tolerance needs a 'path'")
+        _compiled(tolerance)
+    elif isinstance(tolerance, dict) and tolerance.get("type") not in (
+        "regex",
+        "jsonpath",
+        "range",
+    ):
+        raise RunbookInvalid(
+            f"tolerance type {tolerance.get('type')!r} is not supported",
+            hint="use a value, a list, or regex / jsonpath / range tolerances",
+        )
 
 
 def _range(tolerance: dict[str, Any], value: Any) -> bool:
