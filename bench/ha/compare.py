@@ -128,6 +128,8 @@ def _final_rows(cluster: Cluster, promoted: bool) -> tuple[set[int], dict[str, A
         except psycopg.Error:
             state[host] = "down"
     final = cluster.replica_host if promoted else cluster.primary_host
+    if state.get(final) != "primary":  # say which, rather than read a dead server
+        raise RuntimeError(f"no primary where expected ({final}): {state}")
     with psycopg.connect(
         host=final, port=cluster.port, user="postgres", dbname="postgres", connect_timeout=5
     ) as conn:
@@ -155,9 +157,8 @@ def run_trial(parts: Parts, system: str, scenario: str, k: int, n: int) -> dict[
                     parts.etcd_endpoints[0], cluster.phase_key, cluster.loop_s * 3 + 5
                 )
                 time.sleep(max(loop_at + phase - time.time(), 0.0))
-                inject = time.time()
                 sig = signal.SIGKILL if freeze is None else signal.SIGSTOP
-                pids = signal_all(cluster.victims, sig)
+                inject, pids = signal_all(cluster.victims, sig)
                 resumed = None
                 if freeze is not None:
                     time.sleep(max(inject + freeze - time.time(), 0.0))
@@ -165,7 +166,7 @@ def run_trial(parts: Parts, system: str, scenario: str, k: int, n: int) -> dict[
                         with contextlib.suppress(OSError):
                             os.kill(pid, signal.SIGCONT)
                     resumed = time.time()
-                _wait_end(writer, inject, freeze, cluster.ttl_s)
+                _wait_end(writer, inject, freeze, cluster.ttl_s, cluster.replica_host)
             finally:
                 writer.stop()
         folder = parts.work / trial
@@ -197,12 +198,18 @@ def run_trial(parts: Parts, system: str, scenario: str, k: int, n: int) -> dict[
     }
 
 
-def _wait_end(writer: Writer, inject: float, freeze: float | None, ttl: float) -> None:
-    """Kill: 10 s after the first write that follows. Freeze: also past the thaw and a lease."""
+def _wait_end(
+    writer: Writer, inject: float, freeze: float | None, ttl: float, new_host: str
+) -> None:
+    """Kill: 10 s after the new primary's first write. Freeze: also past the thaw and a lease."""
     hold = 0.0 if freeze is None else max(freeze + 15.0, ttl + 10.0)
     cap = inject + (150.0 if freeze is None else freeze + 150.0)
     while time.time() < cap:
-        after = [a.end for a in writer.attempts if a.ok and a.start > inject]
+        after = [
+            a.end
+            for a in writer.attempts
+            if a.ok and a.start > inject and (freeze is not None or a.server == new_host)
+        ]
         now = time.time()
         if after and now > min(after) + 10.0 and now > inject + hold:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,15 +33,24 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def signal_all(victims: Callable[[], list[int]], sig: int, rounds: int = 3) -> list[int]:
-    """Send ``sig`` to every victim; rescan ``rounds`` times to catch processes forked meanwhile."""
+def signal_all(
+    victims: Callable[[], list[int]], sig: int, rounds: int = 3
+) -> tuple[float, list[int]]:
+    """Send ``sig`` to every victim; rescan ``rounds`` times to catch processes forked meanwhile.
+
+    Returns the wall time the first round went out (the tree is scanned before it,
+    a scan of /proc can take tens of milliseconds) and every PID signalled.
+    """
     sent: list[int] = []
+    at = 0.0
     for _ in range(rounds):
         fresh = [pid for pid in victims() if pid not in sent]
         if not fresh and sent:
             break
+        if not sent:
+            at = time.time()
         for pid in fresh:
             with contextlib.suppress(OSError):
                 os.kill(pid, sig)
             sent.append(pid)
-    return sent
+    return at, sent
