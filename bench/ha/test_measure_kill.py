@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from tests.fixtures.etcd import EtcdCluster
 from tests.fixtures.ha import KnotServer, PgPair
+from tests.fixtures.ha_scenario import inventory, settings_of
 from tests.fixtures.haproxy import HaproxyServer
 
 from drkit.catalog import Catalog
@@ -28,31 +29,8 @@ from drkit.settings.model import Settings
 
 
 def _settings(pair: PgPair, etcd: EtcdCluster, dns: KnotServer, lb: HaproxyServer) -> Settings:
-    record = {
-        "zone": dns.zone,
-        "name": "db",
-        "server": dns.address,
-        "tsig_key_name": dns.key_name,
-        "tsig_key_file": str(dns.secret_file),
-    }
-    sites = {}
-    for name, node, server in (("east", pair.primary, "s1"), ("west", pair.replica, "s2")):
-        sites[name] = {
-            "database": {"host": node.host, "port": pair.port, "data_dir": str(node.data_dir)},
-            "dns": [record],
-            "load_balancer": {"socket": str(lb.socket_path), "backend": "db", "server": server},
-        }
-    sites["witness"] = {}
-    return Settings.model_validate(
-        {
-            "ha": {
-                "cluster": f"bench{int(time.time() * 1000)}",
-                "etcd": {"endpoints": etcd.endpoints},
-                "sites": sites,
-                "witness": "witness",
-            }
-        }
-    )
+    ha = inventory(pair, etcd.endpoints, lb_socket=lb.socket_path, dns=dns, timings=None)
+    return settings_of(ha)
 
 
 @pytest.fixture

@@ -41,7 +41,10 @@ class Memory:
         record = view.members.get(view.leader.site, {})
         if isinstance(record.get("lsn"), int):
             self.leader_lsn = record["lsn"]
-        replicas = record.get("replicas", {})
+        # Only a record of a reachable database lists its replicas; the record a leader
+        # publishes once its database died has none, and must not erase which standby
+        # was synchronous: that is the one that may take over without losing a write.
+        replicas = record.get("replicas")
         if isinstance(replicas, Mapping):
             sync = [n for n, r in replicas.items() if r.get("sync_state") == "sync"]
             self.sync_standby = sync[0] if sync else None

@@ -21,55 +21,12 @@ from drkit.ha.build import dcs_for
 from drkit.settings.model import Settings
 from tests.fixtures.etcd import EtcdCluster
 from tests.fixtures.ha import KnotServer, PgPair
+from tests.fixtures.ha_scenario import inventory, settings_of
 from tests.fixtures.haproxy import HaproxyServer
 
 
 def settings_for(pair: PgPair, etcd: EtcdCluster, dns: KnotServer, lb: HaproxyServer) -> Settings:
-    record = {
-        "zone": dns.zone,
-        "name": "db",
-        "server": dns.address,
-        "tsig_key_name": dns.key_name,
-        "tsig_key_file": str(dns.secret_file),
-    }
-
-    def site(node: object, server: str, priority: int) -> dict[str, object]:
-        return {
-            "database": {
-                "host": node.host,
-                "port": pair.port,  # type: ignore[attr-defined]
-                "data_dir": str(node.data_dir),
-                "priority": priority,
-            },  # type: ignore[attr-defined]
-            "dns": [record],
-            "load_balancer": {"socket": str(lb.socket_path), "backend": "db", "server": server},
-        }
-
-    return Settings.model_validate(
-        {
-            "ha": {
-                "cluster": f"pg{int(time.time() * 1000)}",
-                "etcd": {"endpoints": etcd.endpoints},
-                "sites": {
-                    "east": site(pair.primary, "s1", 100),
-                    "west": site(pair.replica, "s2", 50),
-                    "witness": {},
-                },
-                "witness": "witness",
-                "timings": {
-                    "lease_ttl_s": 5,
-                    "loop_interval_s": 0.5,
-                    "check_interval_s": 0.5,
-                    "check_timeout_s": 0.5,
-                    "dcs_timeout_s": 0.6,
-                    "fence_timeout_s": 1.5,
-                    "safety_margin_s": 0.5,
-                    "rise": 1,
-                    "fall": 2,
-                },
-            }
-        }
-    )
+    return settings_of(inventory(pair, etcd.endpoints, lb_socket=lb.socket_path, dns=dns))
 
 
 @pytest.fixture
