@@ -140,6 +140,8 @@ def _size_ratio(run: RunResult, point: str) -> str:
 
 
 def dataset_lines(run: RunResult) -> list[str]:
+    if run.tree is not None:
+        return [f"- Dataset: {run.tree.describe()}; made in {run.dataset_generation_s:.1f} s."]
     stats = run.dataset
     if stats is None:
         return []
@@ -182,6 +184,30 @@ def tool_lines(run: RunResult) -> list[str]:
     return lines
 
 
+def limits_table(run: RunResult) -> list[str]:
+    """The machine's limits and drkit's time as a multiple of each phase's bound."""
+    limits = run.limits
+    if limits is None or not run.bounds:
+        return []
+    lines = [
+        f"Machine limits: zstd level 2 {limits.zstd_mib_s:.0f} MiB/s and unzstd "
+        f"{limits.unzstd_mib_s:.0f} MiB/s per core x {limits.cores} cores; disk read "
+        f"{limits.disk_read_mib_s:.0f} MiB/s ({'cold' if limits.cold_read else 'warm'}), "
+        f"write {limits.disk_write_mib_s:.0f} MiB/s (fsync); lstat "
+        f"{limits.lstat_per_s:,.0f} entries/s.",
+        "",
+        _row(["phase", "bound", "bound by", "drkit", "drkit / bound"]),
+        _row(["---", "---:", "---", "---:", "---:"]),
+    ]
+    for phase, (seconds, by, multiple) in run.bounds.items():
+        drkit = run.tool(RATIO_TOOL)
+        took = drkit.phases[phase].wall_s if drkit else 0.0
+        lines.append(
+            _row([PHASE_TITLES[phase], _seconds(seconds), by, _seconds(took), f"{multiple:.1f}x"])
+        )
+    return [*lines, ""]
+
+
 def render(run: RunResult) -> str:
     """The complete Markdown report."""
     machine = ", ".join(f"{key} {value}" for key, value in run.machine.items())
@@ -201,5 +227,6 @@ def render(run: RunResult) -> str:
         "",
         *size_table(run),
         "",
+        *limits_table(run),
     ]
     return "\n".join(parts)

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.dataset import DatasetStats, MutationStats
+from bench.limits import MachineLimits
 from bench.measure import CommandResult, DiskUsage
+from bench.realdata import TreeStats
 from bench.verify import VerifyResult
 
 PHASES: tuple[str, ...] = (
@@ -81,6 +83,9 @@ class RunResult:
     dataset_generation_s: float = 0.0
     mutation: MutationStats | None = None
     mutation_s: float = 0.0
+    tree: TreeStats | None = None  # the real-shaped data sets
+    limits: MachineLimits | None = None
+    bounds: dict[str, tuple[float, str, float]] = field(default_factory=dict)
     rss_floor_kib: int = 0
     tools: list[ToolResult] = field(default_factory=list)
 

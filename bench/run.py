@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import aggregate, dataset, report
+from bench.limits import drop_caches, phase_bound
+from bench.limits import measure as measure_limits
 from bench.measure import (
     CommandResult,
     disk_usage,
@@ -34,6 +36,7 @@ from bench.measure import (
     run_measured,
     summary_line,
 )
+from bench.realdata import make_small, make_system
 from bench.results import (
     STATUS_FAILED,
     STATUS_OK,
@@ -43,7 +46,7 @@ from bench.results import (
     machine_info,
     runs_to_json,
 )
-from bench.tools import RUNNERS, Invocation, ToolRunner
+from bench.tools import RUNNERS, Invocation, ToolRunner, ensure_borg14
 from bench.verify import TreeManifest, manifest, verify_restore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +67,15 @@ NOTES = [
 ]
 
 
+def _cache_note(args: argparse.Namespace) -> str:
+    if args.cold:
+        return (
+            "Cold cache: the page cache is dropped (`echo 3 > /proc/sys/vm/drop_caches`)"
+            " before every measured command, after a sync."
+        )
+    return NOTES[0]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
@@ -79,6 +91,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--drkit-cmd", default=str(DEFAULT_DRKIT), help="drkit command line")
     parser.add_argument("--restic-cmd", default="restic")
     parser.add_argument("--borg-cmd", default="borg")
+    parser.add_argument(
+        "--borg14-cmd", default="", help="borg 1.4 command (default: a venv the bench makes)"
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=("synthetic", "system", "small"),
+        default="synthetic",
+        help="synthetic (bench.dataset), system (a copy of /usr files) or small (--files N)",
+    )
+    parser.add_argument("--files", type=int, default=10_000, help="files of the small data set")
+    parser.add_argument(
+        "--cold", action="store_true", help="drop the page cache before every command (root)"
+    )
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="per command, s")
     parser.add_argument("--repeat", type=int, default=1, help="repetitions; report medians")
     parser.add_argument("--keep", action="store_true", help="keep repositories and dataset")
@@ -117,13 +142,20 @@ class Benchmark:
                 "size_scale": args.size_scale,
                 "seed": args.seed,
                 "repeat": args.repeat,
+                "dataset": args.dataset,
+                "files": args.files,
+                "cold": args.cold,
             },
-            notes=list(NOTES),
+            notes=[*NOTES[1:], _cache_note(args)],
             tools=list(self.results.values()),
         )
 
     def _make_runner(self, name: str) -> ToolRunner:
-        command = shlex.split(getattr(self.args, f"{name}_cmd"))
+        given = getattr(self.args, f"{name}_cmd")
+        if name == "borg14" and not given:
+            log("borg14: making its venv with pip (once)")
+            given = ensure_borg14(self.work.parent / "borg14-venv")
+        command = shlex.split(given)
         return RUNNERS[name](command, self.work / name, PASSWORD)
 
     # -- setup ---------------------------------------------------------------------
@@ -164,12 +196,52 @@ class Benchmark:
             log(f"{runner.name}: {result.version}; {result.settings}")
 
     def generate_dataset(self) -> None:
+        if self.args.dataset != "synthetic":
+            self.generate_real()
+            return
         log(f"generating dataset (scale {self.args.size_scale}) in {self.source}")
         start = time.perf_counter()
         self.run.dataset = dataset.generate(self.source, self.args.seed, self.args.size_scale)
         self.run.dataset_generation_s = time.perf_counter() - start
         stats = self.run.dataset
         log(f"dataset: {stats.total_files} files, {stats.total_bytes / dataset.MIB:.1f} MiB")
+
+    def generate_real(self) -> None:
+        log(f"making the {self.args.dataset} data set in {self.source}")
+        start = time.perf_counter()
+        if self.args.dataset == "system":
+            tree = make_system(self.source, self.args.size_scale)
+        else:
+            tree = make_small(self.source, self.args.files, self.args.seed)
+        self.run.dataset_generation_s = time.perf_counter() - start
+        self.run.tree = tree
+        log(tree.describe())
+
+    def measure_limits(self) -> None:
+        log("measuring the machine's limits (zstd, disk, lstat)")
+        self.run.limits = measure_limits(self.source, self.work)
+        log(f"limits: {self.run.limits}")
+
+    def print_bounds(self) -> None:
+        """Each phase's bound and drkit's time as a multiple of it (issue 18, point 4)."""
+        limits, drkit = self.run.limits, self.results.get("drkit")
+        if limits is None or drkit is None:
+            return
+        usage = disk_usage(self.source)
+        entries = sum(1 for _ in self.source.rglob("*"))
+        repo = drkit.repo_size.get("after-changed") or drkit.repo_size.get("after-initial")
+        for phase in ("backup-initial", "backup-unchanged", "restore", "check"):
+            nbytes = repo.apparent_bytes if phase == "check" and repo else usage.apparent_bytes
+            bound = phase_bound(limits, phase, nbytes, entries)
+            outcome = drkit.phases.get(phase)
+            if bound is None or outcome is None or not outcome.ok:
+                continue
+            multiple = outcome.wall_s / bound.seconds
+            self.run.bounds[phase] = (bound.seconds, bound.by, multiple)
+            log(
+                f"bound {phase}: {bound.seconds:.2f} s ({bound.by}); "
+                f"drkit {outcome.wall_s:.2f} s = {multiple:.1f}x"
+            )
 
     def mutate_dataset(self) -> None:
         start = time.perf_counter()
@@ -189,6 +261,8 @@ class Benchmark:
         result = self.results[runner.name]
         log(f"{runner.name}: {phase}: {shlex.join(call.argv)}")
         os.sync()  # flush earlier writes so their writeback does not land in this timing
+        if self.args.cold and not drop_caches():
+            log("cannot drop the page cache (not root?): this command runs warm")
         outcome = run_measured(
             call.argv,
             cwd=call.cwd,
@@ -225,12 +299,15 @@ class Benchmark:
         for runner in self._active():
             self.results[runner.name].repo_size[point] = disk_usage(runner.repo)
 
-    def record_snapshot_counts(self) -> None:
+    def record_snapshot_counts(self, expected: int) -> None:
         for runner in self._active():
             result = self.results[runner.name]
             result.snapshot_count = runner.snapshot_count()
-            if result.snapshot_count != 3:
-                log(f"{runner.name}: WARNING: expected 3 snapshots, found {result.snapshot_count}")
+            if result.snapshot_count != expected:
+                log(
+                    f"{runner.name}: WARNING: expected {expected} snapshots, "
+                    f"found {result.snapshot_count}"
+                )
 
     def restore_and_verify(self, source: TreeManifest) -> None:
         for runner in self.runners:
@@ -264,19 +341,24 @@ class Benchmark:
         self.measure_rss_floor()
         self.check_tools()
         self.generate_dataset()
+        self.measure_limits()
         self.phase("init", lambda r: r.init())
         self.phase("backup-initial", lambda r: r.backup(SOURCE_NAME, self.data_parent, "initial"))
         self.record_repo_sizes("after-initial")
         self.phase(
             "backup-unchanged", lambda r: r.backup(SOURCE_NAME, self.data_parent, "unchanged")
         )
-        self.mutate_dataset()
-        self.phase("backup-changed", lambda r: r.backup(SOURCE_NAME, self.data_parent, "changed"))
-        self.record_repo_sizes("after-changed")
-        self.record_snapshot_counts()
+        if self.args.dataset == "synthetic":
+            self.mutate_dataset()
+            self.phase(
+                "backup-changed", lambda r: r.backup(SOURCE_NAME, self.data_parent, "changed")
+            )
+            self.record_repo_sizes("after-changed")
+        self.record_snapshot_counts(3 if self.args.dataset == "synthetic" else 2)
         log("hashing source tree for restore verification")
         self.restore_and_verify(manifest(self.source))
         self.phase("check", lambda r: r.check_read_data())
+        self.print_bounds()
         for result in self.results.values():
             if result.errors and result.status == STATUS_OK:
                 result.status = STATUS_FAILED

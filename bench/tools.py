@@ -288,6 +288,33 @@ class DrkitRunner(ToolRunner):
         return len(data)
 
 
+class Borg14Runner(BorgRunner):
+    """borg 1.4 from PyPI, in its own venv made by the bench (see ``ensure_borg14``)."""
+
+    name = "borg14"
+    install_hint = (
+        "the bench installs it into WORK/borg14-venv with pip (needs the Debian packages "
+        "libacl1-dev liblz4-dev libzstd-dev libxxhash-dev libssl-dev pkg-config)"
+    )
+
+
+BORG14_VERSION = "1.4.5"
+
+
+def ensure_borg14(venv: Path) -> str:
+    """The borg executable of a venv holding borgbackup 1.4 from PyPI, made if missing."""
+    borg = venv / "bin" / "borg"
+    if borg.exists():
+        return str(borg)
+    subprocess.run(["python3", "-m", "venv", str(venv)], check=True, capture_output=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", f"borgbackup=={BORG14_VERSION}"],
+        check=False,
+        capture_output=True,
+    )
+    return str(borg)
+
+
 RUNNERS: dict[str, type[ToolRunner]] = {
-    runner.name: runner for runner in (DrkitRunner, ResticRunner, BorgRunner)
+    runner.name: runner for runner in (DrkitRunner, ResticRunner, BorgRunner, Borg14Runner)
 }

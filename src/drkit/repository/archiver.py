@@ -94,6 +94,7 @@ class DirJob:
     node: Node | None  # None for the root
     entries: list[Node | FileJob | DirJob] = field(default_factory=list)
     tree_ids: list[bytes] = field(default_factory=list)  # per destination
+    checked: int = 0  # entries before this one are known to be done (see _ready)
 
 
 class _ReadError(Exception):
@@ -352,9 +353,17 @@ class Archiver:
 
     @staticmethod
     def _ready(job: DirJob) -> bool:
-        return all(
-            e.future is None or e.future.done() for e in job.entries if isinstance(e, FileJob)
-        )
+        """Whether every file of ``job`` is read. Resumes where the last call stopped, so
+        a directory of many files is not scanned from its start on every call."""
+        entries, index = job.entries, job.checked
+        while index < len(entries):
+            entry = entries[index]
+            if isinstance(entry, FileJob) and entry.future is not None and not entry.future.done():
+                job.checked = index
+                return False
+            index += 1
+        job.checked = index
+        return True
 
     def _finalize(self, job: DirJob) -> None:
         for entry in job.entries:

@@ -106,3 +106,21 @@ def apply_metadata(path: str, node: Node, *, as_root: bool) -> list[str]:
                 warnings.append(f"{path}: cannot set xattr {attr}: {exc.strerror}")
     os.utime(path, ns=(node.atime_ns or node.mtime_ns, node.mtime_ns), follow_symlinks=False)
     return warnings
+
+
+def apply_metadata_fd(fd: int, path: str, node: Node, as_root: bool) -> list[str]:
+    """:func:`apply_metadata` for a regular file open at ``fd`` (``path`` for messages)."""
+    warnings: list[str] = []
+    if as_root:
+        try:
+            os.fchown(fd, node.uid, node.gid)
+        except OSError as exc:
+            warnings.append(f"{path}: cannot set owner: {exc.strerror}")
+    os.fchmod(fd, node.mode)
+    for attr, value in node.xattrs.items():
+        try:
+            os.setxattr(fd, attr, value)
+        except OSError as exc:
+            warnings.append(f"{path}: cannot set xattr {attr}: {exc.strerror}")
+    os.utime(fd, ns=(node.atime_ns or node.mtime_ns, node.mtime_ns))
+    return warnings

@@ -1,13 +1,17 @@
 """Restore: bring a snapshot's files back into a directory.
 
-Plan first, then write. Walking the snapshot's trees creates every
-directory, symlink and special file and collects, for each regular file, the
-blobs it needs and where they go. Blobs are then read pack by pack, each
-pack's needed range in one read, on a few threads; each blob is verified
-against its id before it is written with ``pwrite``. All-zero chunks are not
-written, so sparse files stay sparse. Hard links are made once their first
-name has its content. Metadata goes on last, deepest first, so setting a
-directory's mtime is not undone by writing into it.
+A window at a time, so memory stays flat however many files the snapshot
+holds. Walking the snapshot's trees depth-first creates every directory,
+symlink and special file and collects, for each regular file, the blobs it
+needs and where they go; once a window of files (``WINDOW_FILES`` or
+``WINDOW_BYTES``) is planned, it is written: blobs are read pack by pack,
+each pack's needed range in one read, on a few threads; each blob is
+verified against its id before it is written with ``pwrite``. All-zero
+chunks are not written, so sparse files stay sparse. Hard links are made
+once their first name has its content (an earlier name is in the same or an
+earlier window). A directory's metadata goes on once the window holding its
+last entry is written (post-order), so setting its mtime is not undone by
+writing into it.
 
 A damaged blob does not stop the restore: the files that needed it are
 listed and the caller exits non-zero.
@@ -21,13 +25,13 @@ import shutil
 import stat
 import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from drkit.errors import DrkitError, IntegrityError, ObjectNotFound, SnapshotNotFound, UsageError
 from drkit.repository.blob import BlobLocation, plaintext_length
 from drkit.repository.crypto import OVERHEAD
-from drkit.repository.metadata import apply_metadata
+from drkit.repository.metadata import apply_metadata, apply_metadata_fd
 from drkit.repository.progress import Progress
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
@@ -38,6 +42,8 @@ MAX_GAP = 256 * 1024  # read through gaps smaller than this instead of seeking
 MAX_READ = 4 * 1024 * 1024  # one read covers at most this much (bounds memory per thread)
 SPARSE_BLOCK = 64 * 1024  # zero blocks of this size are left as holes
 _ZEROS = bytes(SPARSE_BLOCK)
+WINDOW_FILES = 4096  # files planned before they are written (about 2 KiB each)
+WINDOW_BYTES = 256 * 1024 * 1024  # or this much content, whichever comes first
 
 
 @dataclass(slots=True)
@@ -54,6 +60,15 @@ class RestoreResult:
     bytes: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # path -> why
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A window being written: its pack reads, then its hard links and finished dirs."""
+
+    packs: list[Future[None]]
+    links: list[tuple[str, str, Node]]
+    closed: list[tuple[str, Node]]
 
 
 @dataclass(slots=True)
@@ -81,7 +96,10 @@ class Restorer:
         self.workers = workers
         self.as_root = os.geteuid() == 0
         self.result = RestoreResult()
-        self._dirs: list[tuple[str, Node]] = []
+        self._closed: list[tuple[str, Node]] = []  # directories complete once the window is
+        self._window_bytes = 0
+        self._in_flight: _Window | None = None
+        self._pool: ThreadPoolExecutor
         self._files: list[FileTarget] = []
         self._links: list[tuple[str, str, Node]] = []  # (path, first path, node)
         self._plan: dict[str, list[tuple[BlobLocation, bytes, list[_Write]]]] = defaultdict(list)
@@ -99,16 +117,45 @@ class Restorer:
             ) from None
         self.progress.start("restore")
         self._refuse_unmatched_includes()
-        self._plan_tree(self.snapshot.tree, "")
-        self.progress.set_total(len(self._files), sum(f.node.size for f in self._files))
-        self._create_files()
+        summary = self.snapshot.summary
+        if not self.includes and summary.files_total:
+            self.progress.set_total(summary.files_total, summary.bytes_total)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="drkit-restore") as pool:
-            list(pool.map(self._restore_pack, sorted(self._plan)))
-        self._make_links()
-        for path, node in reversed(self._dirs):
-            self._apply(path, node)
+            self._pool = pool
+            self._plan_tree(self.snapshot.tree, "")
+            self._write_window()
+            self._finish_window()
         self.progress.finish()
         return self.result
+
+    def _write_window(self) -> None:
+        """Start writing what is planned and drop the plan; the walk plans the next window
+        meanwhile. The window before is finished first: one window in flight at a time."""
+        self._finish_window()
+        self._create_files()
+        plan = self._plan
+        futures = [self._pool.submit(self._restore_pack, pack, plan[pack]) for pack in sorted(plan)]
+        self._in_flight = _Window(futures, self._links, self._closed)
+        self._files, self._links, self._closed = [], [], []
+        self._plan, self._by_blob = defaultdict(list), {}
+        self._window_bytes = 0
+
+    def _finish_window(self) -> None:
+        """Wait for the window in flight; then its hard links and finished directories."""
+        window, self._in_flight = self._in_flight, None
+        if window is None:
+            return
+        for future in window.packs:
+            future.result()
+        self._make_links(window.links)
+        for path, node in window.closed:
+            self._apply(path, node)
+
+    def _window_full(self) -> bool:
+        return (
+            len(self._files) + len(self._links) >= WINDOW_FILES
+            or self._window_bytes >= WINDOW_BYTES
+        )
 
     # -- planning --------------------------------------------------------------
     def _wanted(self, rel: str, is_dir: bool) -> bool:
@@ -178,12 +225,14 @@ class Restorer:
             except OSError as exc:
                 self.result.failed[rel] = f"cannot create the directory: {exc.strerror or exc}"
                 return
-            self._dirs.append((path, node))
             self.result.dirs += 1
             if node.subtree is not None:
                 self._plan_tree(node.subtree, rel)
+            self._closed.append((path, node))
         elif node.type is NodeType.FILE:
             self._plan_file(path, node)
+            if self._window_full():
+                self._write_window()
         else:
             self._make_special(path, node)
 
@@ -197,6 +246,7 @@ class Restorer:
             self._hardlink_first[key] = path
         target = FileTarget(path, node, len(node.content))
         self._files.append(target)
+        self._window_bytes += node.size
         offset = 0
         for blob_id in node.content:
             loc = self.repo.index.get(blob_id)
@@ -248,8 +298,10 @@ class Restorer:
             if target.remaining == 0:
                 self._complete(target)  # empty file
 
-    def _restore_pack(self, pack: str) -> None:
-        blobs = sorted(self._plan[pack], key=lambda b: b[0].offset)
+    def _restore_pack(
+        self, pack: str, needed: list[tuple[BlobLocation, bytes, list[_Write]]]
+    ) -> None:
+        blobs = sorted(needed, key=lambda b: b[0].offset)
         for group in _ranges(blobs):
             start = group[0][0].offset
             end = group[-1][0].offset + group[-1][0].length
@@ -277,22 +329,24 @@ class Restorer:
             target = w.target
             if target.remaining < 0:
                 continue
+            whole = len(target.node.content) == 1  # this write completes the file
             try:
-                fd = _open_target(
-                    target.path,
-                    target.node.size,
-                    create=target.remaining == 1 and len(target.node.content) == 1,
-                )
+                fd = _open_target(target.path, target.node.size, create=whole)
                 try:
                     for start, end in runs:
                         os.pwrite(fd, view[start:end], w.offset + start)
+                    if whole:  # metadata through the open descriptor: no path lookups
+                        warnings = self._apply_fd(fd, target)
                 finally:
                     os.close(fd)
             except OSError as exc:
                 self._fail([w], exc.strerror or str(exc))
                 continue
             self.progress.advance(nbytes=len(plain))
-            self._blob_done(target)
+            if whole:
+                self._completed(target, warnings)
+            else:
+                self._blob_done(target)
 
     def _blob_done(self, target: FileTarget) -> None:
         with self._lock:
@@ -309,13 +363,18 @@ class Restorer:
 
     def _complete(self, target: FileTarget) -> None:
         self._apply(target.path, target.node)
+        self._completed(target, [])
+
+    def _completed(self, target: FileTarget, warnings: list[str]) -> None:
         with self._lock:
+            target.remaining = 0
+            self.result.warnings += warnings
             self.result.files += 1
             self.result.bytes += target.node.size
         self.progress.advance(files=1)
 
-    def _make_links(self) -> None:
-        for path, first, _node in self._links:
+    def _make_links(self, links: list[tuple[str, str, Node]]) -> None:
+        for path, first, _node in links:
             if first in self.result.failed:
                 self.result.failed[path] = f"hard link to {first}, which failed"
                 continue
@@ -326,6 +385,12 @@ class Restorer:
                 self.result.files += 1
             except OSError as exc:
                 self.result.failed[path] = exc.strerror or str(exc)
+
+    def _apply_fd(self, fd: int, target: FileTarget) -> list[str]:
+        try:
+            return apply_metadata_fd(fd, target.path, target.node, self.as_root)
+        except OSError as exc:
+            return [f"{target.path}: cannot set metadata: {exc.strerror}"]
 
     def _apply(self, path: str, node: Node) -> None:
         try:

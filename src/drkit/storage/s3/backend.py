@@ -91,14 +91,14 @@ class S3Backend(Backend):
         return self.config.bucket
 
     @contextmanager
-    def _boundary(self, what: str) -> Iterator[None]:
+    def _boundary(self, what: str, *, write: bool = False) -> Iterator[None]:
         """Turn every library failure inside the block into a drkit StorageError."""
         try:
             yield
         except DrkitError:
             raise
         except Exception as exc:
-            translated = translate_error(exc, what, self.config)
+            translated = translate_error(exc, what, self.config, write=write)
             if translated is None:
                 raise
             raise translated from exc
@@ -148,7 +148,7 @@ class S3Backend(Backend):
     def save(self, kind: FileKind, name: str, parts: Sequence[Buffer]) -> None:
         body = parts[0] if len(parts) == 1 and isinstance(parts[0], bytes) else b"".join(parts)
         key = self.config.key(kind, name)
-        with self._boundary(f"cannot write {kind.value}/{name} to {self.location}"):
+        with self._boundary(f"cannot write {kind.value}/{name} to {self.location}", write=True):
             self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
 
     def save_file(self, kind: FileKind, name: str, path: Path) -> None:
@@ -157,7 +157,7 @@ class S3Backend(Backend):
         On failure the file stays for the caller (a retry uploads it again).
         """
         key = self.config.key(kind, name)
-        with self._boundary(f"cannot write {kind.value}/{name} to {self.location}"):
+        with self._boundary(f"cannot write {kind.value}/{name} to {self.location}", write=True):
             self.client.upload_file(str(path), self.bucket, key, Config=self.transfer)
         try:
             path.unlink()
@@ -216,7 +216,9 @@ class S3Backend(Backend):
     def remove(self, kind: FileKind, name: str) -> None:
         key = self.config.key(kind, name)
         try:
-            with self._boundary(f"cannot remove {kind.value}/{name} from {self.location}"):
+            with self._boundary(
+                f"cannot remove {kind.value}/{name} from {self.location}", write=True
+            ):
                 self.client.delete_object(Bucket=self.bucket, Key=key)
         except ObjectNotFound:
             pass  # no bucket: nothing to remove

@@ -20,6 +20,7 @@ from drkit.errors import (
     ObjectNotFound,
     StorageError,
     StorageFull,
+    StorageReadOnly,
     TransientStorageError,
 )
 from drkit.storage.local import translate_os_error
@@ -43,6 +44,7 @@ _DENIED = {
     "AllAccessDisabled",
     "AccountProblem",
 }
+_WRITE_DENIED = {"AccessDenied", "403", "AllAccessDisabled"}  # not: bad or expired keys
 _TRANSIENT = {
     "SlowDown",
     "RequestTimeout",
@@ -82,15 +84,20 @@ def _status(exc: ClientError) -> int:
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
-def translate_error(exc: BaseException, what: str, config: S3Config) -> StorageError | None:
-    """The drkit error for a failure of boto3 or the network; None: not ours to translate."""
+def translate_error(
+    exc: BaseException, what: str, config: S3Config, *, write: bool = False
+) -> StorageError | None:
+    """The drkit error for a failure of boto3 or the network; None: not ours to translate.
+
+    ``write``: the call changes the repository, so access denied means read-only
+    credentials or a WORM bucket (StorageReadOnly, as for a read-only local folder)."""
     if isinstance(exc, S3UploadFailedError):  # upload_file hides the ClientError inside
         inner = exc.__cause__ or exc.__context__
         if inner is not None and inner is not exc:
-            return translate_error(inner, what, config)
+            return translate_error(inner, what, config, write=write)
         return StorageError(f"{what}: {exc}")
     if isinstance(exc, ClientError):
-        return _translate_client_error(exc, what, config)
+        return _translate_client_error(exc, what, config, write)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return StorageError(f"{what}: {exc}", hint=_CREDENTIALS_HINT)
     if isinstance(exc, _NETWORK_ERRORS):
@@ -103,7 +110,9 @@ def translate_error(exc: BaseException, what: str, config: S3Config) -> StorageE
     return None
 
 
-def _translate_client_error(exc: ClientError, what: str, config: S3Config) -> StorageError:
+def _translate_client_error(
+    exc: ClientError, what: str, config: S3Config, write: bool = False
+) -> StorageError:
     code, status = _code(exc), _status(exc)
     message = str(exc.response.get("Error", {}).get("Message", "")) or code or str(status)
     if code == "NoSuchBucket":
@@ -113,6 +122,12 @@ def _translate_client_error(exc: ClientError, what: str, config: S3Config) -> St
         )
     if code in _NOT_FOUND:
         return ObjectNotFound(f"{what}: no such object")
+    if write and code in _WRITE_DENIED:
+        return StorageReadOnly(
+            f"{what}: access denied ({code}: {message})",
+            hint="these credentials may not write to the bucket (read-only key, WORM or "
+            "object-lock bucket); restore, check, snapshots and ls still work without a lock",
+        )
     if code in _DENIED:
         return StorageError(f"{what}: access denied ({code}: {message})", hint=_CREDENTIALS_HINT)
     if "StorageFull" in code or "QuotaExceeded" in code:

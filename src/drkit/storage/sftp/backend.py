@@ -18,6 +18,7 @@ from drkit.errors import (
     ObjectNotFound,
     RepositoryExists,
     StorageError,
+    StorageReadOnly,
     TransientStorageError,
 )
 from drkit.storage.base import Backend, Buffer, FileKind, ObjectInfo
@@ -45,6 +46,9 @@ from drkit.storage.sftp.ops import (
     _upload,
     _what,
 )
+
+# the actions of _session that change the repository: refused, they mean "read-only"
+_WRITES = ("cannot write", "cannot remove", "cannot create", "cannot clean")
 
 
 class SftpBackend(Backend):
@@ -212,6 +216,12 @@ class SftpBackend(Backend):
         except FileNotFoundError as exc:
             raise ObjectNotFound(f"{what} does not exist in {self.location}") from exc
         except PermissionError as exc:
+            if action in _WRITES:  # like the local fallback: reads may still work
+                raise StorageReadOnly(
+                    f"{action} {what} on {self.location}: permission denied",
+                    hint=f"{self.config.user} may not write {self._root} on the server; a "
+                    "read-only repository can still be restored and checked (without a lock)",
+                ) from exc
             raise StorageError(
                 f"{action} {what} on {self.location}: permission denied",
                 hint=f"check that {self.config.user} may read and write {self._root} on the server",
