@@ -17,16 +17,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json
+from drkit.cli.output import Output, out, print_json
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when a command runs
-    from drkit.confighistory.collect.hosts import HostPool
     from drkit.confighistory.diff import TextDiff
     from drkit.confighistory.model import Scope
-    from drkit.confighistory.restore import RestoredItem, RestorePlan
+    from drkit.confighistory.restore import RestorePlan
     from drkit.confighistory.service import History
     from drkit.confighistory.structured import KeyDiff
+    from drkit.services.config_restore import ConfigRestorePreview, ConfigRestoreResult
+    from drkit.services.workspace import Workspace
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -44,20 +45,19 @@ def register(root: typer.Typer) -> None:
     )
 
 
+def _workspace(state: State) -> Workspace:
+    """The workspace; a drkit.yaml that exists is versioned first (a missing one is rebuilt)."""
+    path = state.settings_file
+    return state.use() if path is None or path.exists() else state.workspace
+
+
 @contextmanager
 def _history(state: State) -> Iterator[History]:
-    """The history of this installation.
+    """The history of this installation (see :func:`drkit.services.config_restore.open_history`)."""
+    from drkit.services.config_restore import open_history
 
-    A drkit.yaml that is named (--config, DRKIT_CONFIG) but missing is one to
-    rebuild: drkit runs on its defaults and a restore writes the file there.
-    """
-    from drkit.confighistory.service import History
-    from drkit.settings.model import Settings
-
-    path = state.settings_file
-    if path is not None and not path.exists():
-        state.use_settings(Settings())
-    yield History(state.catalog(), state.settings, path, state.home)
+    with open_history(_workspace(state)) as history:
+        yield history
 
 
 def _resolve_scope(history: History, path: str | None) -> Scope | None:
@@ -290,64 +290,49 @@ def restore(
     json_output: Json = False,
 ) -> None:
     """Bring drkit's configuration (or files) back as at a time: preview, confirm, restore."""
-    from drkit.confighistory import views
-    from drkit.confighistory.collect.hosts import HostPool
-    from drkit.confighistory.mirror import import_history
-    from drkit.confighistory.model import Scope
-    from drkit.confighistory.restore import plan_restore
     from drkit.confighistory.timeparse import parse_time
+    from drkit.services.config_restore import ConfigRestoreSpec, restore_config
 
     state: State = ctx.obj
-    when = parse_time(at)
-    with _history(state) as history:
-        if from_repository:
-            added = import_history(history.store, state.open_ref(from_repository), snapshot)
-            if not json_output:
-                out.print(f"imported {added} versions from {from_repository}")
-        scopes = history.select(paths) if paths else [Scope.drkit()]
-        with HostPool(history.config.inventory) as hosts:
-            plan = plan_restore(history, hosts, scopes, when)
-            if not json_output:
-                _print_plan(plan)
-            go = bool(plan.changes) and not dry_run and _confirmed(plan, yes, json_output)
-            done = _apply(history, hosts, plan, author, restore_mode) if go else []
-    if json_output:
-        print_json(views.restore_doc(plan, done, applied=go))
-        return
-    for item in done:
+    output = state.output_for(json_output)
+    spec = ConfigRestoreSpec(
+        at=parse_time(at),
+        paths=paths or [],
+        dry_run=dry_run,
+        from_repository=from_repository,
+        snapshot=snapshot,
+        restore_mode=restore_mode,
+        author=author,
+    )
+    result = restore_config(_workspace(state), spec, _Review(output, yes))
+    output.render(result, _print_restored)
+
+
+class _Review:
+    """The terminal's part in a restore: the plan shown, then --yes or a question."""
+
+    def __init__(self, output: Output, yes: bool) -> None:
+        self.output, self.yes = output, yes
+
+    def show(self, preview: ConfigRestorePreview) -> None:
+        if self.output.json:
+            return
+        if preview.imported is not None:
+            out.print(f"imported {preview.imported} versions from {preview.from_repository}")
+        _print_plan(preview.plan)
+
+    def confirm(self, plan: RestorePlan) -> bool:
+        return _confirmed(plan, self.yes, self.output.json)
+
+
+def _print_restored(result: ConfigRestoreResult) -> None:
+    for item in result.restored:
         before = f"version #{item.safety}" if item.safety else "gone (nothing to keep)"
         out.print(
             f"restored {item.scope.display} to version #{item.target}; the state before it is "
             + before,
             highlight=False,
         )
-
-
-def _apply(
-    history: History,
-    hosts: HostPool,
-    plan: RestorePlan,
-    author: str | None,
-    restore_mode: bool = False,
-) -> list[RestoredItem]:
-    from drkit.catalog.runs import RunStatus
-    from drkit.confighistory.jobs import owned_run
-    from drkit.confighistory.restore import apply_restore
-    from drkit.confighistory.service import default_author
-
-    subject = ",".join(i.scope.display for i in plan.changes)[:200]
-    with owned_run(history.catalog, kind="config-restore", subject=subject) as (journal, own):
-        done = apply_restore(
-            history,
-            hosts,
-            plan,
-            author=author or default_author(),
-            journal=journal,
-            restore_mode=restore_mode,
-        )
-        if own:
-            journal.finish(RunStatus.SUCCEEDED, result={"restored": [d.target for d in done]})
-    return done
 
 
 def _print_plan(plan: RestorePlan) -> None:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drkit.cli.output import Output
 from drkit.errors import UsageError
 from drkit.services.passphrase import read_password_file
 from drkit.services.workspace import Workspace
@@ -54,12 +55,33 @@ class State:
         quiet: bool = False,
         debug: bool = False,
     ) -> None:
-        self.quiet = quiet
+        self.output = Output(quiet=quiet)
         self.debug = debug
         self.workspace = Workspace(
             config=config, repo=repo, password_file=password_file, ask_passphrase=prompt_password
         )
         self._versioned = False
+
+    @property
+    def quiet(self) -> bool:
+        """--quiet (read-only; derived from :attr:`output`)."""
+        return self.output.quiet
+
+    @property
+    def json_output(self) -> bool:
+        """Whether this command prints JSON (read-only; derived from :attr:`output`)."""
+        return self.output.json
+
+    def output_for(self, json_output: bool) -> Output:
+        """The command's output, with its ``--json``; kept on the state for its helpers."""
+        self.output = self.output.with_json(json_output)
+        return self.output
+
+    def use(self) -> Workspace:
+        """The workspace for an operation; drkit.yaml, when there is one, versioned first."""
+        if self.workspace.settings_file is not None:
+            _ = self.settings
+        return self.workspace
 
     @property
     def repo(self) -> str | None:

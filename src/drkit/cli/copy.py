@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from drkit.cli.browse import load_snapshots
 from drkit.cli.context import State, read_password_file
-from drkit.cli.output import human_bytes, out, print_json
-from drkit.cli.progress import make_progress
-from drkit.errors import UsageError
-from drkit.repository.copy import IdMap, SnapshotCopier
-from drkit.repository.locks import RepoLock
-from drkit.repository.snapshot import find_snapshot
-from drkit.repository.writer import BlobWriter
-
-if TYPE_CHECKING:
-    from drkit.repository.repo import Repository
-    from drkit.sources.wal_copy import WalCopyStats
+from drkit.cli.output import Output, human_bytes, out
+from drkit.services import copy as service
+from drkit.services.copy import CopyResult, CopySpec
 
 
 def register(app: typer.Typer) -> None:
@@ -48,60 +39,26 @@ def copy(
 ) -> None:
     """Copy snapshots between repositories; they keep their id and time."""
     state: State = ctx.obj
-    if not to:
-        raise UsageError("no destination given", hint="pass --to NAME or --to URL")
-    src_ref = source or state.repo or os.environ.get("DRKIT_REPO", "")
-    if not src_ref:
-        raise UsageError("no source given", hint="pass --from NAME|URL or --repo")
-    src = state.open_ref(src_ref)
-    dst_password = read_password_file(to_password_file) if to_password_file else None
-    dst = state.open_ref(to, password=dst_password)
-    if src.config.id == dst.config.id:
-        raise UsageError("source and destination are the same repository")
-    with (
-        RepoLock(src, exclusive=False, operation="copy", load_index=True),
-        RepoLock(dst, exclusive=False, operation="copy", load_index=True),
-    ):
-        copier = SnapshotCopier(
-            src,
-            dst,
-            BlobWriter(dst),
-            IdMap.for_pair(src, dst),
-            make_progress(state.quiet, json_output),
-        )
-        available = load_snapshots(src)
-        chosen = [find_snapshot(available, ref) for ref in snapshots] if snapshots else available
-        todo = copier.missing(chosen)
-        copier.copy(todo)
-        wal = _copy_wal(src, dst, bool(snapshots))
-    stats = copier.stats
-    if json_output:
-        print_json(
-            {
-                "copied": [s.id for s in todo],
-                "skipped": len(chosen) - len(todo),
-                "blobs_read": stats.blobs_read,
-                "blobs_added": stats.blobs_added,
-                "bytes_added": stats.bytes_added,
-                "wal_copied": wal.copied,
-            }
-        )
-    elif not state.quiet:
-        for snap in todo:
-            out.print(
-                f"copied {snap.short_id}  {snap.time:%Y-%m-%d %H:%M:%S}  {' '.join(snap.paths)}"
-            )
-        out.print(
-            f"{len(todo)} copied, {len(chosen) - len(todo)} already there; "
-            f"{stats.blobs_added} blobs ({human_bytes(stats.bytes_added)}) added"
-            + (f"; {wal.copied} WAL files ({human_bytes(wal.bytes)})" if wal.copied else "")
-        )
+    output = state.output_for(json_output)
+    spec = CopySpec(
+        source=source or state.repo or os.environ.get("DRKIT_REPO", ""),
+        destination=to,
+        snapshots=snapshots or [],
+        destination_password=read_password_file(to_password_file) if to_password_file else None,
+    )
+    with output.progress() as progress:
+        result = service.copy(state.use(), spec, progress)
+    output.render(result, lambda r: _print(r, output))
 
 
-def _copy_wal(src: Repository, dst: Repository, only_snapshots: bool) -> WalCopyStats:
-    """The WAL archive goes along (a whole-repository copy), so the copy can do PITR."""
-    from drkit.sources.wal_copy import WalCopyStats, copy_wal
-
-    if only_snapshots:
-        return WalCopyStats(0, 0, 0)
-    return copy_wal(src, dst)
+def _print(result: CopyResult, output: Output) -> None:
+    if output.quiet:
+        return
+    for snap in result.copied:
+        out.print(f"copied {snap.short_id}  {snap.time:%Y-%m-%d %H:%M:%S}  {' '.join(snap.paths)}")
+    wal = f"; {result.wal_copied} WAL files ({human_bytes(result.wal_bytes)})"
+    out.print(
+        f"{len(result.copied)} copied, {result.skipped} already there; "
+        f"{result.stats.blobs_added} blobs ({human_bytes(result.stats.bytes_added)}) added"
+        + (wal if result.wal_copied else "")
+    )

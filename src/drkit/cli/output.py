@@ -1,13 +1,22 @@
-"""Printing: tables and text to stdout, progress and warnings to stderr, JSON on request."""
+"""Printing: tables and text to stdout, progress and warnings to stderr, JSON on request.
+
+:class:`Output` is the state of one command's printing (JSON, text or quiet).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from drkit.services.progress import Progress
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -48,3 +57,48 @@ class WarningProgress:
 
     def warn(self, message: str) -> None:
         warn(message)
+
+
+class HasJson(Protocol):
+    """A typed result of the service layer: its ``to_json()`` is the one JSON shape."""
+
+    def to_json(self) -> Any: ...
+
+
+R = TypeVar("R", bound=HasJson)
+
+
+@dataclass(frozen=True)
+class Output:
+    """How this command shows its result: JSON (``--json``), text, or less text (``--quiet``).
+
+    The one object on the CLI state that replaces the ``json_output``/``quiet``
+    flags once threaded through every helper: a command asks it to
+    :meth:`render` the operation's result, and for the :meth:`progress` to
+    report to (a bar on a terminal, warnings only otherwise).
+    """
+
+    json: bool = False
+    quiet: bool = False
+
+    def with_json(self, json_output: bool) -> Output:
+        """This output, switched to JSON when the command's ``--json`` was given."""
+        return replace(self, json=self.json or json_output)
+
+    @property
+    def text(self) -> bool:
+        """Whether the full text is shown (neither JSON nor --quiet)."""
+        return not self.json and not self.quiet
+
+    def render(self, result: R, human: Callable[[R], None]) -> None:
+        """``result.to_json()`` on stdout with --json, else ``human(result)``."""
+        if self.json:
+            print_json(result.to_json())
+        else:
+            human(result)
+
+    def progress(self) -> AbstractContextManager[Progress]:
+        """The Progress an operation reports to: a bar on a terminal unless JSON or --quiet."""
+        from drkit.cli.progress import progress_for
+
+        return progress_for(self)

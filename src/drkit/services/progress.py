@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from drkit.repository.progress import Progress as RepoProgress
+
 
 class Progress(Protocol):
     """What an operation reports while it works. Implementations must not raise."""
@@ -37,3 +39,31 @@ class Silent:
 
 
 SILENT: Progress = Silent()
+
+
+class Counter(RepoProgress):
+    """The repository layer's byte counter, reporting to a :class:`Progress`.
+
+    The archiver, the copier and the source drivers count files and bytes on
+    a :class:`drkit.repository.progress.Progress`; this one passes the phase,
+    the bytes done (of the total, when known) and the warnings on. A face that
+    wants the extra scan for totals (a bar with an ETA) sets ``wants_totals``.
+    """
+
+    def __init__(self, target: Progress) -> None:
+        super().__init__()
+        self.target = target
+
+    @property
+    def wants_totals(self) -> bool:
+        return bool(getattr(self.target, "wants_totals", False))
+
+    def start(self, title: str) -> None:
+        self.target.phase(title)
+
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
+        super().advance(files, nbytes)
+        self.target.advance(self.bytes, self.total_bytes)
+
+    def warn(self, message: str) -> None:
+        self.target.warn(message)
