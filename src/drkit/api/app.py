@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import Any
 
@@ -27,8 +27,13 @@ def create_app(
     *,
     registry: CollectorRegistry | None = None,
     healthy: Callable[[], bool] = lambda: True,
+    mount: Iterable[Callable[[FastAPI], None]] = (),
 ) -> FastAPI:
-    """The app over ``workspace`` (its catalog opened here, once)."""
+    """The app over ``workspace`` (its catalog opened here, once).
+
+    ``mount`` adds other faces on the same app and address (the dashboard's
+    ``drkit.web.install``): the caller composes them, so the API imports none.
+    """
     app = FastAPI(
         title="drkit",
         version=__version__,
@@ -46,9 +51,8 @@ def create_app(
     app.include_router(api)
     _document_permissions(app)
     _add_daemon_routes(app, registry, healthy)
-    from drkit.web import install  # the dashboard, over the same workspace
-
-    install(app)
+    for add in mount:
+        add(app)
     return app
 
 

@@ -153,10 +153,12 @@ def _api_face(state: State) -> HttpFactory:
     def start(listen: str, registry: CollectorRegistry, healthy: Callable[[], bool]) -> HttpFace:
         from drkit.api import create_app
         from drkit.api.server import ApiServer
+        from drkit.web import install as dashboard
 
-        return ApiServer(
-            create_app(state.workspace_read(), registry=registry, healthy=healthy), listen
+        app = create_app(
+            state.workspace_read(), registry=registry, healthy=healthy, mount=[dashboard]
         )
+        return ApiServer(app, listen)
 
     return start
 

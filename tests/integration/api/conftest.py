@@ -24,6 +24,7 @@ from drkit.catalog.types import utcnow
 from drkit.services.workspace import Workspace
 from drkit.users import Permission, Role, store
 from drkit.users.tokens import issue_token, revoke_token
+from drkit.web import install as dashboard
 from tests.conftest import Result
 from tests.fixtures.net import free_port
 
@@ -148,7 +149,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     setup.drkit("--repo", "local", "init").check()
     setup.drkit("--repo", "local", "backup", str(root / "src")).check()
     setup.tokens = add_callers(setup.catalog())
-    server = ApiServer(create_app(setup.workspace), f"127.0.0.1:{free_port()}")
+    server = ApiServer(create_app(setup.workspace, mount=[dashboard]), f"127.0.0.1:{free_port()}")
     host, port = server.server_address
     setup.url = f"http://{host}:{port}"
     try:

@@ -10,6 +10,7 @@ import pytest
 from drkit.api import create_app
 from drkit.api.app import PUBLIC, api_routes
 from drkit.api.auth import requirement
+from drkit.web import install as dashboard
 from drkit.web.pages import PageRequire
 from tests.integration.api.conftest import CALLERS, Api
 
@@ -21,7 +22,7 @@ def _routes(api: Api, *, pages: bool = False) -> list[tuple[str, str, str | None
     """(method, path, the permission it needs or None for a public one) for every route;
     the dashboard's pages (a session, never a token) with ``pages``, the API's without."""
     table = []
-    for path, method, route in api_routes(create_app(api.workspace)):
+    for path, method, route in api_routes(create_app(api.workspace, mount=[dashboard])):
         needed = requirement(route)
         if needed is None:
             assert path in PUBLIC, f"{method} {path} names no permission (give it a Require)"

@@ -9,6 +9,7 @@ import httpx
 from drkit.api import create_app
 from drkit.api.server import ApiServer
 from drkit.services.workspace import Workspace
+from drkit.web import install as dashboard
 from tests.fixtures.net import free_port
 from tests.integration.api.conftest import add_callers, make_home
 
@@ -18,7 +19,7 @@ def test_a_catalog_gone_is_a_503_problem(tmp_path: Path) -> None:
     make_home(root)
     ws = Workspace(config=root / "drkit.yaml")
     tokens = add_callers(ws.catalog())
-    server = ApiServer(create_app(ws), f"127.0.0.1:{free_port()}")
+    server = ApiServer(create_app(ws, mount=[dashboard]), f"127.0.0.1:{free_port()}")
     host, port = server.server_address
     auth = {"Authorization": f"Bearer {tokens['viewer']}"}
     try:
