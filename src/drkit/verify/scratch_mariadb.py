@@ -12,11 +12,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
 from drkit.verify.errors import ScratchUnavailable
+from drkit.verify.scratch_process import stop, wait_ready
 
 START_TIMEOUT_S = 120
 STOP_GRACE_S = 30
@@ -70,36 +70,21 @@ class ScratchMariadb:
     def _wait_ready(self) -> None:
         import pymysql
 
-        started = time.monotonic()
-        while True:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise ScratchUnavailable(f"the scratch mariadbd exited: {self._log()}")
-            if self.socket.exists():
-                try:
-                    pymysql.connect(unix_socket=str(self.socket), user="root").close()
-                    return
-                except pymysql.err.MySQLError:
-                    pass
-            if time.monotonic() - started > START_TIMEOUT_S:
-                raise ScratchUnavailable(f"the scratch mariadbd did not start: {self._log()}")
-            time.sleep(0.1)
+        def answers() -> bool:
+            if not self.socket.exists():
+                return False
+            try:
+                pymysql.connect(unix_socket=str(self.socket), user="root").close()
+            except pymysql.err.MySQLError:
+                return False
+            return True
 
-    def _log(self) -> str:
-        try:
-            return (self.folder / "error.log").read_text(errors="replace")[-800:]
-        except OSError:
-            return "(no log)"
+        assert self.proc is not None
+        wait_ready(self.proc, answers, "mariadbd", self.folder / "error.log", START_TIMEOUT_S)
 
     def _stop(self) -> None:
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            stop(self.proc, STOP_GRACE_S)
         finally:
             if self.socket_dir != Path():
                 shutil.rmtree(self.socket_dir, ignore_errors=True)

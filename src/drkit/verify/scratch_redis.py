@@ -13,12 +13,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from drkit.verify.errors import ScratchUnavailable
+from drkit.verify.scratch_process import stop, wait_ready
 
 START_TIMEOUT_S = 600  # a large RDB takes its time to load
 STOP_GRACE_S = 10
@@ -68,37 +68,22 @@ class ScratchRedis:
     def _wait_loaded(self) -> None:
         import redis
 
-        started = time.monotonic()
-        while True:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise ScratchUnavailable(f"the scratch redis-server exited: {self._log()}")
-            if self.socket.exists():
-                try:
-                    with self.client() as client:
-                        if client.info("persistence").get("loading") == 0:
-                            return
-                except (redis.BusyLoadingError, redis.ConnectionError):
-                    pass
-            if time.monotonic() - started > START_TIMEOUT_S:
-                raise ScratchUnavailable(f"the scratch redis-server did not load: {self._log()}")
-            time.sleep(0.05)
+        def loaded() -> bool:
+            if not self.socket.exists():
+                return False
+            try:
+                with self.client() as client:
+                    return bool(client.info("persistence").get("loading") == 0)
+            except (redis.BusyLoadingError, redis.ConnectionError):
+                return False
 
-    def _log(self) -> str:
-        try:
-            return (self.folder / "redis.log").read_text(errors="replace")[-800:]
-        except OSError:
-            return "(no log)"
+        assert self.proc is not None
+        log = self.folder / "redis.log"
+        wait_ready(self.proc, loaded, "redis-server", log, START_TIMEOUT_S, poll_s=0.05)
 
     def _stop(self) -> None:
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            stop(self.proc, STOP_GRACE_S)
         finally:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
 
