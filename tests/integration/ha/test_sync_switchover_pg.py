@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,18 +24,11 @@ from tests.conftest import Runner
 from tests.fixtures.etcd import EtcdCluster
 from tests.fixtures.ha import PgNode, PgPair, running_pair
 from tests.fixtures.ha_scenario import inventory, running_agents, settings_of
+from tests.fixtures.haproxy import wait_until
 
 
 def _wait(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if condition():
-                return
-        except psycopg.Error:
-            pass
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+    wait_until(condition, timeout, what, ignoring=(psycopg.Error,))
 
 
 def _config(tmp_path: Path, ha: dict[str, object]) -> tuple[Settings, str]:
