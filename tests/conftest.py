@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +15,12 @@ import pytest
 
 # A cheaper KDF keeps hundreds of repository opens fast; the format is unchanged.
 os.environ.setdefault("DRKIT_KDF_MEMORY_KIB", "8192")
+
+# A suite started in the background (`cmd &`, nohup) inherits SIGINT ignored, and so
+# would every drkit child, which then rightly keeps ignoring it; the interrupt tests
+# send SIGINT as a terminal would, so the children start with the default disposition.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass

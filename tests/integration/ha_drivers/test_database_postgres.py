@@ -33,6 +33,14 @@ def conninfo(node: PgNode) -> str:
 
 
 def test_probe_primary_and_replica(pg_pair: PgPair) -> None:  # noqa: F811
+    # a replica just started streams before it has replayed: wait for it to catch up
+    wait_until(
+        lambda: (
+            driver(pg_pair.replica).probe().replay_lsn
+            == driver(pg_pair.primary).probe().current_lsn
+        ),
+        what="the replica replaying up to the primary",
+    )
     primary, replica = driver(pg_pair.primary).probe(), driver(pg_pair.replica).probe()
     assert primary.is_primary and primary.timeline == 1 and primary.current_lsn
     assert [r.state for r in primary.replicas] == ["streaming"]
