@@ -21,7 +21,7 @@ from drkit.services.status import status_report
 from drkit.users import store
 from drkit.users.audit import Outcome
 from drkit.users.sessions import end_session, start_session
-from drkit.web import config_pages, drill_pages, snapshot_pages
+from drkit.web import config_pages, drill_pages, runbook_pages, snapshot_pages
 from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, LoginRequired, signed_in
 from drkit.web.render import FormExpired, Viewer, Ws, csrf_token, render
 from drkit.web.throttle import Throttle
@@ -31,6 +31,7 @@ PUBLIC_PAGES = ("/login",)
 PAGES = (
     snapshot_pages.install,
     drill_pages.install,
+    runbook_pages.install,
     config_pages.install,
 )
 
