@@ -81,7 +81,8 @@ def runbook_guide(
 
 def guide_html(text: str) -> str:
     """The guide's Markdown as HTML, raw HTML in it escaped (not passed through)."""
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    rendered: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    return rendered
 
 
 def _store(ws: Workspace) -> RunbookStore:
