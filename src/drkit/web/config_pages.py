@@ -19,8 +19,9 @@ from fastapi.responses import Response
 from drkit.api.auth import Principal
 from drkit.confighistory.errors import RestoreDeclined
 from drkit.errors import DrkitError
-from drkit.services.audit import audited
+from drkit.services.audit import audit
 from drkit.services.workspace import Workspace
+from drkit.users.audit import Outcome
 from drkit.users.model import Permission
 from drkit.web.pages import PageRequire
 from drkit.web.render import Viewer, Ws, check_csrf, page
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when a page r
     from drkit.confighistory.restore import RestorePlan
     from drkit.confighistory.service import History
 
+ACTION = "config.restore"
 CONFIGURE = PageRequire(Permission.CONFIGURE)
 Configurer = Annotated[Principal, Depends(CONFIGURE)]
 
@@ -99,12 +101,14 @@ def restore(
     review = _SamePlan(plan)
     spec = ConfigRestoreSpec(at=target.created_at, paths=[_selector(target)], author=who.user)
     try:
-        with audited(ws, who.actor, "config.restore", target.label):
-            result = restore_config(ws, spec, review)
-    except RestoreDeclined as exc:
-        return _restore_page(request, who, target, review.seen, problem=exc, status=409)
+        result = restore_config(ws, spec, review)
     except DrkitError as exc:
+        audit(ws, who.actor, ACTION, target.label, Outcome.FAILED, f"{exc.code}: {exc.message}")
+        if isinstance(exc, RestoreDeclined):
+            return _restore_page(request, who, target, review.seen, problem=exc, status=409)
         return _restore_page(request, who, target, None, problem=exc, status=400)
+    done = ", ".join(f"{r.scope.display} to #{r.target}" for r in result.restored)
+    audit(ws, who.actor, ACTION, target.label, Outcome.OK, done or "nothing to restore")
     return _restore_page(request, who, target, result.plan, restored=result.restored)
 
 
