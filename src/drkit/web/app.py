@@ -21,8 +21,8 @@ from drkit.services.status import status_report
 from drkit.users import store
 from drkit.users.audit import Outcome
 from drkit.users.sessions import end_session, start_session
-from drkit.web import config_pages, drill_pages, runbook_pages, snapshot_pages
-from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, LoginRequired, signed_in
+from drkit.web import config_pages, drill_pages, runbook_pages, snapshot_pages, user_pages
+from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, LoginRequired, PageForbidden, signed_in
 from drkit.web.render import FormExpired, Viewer, Ws, csrf_token, render
 from drkit.web.throttle import Throttle
 
@@ -33,6 +33,7 @@ PAGES = (
     drill_pages.install,
     runbook_pages.install,
     config_pages.install,
+    user_pages.install,
 )
 
 
@@ -45,6 +46,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    async def forbidden(request: Request, exc: PageForbidden) -> Response:
+        return render("forbidden.html", 403, who=None, message=exc.message)
 
     @app.exception_handler(FormExpired)
     async def form_expired(request: Request, exc: FormExpired) -> Response:
