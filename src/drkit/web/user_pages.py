@@ -3,9 +3,10 @@
 An admin (``manage-users``) sees every user and can issue or revoke any
 user's tokens at ``/users/NAME``; anyone signed in can at ``/tokens`` for
 themselves, never wider than their own permissions. A new token's secret is
-shown once, on the page answering the form (``Cache-Control: no-store``), and
-only its hash is kept. Every change goes through :mod:`drkit.services.users`
-(audited there); every form needs the session's CSRF token.
+shown once, on the page the form redirects to (:mod:`drkit.web.flash`; with
+``Cache-Control: no-store``), and only its hash is kept. Every change goes
+through :mod:`drkit.services.users` (audited there); every form needs the
+session's CSRF token.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from drkit.users.audit import entries
 from drkit.users.errors import TokenTooWide
 from drkit.users.model import Permission
 from drkit.users.tokens import IssuedToken, parse_expiry
-from drkit.web.pages import PAGE_SIGNED_IN, PageRequire
+from drkit.web.flash import OneTime
+from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, PageRequire
 from drkit.web.render import Ws, check_csrf, page
 
 MANAGE_USERS = PageRequire(Permission.MANAGE_USERS)
@@ -36,6 +38,7 @@ Label = Annotated[str, Form(max_length=200)]
 Expires = Annotated[str, Form(max_length=40)]
 Perms = Annotated[list[str], Form(max_length=20)]
 AUDIT_LIMIT = 200
+NEW_SECRETS: OneTime[IssuedToken] = OneTime()
 
 
 def install(app: FastAPI) -> None:
@@ -53,8 +56,9 @@ def user_list(request: Request, ws: Ws, who: Admin) -> Response:
     return page(request, "users.html", who, users=users.list_users(ws))
 
 
-def user_page(request: Request, name: str, ws: Ws, who: Admin) -> Response:
-    return _tokens_page(request, ws, who, name[:100], f"/users/{name[:100]}")
+def user_page(request: Request, name: str, ws: Ws, who: Admin, new: str | None = None) -> Response:
+    issued = _taken(request, new)
+    return _tokens_page(request, ws, who, name[:100], f"/users/{name[:100]}", issued=issued)
 
 
 def add_user_token(
@@ -74,7 +78,7 @@ def add_user_token(
         issued = _issue(ws, who, name[:100], label, expires, wanted)
     except DrkitError as exc:
         return _tokens_page(request, ws, who, name[:100], base, problem=exc, status=400)
-    return _tokens_page(request, ws, who, name[:100], base, issued=issued)
+    return _show_once(request, base, issued)
 
 
 def revoke_user_token(
@@ -89,8 +93,8 @@ def revoke_user_token(
     return RedirectResponse(base, status_code=303)
 
 
-def my_tokens(request: Request, ws: Ws, who: SignedIn) -> Response:
-    return _tokens_page(request, ws, who, who.user, "/tokens")
+def my_tokens(request: Request, ws: Ws, who: SignedIn, new: str | None = None) -> Response:
+    return _tokens_page(request, ws, who, who.user, "/tokens", issued=_taken(request, new))
 
 
 def add_my_token(
@@ -108,7 +112,7 @@ def add_my_token(
         issued = _issue(ws, who, who.user, label, expires, wanted)
     except DrkitError as exc:
         return _tokens_page(request, ws, who, who.user, "/tokens", problem=exc, status=400)
-    return _tokens_page(request, ws, who, who.user, "/tokens", issued=issued)
+    return _show_once(request, "/tokens", issued)
 
 
 def revoke_my_token(
@@ -158,6 +162,18 @@ def _issue(
 ) -> IssuedToken:
     until = parse_expiry(expires, utcnow()) if expires.strip() else None
     return users.add_token(ws, who.actor, user, label.strip(), permissions, until)
+
+
+def _show_once(request: Request, base: str, issued: IssuedToken) -> Response:
+    """Redirect to the tokens page, which shows the new secret once (a reload makes no token)."""
+    key = NEW_SECRETS.put(request.cookies.get(COOKIE, ""), issued, utcnow())
+    return RedirectResponse(f"{base}?new={key}", status_code=303)
+
+
+def _taken(request: Request, key: str | None) -> IssuedToken | None:
+    if not key:
+        return None
+    return NEW_SECRETS.take(request.cookies.get(COOKIE, ""), key[:100], utcnow())
 
 
 def _tokens_page(

@@ -20,6 +20,17 @@ def _secret(page: httpx.Response) -> tuple[str, str]:
     return found.group(1), found.group(2)
 
 
+def _made(c: httpx.Client, url: str, data: dict[str, object]) -> httpx.Response:
+    """Post a new-token form: it redirects to the page showing the secret (once)."""
+    r = c.post(url, data=data)
+    assert r.status_code == 303, r.text[-1500:]
+    shown = c.get(r.headers["location"])
+    assert shown.headers["cache-control"] == "no-store"
+    again = c.get(r.headers["location"])
+    assert "token-secret" in shown.text and "token-secret" not in again.text  # once
+    return shown
+
+
 def _me(site: Api, secret: str) -> httpx.Response:
     return httpx.get(f"{site.url}/api/me", headers={"Authorization": f"Bearer {secret}"})
 
@@ -33,8 +44,7 @@ def test_an_admin_creates_a_token_shown_once_and_revokes_it(site: Api) -> None:
         )
         page = c.get("/users/dana")
         form = {"csrf": csrf_of(page), "label": "ci", "expires": "30d", "permissions": ["view"]}
-        made = c.post("/users/dana/tokens", data=form)
-        assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+        made = _made(c, "/users/dana/tokens", form)
         token_id, secret = _secret(made)
         me = _me(site, secret)
         assert me.status_code == 200 and me.json()["user"] == "dana"
@@ -69,7 +79,7 @@ def test_a_viewer_has_only_their_own_tokens_never_wider_than_themselves(site: Ap
         csrf = csrf_of(page)
         wide = c.post("/tokens", data={"csrf": csrf, "permissions": ["manage-users"]})
         assert wide.status_code == 400 and "manage-users" in wide.text
-        made = c.post("/tokens", data={"csrf": csrf, "label": "laptop"})
+        made = _made(c, "/tokens", {"csrf": csrf, "label": "laptop"})
         token_id, secret = _secret(made)
         assert _me(site, secret).json()["permissions"] == ["view"]
         refused = c.post(f"/users/dana/tokens/{token_id}/revoke", data={"csrf": csrf})
@@ -84,8 +94,17 @@ def test_a_viewer_has_only_their_own_tokens_never_wider_than_themselves(site: Ap
 def test_no_one_revokes_another_users_token_through_their_own_page(site: Api) -> None:
     with signed_in(site, "ada") as admin:
         page = admin.get("/users/olga")
-        made = admin.post("/users/olga/tokens", data={"csrf": csrf_of(page)})
+        made = _made(admin, "/users/olga/tokens", {"csrf": csrf_of(page)})
         token_id, secret = _secret(made)
     with signed_in(site, "dana") as c:
         r = c.post(f"/tokens/{token_id}/revoke", data={"csrf": csrf_of(c.get("/tokens"))})
         assert r.status_code == 404 and _me(site, secret).status_code == 200
+
+
+def test_a_new_tokens_secret_is_for_the_session_that_made_it_only(site: Api) -> None:
+    with signed_in(site, "ada") as admin:
+        r = admin.post("/users/dana/tokens", data={"csrf": csrf_of(admin.get("/users/dana"))})
+        where = r.headers["location"]
+        with signed_in(site, "ada") as other:  # the same user, another session
+            assert "token-secret" not in other.get(where).text
+        assert "token-secret" in admin.get(where).text
