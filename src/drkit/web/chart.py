@@ -28,7 +28,7 @@ OK, MISSED, LINE, GRID, OBJECTIVE = "#2e7d32", "#c62828", "#1f2a37", "#e5e5e5", 
 class Point:
     """One run: when, how long it took, whether it counts and whether it met the RTO."""
 
-    run_id: int
+    label: str  # under the x axis and in the point's tooltip: "#12" (a run), ...
     started_at: datetime
     seconds: float
     counted: bool  # a full run that succeeded: a recovery time
@@ -130,7 +130,7 @@ def _x_labels(marks: Sequence[Mark]) -> str:
         f'<text x="{m.x}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="11">'
         f"{m.point.started_at:%m-%d}</text>"
         f'<text x="{m.x}" y="{HEIGHT - BOTTOM + 30}" text-anchor="middle" font-size="10" '
-        f'fill="#666">#{m.point.run_id}</text>'
+        f'fill="#666">{escape(m.point.label)}</text>'
         for i, m in enumerate(marks)
         if i % every == 0 or i == len(marks) - 1
     )
@@ -163,7 +163,7 @@ def _dot(mark: Mark) -> str:
     fill = color if p.counted else "#fff"
     verdict = {True: "met the RTO", False: "missed the RTO", None: "no RTO"}[p.met]
     counted = "" if p.counted else ", not counted (failed or partial)"
-    label = f"run {p.run_id}, {p.started_at:%Y-%m-%d %H:%M}: {duration_text(p.seconds)}, {verdict}"
+    label = f"{p.label}, {p.started_at:%Y-%m-%d %H:%M}: {duration_text(p.seconds)}, {verdict}"
     return (
         f'<circle class="run {"met" if p.met else "missed" if p.met is False else "none"}" '
         f'cx="{mark.x}" cy="{mark.y}" r="5" fill="{fill}" stroke="{color}" stroke-width="2">'

@@ -1,4 +1,8 @@
-"""Drills: each drilled runbook's recovery times against its RTO, as a chart and a table.
+"""Drills: recovery times against the RTO, as charts with tables of the same numbers.
+
+First each drilled runbook's drills; then the restore tests and backup drills
+(``drkit drill backup``) of each source, per repository, against its policy's
+RTO (:func:`drkit.verify.history.recovery_times`).
 
 The runbooks shown are those with a drill in drkit.yaml (``runbooks.drills``)
 and those with drill runs in the catalog. The figures are ``drkit runbook
@@ -18,9 +22,10 @@ from drkit.catalog.runs import list_runs
 from drkit.errors import DrkitError
 from drkit.runbooks.drills import DRILL_KIND, DrillJob, drill_jobs
 from drkit.runbooks.expected import DEFAULT_LAST
-from drkit.runbooks.stats import RunbookStats, collect
+from drkit.runbooks.stats import RunbookStats, collect, trend
 from drkit.runbooks.store import RunbookStore, runbook_dir
 from drkit.services.workspace import Workspace
+from drkit.verify.history import RecoveryTime, recovery_times
 from drkit.web.chart import Point, rto_chart
 from drkit.web.render import Viewer, Ws, page
 
@@ -37,6 +42,18 @@ class DrilledRunbook:
     problem: str | None  # the runbook file could not be read
 
 
+@dataclass(frozen=True)
+class RestoreSeries:
+    """The restore tests and backup drills of one source from one repository."""
+
+    policy: str
+    repository: str
+    source: str
+    rto_s: float | None
+    times: list[RecoveryTime]  # newest first
+    chart: str
+
+
 def install(app: FastAPI) -> None:
     app.get("/drills", include_in_schema=False)(drills)
 
@@ -46,7 +63,33 @@ def drills(request: Request, ws: Ws, who: Viewer, last: int = DEFAULT_LAST) -> R
     jobs = drill_jobs(ws.settings)
     names = sorted({j.runbook for j in jobs} | drilled_names(ws.catalog()))
     shown = [_drilled(ws, name, [j for j in jobs if j.runbook == name], last) for name in names]
-    return page(request, "drills.html", who, runbooks=shown, last=last)
+    restores = restore_series(ws, recovery_times(ws.catalog()), last)
+    return page(request, "drills.html", who, runbooks=shown, restores=restores, last=last)
+
+
+def restore_series(ws: Workspace, times: list[RecoveryTime], last: int) -> list[RestoreSeries]:
+    """``times`` (oldest first) per policy, repository and source, the last ``last`` of each."""
+    groups: dict[tuple[str, str, str], list[RecoveryTime]] = {}
+    for t in times:
+        groups.setdefault((t.policy, t.repository, t.source), []).append(t)
+    series = []
+    for (policy, repository, source), found in sorted(groups.items()):
+        rto = ws.settings.policies.get(policy)
+        rto_s = rto.rto.total_seconds() if rto is not None and rto.rto else None
+        recent = found[-last:]
+        points = [_point(t, rto_s) for t in recent]
+        title = f"Recovery time of {source or policy} from {repository}"
+        chart = rto_chart(
+            points, rto_s, title=title, trend=trend([t.duration_s for t in recent if t.ok]).value
+        )
+        series.append(RestoreSeries(policy, repository, source, rto_s, recent[::-1], chart))
+    return series
+
+
+def _point(t: RecoveryTime, rto_s: float | None) -> Point:
+    met = None if rto_s is None else t.ok and t.duration_s <= rto_s
+    label = f"#{t.run_id}" if t.run_id is not None else t.kind
+    return Point(label, t.started_at, t.duration_s, t.ok, met)
 
 
 def drilled_names(catalog: Catalog, limit: int = 1000) -> set[str]:
@@ -65,7 +108,8 @@ def _drilled(ws: Workspace, name: str, jobs: list[DrillJob], last: int) -> Drill
     if rto_s is None and stats.runs:
         rto_s = stats.runs[0].rto_s
     points = [
-        Point(r.run_id, r.started_at, r.total_s, r.counted, r.rto_met) for r in reversed(stats.runs)
+        Point(f"#{r.run_id}", r.started_at, r.total_s, r.counted, r.rto_met)
+        for r in reversed(stats.runs)
     ]
     chart = rto_chart(points, rto_s, title=f"Recovery time of {name}", trend=stats.trend.value)
     return DrilledRunbook(name, jobs, stats, rto_s, chart, problem)

@@ -15,7 +15,7 @@ NS = {"s": "http://www.w3.org/2000/svg"}
 def test_the_drills_chart_and_table_show_each_drill_against_the_rto(site: Api) -> None:
     with signed_in(site, "dana") as c:
         before = c.get("/drills")
-        assert before.status_code == 200 and "No drills" in before.text
+        assert before.status_code == 200 and "No runbook drills" in before.text
         met, missed, failed = add_drills(site)
         text = c.get("/drills").text
     stats = site.cli_json("runbook", "stats", "restore-db", "--drills")
@@ -32,3 +32,27 @@ def test_the_drills_chart_and_table_show_each_drill_against_the_rto(site: Api) -
     assert rows == [("failed", str(failed)), ("succeeded", str(missed)), ("succeeded", str(met))]
     assert text.count("<td>missed</td>") == 2 and text.count("<td>met</td>") == 1
     assert f"median {duration_text(stats['median_total_s'])} over 2 full drills" in text
+
+
+def test_restore_tests_and_backup_drills_are_charted_per_source_against_the_policys_rto(
+    site: Api,
+) -> None:
+    with signed_in(site, "dana") as c:
+        assert "No restore test or backup drill yet" in c.get("/drills").text
+        failed = site.drkit("drill", "backup", "--policy", "app")  # no snapshot of the policy yet
+        assert failed.returncode == 32, failed.stderr
+        site.drkit("run-job", "backup:app").check()
+        site.drkit("drill", "backup", "--policy", "app").check()
+        text = c.get("/drills").text
+    source = str(site.root / "src")
+    charts = re.findall(r"<svg.*?</svg>", text, re.S)
+    restore = next(ET.fromstring(s) for s in charts if source in s)
+    assert restore.findtext("s:title", namespaces=NS) == f"Recovery time of {source} from local"
+    dots = restore.findall("s:circle", NS)
+    assert [d.get("class") for d in dots] == ["run missed", "run met"]  # well under the 1h RTO
+    assert dots[0].get("fill") == "#fff"  # the drill that could not run is hollow
+    objective = restore.find("s:line[@class='objective']", NS)
+    assert objective is not None
+    assert re.search(r"<h3>app: <code>[^<]*/src</code> from <a href=\"/snapshots/local\">", text)
+    assert text.count("<td>passed</td>") == 1 and "RTO 1h" in text
+    assert "<td>failed: the repository has no snapshot with tag policy:app" in text

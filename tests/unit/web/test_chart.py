@@ -26,7 +26,7 @@ T0 = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
 
 def _points(*runs: tuple[float, bool, bool | None]) -> list[Point]:
     return [
-        Point(i + 1, T0 + timedelta(days=i), s, counted, met)
+        Point(f"#{i + 1}", T0 + timedelta(days=i), s, counted, met)
         for i, (s, counted, met) in enumerate(runs)
     ]
 
