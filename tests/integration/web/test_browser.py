@@ -152,7 +152,7 @@ def test_the_drill_chart(site: Api, browser: object) -> None:
     add_drills(site)
     page = _signed_in(browser, site, "dana")
     page.click("nav >> text=Drills")
-    chart = page.locator("svg.rto-chart")
+    chart = page.locator("#drill-restore-db svg.rto-chart")
     expect(chart.locator("circle.run")).to_have_count(3)
     expect(chart.locator("line.objective")).to_have_count(1)
     expect(page.locator("table.drill-runs tr")).to_have_count(4)  # a header and the 3 drills
