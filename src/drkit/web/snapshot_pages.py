@@ -16,6 +16,8 @@ from drkit.web.render import Viewer, Ws, page
 
 MAX_REF = 64
 MAX_PATH = 4096
+MAX_ENTRIES = 1000
+"""A directory shows at most this many entries (directories first): a page stays a page."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Listing:
     path: str
     crumbs: list[Crumb]
     entries: list[tuple[str, Node]]
+    total: int  # entries in the directory; more than shown when it holds over MAX_ENTRIES
 
 
 def _listing(repo: Repository, snaps: list[Snapshot], ref: str, path: str) -> Listing:
@@ -83,7 +86,7 @@ def _listing(repo: Repository, snaps: list[Snapshot], ref: str, path: str) -> Li
         ((f"{base}/{n.name}", n) for n in repo.load_tree(tree)),
         key=lambda e: (e[1].type is not NodeType.DIR, e[1].name),
     )
-    return Listing(snap, base or "/", crumbs(base), entries)
+    return Listing(snap, base or "/", crumbs(base), entries[:MAX_ENTRIES], len(entries))
 
 
 def crumbs(path: str) -> list[Crumb]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.integration.api.conftest import Api
 from tests.integration.web.conftest import signed_in
 
@@ -37,3 +39,22 @@ def test_unknown_repositories_snapshots_and_paths_answer_404_with_a_hint(site: A
         snap = site.cli_json("--repo", "local", "snapshots")[0]["id"]
         gone = c.get("/snapshots/local", params={"snapshot": snap, "path": "/no/such/dir"})
         assert gone.status_code == 404 and "is not a directory in the snapshot" in gone.text
+
+
+def test_a_huge_directory_shows_its_first_entries_and_says_how_many_there_are(
+    site: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drkit.web import snapshot_pages
+
+    big = site.root / "big"
+    big.mkdir()
+    for i in range(30):
+        (big / f"f{i:02}").write_text("x")
+    site.drkit("--repo", "local", "backup", str(big)).check()
+    snap = site.cli_json("--repo", "local", "snapshots")[-1]["id"]
+    monkeypatch.setattr(snapshot_pages, "MAX_ENTRIES", 10)  # the server runs in this process
+    with signed_in(site, "dana") as c:
+        page = c.get("/snapshots/local", params={"snapshot": snap, "path": str(big)})
+    assert page.status_code == 200
+    assert re.findall(r"<td>(f\d\d)</td>", page.text) == [f"f{i:02}" for i in range(10)]
+    assert "The first 10 of 30 entries" in page.text
