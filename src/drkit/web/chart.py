@@ -124,11 +124,18 @@ def _axes(top: float) -> str:
     return "".join(parts)
 
 
+def tick_format(points: Sequence[Point]) -> str:
+    """Days (``%m-%d``) under the points, or times (``%H:%M``) when they all fall on one day."""
+    days = {p.started_at.date() for p in points}
+    return "%H:%M" if len(days) == 1 else "%m-%d"
+
+
 def _x_labels(marks: Sequence[Mark]) -> str:
     every = max(1, math.ceil(len(marks) / 6))  # at most about six labels: they must not overlap
+    fmt = tick_format([m.point for m in marks])
     return "".join(
         f'<text x="{m.x}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="11">'
-        f"{m.point.started_at:%m-%d}</text>"
+        f"{m.point.started_at.strftime(fmt)}</text>"
         f'<text x="{m.x}" y="{HEIGHT - BOTTOM + 30}" text-anchor="middle" font-size="10" '
         f'fill="#666">{escape(m.point.label)}</text>'
         for i, m in enumerate(marks)

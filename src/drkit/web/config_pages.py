@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when a page r
     from drkit.confighistory.model import ConfigVersion
     from drkit.confighistory.restore import RestorePlan
     from drkit.confighistory.service import History
+    from drkit.services.config_restore import ConfigRestorePreview
 
 ACTION = "config.restore"
 CONFIGURE = PageRequire(Permission.CONFIGURE)
@@ -118,8 +119,8 @@ class _SamePlan:
         self.fingerprint = fingerprint
         self.seen: RestorePlan | None = None
 
-    def show(self, preview: object) -> None:
-        self.seen = getattr(preview, "plan", None)
+    def show(self, preview: ConfigRestorePreview) -> None:
+        self.seen = preview.plan
 
     def confirm(self, plan: RestorePlan) -> bool:
         if fingerprint(plan) != self.fingerprint:

@@ -94,3 +94,13 @@ def test_the_axis_reaches_above_the_objective_when_every_run_is_faster() -> None
     svg = ET.fromstring(rto_chart(_points((5, True, True)), 3600, title="x"))
     [objective] = svg.findall("s:line[@class='objective']", NS)
     assert float(objective.get("y1", "0")) > TOP  # inside the plot, not clipped at the top
+
+
+def test_ticks_are_days_or_times_within_one_day() -> None:
+    from drkit.web.chart import tick_format
+
+    assert tick_format(_points((1, True, True), (2, True, True))) == "%m-%d"  # a day apart
+    same_day = [Point("#1", T0, 1, True, True), Point("#2", T0 + timedelta(hours=2), 1, True, True)]
+    assert tick_format(same_day) == "%H:%M"
+    svg = ET.fromstring(rto_chart(same_day, None, title="x"))
+    assert [t.text for t in svg.findall("s:text", NS)][-4:] == ["03:00", "#1", "05:00", "#2"]
