@@ -24,7 +24,7 @@ from drkit.services.workspace import Workspace
 from drkit.users.audit import Outcome
 from drkit.users.model import Permission
 from drkit.web.pages import PageRequire
-from drkit.web.render import Viewer, Ws, check_csrf, page
+from drkit.web.render import Viewer, Ws, check_csrf, error_status, page
 
 if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when a page runs
     from drkit.confighistory.model import ConfigVersion
@@ -79,7 +79,7 @@ def restore_preview(request: Request, ws: Ws, who: Configurer, version: int = 0)
         target = _history(ws).store.get(version)
         plan = _plan(ws, target)
     except DrkitError as exc:
-        return _restore_page(request, who, None, None, problem=exc, status=404)
+        return _restore_page(request, who, None, None, problem=exc, status=error_status(exc))
     return _restore_page(request, who, target, plan)
 
 
@@ -97,7 +97,7 @@ def restore(
     try:
         target = _history(ws).store.get(version)
     except DrkitError as exc:
-        return _restore_page(request, who, None, None, problem=exc, status=404)
+        return _restore_page(request, who, None, None, problem=exc, status=error_status(exc))
     review = _SamePlan(plan)
     spec = ConfigRestoreSpec(at=target.created_at, paths=[_selector(target)], author=who.user)
     try:
@@ -106,7 +106,7 @@ def restore(
         audit(ws, who.actor, ACTION, target.label, Outcome.FAILED, f"{exc.code}: {exc.message}")
         if isinstance(exc, RestoreDeclined):
             return _restore_page(request, who, target, review.seen, problem=exc, status=409)
-        return _restore_page(request, who, target, None, problem=exc, status=400)
+        return _restore_page(request, who, target, None, problem=exc, status=error_status(exc))
     done = ", ".join(f"{r.scope.display} to #{r.target}" for r in result.restored)
     audit(ws, who.actor, ACTION, target.label, Outcome.OK, done or "nothing to restore")
     return _restore_page(request, who, target, result.plan, restored=result.restored)

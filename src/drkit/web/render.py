@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from drkit.api.auth import Principal, workspace
+from drkit.api.problems import status_for
+from drkit.errors import DrkitError
 from drkit.policy.objectives import format_objective
 from drkit.runbooks.durations import duration_text
 from drkit.services.status import restore_state
@@ -56,6 +58,13 @@ def check_csrf(request: Request, presented: str) -> None:
     expected = csrf_token(request)
     if not expected or not secrets.compare_digest(expected, presented):
         raise FormExpired
+
+
+def error_status(exc: DrkitError, default: int = 400) -> int:
+    """The page's status for ``exc``: the API's (404 not found, 502 storage, 503 catalog, ...);
+    ``default`` for a kind the API has no status for (not a server error: the page explains)."""
+    status = status_for(exc)
+    return default if status == 500 else status
 
 
 def _human_bytes(n: int) -> str:

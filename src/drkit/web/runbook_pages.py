@@ -22,7 +22,7 @@ from drkit.runbooks.loader import LoadedRunbook
 from drkit.runbooks.stats import collect
 from drkit.runbooks.store import RunbookStore, runbook_dir
 from drkit.services.workspace import Workspace
-from drkit.web.render import Viewer, Ws, page
+from drkit.web.render import Viewer, Ws, error_status, page
 
 MAX_VERSION = 64
 
@@ -54,7 +54,7 @@ def runbook(
         loaded = _load(ws, name, version)
         recorded = versions.history(ws.catalog(), name)
     except DrkitError as exc:
-        return page(request, "runbook.html", who, 404, name=name, problem=exc)
+        return page(request, "runbook.html", who, error_status(exc), name=name, problem=exc)
     return page(
         request,
         "runbook.html",
@@ -73,7 +73,7 @@ def runbook_guide(
     try:
         loaded = _load(ws, name, version)
     except DrkitError as exc:
-        return page(request, "guide.html", who, 404, name=name, problem=exc)
+        return page(request, "guide.html", who, error_status(exc), name=name, problem=exc)
     expected = collect(ws.catalog(), name).expected()
     body = guide_html(guide.markdown(loaded.runbook, expected))
     return page(request, "guide.html", who, name=name, loaded=loaded, body=body, version=version)

@@ -12,7 +12,7 @@ from drkit.errors import DrkitError, SnapshotNotFound
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot, find_snapshot
 from drkit.repository.tree import Node, NodeType
-from drkit.web.render import Viewer, Ws, page
+from drkit.web.render import Viewer, Ws, error_status, page
 
 MAX_REF = 64
 MAX_PATH = 4096
@@ -61,7 +61,7 @@ def snapshots(
         request,
         "snapshots.html",
         who,
-        404 if problem and snapshot else 200,
+        error_status(problem) if problem else 200,
         name=name,
         snapshots=sorted(snaps, key=lambda s: s.time, reverse=True),
         listing=listing,

@@ -28,7 +28,7 @@ from drkit.users.model import Permission
 from drkit.users.tokens import IssuedToken, parse_expiry
 from drkit.web.flash import OneTime
 from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, PageRequire
-from drkit.web.render import Ws, check_csrf, page
+from drkit.web.render import Ws, check_csrf, error_status, page
 
 MANAGE_USERS = PageRequire(Permission.MANAGE_USERS)
 Admin = Annotated[Principal, Depends(MANAGE_USERS)]
@@ -77,7 +77,9 @@ def add_user_token(
         wanted = _permissions(permissions, who, cap=False)
         issued = _issue(ws, who, name[:100], label, expires, wanted)
     except DrkitError as exc:
-        return _tokens_page(request, ws, who, name[:100], base, problem=exc, status=400)
+        return _tokens_page(
+            request, ws, who, name[:100], base, problem=exc, status=error_status(exc)
+        )
     return _show_once(request, base, issued)
 
 
@@ -89,7 +91,9 @@ def revoke_user_token(
     try:
         users.remove_token(ws, who.actor, token_id[:16], user=name[:100])
     except DrkitError as exc:
-        return _tokens_page(request, ws, who, name[:100], base, problem=exc, status=404)
+        return _tokens_page(
+            request, ws, who, name[:100], base, problem=exc, status=error_status(exc, 404)
+        )
     return RedirectResponse(base, status_code=303)
 
 
@@ -111,7 +115,9 @@ def add_my_token(
         wanted = _permissions(permissions, who, cap=True)
         issued = _issue(ws, who, who.user, label, expires, wanted)
     except DrkitError as exc:
-        return _tokens_page(request, ws, who, who.user, "/tokens", problem=exc, status=400)
+        return _tokens_page(
+            request, ws, who, who.user, "/tokens", problem=exc, status=error_status(exc)
+        )
     return _show_once(request, "/tokens", issued)
 
 
@@ -122,7 +128,9 @@ def revoke_my_token(
     try:
         users.remove_token(ws, who.actor, token_id[:16], user=who.user)
     except DrkitError as exc:
-        return _tokens_page(request, ws, who, who.user, "/tokens", problem=exc, status=404)
+        return _tokens_page(
+            request, ws, who, who.user, "/tokens", problem=exc, status=error_status(exc, 404)
+        )
     return RedirectResponse("/tokens", status_code=303)
 
 
@@ -190,7 +198,8 @@ def _tokens_page(
     try:
         account = users.get_user(ws, user)
     except DrkitError as exc:
-        return page(request, "tokens.html", who, 404, user=user, problem=exc, base=base)
+        status = error_status(exc, 404)
+        return page(request, "tokens.html", who, status, user=user, problem=exc, base=base)
     response = page(
         request,
         "tokens.html",
