@@ -88,10 +88,16 @@ def describe(points: Sequence[Point], objective_s: float | None, trend: str) -> 
 
 
 def rto_chart(
-    points: Sequence[Point], objective_s: float | None, *, title: str, trend: str = "unknown"
+    points: Sequence[Point],
+    objective_s: float | None,
+    *,
+    title: str,
+    trend: str = "unknown",
+    ident: str | None = None,
 ) -> str:
-    """The ``<svg>`` of ``points`` (oldest first) against ``objective_s``."""
-    ident = "chart-" + "".join(c if c.isalnum() else "-" for c in title.lower())
+    """The ``<svg>`` of ``points`` (oldest first) against ``objective_s``; ``ident`` makes the
+    ids of its title and description unique in the page (default: from the title)."""
+    ident = "chart-" + "".join(c if c.isalnum() else "-" for c in (ident or title).lower())
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" class="rto-chart">'

@@ -72,18 +72,26 @@ def restore_series(ws: Workspace, times: list[RecoveryTime], last: int) -> list[
     groups: dict[tuple[str, str, str], list[RecoveryTime]] = {}
     for t in times:
         groups.setdefault((t.policy, t.repository, t.source), []).append(t)
-    series = []
-    for (policy, repository, source), found in sorted(groups.items()):
-        rto = ws.settings.policies.get(policy)
-        rto_s = rto.rto.total_seconds() if rto is not None and rto.rto else None
-        recent = found[-last:]
-        points = [_point(t, rto_s) for t in recent]
-        title = f"Recovery time of {source or policy} from {repository}"
-        chart = rto_chart(
-            points, rto_s, title=title, trend=trend([t.duration_s for t in recent if t.ok]).value
-        )
-        series.append(RestoreSeries(policy, repository, source, rto_s, recent[::-1], chart))
-    return series
+    return [
+        _series(ws, i, key, found[-last:]) for i, (key, found) in enumerate(sorted(groups.items()))
+    ]
+
+
+def _series(
+    ws: Workspace, index: int, key: tuple[str, str, str], recent: list[RecoveryTime]
+) -> RestoreSeries:
+    policy, repository, source = key
+    settings = ws.settings.policies.get(policy)
+    rto_s = settings.rto.total_seconds() if settings is not None and settings.rto else None
+    title = f"Recovery time of {policy}: {source or 'all sources'} from {repository}"
+    chart = rto_chart(
+        [_point(t, rto_s) for t in recent],
+        rto_s,
+        title=title,
+        trend=trend([t.duration_s for t in recent if t.ok]).value,
+        ident=f"restore-{index}",
+    )
+    return RestoreSeries(policy, repository, source, rto_s, recent[::-1], chart)
 
 
 def _point(t: RecoveryTime, rto_s: float | None) -> Point:
@@ -111,5 +119,6 @@ def _drilled(ws: Workspace, name: str, jobs: list[DrillJob], last: int) -> Drill
         Point(f"#{r.run_id}", r.started_at, r.total_s, r.counted, r.rto_met)
         for r in reversed(stats.runs)
     ]
-    chart = rto_chart(points, rto_s, title=f"Recovery time of {name}", trend=stats.trend.value)
+    title = f"Recovery time of {name}"
+    chart = rto_chart(points, rto_s, title=title, trend=stats.trend.value, ident=f"runbook-{name}")
     return DrilledRunbook(name, jobs, stats, rto_s, chart, problem)

@@ -47,7 +47,11 @@ def test_restore_tests_and_backup_drills_are_charted_per_source_against_the_poli
     source = str(site.root / "src")
     charts = re.findall(r"<svg.*?</svg>", text, re.S)
     restore = next(ET.fromstring(s) for s in charts if source in s)
-    assert restore.findtext("s:title", namespaces=NS) == f"Recovery time of {source} from local"
+    ids = re.findall(r' id="(chart-[^"]+)"', text)
+    assert len(ids) == len(set(ids)) == 2 * len(charts)  # a title and a desc per chart
+    assert (
+        restore.findtext("s:title", namespaces=NS) == f"Recovery time of app: {source} from local"
+    )
     dots = restore.findall("s:circle", NS)
     assert [d.get("class") for d in dots] == ["run missed", "run met"]  # well under the 1h RTO
     assert dots[0].get("fill") == "#fff"  # the drill that could not run is hollow
