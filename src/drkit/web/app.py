@@ -23,7 +23,7 @@ from drkit.users.audit import Outcome
 from drkit.users.sessions import end_session, start_session
 from drkit.web import config_pages, drill_pages, runbook_pages, snapshot_pages, user_pages
 from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, LoginRequired, PageForbidden, signed_in
-from drkit.web.render import FormExpired, Viewer, Ws, csrf_token, render
+from drkit.web.render import SECURITY_HEADERS, FormExpired, Viewer, Ws, csrf_token, render
 from drkit.web.throttle import Throttle
 
 LOGIN_CSRF = "drkit_login_csrf"
@@ -53,7 +53,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(FormExpired)
     async def form_expired(request: Request, exc: FormExpired) -> Response:
-        return HTMLResponse("the form expired: reload the page", status_code=400)
+        return HTMLResponse("the form expired: reload the page", 400, SECURITY_HEADERS)
 
     @app.get("/login", include_in_schema=False)
     def login_page(request: Request) -> Response:
@@ -111,7 +111,7 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         found = signed_in(request)
         if found is None or not secrets.compare_digest(found[1].csrf, csrf):
-            return HTMLResponse("the form expired: reload the page", status_code=400)
+            return HTMLResponse("the form expired: reload the page", 400, SECURITY_HEADERS)
         with ws.catalog().session() as s:
             end_session(s, request.cookies.get(COOKIE, ""))
         audit(ws, who.actor, "web.logout", who.user, Outcome.OK)

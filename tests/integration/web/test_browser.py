@@ -181,6 +181,8 @@ def test_every_page_fits_a_phone(site: Api, browser: object) -> None:
     """At 390 px nothing makes the page wider than the screen, and nothing is cut off: only
     the boxes meant to (wide tables, the diff, code) scroll sideways."""
     page = _signed_in(browser, site, "ada", viewport=PHONE)
+    refused: list[str] = []  # what the browser blocked (the CSP) or failed to load
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
     if not (site.root / "restore-db.yaml").exists():
         add_drills(site)
     wider = []
@@ -196,4 +198,6 @@ def test_every_page_fits_a_phone(site: Api, browser: object) -> None:
         if clipped:
             wider.append(f"{path}: content wider than its box in {clipped}")
     assert not wider, wider
+    assert not refused, refused
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "flex"
     page.context.close()
