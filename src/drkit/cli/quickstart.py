@@ -6,7 +6,9 @@ The first thing a new user runs. It makes a repository under ``$DRKIT_HOME``
 small sample tree it writes), and runs one cycle of the daemon's jobs on it,
 journaled in the SQLite catalog: the backup, a full check, a restore test
 that measures the RTO, then the RPO/RTO/3-2-1 evaluation and its alerts.
-With ``--serve`` it then stays up as `drkit serve`.
+With ``--serve`` it then stays up as `drkit serve`, after printing the
+dashboard's URL and, the first time, the generated password of the user
+``admin`` it adds (shown once, stored only as a hash).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ def quickstart(
         Path | None, typer.Argument(help="directory to back up (default: a sample)")
     ] = None,
     serve: Annotated[bool, typer.Option("--serve", help="then keep running as the daemon")] = False,
+    listen: Annotated[
+        str | None, typer.Option(help="with --serve: HOST:PORT (default daemon.listen)")
+    ] = None,
 ) -> None:
     """Set up drkit under DRKIT_HOME and run one cycle of its jobs: backup, check, restore test."""
     from drkit.cli.main import app
@@ -65,10 +70,63 @@ def quickstart(
     _run(app, [*jobs, "serve", "--once"])
     out.print(f"done. passphrase: {password_file} (keep a copy somewhere else)")
     if serve:
+        address = listen or _listen_of(config)
         out.print(f"[bold]6. serving[/]: schedules in {config}; Ctrl-C stops")
-        _run(app, [*jobs, "serve"])
+        _print_sign_in(config, address)
+        _run(app, [*jobs, "serve", *(["--listen", listen] if listen else [])])
     else:
         out.print(f"keep it running: drkit --config {config} serve")
+
+
+def _listen_of(config: Path) -> str:
+    from drkit.settings.loader import load_settings
+
+    return load_settings(config).daemon.listen
+
+
+def _print_sign_in(config: Path, address: str) -> None:
+    """The dashboard's URL, and the admin's password when this run made the user."""
+    if not address:
+        out.print("the dashboard is off: daemon.listen is '' in drkit.yaml")
+        return
+    host, _, port = address.rpartition(":")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "[::]") else host
+    out.print(f"dashboard: http://{shown}:{port}/", highlight=False)
+    password = ensure_admin(config)
+    if password is None:
+        out.print(
+            f"sign in as {ADMIN} with the password made by the first quickstart "
+            f"(`drkit user passwd {ADMIN}` sets a new one)"
+        )
+    else:
+        out.print(
+            f"sign in as {ADMIN}, password: {password}  (shown once: keep it)", highlight=False
+        )
+
+
+ADMIN = "admin"
+
+
+def ensure_admin(config: Path) -> str | None:
+    """Add the user ``admin`` with a generated password unless it exists; the password or None."""
+    from drkit.cli.users import actor
+    from drkit.services import users
+    from drkit.services.workspace import Workspace
+    from drkit.users import Role
+    from drkit.users.errors import UserNotFound
+    from drkit.users.passwords import hash_password
+
+    ws = Workspace(config=config)
+    try:
+        try:
+            users.get_user(ws, ADMIN)
+            return None
+        except UserNotFound:
+            password = secrets.token_urlsafe(18)
+            users.add_user(ws, actor(None), ADMIN, hash_password(password), [Role.ADMIN])
+            return password
+    finally:
+        ws.close()
 
 
 def _run(app: typer.Typer, args: list[str]) -> None:

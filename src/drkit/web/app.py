@@ -1,44 +1,40 @@
-"""The dashboard's routes: login, logout, overview, runs, configuration history."""
+"""The dashboard: login, logout, overview and runs here; the other pages in their modules."""
 
 from __future__ import annotations
 
 import secrets
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from drkit.api.auth import Principal, origin, workspace
+from drkit.api.auth import Principal, origin
 from drkit.api.repos import request_workspace
 from drkit.catalog.runs import get_run, list_runs
 from drkit.catalog.types import utcnow
 from drkit.errors import DrkitError
 from drkit.monitor.alerts import open_alerts
-from drkit.policy.objectives import format_objective
 from drkit.services.audit import Actor, audit
-from drkit.services.status import restore_state, status_report
-from drkit.services.workspace import Workspace
+from drkit.services.status import status_report
 from drkit.users import store
 from drkit.users.audit import Outcome
 from drkit.users.sessions import end_session, start_session
-from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, PAGE_VIEW, LoginRequired, signed_in
+from drkit.web import config_pages, drill_pages, runbook_pages, snapshot_pages, user_pages
+from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, LoginRequired, PageForbidden, signed_in
+from drkit.web.render import SECURITY_HEADERS, FormExpired, Viewer, Ws, csrf_token, render
 from drkit.web.throttle import Throttle
 
 LOGIN_CSRF = "drkit_login_csrf"
 PUBLIC_PAGES = ("/login",)
-_env = Environment(loader=PackageLoader("drkit.web", "templates"), autoescape=select_autoescape())
-_env.filters["objective"] = lambda td: format_objective(td) if td is not None else "-"
-_env.globals["restore_state"] = restore_state
-
-Ws = Annotated[Workspace, Depends(workspace)]
-Viewer = Annotated[Principal, Depends(PAGE_VIEW)]
-
-
-def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(name).render(**context), status_code=status)
+PAGES = (
+    snapshot_pages.install,
+    drill_pages.install,
+    runbook_pages.install,
+    config_pages.install,
+    user_pages.install,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -50,6 +46,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    async def forbidden(request: Request, exc: PageForbidden) -> Response:
+        return render("forbidden.html", 403, who=None, message=exc.message)
+
+    @app.exception_handler(FormExpired)
+    async def form_expired(request: Request, exc: FormExpired) -> Response:
+        return HTMLResponse("the form expired: reload the page", 400, SECURITY_HEADERS)
 
     @app.get("/login", include_in_schema=False)
     def login_page(request: Request) -> Response:
@@ -107,7 +111,7 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         found = signed_in(request)
         if found is None or not secrets.compare_digest(found[1].csrf, csrf):
-            return HTMLResponse("the form expired: reload the page", status_code=400)
+            return HTMLResponse("the form expired: reload the page", 400, SECURITY_HEADERS)
         with ws.catalog().session() as s:
             end_session(s, request.cookies.get(COOKIE, ""))
         audit(ws, who.actor, "web.logout", who.user, Outcome.OK)
@@ -128,7 +132,7 @@ def install(app: FastAPI) -> None:
         return render(
             "overview.html",
             who=who,
-            csrf=_csrf(request),
+            csrf=csrf_token(request),
             report=report,
             policies=policies,
             problem=problem,
@@ -138,48 +142,15 @@ def install(app: FastAPI) -> None:
     @app.get("/runs", include_in_schema=False)
     def runs(request: Request, ws: Ws, who: Viewer) -> Response:
         views = list_runs(ws.catalog(), limit=100)
-        return render("runs.html", who=who, csrf=_csrf(request), runs=views)
+        return render("runs.html", who=who, csrf=csrf_token(request), runs=views)
 
     @app.get("/runs/{run_id}", include_in_schema=False)
     def run(request: Request, run_id: int, ws: Ws, who: Viewer) -> Response:
         view = get_run(ws.catalog(), run_id)
-        return render("run.html", who=who, csrf=_csrf(request), run=view)
+        return render("run.html", who=who, csrf=csrf_token(request), run=view)
 
-    @app.get("/config", include_in_schema=False)
-    def config(
-        request: Request, ws: Ws, who: Viewer, old: str | None = None, new: str | None = None
-    ) -> Response:
-        from drkit.confighistory import compare
-        from drkit.confighistory import html as diff_html
-        from drkit.confighistory.service import History
-
-        history = History(ws.catalog(), ws.settings, ws.settings_file, ws.home)
-        versions = history.store.history(None, limit=50)
-        fragment, problem = None, None
-        if old and new:
-            try:
-                a = history.resolve(old, None)
-                b = history.resolve(new, a.scope)
-                result = compare.text_diff(history.side(a), history.side(b))
-                fragment = diff_html.side_by_side_fragment(result)
-            except DrkitError as exc:
-                problem = exc
-        return render(
-            "config.html",
-            diff_style=diff_html.STYLE,
-            who=who,
-            csrf=_csrf(request),
-            versions=versions,
-            old=old or "",
-            new=new or "",
-            fragment=fragment,
-            problem=problem,
-        )
-
-
-def _csrf(request: Request) -> str:
-    found = signed_in(request)
-    return found[1].csrf if found else ""
+    for add in PAGES:
+        add(app)
 
 
 def _login_form(request: Request, message: str = "", status: int = 200) -> Response:

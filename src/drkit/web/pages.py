@@ -18,6 +18,10 @@ class LoginRequired(Exception):
     """No valid session: the page answers with a redirect to /login."""
 
 
+class PageForbidden(NotPermitted):
+    """Signed in, without the page's permission: answered with a 403 page (not a problem)."""
+
+
 class PageRequire(Require):
     """A page's permission, from the session cookie only (never a bearer token)."""
 
@@ -27,7 +31,8 @@ class PageRequire(Require):
             raise LoginRequired
         who, _ = found
         if self.permission is not None and self.permission not in who.permissions:
-            raise NotPermitted(f"this page needs the permission {self.permission.value!r}")
+            self._audit_denied(request, who.actor, f"needs {self.permission.value}")
+            raise PageForbidden(f"this page needs the permission {self.permission.value!r}")
         return who
 
 

@@ -1,4 +1,6 @@
-"""Debian's Chromium, driven by Playwright: sign in, see a failing 3-2-1 rule, sign out.
+"""Debian's Chromium, driven by Playwright: sign in, see a failing 3-2-1 rule, sign out;
+diff two configuration versions and restore one; create and revoke a token; the drill
+chart; every page at a phone's width.
 
 Screenshots go to test-artifacts/dashboard/ (DRKIT_TEST_ARTIFACTS overrides it).
 """
@@ -6,14 +8,18 @@ Screenshots go to test-artifacts/dashboard/ (DRKIT_TEST_ARTIFACTS overrides it).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.integration.api.conftest import Api
-from tests.integration.web.conftest import PASSWORD
+from tests.integration.web.conftest import PASSWORD, add_drills
+from tests.integration.web.test_config_pages import two_versions
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -73,3 +79,125 @@ def test_sign_in_overview_and_sign_out(site: Api, browser: object) -> None:
     expect(page).to_have_url(f"{site.url}/login")
     page.screenshot(path=str(ARTIFACTS / "signed-out.png"))
     page.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _signed_in(
+    browser: object, site: Api, user: str, viewport: dict[str, int] | None = None
+) -> Any:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=viewport or {"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(f"{site.url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{site.url}/")
+    return page
+
+
+def test_diff_two_config_versions_and_restore_one(site: Api, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    old, new = two_versions(site)
+    page = _signed_in(browser, site, "ada")
+    page.click("nav >> text=Configuration")
+    page.fill("input[name=old]", str(old))
+    page.fill("input[name=new]", str(new))
+    page.click("button:has-text('Diff')")
+    expect(page.locator("section.diff")).to_contain_text("rpo: 2d")
+    expect(page.locator("section.diff")).to_contain_text("rpo: 1d")
+    page.screenshot(path=str(ARTIFACTS / "config-diff.png"), full_page=True)
+    page.click(f"[aria-label='restore version {old}']")
+    expect(page.locator("h2")).to_contain_text("Preview")
+    page.screenshot(path=str(ARTIFACTS / "config-restore-preview.png"), full_page=True)
+    assert "rpo: 2d" in (site.root / "drkit.yaml").read_text()
+    page.click("button.danger")
+    expect(page.locator("section.done")).to_contain_text(f"Restored drkit to version #{old}")
+    page.screenshot(path=str(ARTIFACTS / "config-restored.png"), full_page=True)
+    assert "rpo: 1d" in (site.root / "drkit.yaml").read_text()
+    page.context.close()
+
+
+def test_create_and_revoke_a_token(site: Api, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    page = _signed_in(browser, site, "ada")
+    page.click("nav >> text=Users")
+    page.click("a[href='/users/dana']")
+    page.fill("input[name=label]", "ci pipeline")
+    page.check("input[name=permissions][value=view]")
+    page.click("button:has-text('Create token')")
+    secret = page.locator("code.token-secret").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "token-created.png"), full_page=True)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert httpx.get(f"{site.url}/api/me", headers=bearer).json()["permissions"] == ["view"]
+    page.reload()  # shown once: a new request of the page does not show it
+    expect(page.locator("code.token-secret")).to_have_count(0)
+    row = page.locator("tr", has_text="ci pipeline")
+    row.locator("button:has-text('Revoke')").click()
+    expect(page.locator("tr.revoked", has_text="ci pipeline")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "token-revoked.png"), full_page=True)
+    assert httpx.get(f"{site.url}/api/me", headers=bearer).status_code == 401
+    page.context.close()
+
+
+def test_the_drill_chart(site: Api, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    add_drills(site)
+    page = _signed_in(browser, site, "dana")
+    page.click("nav >> text=Drills")
+    chart = page.locator("#drill-restore-db svg.rto-chart")
+    expect(chart.locator("circle.run")).to_have_count(3)
+    expect(chart.locator("line.objective")).to_have_count(1)
+    expect(page.locator("table.drill-runs tr")).to_have_count(4)  # a header and the 3 drills
+    assert chart.get_attribute("role") == "img"
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 300
+    page.screenshot(path=str(ARTIFACTS / "drills.png"), full_page=True)
+    page.context.close()
+
+
+PAGES = ["/", "/snapshots", "/snapshots/local", "/snapshots/local?snapshot=latest&path=/",
+         "/runs", "/runs/1", "/drills", "/runbooks", "/runbooks/restore-db",
+         "/runbooks/restore-db/guide", "/config", "/config/restore?version=1", "/users",
+         "/users/dana", "/tokens", "/audit"]  # fmt: skip
+
+
+# elements whose content is wider than they are, outside the boxes meant to scroll sideways
+CLIPPED = """() => [...document.querySelectorAll('main *')]
+  .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+  .filter(e => !e.closest('.scroll, section.diff, pre, svg'))
+  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
+
+
+def test_every_page_fits_a_phone(site: Api, browser: object) -> None:
+    """At 390 px nothing makes the page wider than the screen, and nothing is cut off: only
+    the boxes meant to (wide tables, the diff, code) scroll sideways."""
+    page = _signed_in(browser, site, "ada", viewport=PHONE)
+    refused: list[str] = []  # what the browser blocked (the CSP) or failed to load
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+    if not (site.root / "restore-db.yaml").exists():
+        add_drills(site)
+    wider = []
+    for path in PAGES:
+        response = page.goto(f"{site.url}{path}")
+        assert response is not None and response.status == 200, path
+        width = page.evaluate("document.documentElement.scrollWidth")
+        name = re.sub(r"[^\w-]+", "-", path.strip("/")).strip("-") or "overview"
+        page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+        if width > PHONE["width"]:
+            wider.append(f"{path}: {width} px")
+        clipped = page.evaluate(CLIPPED)
+        if clipped:
+            wider.append(f"{path}: content wider than its box in {clipped}")
+    assert not wider, wider
+    assert not refused, refused
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "flex"
+    page.context.close()

@@ -62,6 +62,17 @@ def test_a_planted_session_id_is_never_adopted(site: Api) -> None:
         assert old.get("/").status_code == 303
 
 
+def test_pages_forbid_scripts_frames_and_caching(site: Api) -> None:
+    # (before the throttling test: that one blocks sign-ins from 127.0.0.1 for a while)
+    with httpx.Client(base_url=site.url, timeout=30) as c:
+        pages = [c.get("/login"), _sign_in(c, "dana"), c.get("/"), c.get("/config")]
+    for r in pages[:1] + pages[2:]:
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert "script-src" not in csp  # none at all: default-src 'none' covers it
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+
+
 def test_failed_sign_ins_are_throttled_and_audited(site: Api) -> None:
     with httpx.Client(base_url=site.url, timeout=30) as c:
         codes = [_sign_in(c, "olga", "wrong password").status_code for _ in range(5)]

@@ -1,0 +1,63 @@
+"""The runbook pages: the list, the file now and a recorded version, the guide."""
+
+from __future__ import annotations
+
+import html
+
+from tests.integration.api.conftest import Api
+from tests.integration.web.conftest import signed_in
+
+SWITCH = """\
+name: switch
+description: |
+  Move the service to site **b**. <script>alert("the runbook's own text")</script>
+rto: 5m
+steps:
+  - id: check
+    name: Check site b is ready
+    action: shell
+    with: {command: "true"}
+  - id: go
+    name: Confirm the move
+    manual: {prompt: "Is everyone off site a?", approvers: [ada]}
+"""
+
+
+def _save(site: Api, text: str) -> str:
+    (site.root / "switch.yaml").write_text(text)
+    site.drkit("runbook", "save", str(site.root / "switch.yaml")).check()
+    return str(site.cli_json("runbook", "show", "switch")["version"])
+
+
+def test_runbooks_list_a_recorded_version_and_the_guide(site: Api) -> None:
+    first = _save(site, SWITCH)
+    second = _save(site, SWITCH.replace("rto: 5m", "rto: 10m"))
+    assert first != second
+    with signed_in(site, "dana") as c:
+        listing = c.get("/runbooks")
+        assert listing.status_code == 200 and 'href="/runbooks/switch"' in listing.text
+        assert f"<code>{second}</code>" in listing.text and "10m" in listing.text
+        now = c.get("/runbooks/switch")
+        assert "rto: 10m" in now.text and f"?version={first}" in now.text
+        old = c.get("/runbooks/switch", params={"version": first[:8]})
+        assert old.status_code == 200 and "rto: 5m" in old.text and "rto: 10m" not in old.text
+        assert "&lt;script&gt;" in old.text and "<script>" not in old.text
+        guide = c.get("/runbooks/switch/guide")
+        assert guide.status_code == 200
+        assert "MANUAL STEP" in guide.text and "Is everyone off site a?" in guide.text
+        assert "approvers: ada" in guide.text and "RTO target: <strong>10m</strong>" in guide.text
+        assert "<h3>1. Check site b is ready</h3>" in guide.text
+        assert "<script>" not in guide.text and "&lt;script&gt;" in guide.text  # no raw HTML
+        old_guide = c.get("/runbooks/switch/guide", params={"version": first})
+        assert "RTO target: <strong>5m</strong>" in old_guide.text
+
+
+def test_unknown_runbooks_and_versions_answer_404_with_a_hint(site: Api) -> None:
+    with signed_in(site, "dana") as c:
+        missing = c.get("/runbooks/nothing-here")
+        assert missing.status_code == 404 and "no runbook 'nothing-here'" in html.unescape(
+            missing.text
+        )
+        assert c.get("/runbooks/nothing-here/guide").status_code == 404
+        bad = c.get("/runbooks/switch", params={"version": "ffffffffffff"})
+        assert bad.status_code == 404 and "has no version" in bad.text
