@@ -26,6 +26,14 @@ from drkit.cli.runbook_common import (
     styled,
     version_loader,
 )
+from drkit.cli.runbook_signin import (
+    NO_CREDENTIALS_HINT,
+    PasswordStdinOption,
+    SignInOptions,
+    TokenFileOption,
+    UserOption,
+    origin,
+)
 from drkit.cli.runbook_start import print_plan, run_request, start
 from drkit.errors import UsageError
 
@@ -44,6 +52,9 @@ InputOption = Annotated[
     list[str] | None, typer.Option("--input", "-i", help="NAME=VALUE (repeatable)")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the run's report as JSON")]
+ByOption = Annotated[
+    str | None, typer.Option("--by", hidden=True, help="no longer names the approver")
+]
 
 
 def attach(app: typer.Typer) -> None:
@@ -70,8 +81,15 @@ def run(
         typer.Option(help="with --chaostoolkit: when rollbacks run (as `chaos run`)"),
     ] = RollbackChoice.DEFAULT,
     json_output: JsonOption = False,
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Run a runbook, journaled step by step in the catalog."""
+    """Run a runbook, journaled step by step in the catalog.
+
+    Manual steps are approved signed in (`drkit runbook approve`, or at this terminal);
+    a runbook with a not_by_starter step needs its starter signed in as well.
+    """
     state: State = ctx.obj
     if chaostoolkit is not None:
         from drkit.cli.runbook_chaos import run_experiment
@@ -88,7 +106,10 @@ def run(
     if dry_run:
         print_plan(loaded.runbook, given, json_output)
         return
-    report = start(state, loaded.runbook, given, drill=drill, json_output=json_output)
+    sign_in = SignInOptions(token_file, user, password_stdin)
+    report = start(
+        state, loaded.runbook, given, drill=drill, json_output=json_output, sign_in=sign_in
+    )
     finish(report, json_output, drill=drill)
 
 
@@ -145,13 +166,17 @@ def resume(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the run to go on with")],
     json_output: JsonOption = False,
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Go on with a stopped run (killed, failed or cancelled) at its first unfinished step."""
     from drkit.runbooks.service import resume_run
 
     state: State = ctx.obj
     export_config(state)
-    request = run_request({}, _kind_of(state, run_id), json_output)
+    sign_in = SignInOptions(token_file, user, password_stdin)
+    request = run_request(state, None, {}, _kind_of(state, run_id), json_output, sign_in)
     report = resume_run(
         state.catalog(), run_id, version_loader(state), state.settings, request,
         Progress(state.quiet),
@@ -165,13 +190,21 @@ def rerun(
     from_step: Annotated[str, typer.Option("--from", help="top-level step to start from")],
     inputs: InputOption = None,
     json_output: JsonOption = False,
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Start a new run of the same runbook version from a step, reusing earlier outputs."""
+    from drkit.catalog.runs import get_run
     from drkit.runbooks.service import rerun as rerun_run
 
     state: State = ctx.obj
     export_config(state)
-    request = run_request(parse_inputs(inputs or []), _kind_of(state, run_id), json_output)
+    sign_in = SignInOptions(token_file, user, password_stdin)
+    view = get_run(state.catalog(), run_id)
+    book = version_loader(state)(view.subject, view.subject_version or "")
+    given = parse_inputs(inputs or [])
+    request = run_request(state, book, given, _kind_of(state, run_id), json_output, sign_in)
     report = rerun_run(
         state.catalog(), run_id, from_step, version_loader(state), state.settings, request,
         Progress(state.quiet),
@@ -187,13 +220,15 @@ def _kind_of(state: State, run_id: int) -> RunKind:
     return RunKind(kind) if kind in KINDS else RunKind.RUNBOOK
 
 
-ByOption = Annotated[str | None, typer.Option("--by", help="your name (default: $DRKIT_AUTHOR)")]
+CancelByOption = Annotated[
+    str | None, typer.Option("--by", help="your name (default: $DRKIT_AUTHOR)")
+]
 
 
 def cancel(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the running run")],
-    by: ByOption = None,
+    by: CancelByOption = None,
 ) -> None:
     """Stop a running runbook: its current step is interrupted, nothing further runs."""
     from drkit.runbooks.service import cancel as cancel_run
@@ -206,32 +241,50 @@ def approve(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the run")],
     step: Annotated[str, typer.Argument(help="the waiting manual step")],
-    by: ByOption = None,
     comment: Annotated[str, typer.Option(help="why (kept in the journal)")] = "",
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    by: ByOption = None,
 ) -> None:
-    """Approve a manual step that is waiting; the run goes on."""
-    _decide(ctx, run_id, step, by, comment, approve=True)
+    """Approve a manual step that is waiting, signed in as a user with the approve permission."""
+    _decide(ctx, run_id, step, comment, SignInOptions(token_file, user, password_stdin), by,
+            approve=True)  # fmt: skip
 
 
 def reject(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the run")],
     step: Annotated[str, typer.Argument(help="the waiting manual step")],
-    by: ByOption = None,
     comment: Annotated[str, typer.Option(help="why (kept in the journal)")] = "",
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    by: ByOption = None,
 ) -> None:
-    """Reject a manual step that is waiting; the step fails and its on_failure applies."""
-    _decide(ctx, run_id, step, by, comment, approve=False)
+    """Reject a manual step that is waiting (signed in); the step fails, its on_failure applies."""
+    _decide(ctx, run_id, step, comment, SignInOptions(token_file, user, password_stdin), by,
+            approve=False)  # fmt: skip
 
 
 def _decide(
-    ctx: typer.Context, run_id: int, step: str, by: str | None, comment: str, *, approve: bool
+    ctx: typer.Context,
+    run_id: int,
+    step: str,
+    comment: str,
+    sign_in: SignInOptions,
+    by: str | None,
+    *,
+    approve: bool,
 ) -> None:
-    from drkit.runbooks.service import decide
+    from drkit.services.runbook_approval import decide_with
 
+    if by is not None:
+        raise UsageError(
+            "--by no longer says who approves: the approver signs in",
+            hint=NO_CREDENTIALS_HINT,
+        )
     state: State = ctx.obj
-    who = actor(by)
-    decide(state.catalog(), run_id, step, version_loader(state), actor=who, approve=approve,
-           comment=comment)  # fmt: skip
-    verb = "approved" if approve else "rejected"
-    err.print(f"{verb} step {step} of run {run_id} as {who}")
+    decided = decide_with(state.workspace_read(), sign_in.required(), origin(), run_id, step,
+                          approve=approve, comment=comment)  # fmt: skip
+    err.print(f"{decided.verdict.value} step {step} of run {run_id} as {decided.user}")
