@@ -199,3 +199,113 @@ def test_the_starter_may_not_approve_a_not_by_starter_step(
         ("bob", "approved", "password"),
     ]
     assert next(s for s in view["steps"] if s["name"] == "go")["actor"] == "bob"
+
+
+class Terminal:
+    """A drkit command on a pseudo-terminal (its controlling terminal: getpass reads there)."""
+
+    def __init__(self, drkit_cli: Drkit, *args: str) -> None:
+        import fcntl
+        import os
+        import termios
+
+        self.master, slave = os.openpty()
+
+        def controlling_tty() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.proc = subprocess.Popen(
+            [*_drkit(), *args], env=drkit_cli.env, stdin=slave, stdout=slave, stderr=slave,
+            preexec_fn=controlling_tty,
+        )  # fmt: skip
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text: str) -> None:
+        import os
+        import select
+
+        def arrived() -> bool:
+            if select.select([self.master], [], [], 0.2)[0]:
+                try:
+                    self.seen += os.read(self.master, 4096).decode(errors="replace")
+                except OSError:  # the command ended
+                    pass
+            return text in self.seen
+
+        wait_until(arrived, f"{text!r} on the terminal (seen: {self.seen[-300:]!r})")
+        self.seen = self.seen[self.seen.index(text) + len(text) :]
+
+    def type(self, line: str) -> None:
+        import os
+
+        os.write(self.master, (line + "\n").encode())
+
+    def wait(self) -> int:
+        import os
+
+        code = self.proc.wait(120)
+        os.close(self.master)
+        return code
+
+
+def test_a_password_typed_at_a_terminal_signs_the_approver_in(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    _users(drkit_cli)
+    drkit_cli.save(tmp_path / "gated.yaml", GATED)
+    runner = drkit_cli.background("runbook", "run", "gated", "--json")
+    try:
+        run_id = wait_until(lambda: _waiting(drkit_cli), "the manual step to wait")
+        wrong = Terminal(drkit_cli, "runbook", "approve", str(run_id), "go")
+        wrong.expect("drkit user [")
+        wrong.type("carol")  # a viewer: signed in, but without approve
+        wrong.expect("password of carol:")
+        wrong.type(PASSWORD)
+        assert wrong.wait() == 65
+        assert _waiting(drkit_cli) == run_id
+        terminal = Terminal(drkit_cli, "runbook", "approve", str(run_id), "go", "--user", "bob")
+        terminal.expect("password of bob:")
+        terminal.type(PASSWORD)
+        terminal.expect("as bob")
+        assert terminal.wait() == 0
+        runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+    assert runner.returncode == 0
+    approvals = drkit_cli.run_view(run_id)["result"]["approvals"]
+    assert [(a["user"], a["verdict"], a["via"]) for a in approvals] == [
+        ("carol", "refused", "password"),
+        ("bob", "approved", "password"),
+    ]
+
+
+def test_the_run_asks_at_its_terminal_and_signs_the_answer_in(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    _users(drkit_cli)
+    drkit_cli.save(tmp_path / "gated.yaml", GATED)
+    terminal = Terminal(drkit_cli, "runbook", "run", "gated")
+    terminal.expect("approve? [y/N]")
+    terminal.type("y")
+    terminal.expect("drkit user [")
+    terminal.type("alice")
+    terminal.expect("password of alice:")
+    terminal.type("not the password")
+    terminal.expect("refused")  # and the step still waits: it asks again
+    terminal.expect("approve? [y/N]")
+    terminal.type("y")
+    terminal.expect("drkit user [")
+    terminal.type("alice")
+    terminal.expect("password of alice:")
+    terminal.type(PASSWORD)
+    assert terminal.wait() == 0
+    run_id = drkit_cli.latest_run()
+    assert run_id is not None
+    view = drkit_cli.run_view(run_id)
+    assert next(s for s in view["steps"] if s["name"] == "go")["actor"] == "alice"
+    assert [(a["user"], a["verdict"]) for a in view["result"]["approvals"]] == [
+        ("alice", "refused"),
+        ("alice", "approved"),
+    ]
