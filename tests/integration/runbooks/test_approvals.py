@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from drkit.catalog.types import utcnow
 from drkit.runbooks import requests
 from drkit.users import Permission, Role
@@ -308,4 +310,40 @@ def test_the_run_asks_at_its_terminal_and_signs_the_answer_in(
     assert [(a["user"], a["verdict"]) for a in view["result"]["approvals"]] == [
         ("alice", "refused"),
         ("alice", "approved"),
+    ]
+
+
+def test_the_api_and_dashboard_decide_through_the_service_with_their_principal(
+    drkit_cli: Drkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the API and the dashboard call with the request's signed-in user (its session)."""
+    from drkit.runbooks.errors import ApprovalRefused
+    from drkit.services.runbook_approval import Principal, decide
+    from drkit.services.workspace import Workspace
+
+    drkit_cli.save(tmp_path / "gated.yaml", GATED)
+    runner = drkit_cli.background("runbook", "run", "gated", "--json")
+    monkeypatch.setenv("DRKIT_HOME", str(drkit_cli.home))
+    workspace = Workspace()
+    try:
+        run_id = wait_until(lambda: _waiting(drkit_cli), "the manual step to wait")
+        viewer = Principal("carol", "session", "192.0.2.7", frozenset({Permission.VIEW}))
+        with pytest.raises(ApprovalRefused) as caught:
+            decide(workspace, viewer, run_id, "go", approve=True)
+        assert caught.value.exit_code == 65
+        operator = Principal("dave", "session", "192.0.2.8", frozenset(Permission))
+        decided = decide(workspace, operator, run_id, "go", approve=False, comment="not now")
+        assert decided.verdict.value == "rejected"
+        runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+        workspace.close()
+    assert runner.returncode == 61  # the rejected step failed the run
+    view = drkit_cli.run_view(run_id)
+    assert "rejected by dave (not now)" in (view["error"] or "")
+    with drkit_cli.catalog().session() as s:
+        found = entries(s, action="runbook.")
+    assert [(e.actor, e.via, e.origin, e.action, e.outcome.value) for e in found] == [
+        ("dave", "session", "192.0.2.8", "runbook.reject", "ok"),
+        ("carol", "session", "192.0.2.7", "runbook.approve", "denied"),
     ]
