@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import err, out, print_json
+from drkit.cli.output import Output, err, out
 from drkit.cli.runbook_common import (
     Progress,
     actor,
@@ -91,11 +91,12 @@ def run(
     a runbook with a not_by_starter step needs its starter signed in as well.
     """
     state: State = ctx.obj
+    output = state.output_for(json_output)
     if chaostoolkit is not None:
         from drkit.cli.runbook_chaos import run_experiment
 
         run_experiment(
-            state, chaostoolkit, journal, dry_run=dry_run, json_output=json_output,
+            state, chaostoolkit, journal, dry_run=dry_run, output=output,
             rollback_strategy=rollback_strategy.value,
         )  # fmt: skip
         return
@@ -104,24 +105,19 @@ def run(
     loaded = load_current(state, name)
     given = parse_inputs(inputs or [])
     if dry_run:
-        print_plan(loaded.runbook, given, json_output)
+        print_plan(loaded.runbook, given, output)
         return
     sign_in = SignInOptions(token_file, user, password_stdin)
-    report = start(
-        state, loaded.runbook, given, drill=drill, json_output=json_output, sign_in=sign_in
-    )
-    finish(report, json_output, drill=drill)
+    report = start(state, loaded.runbook, given, drill=drill, output=output, sign_in=sign_in)
+    finish(report, output, drill=drill)
 
 
-def finish(report: RunReport, json_output: bool, *, drill: bool) -> None:
+def finish(report: RunReport, output: Output, *, drill: bool) -> None:
     """Print the outcome; raise the error whose exit code says how the run ended."""
     from drkit.catalog.runs import RunStatus
     from drkit.runbooks.errors import RtoExceeded, RunCancelled, StepFailed
 
-    if json_output:
-        print_json(report.as_json())
-    else:
-        _summary(report)
+    output.render(report, _summary)
     if report.status is RunStatus.CANCELLED:
         raise RunCancelled(f"run {report.run_id} was cancelled: {report.error}")
     if report.status is not RunStatus.SUCCEEDED:
@@ -174,14 +170,14 @@ def resume(
     from drkit.runbooks.service import resume_run
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     export_config(state)
     sign_in = SignInOptions(token_file, user, password_stdin)
-    request = run_request(state, None, {}, _kind_of(state, run_id), json_output, sign_in)
+    request = run_request(state, None, {}, _kind_of(state, run_id), output, sign_in)
     report = resume_run(
-        state.catalog(), run_id, version_loader(state), state.settings, request,
-        Progress(state.quiet),
-    )  # fmt: skip
-    finish(report, json_output, drill=report.kind == "drill")
+        state.catalog(), run_id, version_loader(state), state.settings, request, Progress(output)
+    )
+    finish(report, output, drill=report.kind == "drill")
 
 
 def rerun(
@@ -199,17 +195,18 @@ def rerun(
     from drkit.runbooks.service import rerun as rerun_run
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     export_config(state)
     sign_in = SignInOptions(token_file, user, password_stdin)
     view = get_run(state.catalog(), run_id)
     book = version_loader(state)(view.subject, view.subject_version or "")
     given = parse_inputs(inputs or [])
-    request = run_request(state, book, given, _kind_of(state, run_id), json_output, sign_in)
+    request = run_request(state, book, given, _kind_of(state, run_id), output, sign_in)
     report = rerun_run(
         state.catalog(), run_id, from_step, version_loader(state), state.settings, request,
-        Progress(state.quiet),
+        Progress(output),
     )  # fmt: skip
-    finish(report, json_output, drill=report.kind == "drill")
+    finish(report, output, drill=report.kind == "drill")
 
 
 def _kind_of(state: State, run_id: int) -> RunKind:
@@ -287,4 +284,5 @@ def _decide(
     state: State = ctx.obj
     decided = decide_with(state.workspace_read(), sign_in.required(), origin(), run_id, step,
                           approve=approve, comment=comment)  # fmt: skip
-    err.print(f"{decided.verdict.value} step {step} of run {run_id} as {decided.user}")
+    if not state.output.quiet:
+        err.print(f"{decided.verdict.value} step {step} of run {run_id} as {decided.user}")

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from drkit.cli.context import State
-from drkit.cli.output import err, out, print_json
+from drkit.cli.output import Output, err, out, print_json
 from drkit.cli.runbook_common import Progress, export_config
 from drkit.cli.runbook_signin import SignInOptions, ask_password, origin
 from drkit.errors import DrkitError
@@ -26,15 +26,15 @@ def start(
     given: dict[str, str],
     *,
     drill: bool,
-    json_output: bool,
+    output: Output,
     sign_in: SignInOptions | None = None,
 ) -> RunReport:
     from drkit.runbooks.service import RunKind, start_run
 
     export_config(state)
     kind = RunKind.DRILL if drill else RunKind.RUNBOOK
-    request = run_request(state, runbook, given, kind, json_output, sign_in)
-    return start_run(state.catalog(), runbook, state.settings, request, Progress(state.quiet))
+    request = run_request(state, runbook, given, kind, output, sign_in)
+    return start_run(state.catalog(), runbook, state.settings, request, Progress(output))
 
 
 def run_request(
@@ -42,7 +42,7 @@ def run_request(
     runbook: Runbook | None,
     given: dict[str, str],
     kind: RunKind,
-    json_output: bool,
+    output: Output,
     sign_in: SignInOptions | None,
 ) -> RunRequest:
     """How to run ``runbook`` (None: a resume, whose starter is known): with the starter
@@ -54,7 +54,7 @@ def run_request(
 
     existing = os.environ.get("DRKIT_RUN_ID")
     trigger = "schedule" if existing else "manual"
-    interactive = sys.stdin.isatty() and not json_output
+    interactive = sys.stdin.isatty() and not output.json
     needed = trigger == "manual" and runbook is not None and needs_signed_in_starter(runbook)
     signed = (sign_in or SignInOptions()).given(ask=needed)
     starter = check(state.workspace, signed, origin()).user if signed else None
@@ -96,13 +96,13 @@ def _terminal_prompt(state: State, signed: Credentials | None) -> ApprovalPrompt
     return ask
 
 
-def print_plan(runbook: Runbook, given: dict[str, str], json_output: bool) -> None:
+def print_plan(runbook: Runbook, given: dict[str, str], output: Output) -> None:
     """--dry-run: every step with what it would do; nothing runs, nothing is journaled."""
     from drkit.runbooks.plan import plan
     from drkit.runbooks.service import resolve_inputs
 
     items = plan(runbook, resolve_inputs(runbook, given))
-    if json_output:
+    if output.json:
         print_json({"runbook": runbook.name, "version": runbook.version,
                     "steps": [i.as_json() for i in items]})  # fmt: skip
         return

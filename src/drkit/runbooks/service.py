@@ -87,7 +87,8 @@ class RunReport:
             return None
         return self.status is RunStatus.SUCCEEDED and self.recovery_s <= self.rto_s
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """The shape of `drkit runbook run --json` (and of the API)."""
         return {
             "run_id": self.run_id,
             "runbook": self.runbook,
