@@ -347,3 +347,37 @@ def test_the_api_and_dashboard_decide_through_the_service_with_their_principal(
         ("dave", "session", "192.0.2.8", "runbook.reject", "ok"),
         ("carol", "session", "192.0.2.7", "runbook.approve", "denied"),
     ]
+
+
+def test_a_rerun_asks_again_and_only_a_signed_in_approver_answers(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    tokens = _users(drkit_cli)
+    drkit_cli.save(tmp_path / "gated.yaml", GATED)
+    first = drkit_cli.background("runbook", "run", "gated", "--json")
+    try:
+        first_id = wait_until(lambda: _waiting(drkit_cli), "the manual step to wait")
+        drkit_cli.approve(first_id, "go", "alice")
+        first.communicate(timeout=60)
+    finally:
+        first.kill()
+    # re-run from the step after the approval: the approval is asked for again
+    again = drkit_cli.background("runbook", "rerun", str(first_id), "--from", "after", "--json")
+    try:
+        run_id = wait_until(
+            lambda: (found := _waiting(drkit_cli)) != first_id and found, "the rerun to wait"
+        )
+        approve = ("runbook", "approve", str(run_id), "go")
+        assert _as(drkit_cli, tokens["carol"], *approve).returncode == 65
+        assert _as(drkit_cli, tokens["bob"], *approve).returncode == 0
+        again.communicate(timeout=60)
+    finally:
+        again.kill()
+    assert again.returncode == 0
+    view = drkit_cli.run_view(run_id)
+    assert view["result"]["rerun_of"] == first_id
+    assert [(a["user"], a["verdict"]) for a in view["result"]["approvals"]] == [
+        ("carol", "refused"),
+        ("bob", "approved"),
+    ]
+    assert next(s for s in view["steps"] if s["name"] == "go")["actor"] == "bob"
