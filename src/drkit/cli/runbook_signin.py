@@ -121,6 +121,11 @@ class SignInOptions:
     user: str | None = None
     password_stdin: bool = False
 
+    @property
+    def explicit(self) -> bool:
+        """Whether the command line asked to sign in (not only $DRKIT_TOKEN)."""
+        return self.token_file is not None or self.user is not None
+
     def given(self, *, ask: bool) -> Credentials | None:
         return credentials(self.token_file, self.user, self.password_stdin, ask=ask)
 

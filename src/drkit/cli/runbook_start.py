@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from drkit.cli.context import State
-from drkit.cli.output import Output, err, out, print_json
+from drkit.cli.output import Output, err, out, print_json, warn
 from drkit.cli.runbook_common import Progress, export_config
 from drkit.cli.runbook_signin import SignInOptions, ask_password, origin
 from drkit.errors import DrkitError
@@ -50,14 +50,23 @@ def run_request(
     a terminal prompt whose answers are signed in too."""
     from drkit.runbooks.approvals import needs_signed_in_starter
     from drkit.runbooks.service import RunRequest
+    from drkit.services.runbook_approval import SignInFailed
     from drkit.services.runbook_approval import sign_in as check
 
     existing = os.environ.get("DRKIT_RUN_ID")
     trigger = "schedule" if existing else "manual"
     interactive = sys.stdin.isatty() and not output.json
     needed = trigger == "manual" and runbook is not None and needs_signed_in_starter(runbook)
-    signed = (sign_in or SignInOptions()).given(ask=needed)
-    starter = check(state.workspace, signed, origin()).user if signed else None
+    signed = (sign_in or SignInOptions()).given(ask=needed) if trigger == "manual" else None
+    starter = None
+    if signed is not None:
+        try:
+            starter = check(state.workspace, signed, origin()).user
+        except SignInFailed as exc:
+            if needed or sign_in is None or sign_in.explicit:
+                raise
+            warn(f"not signed in ($DRKIT_TOKEN): {exc.message}")  # not needed to start
+            signed = None
     prompt = _terminal_prompt(state, signed) if interactive else None
     return RunRequest(
         given,

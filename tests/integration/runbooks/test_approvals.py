@@ -381,3 +381,18 @@ def test_a_rerun_asks_again_and_only_a_signed_in_approver_answers(
         ("bob", "approved"),
     ]
     assert next(s for s in view["steps"] if s["name"] == "go")["actor"] == "bob"
+
+
+def test_a_stale_token_blocks_only_a_start_that_needs_the_starter(
+    drkit_cli: Drkit, tmp_path: Path
+) -> None:
+    tokens = _users(drkit_cli)
+    drkit_cli.save(tmp_path / "plain.yaml", "name: plain\nsteps:\n  - {id: a, action: shell, "
+                   "with: {command: 'true'}}\n")  # fmt: skip
+    drkit_cli.save(tmp_path / "four-eyes.yaml", FOUR_EYES)
+    done = _together(drkit_cli, {
+        "plain": (tokens["revoked"], ("runbook", "run", "plain"), None),
+        "four-eyes": (tokens["revoked"], ("runbook", "run", "four-eyes"), None),
+    })  # fmt: skip
+    assert done["plain"].returncode == 0 and "not signed in" in done["plain"].stderr
+    assert done["four-eyes"].returncode == 50 and "revoked" in done["four-eyes"].stderr
