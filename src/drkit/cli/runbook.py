@@ -38,6 +38,7 @@ def list_runbooks(
     from drkit.runbooks.errors import RunbookInvalid
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     rows: list[dict[str, Any]] = []
     for name in store(state).names():
         try:
@@ -47,7 +48,7 @@ def list_runbooks(
             continue
         last = list_runs(state.catalog(), subject=name, limit=1)
         rows.append(_row(loaded, last[0] if last else None))
-    if json_output:
+    if output.json:
         print_json(rows)
         return
     _print_list(rows, store(state).directory)
@@ -112,11 +113,12 @@ def show(
     from drkit.runbooks import versions
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     if version is None:
         loaded = load_current(state, name)
     else:
         loaded = versions.load_version(state.catalog(), name, version)
-    if json_output:
+    if output.json:
         doc = loaded.runbook.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         print_json({"version": loaded.version, "runbook": doc, "content": loaded.text})
         return
@@ -126,12 +128,16 @@ def show(
 
 @app.command("validate")
 def validate(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="runbook files to check")],
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check runbook files: YAML, schema, and the checks across steps; problems at file:line."""
     from drkit.runbooks.errors import RunbookInvalid
     from drkit.runbooks.loader import load_runbook
+
+    state: State = ctx.obj
+    output = state.output_for(json_output)
 
     results: list[dict[str, Any]] = []
     for path in files:
@@ -142,11 +148,11 @@ def validate(
             results.append(
                 {"file": str(path), "valid": False, "problems": exc.message.splitlines()}
             )
-    if json_output:
+    if output.json:
         print_json(results)
     else:
         for result in results:
-            if result["valid"]:
+            if result["valid"] and not output.quiet:
                 out.print(f"{result['file']}: [green]valid[/] (version {result['version']})")
             for problem in result.get("problems", []):
                 out.print(problem, markup=False)
@@ -185,7 +191,8 @@ def save(
         raise UsageError(f"cannot read {file}: {exc.strerror}") from exc
     saved = store(state).save(text, file)
     recorded = versions.record(state.catalog(), saved, author)
-    out.print(f"saved {saved.name} version {recorded.version} to {saved.path}")
+    if not state.output.quiet:
+        out.print(f"saved {saved.name} version {recorded.version} to {saved.path}")
 
 
 @app.command("log")
@@ -198,12 +205,13 @@ def log(
     from drkit.runbooks import versions
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     try:
         load_current(state, name)  # a changed file becomes the newest version first
     except Exception:
         pass
     found = versions.history(state.catalog(), name)
-    if json_output:
+    if output.json:
         print_json([_version_json(v) for v in found])
         return
     if not found:

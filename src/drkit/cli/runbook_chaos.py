@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json, warn
+from drkit.cli.output import Output, out, print_json, warn
 from drkit.cli.runbook_start import print_plan, start
 
 
@@ -24,7 +24,7 @@ def run_experiment(
     journal_file: Path | None,
     *,
     dry_run: bool,
-    json_output: bool,
+    output: Output,
     rollback_strategy: str = "default",
 ) -> None:
     from drkit.catalog.runs import get_run
@@ -39,15 +39,15 @@ def run_experiment(
         warn(warning)
     loaded = to_runbook(experiment, RollbackStrategy(rollback_strategy))
     if dry_run:
-        print_plan(loaded.runbook, {}, json_output)
+        print_plan(loaded.runbook, {}, output)
         return
     versions.record(state.catalog(), loaded)
-    report = start(state, loaded.runbook, {}, drill=False, json_output=json_output)
+    report = start(state, loaded.runbook, {}, drill=False, output=output)
     view = get_run(state.catalog(), report.run_id)
     journal = ctk_journal(view, loaded.runbook, experiment.document)
     if journal_file is not None:
         journal_file.write_text(json.dumps(journal, indent=2, default=str) + "\n")
-    if json_output:
+    if output.json:
         print_json(journal)
     else:
         deviated = " (deviated)" if journal["deviated"] else ""

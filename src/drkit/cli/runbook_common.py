@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drkit.cli.context import State
-from drkit.cli.output import err
+from drkit.cli.output import Output, err
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -82,10 +82,10 @@ def styled(status: str) -> str:
 
 
 class Progress:
-    """Prints each step as it starts and ends, on stderr."""
+    """Prints each step as it starts and ends, on stderr (nothing with --quiet)."""
 
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
+    def __init__(self, output: Output) -> None:
+        self.quiet = output.quiet
 
     def step_started(self, step: Step, phase: Phase) -> None:
         if not self.quiet:

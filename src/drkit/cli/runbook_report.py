@@ -66,7 +66,8 @@ def stats(
     rto = book.rto.total_seconds() if book.rto else None
     kinds = ("drill",) if drills else KINDS
     found = collect(state.catalog(), name, last=last, kinds=kinds, rto_s=rto)
-    if json_output:
+    output = state.output_for(json_output)
+    if output.json:
         print_json(found.as_json())
         return
     median = found.median_total_s

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import err, out, print_json
+from drkit.cli.output import Output, err, out
 from drkit.cli.runbook_common import (
     Progress,
     actor,
@@ -25,6 +25,14 @@ from drkit.cli.runbook_common import (
     parse_inputs,
     styled,
     version_loader,
+)
+from drkit.cli.runbook_signin import (
+    NO_CREDENTIALS_HINT,
+    PasswordStdinOption,
+    SignInOptions,
+    TokenFileOption,
+    UserOption,
+    origin,
 )
 from drkit.cli.runbook_start import print_plan, run_request, start
 from drkit.errors import UsageError
@@ -44,6 +52,9 @@ InputOption = Annotated[
     list[str] | None, typer.Option("--input", "-i", help="NAME=VALUE (repeatable)")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the run's report as JSON")]
+ByOption = Annotated[
+    str | None, typer.Option("--by", hidden=True, help="no longer names the approver")
+]
 
 
 def attach(app: typer.Typer) -> None:
@@ -70,14 +81,22 @@ def run(
         typer.Option(help="with --chaostoolkit: when rollbacks run (as `chaos run`)"),
     ] = RollbackChoice.DEFAULT,
     json_output: JsonOption = False,
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Run a runbook, journaled step by step in the catalog."""
+    """Run a runbook, journaled step by step in the catalog.
+
+    Manual steps are approved signed in (`drkit runbook approve`, or at this terminal);
+    a runbook with a not_by_starter step needs its starter signed in as well.
+    """
     state: State = ctx.obj
+    output = state.output_for(json_output)
     if chaostoolkit is not None:
         from drkit.cli.runbook_chaos import run_experiment
 
         run_experiment(
-            state, chaostoolkit, journal, dry_run=dry_run, json_output=json_output,
+            state, chaostoolkit, journal, dry_run=dry_run, output=output,
             rollback_strategy=rollback_strategy.value,
         )  # fmt: skip
         return
@@ -86,21 +105,19 @@ def run(
     loaded = load_current(state, name)
     given = parse_inputs(inputs or [])
     if dry_run:
-        print_plan(loaded.runbook, given, json_output)
+        print_plan(loaded.runbook, given, output)
         return
-    report = start(state, loaded.runbook, given, drill=drill, json_output=json_output)
-    finish(report, json_output, drill=drill)
+    sign_in = SignInOptions(token_file, user, password_stdin)
+    report = start(state, loaded.runbook, given, drill=drill, output=output, sign_in=sign_in)
+    finish(report, output, drill=drill)
 
 
-def finish(report: RunReport, json_output: bool, *, drill: bool) -> None:
+def finish(report: RunReport, output: Output, *, drill: bool) -> None:
     """Print the outcome; raise the error whose exit code says how the run ended."""
     from drkit.catalog.runs import RunStatus
     from drkit.runbooks.errors import RtoExceeded, RunCancelled, StepFailed
 
-    if json_output:
-        print_json(report.as_json())
-    else:
-        _summary(report)
+    output.render(report, _summary)
     if report.status is RunStatus.CANCELLED:
         raise RunCancelled(f"run {report.run_id} was cancelled: {report.error}")
     if report.status is not RunStatus.SUCCEEDED:
@@ -145,18 +162,22 @@ def resume(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the run to go on with")],
     json_output: JsonOption = False,
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Go on with a stopped run (killed, failed or cancelled) at its first unfinished step."""
     from drkit.runbooks.service import resume_run
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     export_config(state)
-    request = run_request({}, _kind_of(state, run_id), json_output)
+    sign_in = SignInOptions(token_file, user, password_stdin)
+    request = run_request(state, None, {}, _kind_of(state, run_id), output, sign_in)
     report = resume_run(
-        state.catalog(), run_id, version_loader(state), state.settings, request,
-        Progress(state.quiet),
-    )  # fmt: skip
-    finish(report, json_output, drill=report.kind == "drill")
+        state.catalog(), run_id, version_loader(state), state.settings, request, Progress(output)
+    )
+    finish(report, output, drill=report.kind == "drill")
 
 
 def rerun(
@@ -165,18 +186,27 @@ def rerun(
     from_step: Annotated[str, typer.Option("--from", help="top-level step to start from")],
     inputs: InputOption = None,
     json_output: JsonOption = False,
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Start a new run of the same runbook version from a step, reusing earlier outputs."""
+    from drkit.catalog.runs import get_run
     from drkit.runbooks.service import rerun as rerun_run
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     export_config(state)
-    request = run_request(parse_inputs(inputs or []), _kind_of(state, run_id), json_output)
+    sign_in = SignInOptions(token_file, user, password_stdin)
+    view = get_run(state.catalog(), run_id)
+    book = version_loader(state)(view.subject, view.subject_version or "")
+    given = parse_inputs(inputs or [])
+    request = run_request(state, book, given, _kind_of(state, run_id), output, sign_in)
     report = rerun_run(
         state.catalog(), run_id, from_step, version_loader(state), state.settings, request,
-        Progress(state.quiet),
+        Progress(output),
     )  # fmt: skip
-    finish(report, json_output, drill=report.kind == "drill")
+    finish(report, output, drill=report.kind == "drill")
 
 
 def _kind_of(state: State, run_id: int) -> RunKind:
@@ -187,13 +217,15 @@ def _kind_of(state: State, run_id: int) -> RunKind:
     return RunKind(kind) if kind in KINDS else RunKind.RUNBOOK
 
 
-ByOption = Annotated[str | None, typer.Option("--by", help="your name (default: $DRKIT_AUTHOR)")]
+CancelByOption = Annotated[
+    str | None, typer.Option("--by", help="your name (default: $DRKIT_AUTHOR)")
+]
 
 
 def cancel(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the running run")],
-    by: ByOption = None,
+    by: CancelByOption = None,
 ) -> None:
     """Stop a running runbook: its current step is interrupted, nothing further runs."""
     from drkit.runbooks.service import cancel as cancel_run
@@ -206,32 +238,51 @@ def approve(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the run")],
     step: Annotated[str, typer.Argument(help="the waiting manual step")],
-    by: ByOption = None,
     comment: Annotated[str, typer.Option(help="why (kept in the journal)")] = "",
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    by: ByOption = None,
 ) -> None:
-    """Approve a manual step that is waiting; the run goes on."""
-    _decide(ctx, run_id, step, by, comment, approve=True)
+    """Approve a manual step that is waiting, signed in as a user with the approve permission."""
+    _decide(ctx, run_id, step, comment, SignInOptions(token_file, user, password_stdin), by,
+            approve=True)  # fmt: skip
 
 
 def reject(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the run")],
     step: Annotated[str, typer.Argument(help="the waiting manual step")],
-    by: ByOption = None,
     comment: Annotated[str, typer.Option(help="why (kept in the journal)")] = "",
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    by: ByOption = None,
 ) -> None:
-    """Reject a manual step that is waiting; the step fails and its on_failure applies."""
-    _decide(ctx, run_id, step, by, comment, approve=False)
+    """Reject a manual step that is waiting (signed in); the step fails, its on_failure applies."""
+    _decide(ctx, run_id, step, comment, SignInOptions(token_file, user, password_stdin), by,
+            approve=False)  # fmt: skip
 
 
 def _decide(
-    ctx: typer.Context, run_id: int, step: str, by: str | None, comment: str, *, approve: bool
+    ctx: typer.Context,
+    run_id: int,
+    step: str,
+    comment: str,
+    sign_in: SignInOptions,
+    by: str | None,
+    *,
+    approve: bool,
 ) -> None:
-    from drkit.runbooks.service import decide
+    from drkit.services.runbook_approval import decide_with
 
+    if by is not None:
+        raise UsageError(
+            "--by no longer says who approves: the approver signs in",
+            hint=NO_CREDENTIALS_HINT,
+        )
     state: State = ctx.obj
-    who = actor(by)
-    decide(state.catalog(), run_id, step, version_loader(state), actor=who, approve=approve,
-           comment=comment)  # fmt: skip
-    verb = "approved" if approve else "rejected"
-    err.print(f"{verb} step {step} of run {run_id} as {who}")
+    decided = decide_with(state.workspace_read(), sign_in.required(), origin(), run_id, step,
+                          approve=approve, comment=comment)  # fmt: skip
+    if not state.output.quiet:
+        err.print(f"{decided.verdict.value} step {step} of run {run_id} as {decided.user}")

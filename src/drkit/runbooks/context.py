@@ -23,8 +23,9 @@ from drkit.runbooks.errors import ActionFailed
 from drkit.runbooks.journal import RunbookJournal
 from drkit.settings.model import Settings
 
-ApprovalPrompt = Callable[[str, str], bool | None]
-"""Asks an operator at a terminal: (step id, prompt) -> approved, rejected, or None (no answer)."""
+ApprovalPrompt = Callable[[int, str, str], None]
+"""Asks an operator at a terminal: (run id, step id, prompt). The face sends the answer
+itself, signed in, through the approval service (an answer is never taken on trust)."""
 
 
 @dataclass
@@ -91,17 +92,10 @@ class StepContext:
 
     def _ask_at_terminal(self, journal: RunbookJournal, prompt: str) -> None:
         assert self.control.prompt is not None
-        ask = self.control.prompt
-
-        def answer() -> None:
-            verdict = ask(self.step_id, prompt)
-            if verdict is not None and not self.cancelled():
-                kind = requests.RequestKind.APPROVE if verdict else requests.RequestKind.REJECT
-                requests.send(
-                    journal.catalog, journal.run_id, kind, actor=_user(), step=self.step_id
-                )
-
-        threading.Thread(target=answer, daemon=True, name=f"ask-{self.step_id}").start()
+        ask, run_id, step = self.control.prompt, journal.run_id, self.step_id
+        threading.Thread(
+            target=ask, args=(run_id, step, prompt), daemon=True, name=f"ask-{step}"
+        ).start()
 
     def _poll(
         self,
@@ -129,12 +123,3 @@ class StepContext:
             raise ActionFailed(f"rejected by {found.actor}{note}")
         self.log(f"approved by {found.actor}{note}")
         return found.actor
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"

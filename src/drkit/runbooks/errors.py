@@ -8,7 +8,9 @@ DrkitError
     ├── StepFailed               exit 61  (the run ended because a step failed)
     ├── RtoExceeded              exit 62  (a drill finished later than its RTO)
     ├── RunCancelled             exit 63
-    └── RunNotResumable          exit 64  (finished run, other runbook version, ...)
+    ├── RunNotResumable          exit 64  (finished run, other runbook version, ...)
+    └── ApprovalRefused          exit 65  (the approver: not signed in, without the
+                                          permission, not an approver of the step)
 """
 
 from __future__ import annotations
@@ -67,6 +69,19 @@ class RunNotResumable(RunbookError):
     default_hint = "`drkit runbook rerun RUN_ID --from STEP` starts a new run from a chosen step"
 
 
+class ApprovalRefused(RunbookError):
+    """Who tried to approve or reject may not: a wrong password, an expired or revoked
+    token, no ``approve`` permission, or a rule of the step (``approvers``,
+    ``not_by_starter``). Nothing was decided."""
+
+    code = "approval-refused"
+    exit_code = 65
+    default_hint = (
+        "sign in as a user with the approve permission: DRKIT_TOKEN or --token-file with a "
+        "token from `drkit user token add NAME`, or --user NAME for a password prompt"
+    )
+
+
 ALL_RUNBOOK_ERRORS: tuple[type[RunbookError], ...] = (
     RunbookError,
     RunbookInvalid,
@@ -76,4 +91,5 @@ ALL_RUNBOOK_ERRORS: tuple[type[RunbookError], ...] = (
     RtoExceeded,
     RunCancelled,
     RunNotResumable,
+    ApprovalRefused,
 )

@@ -52,6 +52,7 @@ class ActionPlan:
                 "prompt": manual.prompt,
                 "timeout_s": manual.timeout.total_seconds() if manual.timeout else None,
                 "approvers": list(manual.approvers) if manual.approvers else None,
+                "not_by_starter": manual.not_by_starter,
             }
             return cls("manual", args, timeout)
         assert step.action is not None

@@ -163,7 +163,14 @@ class Manual(_Frozen):
     prompt: str = Field(min_length=1, description="What the operator confirms (Markdown).")
     timeout: Duration | None = Field(default=None, description="Give up after this long.")
     approvers: list[str] | None = Field(
-        default=None, description="Who may approve (names given to --by); default anyone."
+        default=None,
+        description="The drkit users who may approve or reject; default any user with the "
+        "approve permission.",
+    )
+    not_by_starter: bool = Field(
+        default=False,
+        description="The approver must be another user than the one who started the run "
+        "(who then has to sign in to start it).",
     )
 
 

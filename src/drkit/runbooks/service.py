@@ -1,9 +1,12 @@
-"""Starting, resuming, re-running and cancelling runbook runs; approving manual steps.
+"""Starting, resuming, re-running and cancelling runbook runs.
 
 These are the functions the CLI, the daemon and the API call. A run is a
 catalog run of kind ``runbook`` (or ``drill``) whose subject is the runbook's
 name and whose subject_version is the version it ran; the inputs go into
 the run's result at the start, so a resume has everything it needs.
+
+Approving or rejecting a waiting step needs a signed-in user: that is
+:mod:`drkit.services.runbook_approval`, over :mod:`drkit.runbooks.approvals`.
 
 When ``existing_run_id`` is given (``DRKIT_RUN_ID`` from the daemon) the
 steps are written into that run and the run is left open: its owner
@@ -25,6 +28,7 @@ from drkit.catalog.tables import RunRow
 from drkit.catalog.types import utcnow
 from drkit.errors import UsageError
 from drkit.runbooks import replay, requests
+from drkit.runbooks.approvals import MANUAL_TRIGGERS, STARTED_BY, needs_signed_in_starter
 from drkit.runbooks.context import ApprovalPrompt, RunControl
 from drkit.runbooks.errors import RunbookError, RunNotResumable
 from drkit.runbooks.journal import RunbookJournal, records
@@ -58,6 +62,8 @@ class RunRequest:
     prompt: ApprovalPrompt | None = None
     poll_s: float = 0.5
     existing_run_id: int | None = None
+    started_by: str | None = None
+    """The signed-in drkit user who starts the run (None: nobody signed in, or the schedule)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,8 @@ class RunReport:
             return None
         return self.status is RunStatus.SUCCEEDED and self.recovery_s <= self.rto_s
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """The shape of `drkit runbook run --json` (and of the API)."""
         return {
             "run_id": self.run_id,
             "runbook": self.runbook,
@@ -126,8 +133,12 @@ def start_run(
 ) -> RunReport:
     """Run ``runbook`` from its first step; returns when the run has ended."""
     inputs = resolve_inputs(runbook, request.inputs)
+    _check_starter(runbook, request, request.trigger)
     journal = _open_journal(catalog, runbook, request, trigger=request.trigger)
-    journal.merge_result({"runbook": runbook.name, "version": runbook.version, "inputs": inputs})
+    journal.merge_result(
+        {"runbook": runbook.name, "version": runbook.version, "inputs": inputs}
+        | {STARTED_BY: request.started_by}
+    )
     return _drive(journal, runbook, settings, inputs, Replay(), request, observer)
 
 
@@ -166,10 +177,11 @@ def rerun(
     runbook = load(view.subject, view.subject_version or "")
     kept = replay.for_rerun(records(catalog, run_id), runbook, from_step)
     inputs = resolve_inputs(runbook, {**view.result.get("inputs", {}), **request.inputs})
+    _check_starter(runbook, request, "rerun")
     journal = _open_journal(catalog, runbook, request, trigger="rerun", kind=RunKind(view.kind))
     journal.merge_result(
         {"runbook": runbook.name, "version": runbook.version, "inputs": inputs}
-        | {"rerun_of": run_id, "from_step": from_step}
+        | {"rerun_of": run_id, "from_step": from_step, STARTED_BY: request.started_by}
         | {"partial": from_step != runbook.steps[0].id}
     )
     source = Replay(kept, source_run=run_id)
@@ -193,34 +205,17 @@ def cancel(catalog: Catalog, run_id: int, actor: str) -> str:
     return f"asked run {run_id} to stop; the current step is interrupted"
 
 
-def decide(
-    catalog: Catalog,
-    run_id: int,
-    step: str,
-    load: RunbookLoader,
-    *,
-    actor: str,
-    approve: bool,
-    comment: str = "",
-) -> None:
-    """Approve (or reject) a waiting manual step as ``actor``, who must be an approver."""
-    view = _runbook_run(catalog, run_id)
-    waiting = [r for r in records(catalog, run_id) if r.step == step]
-    if view.status is not RunStatus.RUNNING or not waiting or waiting[-1].status != "waiting":
-        state = waiting[-1].status.value if waiting else "not started"
-        raise RunbookError(
-            f"step {step!r} of run {run_id} is not waiting for an approval ({state})",
-            hint=f"`drkit runs show {run_id}` shows the run's steps",
+def _check_starter(runbook: Runbook, request: RunRequest, trigger: str) -> None:
+    """A runbook whose approver must not be the starter cannot start anonymously by hand."""
+    if request.started_by is not None or trigger not in MANUAL_TRIGGERS:
+        return
+    if request.existing_run_id is None and needs_signed_in_starter(runbook):
+        raise UsageError(
+            f"runbook {runbook.name!r} has a step that its starter may not approve "
+            "(not_by_starter), so whoever starts it signs in",
+            hint="set DRKIT_TOKEN or pass --token-file FILE, or run it on a terminal "
+            "to sign in with a password (--user NAME)",
         )
-    manual = load(view.subject, view.subject_version or "").step(step).manual
-    allowed = manual.approvers if manual is not None else None
-    if allowed and actor not in allowed:
-        raise RunbookError(
-            f"{actor!r} may not approve step {step!r}",
-            hint=f"its approvers: {', '.join(allowed)} (pass --by NAME)",
-        )
-    kind = requests.RequestKind.APPROVE if approve else requests.RequestKind.REJECT
-    requests.send(catalog, run_id, kind, actor=actor, step=step, comment=comment)
 
 
 def _open_journal(

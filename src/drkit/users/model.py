@@ -24,7 +24,8 @@ class Permission(StrEnum):
     VIEW = "view"  # status, runs, alerts, configuration history
     BACKUP = "backup"  # run backups, copies and checks
     RESTORE = "restore"  # restore data from repositories
-    RUNBOOKS = "runbooks"  # run runbooks and drills, approve their steps
+    RUNBOOKS = "runbooks"  # run runbooks and drills
+    APPROVE = "approve"  # approve or reject runbook steps that wait for an operator
     ALERTS = "alerts"  # acknowledge and silence alerts
     FAILOVER = "failover"  # fail over, switch over, override split-brain decisions
     CONFIGURE = "configure"  # change and restore drkit's configuration
@@ -45,6 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BACKUP,
             Permission.RESTORE,
             Permission.RUNBOOKS,
+            Permission.APPROVE,
             Permission.ALERTS,
         }
     ),

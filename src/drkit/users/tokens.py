@@ -158,6 +158,18 @@ def revoke_token(s: Session, token_id: str, now: datetime, *, user: str | None =
     return _token(row)
 
 
+def find_token(s: Session, presented: str) -> Token | None:
+    """The token whose id and secret ``presented`` holds, whatever its state (to say why
+    a revoked or expired one is refused, and whose it is); None when it matches none."""
+    found = _TOKEN.fullmatch(presented.strip())
+    if found is None:
+        return None
+    row = s.get(ApiTokenRow, found["id"])
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash(found["secret"])):
+        return None
+    return _token(row)
+
+
 def authenticate_token(s: Session, presented: str, now: datetime) -> TokenHolder | None:
     """The holder of a valid, unexpired, unrevoked token; None for anything else."""
     found = _TOKEN.fullmatch(presented.strip())

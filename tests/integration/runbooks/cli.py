@@ -55,6 +55,29 @@ class Drkit:
             text=True,
         )
 
+    def token_of(self, user: str) -> str:
+        """A drkit token of ``user`` (added as an operator, who may approve, if new)."""
+        from drkit.catalog.types import utcnow
+        from drkit.users import Role
+        from drkit.users.store import add_user
+        from drkit.users.tables import UserRow
+        from drkit.users.tokens import issue_token
+
+        with self.catalog().session() as s:
+            if s.get(UserRow, user) is None:
+                add_user(s, user, "$argon2id$not-used", [Role.OPERATOR])
+            return issue_token(s, user, "tests", None, None, utcnow()).secret
+
+    def approve(self, run_id: int, step: str, user: str, *more: str) -> str:
+        """`drkit runbook approve` signed in as ``user`` (through DRKIT_TOKEN)."""
+        env = {**self.env, "DRKIT_TOKEN": self.token_of(user)}
+        done = subprocess.run(
+            [sys.executable, "-m", "drkit", "runbook", "approve", str(run_id), step, *more],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"approve as {user}: {done.returncode}\n{done.stderr}"
+        return done.stderr
+
     def save(self, path: Path, text: str) -> None:
         path.write_text(text)
         self.ok("runbook", "save", str(path))

@@ -9,7 +9,9 @@ from sqlalchemy import inspect
 
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus, get_run
+from drkit.catalog.types import utcnow
 from drkit.runbooks import requests, versions
+from drkit.runbooks.approvals import DecisionRecord, Verdict, record
 from drkit.runbooks.loader import parse_runbook
 from drkit.runbooks.service import RunRequest, start_run
 from drkit.settings.model import Settings
@@ -34,8 +36,10 @@ def test_runbooks_journal_into_a_postgresql_catalog(pg_names: Callable[[], str])
         loaded = parse_runbook(BOOK, Path("pg.yaml"))
         recorded = versions.record(catalog, loaded, "alice")
 
-        def approve(step: str, prompt: str) -> bool:
-            return True
+        def approve(run_id: int, step: str, prompt: str) -> None:
+            entry = DecisionRecord(step, "alice", "token:x", Verdict.APPROVED, utcnow())
+            record(catalog, run_id, entry)  # the run's row locked FOR UPDATE on PostgreSQL
+            requests.send(catalog, run_id, requests.RequestKind.APPROVE, actor="alice", step=step)
 
         report = start_run(
             catalog, loaded.runbook, Settings(), RunRequest(poll_s=0.05, prompt=approve)
@@ -48,7 +52,8 @@ def test_runbooks_journal_into_a_postgresql_catalog(pg_names: Callable[[], str])
             "exit_code": "0",
             "k": "v",
         }
-        assert view.steps[1].actor is not None
+        assert view.steps[1].actor == "alice"
+        assert [a["user"] for a in view.result["approvals"]] == ["alice"]
         assert requests.history(catalog, report.run_id)[0].kind is requests.RequestKind.APPROVE
         assert versions.history(catalog, "pg")[0].author == "alice"
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.integration.runbooks.cli import (
@@ -120,9 +121,13 @@ def test_a_manual_step_is_approved_from_another_process(drkit_cli: Drkit, tmp_pa
     runner = drkit_cli.background("runbook", "run", "approval", "--json")
     try:
         run_id = wait_until(lambda: _waiting_step(drkit_cli), "the manual step to wait")
-        refused = drkit_cli("runbook", "approve", str(run_id), "go", "--by", "mallory")
-        assert refused.returncode == 60 and "may not approve" in refused.stderr
-        drkit_cli.ok("runbook", "approve", str(run_id), "go", "--by", "alice", "--comment", "ok")
+        mallory = {**drkit_cli.env, "DRKIT_TOKEN": drkit_cli.token_of("mallory")}
+        refused = subprocess.run(
+            [sys.executable, "-m", "drkit", "runbook", "approve", str(run_id), "go"],
+            env=mallory, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 65 and "not an approver" in refused.stderr
+        drkit_cli.approve(run_id, "go", "alice", "--comment", "ok")
         runner.communicate(timeout=60)
     finally:
         runner.kill()
@@ -217,7 +222,6 @@ def test_a_drill_started_by_the_daemon_writes_into_its_run(
 
 
 def _drkit() -> list[str]:
-    import sys
 
     return [sys.executable, "-m", "drkit"]
 

@@ -67,7 +67,7 @@ def test_the_guide_numbers_steps_marks_manual_ones_and_shows_durations(
     drkit_cli.save(tmp_path / "failover-app.yaml", BOOK.replace(", approvers: [alice]", ""))
     runner = drkit_cli.background("runbook", "run", "failover-app")
     run_id = wait_until(lambda: _waiting(drkit_cli), "the manual step to wait")
-    drkit_cli.ok("runbook", "approve", str(run_id), "approve", "--by", "alice")
+    drkit_cli.approve(run_id, "approve", "alice")
     assert runner.wait(60) == 0
     html_file, md_file = tmp_path / "guide.html", tmp_path / "guide.md"
     drkit_cli.ok("runbook", "guide", "failover-app", "--html", str(html_file),

@@ -6,6 +6,7 @@ import pytest
 
 from drkit.catalog.runs import RunStatus
 from drkit.cli import runbook_run
+from drkit.cli.output import Output
 from drkit.runbooks.errors import StepFailed
 from drkit.runbooks.service import RunReport
 
@@ -27,21 +28,22 @@ def report(error: str, *, rolled_back: bool = False, step: str = "restore") -> R
 
 def test_a_rolled_back_run_is_told_to_rerun_not_to_resume() -> None:
     with pytest.raises(StepFailed) as caught:
-        runbook_run.finish(report("step 'restore' failed: x", rolled_back=True), False, drill=False)
+        rolled_back = report("step 'restore' failed: x", rolled_back=True)
+        runbook_run.finish(rolled_back, Output(), drill=False)
     assert "runbook rerun 7 --from restore" in caught.value.hint
     assert "resume" not in caught.value.hint  # refused for a rolled-back run (exit 64)
 
 
 def test_a_failed_run_may_resume() -> None:
     with pytest.raises(StepFailed) as caught:
-        runbook_run.finish(report("step 'restore' failed: x"), False, drill=False)
+        runbook_run.finish(report("step 'restore' failed: x"), Output(), drill=False)
     assert "runbook resume 7" in caught.value.hint
 
 
 def test_a_rejected_run_says_rejected_and_claims_no_rto(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(StepFailed):
         runbook_run.finish(
-            report("step 'go' failed: rejected by bob: not now", step="go"), False, drill=False
+            report("step 'go' failed: rejected by bob: not now", step="go"), Output(), drill=False
         )
     said = capsys.readouterr().out
     assert "rejected at step go: rejected by bob: not now" in said
@@ -50,6 +52,6 @@ def test_a_rejected_run_says_rejected_and_claims_no_rto(capsys: pytest.CaptureFi
 
 def test_a_failed_run_does_not_claim_a_missed_rto(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(StepFailed):
-        runbook_run.finish(report("step 'restore' failed: x"), False, drill=False)
+        runbook_run.finish(report("step 'restore' failed: x"), Output(), drill=False)
     said = capsys.readouterr().out
     assert "RTO 600s missed" not in said and "not measured" in said

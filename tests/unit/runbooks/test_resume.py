@@ -15,7 +15,7 @@ from drkit.runbooks import requests
 from drkit.runbooks.errors import RunbookError, RunNotResumable
 from drkit.runbooks.journal import Phase, RunbookJournal, StepDetails
 from drkit.runbooks.model import Runbook
-from drkit.runbooks.service import RunRequest, cancel, decide, rerun, resume_run, start_run
+from drkit.runbooks.service import RunRequest, cancel, rerun, resume_run, start_run
 from drkit.settings.model import Settings
 from tests.unit.runbooks.fakes import EVENTS, FAILURES, GATES, run, runbook
 
@@ -183,34 +183,6 @@ steps:
 """
 
 
-def test_a_manual_step_waits_and_records_who_approved(catalog: Catalog) -> None:
-    thread, _box = _in_background(catalog, MANUAL)
-    run_id = 0
-
-    def waiting() -> bool:
-        nonlocal run_id
-        with catalog.session() as session:
-            ids = [row.id for row in session.query(RunRow)]
-        if not ids:
-            return False
-        run_id = max(ids)
-        steps = get_run(catalog, run_id).steps
-        return bool(steps) and steps[-1].status is StepStatus.WAITING
-
-    _wait_for(waiting)
-    load = _loader(runbook(MANUAL))
-    with pytest.raises(RunbookError, match="may not approve"):
-        decide(catalog, run_id, "gate", load, actor="mallory", approve=True)
-    decide(catalog, run_id, "gate", load, actor="bob", approve=True, comment="looks good")
-    thread.join(20)
-    view = get_run(catalog, run_id)
-    assert view.status is RunStatus.SUCCEEDED
-    gate = view.steps[0]
-    assert (gate.status, gate.actor) == (StepStatus.SUCCEEDED, "bob")
-    assert "approved by bob (looks good)" in gate.output
-    assert EVENTS == ["after"]
-
-
 def test_a_manual_step_that_nobody_approves_times_out_into_on_failure(catalog: Catalog) -> None:
     ran = run(
         catalog,
@@ -226,14 +198,15 @@ steps:
 
 
 def test_a_rejection_fails_the_manual_step(catalog: Catalog) -> None:
-    def reject(step: str, prompt: str) -> bool:
+    def reject(run_id: int, step: str, prompt: str) -> None:
+        """The terminal prompt's contract: it sends the (signed-in) answer itself."""
         assert (step, prompt) == ("gate", "Promote the replica?")
-        return False
+        requests.send(catalog, run_id, requests.RequestKind.REJECT, actor="bob", step=step)
 
     anyone = MANUAL.replace(", approvers: [alice, bob]", "")
     report = start_run(catalog, runbook(anyone), Settings(), RunRequest(poll_s=0.02, prompt=reject))
     assert report.status is RunStatus.FAILED
-    assert report.error is not None and "rejected by" in report.error
+    assert report.error is not None and "rejected by bob" in report.error
     assert requests.history(catalog, report.run_id)[0].kind is requests.RequestKind.REJECT
     assert GATES == {}
 

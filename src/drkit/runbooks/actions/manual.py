@@ -1,10 +1,12 @@
 """``action: manual`` (or a step's ``manual:`` block): wait for an operator's approval.
 
-The step shows as ``waiting`` in the journal until someone runs
-``drkit runbook approve RUN_ID STEP --by NAME`` (or ``reject``), or answers
-the prompt on the terminal that started the run. Only names listed in
-``approvers`` count when the list is given. The approver is recorded as the
-step's actor; with ``timeout`` the step fails when nobody decides in time,
+The step shows as ``waiting`` in the journal until a signed-in drkit user
+with the ``approve`` permission runs ``drkit runbook approve RUN_ID STEP``
+(or ``reject``), or answers the prompt on the terminal that started the run
+(signed in too); see :mod:`drkit.services.runbook_approval`. Only users
+listed in ``approvers`` count when the list is given, and with
+``not_by_starter`` not the user who started the run. The approver is
+recorded as the step's actor; with ``timeout`` the step fails when nobody decides in time,
 and its ``on_failure`` applies.
 """
 
@@ -33,6 +35,7 @@ class ManualArgs(ActionArgs):
     prompt: str = Field(min_length=1, description="What the operator approves or confirms.")
     timeout_s: float | None = Field(default=None, gt=0, description="Seconds to wait at most.")
     approvers: list[str] | None = Field(default=None, description="Who may approve.")
+    not_by_starter: bool = Field(default=False, description="Not the user who started the run.")
 
 
 @register
