@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -172,15 +172,11 @@ def find_token(s: Session, presented: str) -> Token | None:
 
 def authenticate_token(s: Session, presented: str, now: datetime) -> TokenHolder | None:
     """The holder of a valid, unexpired, unrevoked token; None for anything else."""
-    found = _TOKEN.fullmatch(presented.strip())
-    if found is None:
+    token = find_token(s, presented)
+    if token is None or token.state(now) != "active":
         return None
-    row = s.get(ApiTokenRow, found["id"])
-    if row is None or not hmac.compare_digest(row.secret_hash, _hash(found["secret"])):
-        return None
-    token = _token(row)
-    if token.state(now) != "active":
-        return None
+    row = s.get(ApiTokenRow, token.id)
+    assert row is not None  # find_token just read it
     user_may = get_user(s, row.user_name).effective
     allowed = user_may if token.permissions is None else user_may & set(token.permissions)
     row.last_used_at = now
@@ -207,3 +203,18 @@ def _token(row: ApiTokenRow) -> Token:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def capped_permissions(
+    wanted: list[Permission] | None, caller: Set[Permission], *, cap: bool
+) -> list[Permission] | None:
+    """A new token's permissions. None asks for the user's own, which a caller issuing
+    its own token (``cap``) gets capped at what it may itself; asking for more is refused."""
+    if not cap:
+        return wanted
+    if wanted is None:
+        return sorted(caller)
+    extra = set(wanted) - caller
+    if extra:
+        raise TokenTooWide(f"you may not {', '.join(sorted(extra))}, so your new token may not")
+    return wanted

@@ -23,9 +23,8 @@ from drkit.services import users
 from drkit.services.workspace import Workspace
 from drkit.users import parse_permission
 from drkit.users.audit import entries
-from drkit.users.errors import TokenTooWide
 from drkit.users.model import Permission
-from drkit.users.tokens import IssuedToken, parse_expiry
+from drkit.users.tokens import IssuedToken, capped_permissions, parse_expiry
 from drkit.web.flash import OneTime
 from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, PageRequire
 from drkit.web.render import Ws, check_csrf, error_status, page
@@ -150,14 +149,7 @@ def audit_log(
 def _permissions(chosen: list[str], who: Principal, *, cap: bool) -> list[Permission] | None:
     """The new token's permissions; none ticked: the user's own (capped by the session's)."""
     wanted = [parse_permission(p) for p in chosen] if chosen else None
-    if not cap:
-        return wanted
-    if wanted is None:
-        return sorted(who.permissions)
-    extra = set(wanted) - who.permissions
-    if extra:
-        raise TokenTooWide(f"you may not {', '.join(sorted(extra))}, so your token may not")
-    return wanted
+    return capped_permissions(wanted, who.permissions, cap=cap)
 
 
 def _issue(

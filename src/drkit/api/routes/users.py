@@ -17,9 +17,9 @@ from drkit.catalog.types import utcnow
 from drkit.services import users
 from drkit.services.workspace import Workspace
 from drkit.users import parse_grant, parse_permission
-from drkit.users.errors import TokenTooWide
 from drkit.users.model import Permission
 from drkit.users.passwords import hash_password
+from drkit.users.tokens import capped_permissions
 
 router = APIRouter(tags=["users"])
 Ws = Annotated[Workspace, Depends(workspace)]
@@ -150,16 +150,7 @@ def revoke_my_token(token_id: TokenId, ws: Ws, who: Caller) -> dict[str, Any]:
 def _permissions(body: NewToken, who: Principal, *, cap: bool) -> list[Permission] | None:
     """The token's permissions; a caller's own token never exceeds what this request may do."""
     wanted = None if body.permissions is None else [parse_permission(p) for p in body.permissions]
-    if not cap:
-        return wanted
-    if wanted is None:
-        return sorted(who.permissions)
-    extra = set(wanted) - who.permissions
-    if extra:
-        raise TokenTooWide(
-            f"this request may not {', '.join(sorted(extra))}, so its new token may not"
-        )
-    return wanted
+    return capped_permissions(wanted, who.permissions, cap=cap)
 
 
 def _issue(
