@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from drkit.catalog import Catalog
 from drkit.catalog.runs import close_abandoned
 from drkit.catalog.types import utcnow
+from drkit.repository.faults import crash_point
 from drkit.scheduler.claims import claim_slot
 from drkit.scheduler.executor import JobExecutor, JobResult, NotStarted
 from drkit.scheduler.jobs import Job
@@ -279,6 +280,7 @@ class Daemon:
         if not self.gate.may_start():
             log.warning("%s: not starting: this serve is no longer active", job.id)
             return False
+        crash_point("before-slot-claim")  # the tests freeze a serve here, sure it is active
         claim = claim_slot(self.catalog, job.id, slot, self.gate.name)
         if not claim.won:
             log.warning(

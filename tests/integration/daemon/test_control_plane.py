@@ -233,6 +233,34 @@ def test_an_active_frozen_past_its_lease_wakes_as_standby_and_runs_nothing_twice
     assert east.role() == "standby" and west.role() == "active"
 
 
+def test_a_serve_frozen_between_deciding_and_claiming_loses_the_slot_to_the_new_active(
+    sites: TwoSites,
+) -> None:
+    # east decides the catch-up is due while active, then freezes before it claims the slot
+    east = sites.start("east", DRKIT_PAUSE_AT="before-slot-claim:stop")
+    wait_for(lambda: _state(east.proc.pid) == "T", what="east to freeze before its claim")
+    assert not sites.runs()
+    west = sites.start("west")
+    wait_role(west, "active")
+    wait_for(lambda: bool(sites.finished()), what="west's catch-up backup")
+    (run,) = sites.runs()
+    east.proc.send_signal(signal.SIGCONT)  # east goes on where it froze: at the claim
+    wait_for(
+        lambda: "claimed it already" in east.logs() or len(sites.runs()) > 1,
+        what="east to lose the claim",
+    )
+    wait_role(east, "standby")
+    assert "west claimed it already (never twice)" in east.logs()
+    assert sites.by_slot() == {run.scheduled_for: [west.proc.pid]}
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
+
+
 def test_without_etcd_no_serve_runs_a_scheduled_job_and_both_say_why(
     sites: TwoSites, etcd: EtcdCluster
 ) -> None:
