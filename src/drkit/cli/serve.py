@@ -62,6 +62,15 @@ def serve(
     setup_daemon_logging(log_format, quiet=state.quiet, debug=state.debug)
     service = _service(state, listen, name)
     if once:
+        _serve_once(state, service)
+        return
+    jobs_text = ", ".join(j.id for j in service.jobs) or "none (no schedules in drkit.yaml)"
+    log.info("drkit serve: catalog %s; jobs: %s", _catalog_name(state), jobs_text)
+    service.serve()
+
+
+def _serve_once(state: State, service: Service) -> None:
+    try:
         if not service.take_lease_once():
             assert service.keeper is not None
             out.print(
@@ -73,11 +82,10 @@ def serve(
         service.daemon.wait_idle()
         service.scan_all()
         service.evaluate()
-        _print_alerts(state, json_output=False)
-        return
-    jobs_text = ", ".join(j.id for j in service.jobs) or "none (no schedules in drkit.yaml)"
-    log.info("drkit serve: catalog %s; jobs: %s", _catalog_name(state), jobs_text)
-    service.serve()
+    finally:
+        if service.keeper is not None:
+            service.keeper.stop()  # give the lease back: the serves need not wait a TTL
+    _print_alerts(state, json_output=False)
 
 
 def jobs(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:

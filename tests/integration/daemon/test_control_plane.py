@@ -178,6 +178,8 @@ def test_the_standby_takes_over_when_the_active_dies_and_runs_the_next_slot(
     assert 'drkit_control_plane_lease_holder{holder="east",serve="west"} 1.0' in metrics
     assert 'drkit_control_plane_etcd_up{serve="west"} 1.0' in metrics
     assert 'drkit_control_plane_role{role="active",serve="east"} 1.0' in east.metrics()
+    status = sites.home.drkit("status").check().stdout
+    assert "control plane" in status and "east is active" in status, status
 
     east.proc.kill()  # the site is lost: no release, the lease must expire
     east.proc.wait()
@@ -282,6 +284,8 @@ def test_without_etcd_no_serve_runs_a_scheduled_job_and_both_say_why(
     assert 'drkit_control_plane_lease_trusted_seconds{serve="east"} 0.0' in east.metrics()
     assert "control plane: fenced: cannot renew the lease" in east.logs()
     assert "control plane: fenced: etcd unreachable" in west.logs()
+    status = sites.home.drkit("status").check().stdout
+    assert "unknown: etcd did not answer" in status, status
 
     for member in etcd.members:
         member.start()
