@@ -61,7 +61,7 @@ def decide_role(look: LeaseLook) -> RoleDecision:
         if look.holder_expires_in_s is not None
         else ""
     )
-    lost = "lost the lease: " if look.was is not Role.STANDBY else ""
+    lost = "lost the lease: " if look.was is Role.ACTIVE else ""
     return RoleDecision(
         Role.STANDBY, f"{lost}{look.holder} is active{expiry}; I take over when its lease expires"
     )

@@ -96,7 +96,7 @@ class LeaseKeeper:
             now=self.clock(),
             ttl_s=self.ttl_s,
             margin_s=self.margin_s,
-            was=self.role(),
+            was=self.decision.role,  # what we last decided, even if its trust ran out since
             error=error,
             holder=holding.holder,
             holder_expires_in_s=holding.expires_in_s,

@@ -191,7 +191,9 @@ class Daemon:
         again = interrupted_jobs(self.catalog) if starting_up else set()
         queued = []
         for job in self.jobs:
-            busy = job.id in self.running() or job.id in self._pending
+            if job.id in self._pending:
+                continue  # queued for its slot already: its start (or a stop) decides that slot
+            busy = job.id in self.running()
             decision = decide(
                 job.schedule,
                 slots.get(job.id),
@@ -336,7 +338,8 @@ class Daemon:
     def _sleep_seconds(self) -> float:
         now = self.clock()
         wake = [next_slot(job.schedule, now, self.tz) for job in self.jobs]
-        wake += [duty.due_at for duty in self.duties]
+        open_ = self._gate_open()
+        wake += [d.due_at for d in self.duties if open_ or not d.active_only]
         if not wake:
             return MAX_SLEEP_S
         seconds = (min(wake) - now).total_seconds()

@@ -105,3 +105,14 @@ def _due(slot: object) -> object:
     from drkit.scheduler.slots import Decision
 
     return Decision(True, slot, Trigger.SCHEDULE, "due")  # type: ignore[arg-type]
+
+
+def test_a_standby_sleeps_until_its_next_slot_not_on_the_overdue_active_duties(
+    tmp_path: Path,
+) -> None:
+    catalog, clock = catalog_at(tmp_path), Clock(START)  # 10:02; the next */5 slot is 10:05
+    daemon, _, gate = gated(catalog, "west", clock)
+    daemon.duties = [Duty("monitor", timedelta(minutes=1), lambda: None, START, True)]
+    assert daemon._sleep_seconds() == 180
+    gate.open = True  # active: the overdue monitor is due now
+    assert daemon._sleep_seconds() == 0.05
