@@ -9,7 +9,7 @@ from pathlib import Path
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunJournal, RunStatus
 from drkit.scheduler.claims import claim_slot
-from drkit.scheduler.daemon import Daemon, Duty
+from drkit.scheduler.daemon import MAX_SLEEP_S, Daemon, Duty
 from drkit.scheduler.slots import Trigger
 from drkit.scheduler.state import load_slots, save_slot
 from tests.unit.scheduler.test_daemon import JOB, START, Clock, GatedExecutor
@@ -113,6 +113,6 @@ def test_a_standby_sleeps_until_its_next_slot_not_on_the_overdue_active_duties(
     catalog, clock = catalog_at(tmp_path), Clock(START)  # 10:02; the next */5 slot is 10:05
     daemon, _, gate = gated(catalog, "west", clock)
     daemon.duties = [Duty("monitor", timedelta(minutes=1), lambda: None, START, True)]
-    assert daemon._sleep_seconds() == 180
+    assert daemon._sleep_seconds() == MAX_SLEEP_S  # (10:05 is further off than that)
     gate.open = True  # active: the overdue monitor is due now
     assert daemon._sleep_seconds() == 0.05
