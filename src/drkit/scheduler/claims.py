@@ -5,7 +5,10 @@ active, but a serve frozen past its lease, or a clock gone wrong, could
 believe it still is. The claim is the last word: an INSERT on the primary key
 (job, slot, attempt), which the database lets exactly one transaction win. A
 slot whose run a stop interrupted is claimed anew with the next attempt
-number, so the rerun at the next start is allowed (once).
+number, so the rerun at the next start is allowed (once). A claim of a slot
+older than one already claimed is refused too: the decision behind it is
+stale (a serve frozen between deciding and starting, while the next active
+one ran a newer slot of the job).
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from drkit.catalog.types import utcnow
 class Claim:
     won: bool
     holder: str
-    """Who holds the slot now: us when won, else the serve that claimed it first."""
+    """Who holds the slot now: us when won, else the serve that claimed it (or a newer one)."""
+    newer: datetime | None = None
+    """When lost to a newer slot's claim: that slot."""
+
+    def why_lost(self) -> str:
+        if self.newer is not None:
+            return f"{self.holder} claimed the newer {self.newer:%Y-%m-%d %H:%M} slot already"
+        return f"{self.holder} claimed it already (never twice)"
 
 
 def claim_slot(catalog: Catalog, job: str, slot: datetime, holder: str) -> Claim:
@@ -34,6 +44,14 @@ def claim_slot(catalog: Catalog, job: str, slot: datetime, holder: str) -> Claim
     attempt = _interrupted_runs(catalog, job, slot)
     try:
         with catalog.session() as session:
+            newer = session.execute(
+                select(JobSlotClaimRow.slot, JobSlotClaimRow.holder)
+                .where(JobSlotClaimRow.job == job, JobSlotClaimRow.slot > slot)
+                .order_by(JobSlotClaimRow.slot.desc())
+                .limit(1)
+            ).first()
+            if newer is not None:
+                return Claim(False, newer.holder, newer.slot)
             session.add(
                 JobSlotClaimRow(
                     job=job, slot=slot, attempt=attempt, holder=holder, claimed_at=utcnow()

@@ -286,10 +286,10 @@ class Daemon:
         claim = claim_slot(self.catalog, job.id, slot, self.gate.name)
         if not claim.won:
             log.warning(
-                "%s: not starting the %s slot: %s claimed it already (never twice)",
+                "%s: not starting the %s slot: %s",
                 job.id,
                 f"{slot:%Y-%m-%d %H:%M}",
-                claim.holder,
+                claim.why_lost(),
                 extra={"job": job.id},
             )
             save_slot(self.catalog, job.id, slot)

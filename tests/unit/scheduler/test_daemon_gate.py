@@ -101,6 +101,15 @@ def test_an_interrupted_slot_is_claimed_anew_for_its_rerun_once(tmp_path: Path) 
     assert not claim_slot(catalog, JOB.id, slot, "east").won
 
 
+def test_a_stale_decision_for_an_older_slot_loses_to_a_newer_claim(tmp_path: Path) -> None:
+    catalog = catalog_at(tmp_path)
+    assert claim_slot(catalog, JOB.id, START.replace(minute=5), "west").won
+    old = claim_slot(catalog, JOB.id, START.replace(minute=0), "east")
+    assert (old.won, old.holder, old.newer) == (False, "west", START.replace(minute=5))
+    assert "west claimed the newer 2026-11-24 10:05 slot already" in old.why_lost()
+    assert claim_slot(catalog, JOB.id, START.replace(minute=10), "east").won
+
+
 def _due(slot: object) -> object:
     from drkit.scheduler.slots import Decision
 
