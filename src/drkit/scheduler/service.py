@@ -147,10 +147,14 @@ class Service:
                 log.warning("runs going on after the lease was lost, marked: %s", marked)
 
     def take_lease_once(self) -> bool:
-        """One lease cycle (`drkit serve --once`): True when this serve may run the jobs."""
+        """`drkit serve --once`: True when this serve may run the jobs, renewing while it does.
+
+        The lease loop runs for as long as the jobs do (the caller stops the
+        keeper at the end, which gives the lease back).
+        """
         if self.keeper is None:
             return True
-        self.keeper.cycle()
+        self.keeper.start()
         return self.keeper.may_start()
 
     def health(self) -> Health:

@@ -25,8 +25,11 @@ import pytest
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus, RunView, get_run, list_runs
 from drkit.catalog.types import utcnow
+from drkit.controlplane.etcd import read_holder
 from drkit.controlplane.marks import MARK_STEP
 from drkit.scheduler.state import save_slot
+from drkit.settings import load_settings
+from drkit.settings.daemon import ControlPlaneSettings
 from tests.fixtures.databases import (
     pg_create,
     pg_names_fixture,  # noqa: F401
@@ -116,6 +119,11 @@ class TwoSites:
         serve = Serve(name, port, proc, log)
         self.serves.append(serve)
         return serve
+
+    def control_plane(self) -> ControlPlaneSettings:
+        cp = load_settings(self.home.config).daemon.control_plane
+        assert cp is not None
+        return cp
 
     def runs(self) -> list[RunView]:
         return sorted(list_runs(self.catalog(), kind="backup"), key=lambda r: r.id)
@@ -321,3 +329,23 @@ def test_without_etcd_no_serve_runs_a_scheduled_job_and_both_say_why(
     )
     assert sorted([east.role(), west.role()]) == ["active", "standby"]
     assert all(len(pids) == 1 for pids in sites.by_slot().values()), sites.by_slot()
+
+
+def test_serve_once_runs_only_with_the_lease_and_gives_it_back(sites: TwoSites) -> None:
+    east = sites.start("east")
+    wait_role(east, "active")
+    wait_for(lambda: bool(sites.finished()), what="east's catch-up backup")
+    refused = sites.home.drkit("serve", "--once", "--name", "west").check()
+    assert "not running jobs: control plane standby: east is active" in refused.stdout
+    assert {pid for pids in sites.by_slot().values() for pid in pids} == {east.proc.pid}
+    stop_serve(east)
+    sites.configure(["app", "cache"])  # a second job, due since long ago
+    done = sites.home.drkit("serve", "--once", "--name", "west").check()
+    cache = [r.trigger for r in sites.finished() if r.job == "backup:cache"]
+    assert cache == ["catch-up"], done.stderr
+    assert read_holder(sites.control_plane()).holder is None  # west gave the lease back
+
+
+def stop_serve(serve: Serve) -> None:
+    serve.proc.terminate()
+    assert serve.proc.wait(60) == 0, serve.logs()
