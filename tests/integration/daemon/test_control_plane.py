@@ -196,7 +196,7 @@ def test_the_standby_takes_over_when_the_active_dies_and_runs_the_next_slot(
 ) -> None:
     east, west = start_pair(sites)
     wait_for(lambda: bool(sites.finished()), what="east's catch-up backup")
-    (first,) = sites.runs()
+    first = sites.runs()[0]  # (a minute may pass: east runs that one too)
     assert (first.status, first.trigger) == (RunStatus.SUCCEEDED, "catch-up")
     assert sites.by_slot()[(JOB, first.scheduled_for)] == [east.proc.pid]
     metrics = west.metrics()
@@ -253,11 +253,11 @@ def test_an_active_frozen_past_its_lease_wakes_as_standby_and_runs_nothing_twice
     (mark,) = [s for s in steps if s.name == MARK_STEP]
     assert "east stopped being active" in (mark.output or "")
     assert get_run(sites.catalog(), app.id).status is RunStatus.SUCCEEDED
-    runs = [(r.job, r.trigger, _pid(sites.catalog(), r.id)) for r in sites.runs()]
-    assert sorted(runs)[:2] == [
-        ("backup:app", "catch-up", east.proc.pid),
-        ("backup:cache", "catch-up", west.proc.pid),
-    ], (runs, west.logs())
+    runs = [(r.job, _pid(sites.catalog(), r.id)) for r in sites.runs() if r.trigger == "catch-up"]
+    assert sorted(runs) == [("backup:app", east.proc.pid), ("backup:cache", west.proc.pid)], (
+        runs,
+        west.logs(),
+    )
     assert all(len(pids) == 1 for pids in sites.by_slot().values()), sites.by_slot()
     assert east.role() == "standby" and west.role() == "active"
 
@@ -282,7 +282,9 @@ def test_a_serve_frozen_between_deciding_and_claiming_loses_the_slot_to_the_new_
     # the same slot ("claimed it already"), or, when a minute passed while east was frozen,
     # west's catch-up claimed the newer slot and east's decision is stale
     assert "backup:app: not starting the" in east.logs()
-    assert sites.by_slot() == {(JOB, run.scheduled_for): [west.proc.pid]}
+    by_slot = sites.by_slot()  # (west may have run a newer minute since: still only west)
+    assert by_slot[(JOB, run.scheduled_for)] == [west.proc.pid]
+    assert all(pids == [west.proc.pid] for pids in by_slot.values()), by_slot
 
 
 def _state(pid: int) -> str:
@@ -297,11 +299,11 @@ def test_without_etcd_no_serve_runs_a_scheduled_job_and_both_say_why(
 ) -> None:
     east, west = start_pair(sites)
     wait_for(lambda: bool(sites.finished()), what="east's catch-up backup")
-    before = len(sites.runs())
     for member in etcd.members[1:]:
         member.kill()  # one member of three left: no quorum, no answer
     wait_role(east, "fenced", timeout=30)
     wait_role(west, "fenced", timeout=30)
+    before = len(sites.runs())
     assert "cannot renew the lease" in east.health()
     assert "etcd unreachable" in west.health()
     missed = next_minute()
@@ -327,7 +329,11 @@ def test_without_etcd_no_serve_runs_a_scheduled_job_and_both_say_why(
         timeout=60,
         what="the missed slot to be caught up",
     )
-    assert sorted([east.role(), west.role()]) == ["active", "standby"]
+    wait_for(  # the members just came back: a cycle may still time out while they settle
+        lambda: sorted([east.role(), west.role()]) == ["active", "standby"],
+        timeout=30,
+        what=f"one active, one standby: {east.health()} {west.health()}",
+    )
     assert all(len(pids) == 1 for pids in sites.by_slot().values()), sites.by_slot()
 
 
