@@ -15,6 +15,7 @@ from drkit import __version__
 from drkit.api import problems
 from drkit.api.auth import requirement
 from drkit.api.routes import alerts, audit, config, jobs, runs, snapshots, status, users
+from drkit.monitor.health import HealthCheck, always_ok
 from drkit.services.workspace import Workspace
 
 ROUTERS = (status, snapshots, runs, jobs, alerts, config, users, audit)
@@ -26,7 +27,7 @@ def create_app(
     workspace: Workspace,
     *,
     registry: CollectorRegistry | None = None,
-    healthy: Callable[[], bool] = lambda: True,
+    health: HealthCheck = always_ok,
     mount: Iterable[Callable[[FastAPI], None]] = (),
 ) -> FastAPI:
     """The app over ``workspace`` (its catalog opened here, once).
@@ -50,7 +51,7 @@ def create_app(
         api.include_router(module.router)
     app.include_router(api)
     _document_permissions(app)
-    _add_daemon_routes(app, registry, healthy)
+    _add_daemon_routes(app, registry, health)
     for add in mount:
         add(app)
     return app
@@ -90,12 +91,12 @@ def api_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
 
 
 def _add_daemon_routes(
-    app: FastAPI, registry: CollectorRegistry | None, healthy: Callable[[], bool]
+    app: FastAPI, registry: CollectorRegistry | None, health: HealthCheck
 ) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:
-        ok = healthy()
-        return PlainTextResponse("ok\n" if ok else "stopping\n", status_code=200 if ok else 503)
+        answer = health()
+        return PlainTextResponse(answer.body, status_code=answer.status)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -233,12 +233,20 @@ def list_runs(
         return [_run_view(row, with_steps=False) for row in session.scalars(query)]
 
 
-def close_abandoned(catalog: Catalog, *, host: str | None = None) -> list[int]:
-    """Mark runs left ``running`` by processes that are gone as interrupted; return their ids."""
+def close_abandoned(
+    catalog: Catalog, *, host: str | None = None, only_own_host: bool = False
+) -> list[int]:
+    """Mark runs left ``running`` by processes that are gone as interrupted; return their ids.
+
+    ``only_own_host``: leave other hosts' runs alone (their processes cannot be
+    checked from here, and with two serves another site may be running them).
+    """
     host = host or socket.gethostname()
     closed: list[int] = []
     with catalog.session() as session:
         for row in session.scalars(select(RunRow).where(RunRow.status == RunStatus.RUNNING)):
+            if only_own_host and row.host != host:
+                continue
             if row.host == host and row.pid is not None and _alive(row.pid):
                 continue
             _interrupt(row, "the process running it ended without finishing it")

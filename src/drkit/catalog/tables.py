@@ -173,3 +173,20 @@ class JobStateRow(Base):
     job: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_slot: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class JobSlotClaimRow(Base):
+    """Which serve started a job's slot: one row per (job, slot), inserted before the run.
+
+    The primary key makes the claim a transaction that only one serve can win,
+    so two serves that both believe they are active never run one slot twice.
+    """
+
+    __tablename__ = "job_slot_claims"
+
+    job: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slot: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """0, or how many runs of this slot a stop interrupted before (a rerun claims anew)."""
+    holder: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,10 +16,9 @@ from drkit.logs import LogFormat, setup_daemon_logging
 from drkit.tablefit import Column, FittedTable
 
 if TYPE_CHECKING:  # the daemon's modules load only when one of these commands runs
-    from collections.abc import Callable
-
     from prometheus_client import CollectorRegistry
 
+    from drkit.monitor.health import HealthCheck
     from drkit.scheduler.jobs import Job
     from drkit.scheduler.service import HttpFace, HttpFactory, Service
 
@@ -42,6 +41,14 @@ def serve(
     once: Annotated[
         bool, typer.Option(help="start the due and missed jobs, wait for them, check alerts, exit")
     ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DRKIT_SERVE_NAME",
+            help="this serve's name among the serves of daemon.control_plane "
+            "(default control_plane.name, else the host name)",
+        ),
+    ] = None,
     log_format: Annotated[
         LogFormat,
         typer.Option(
@@ -53,17 +60,32 @@ def serve(
     """Run the daemon: scheduled backups, copies, retention, checks, restore tests, alerts."""
     state: State = ctx.obj
     setup_daemon_logging(log_format, quiet=state.quiet, debug=state.debug)
-    service = _service(state, listen)
+    service = _service(state, listen, name)
     if once:
-        service.daemon.start_up(run_duties=False)
-        service.daemon.wait_idle()
-        service.scan_all()
-        service.evaluate()
-        _print_alerts(state, json_output=False)
+        _serve_once(state, service)
         return
     jobs_text = ", ".join(j.id for j in service.jobs) or "none (no schedules in drkit.yaml)"
     log.info("drkit serve: catalog %s; jobs: %s", _catalog_name(state), jobs_text)
     service.serve()
+
+
+def _serve_once(state: State, service: Service) -> None:
+    try:
+        if not service.take_lease_once():
+            assert service.keeper is not None
+            out.print(
+                f"not running jobs: control plane {service.keeper.role().value}: "
+                f"{service.keeper.reason()}"
+            )
+            return
+        service.daemon.start_up(run_duties=False)
+        service.daemon.wait_idle()
+        service.scan_all()
+        service.evaluate()
+    finally:
+        if service.keeper is not None:
+            service.keeper.stop()  # give the lease back: the serves need not wait a TTL
+    _print_alerts(state, json_output=False)
 
 
 def jobs(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -138,11 +160,15 @@ def _print_alerts(state: State, json_output: bool) -> None:
         out.print("no open alerts")
 
 
-def _service(state: State, listen: str | None) -> Service:
+def _service(state: State, listen: str | None, name: str | None = None) -> Service:
     from drkit.scheduler.service import Service, ServiceOptions
 
     options = ServiceOptions(
-        config_file=_config_file(state), home=state.home, listen=listen, http=_api_face(state)
+        config_file=_config_file(state),
+        home=state.home,
+        listen=listen,
+        http=_api_face(state),
+        name=name,
     )
     return Service(state.settings, state.catalog(), options)
 
@@ -150,13 +176,13 @@ def _service(state: State, listen: str | None) -> Service:
 def _api_face(state: State) -> HttpFactory:
     """The API, /metrics and /healthz on one address (uvicorn), over the command's workspace."""
 
-    def start(listen: str, registry: CollectorRegistry, healthy: Callable[[], bool]) -> HttpFace:
+    def start(listen: str, registry: CollectorRegistry, health: HealthCheck) -> HttpFace:
         from drkit.api import create_app
         from drkit.api.server import ApiServer
         from drkit.web import install as dashboard
 
         app = create_app(
-            state.workspace_read(), registry=registry, healthy=healthy, mount=[dashboard]
+            state.workspace_read(), registry=registry, health=health, mount=[dashboard]
         )
         return ApiServer(app, listen)
 

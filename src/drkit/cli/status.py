@@ -40,7 +40,17 @@ def status(
     for entry in report.policies:
         for verdict in entry.verdicts:
             _print(entry.policy, verdict, entry.watched)
+    _print_control_plane(state)
     _print_alerts(state)
+
+
+def _print_control_plane(state: State) -> None:
+    from drkit.services.control_plane import control_plane_status
+
+    cp = control_plane_status(state.settings)
+    if cp is not None:
+        color = "red" if cp.error or cp.active is None else "green"
+        out.print(f"[bold]control plane[/] {cp.cluster}: [{color}]{cp.sentence()}[/]")
 
 
 def _print_alerts(state: State) -> None:

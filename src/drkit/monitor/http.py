@@ -11,6 +11,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
 from drkit.errors import UsageError
+from drkit.monitor.health import HealthCheck
 
 StartResponse = Callable[..., Any]
 
@@ -27,18 +28,19 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def serve_http(
-    listen: str, registry: CollectorRegistry, healthy: Callable[[], bool]
+    listen: str, registry: CollectorRegistry, health: HealthCheck
 ) -> tuple[WSGIServer, threading.Thread]:
     """Serve in a daemon thread; ``listen`` is HOST:PORT (port 0 picks a free one)."""
     metrics = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
-            ok = healthy()
+            answer = health()
             start_response(
-                "200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")]
+                "200 OK" if answer.ok else "503 Service Unavailable",
+                [("Content-Type", "text/plain")],
             )
-            return [b"ok\n" if ok else b"stopping\n"]
+            return [answer.body.encode()]
         if environ.get("PATH_INFO") == "/metrics":
             return metrics(environ, start_response)  # type: ignore[no-any-return]
         start_response("404 Not Found", [("Content-Type", "text/plain")])

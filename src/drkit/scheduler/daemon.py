@@ -10,6 +10,13 @@ interrupted runs again at the next start. Periodic
 duties (re-reading snapshot lists, evaluating alert rules) run between
 ticks. A tick that fails is logged and the loop goes on; a stop request
 interrupts running steps, records them, and returns.
+
+With a ``gate`` (the control-plane lease, when two serves share a catalog),
+only a daemon whose gate is open decides and starts jobs and runs the
+active-only duties; before each start it claims the job's slot in the
+catalog (:mod:`drkit.scheduler.claims`), so even two daemons that both
+believe they are active run a slot once. The first tick after the gate
+opens is a start-up tick: the schedules are taken over with their catch-ups.
 """
 
 from __future__ import annotations
@@ -22,11 +29,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from drkit.catalog import Catalog
 from drkit.catalog.runs import close_abandoned
 from drkit.catalog.types import utcnow
+from drkit.repository.faults import crash_point
+from drkit.scheduler.claims import claim_slot
 from drkit.scheduler.executor import JobExecutor, JobResult, NotStarted
 from drkit.scheduler.jobs import Job
 from drkit.scheduler.slots import Decision, Trigger, decide, latest_slot, next_slot
@@ -45,6 +55,18 @@ class Duty:
     interval: timedelta
     action: Callable[[], object]
     due_at: datetime = field(default_factory=utcnow)
+    active_only: bool = False  # with a gate: only while this daemon is the active one
+
+
+class Gate(Protocol):
+    """Whether this daemon may start jobs now (the control-plane lease)."""
+
+    @property
+    def name(self) -> str:
+        """The name slot claims are made in (this serve's)."""
+        ...
+
+    def may_start(self) -> bool: ...
 
 
 class Daemon:
@@ -59,6 +81,7 @@ class Daemon:
         duties: Sequence[Duty] = (),
         clock: Callable[[], datetime] = utcnow,
         housekeeping: Callable[[], object] | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.catalog = catalog
         self.jobs = list(jobs)
@@ -67,7 +90,10 @@ class Daemon:
         self.duties = list(duties)
         self.clock = clock
         self.housekeeping = housekeeping  # at start: what a killed daemon left behind
+        self.gate = gate
+        self._was_open = False
         self.stop_event = threading.Event()
+        self._wake = threading.Event()
         self.max_parallel = max_parallel
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="drkit-job")
         self._running: dict[str, tuple[Job, Future[JobResult]]] = {}
@@ -77,13 +103,17 @@ class Daemon:
     def serve(self) -> None:
         """Run until :meth:`stop`; then wait for the running steps to end."""
         self.start_up()
-        while not self.stop_event.wait(self._sleep_seconds()):
+        while True:
+            self._wake.wait(self._sleep_seconds())
+            self._wake.clear()
+            if self.stop_event.is_set():
+                break
             self.tick(starting_up=False)
         self._shutdown()
 
     def start_up(self, *, run_duties: bool = True) -> list[Job]:
         """Close the runs a dead daemon left open, then start due and missed jobs."""
-        closed = close_abandoned(self.catalog)
+        closed = self._close_abandoned()
         if closed:
             log.warning("runs left unfinished by an earlier daemon marked interrupted: %s", closed)
         if self.housekeeping is not None:
@@ -96,6 +126,15 @@ class Daemon:
     def stop(self) -> None:
         self.executor.stopping.set()
         self.stop_event.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Tick now (the gate opened: take the schedules over without waiting)."""
+        self._wake.set()
+
+    def _close_abandoned(self) -> list[int]:
+        # with a gate, another site's serve may be running jobs: close only our host's
+        return close_abandoned(self.catalog, only_own_host=self.gate is not None)
 
     def tick(self, *, starting_up: bool, run_duties: bool = True) -> list[Job]:
         """Start every due job and run due duties; return the jobs started."""
@@ -129,13 +168,32 @@ class Daemon:
         with self._lock:
             return list(self._pending)
 
+    def _gate_open(self) -> bool:
+        return self.gate is None or self.gate.may_start()
+
+    def _taking_over(self) -> bool:
+        """True once when the gate opens after being shut; False without a gate."""
+        was, self._was_open = self._was_open, True
+        if self.gate is None or was:
+            return False
+        closed = self._close_abandoned()
+        if closed:
+            log.warning("runs left unfinished by a dead serve marked interrupted: %s", closed)
+        return True
+
     def _start_due_jobs(self, starting_up: bool) -> list[Job]:
+        if not self._gate_open():
+            self._was_open = False
+            return []
+        starting_up = self._taking_over() or starting_up
         now = self.clock()
         slots = load_slots(self.catalog)
         again = interrupted_jobs(self.catalog) if starting_up else set()
         queued = []
         for job in self.jobs:
-            busy = job.id in self.running() or job.id in self._pending
+            if job.id in self._pending:
+                continue  # queued for its slot already: its start (or a stop) decides that slot
+            busy = job.id in self.running()
             decision = decide(
                 job.schedule,
                 slots.get(job.id),
@@ -207,6 +265,8 @@ class Daemon:
 
     def _submit(self, job: Job, decision: Decision) -> None:
         assert decision.trigger is not None and decision.slot is not None
+        if not self._claimed(job, decision.slot):
+            return
         save_slot(self.catalog, job.id, decision.slot)
         log.info("%s: starting (%s)", job.id, decision.reason, extra={"job": job.id})
         future = self._pool.submit(
@@ -214,6 +274,26 @@ class Daemon:
         )
         self._running[job.id] = (job, future)
         future.add_done_callback(functools.partial(self._finished, job, decision.slot))
+
+    def _claimed(self, job: Job, slot: datetime) -> bool:
+        """With a gate: still open, and this daemon won the slot's claim in the catalog."""
+        if self.gate is None:
+            return True
+        if not self.gate.may_start():
+            log.warning("%s: not starting: this serve is no longer active", job.id)
+            return False
+        crash_point("before-slot-claim")  # the tests freeze a serve here, sure it is active
+        claim = claim_slot(self.catalog, job.id, slot, self.gate.name)
+        if not claim.won:
+            log.warning(
+                "%s: not starting the %s slot: %s",
+                job.id,
+                f"{slot:%Y-%m-%d %H:%M}",
+                claim.why_lost(),
+                extra={"job": job.id},
+            )
+            save_slot(self.catalog, job.id, slot)
+        return claim.won
 
     def _finished(self, job: Job, slot: datetime, future: Future[JobResult]) -> None:
         try:
@@ -243,9 +323,12 @@ class Daemon:
 
     def _run_duties(self) -> None:
         now = self.clock()
+        open_ = self._gate_open()
         for duty in self.duties:
             if now < duty.due_at or self.stop_event.is_set():
                 continue
+            if duty.active_only and not open_:
+                continue  # due again the moment this daemon becomes active
             try:
                 duty.action()
             except Exception:
@@ -255,7 +338,8 @@ class Daemon:
     def _sleep_seconds(self) -> float:
         now = self.clock()
         wake = [next_slot(job.schedule, now, self.tz) for job in self.jobs]
-        wake += [duty.due_at for duty in self.duties]
+        open_ = self._gate_open()
+        wake += [d.due_at for d in self.duties if open_ or not d.active_only]
         if not wake:
             return MAX_SLEEP_S
         seconds = (min(wake) - now).total_seconds()

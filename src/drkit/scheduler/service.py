@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from prometheus_client import CollectorRegistry
 
 from drkit.catalog import Catalog
 from drkit.catalog.types import utcnow
+from drkit.controlplane.decide import Role, RoleDecision
+from drkit.controlplane.lease import LeaseKeeper
 from drkit.monitor.alerts import AlertChanges, reconcile
 from drkit.monitor.facts import gather
+from drkit.monitor.health import Health, HealthCheck
 from drkit.monitor.http import serve_http
 from drkit.monitor.metrics import CatalogCollector
 from drkit.monitor.rules import evaluate_rules
@@ -53,14 +57,12 @@ class HttpFace(Protocol):
     def shutdown(self) -> None: ...
 
 
-# listen address, metrics registry, healthy() -> the running face
-HttpFactory = Callable[[str, CollectorRegistry, Callable[[], bool]], HttpFace]
+# listen address, metrics registry, health() -> the running face
+HttpFactory = Callable[[str, CollectorRegistry, HealthCheck], HttpFace]
 
 
-def _metrics_only(
-    listen: str, registry: CollectorRegistry, healthy: Callable[[], bool]
-) -> HttpFace:
-    server, _ = serve_http(listen, registry, healthy)
+def _metrics_only(listen: str, registry: CollectorRegistry, health: HealthCheck) -> HttpFace:
+    server, _ = serve_http(listen, registry, health)
     return server
 
 
@@ -71,6 +73,7 @@ class ServiceOptions:
     listen: str | None = None  # overrides daemon.listen
     tz: str = "UTC"
     http: HttpFactory = _metrics_only  # the face (drkit serve passes the API's)
+    name: str | None = None  # this serve's control-plane name (overrides control_plane.name)
 
 
 class Service:
@@ -89,6 +92,7 @@ class Service:
             timeout=settings.daemon.job_timeout,
             on_step=recorder,
         )
+        self.keeper = self._lease_keeper()
         self._watcher = (
             SettingsWatcher(Path(options.config_file), self.apply) if options.config_file else None
         )
@@ -99,12 +103,66 @@ class Service:
             max_parallel=settings.daemon.max_parallel_jobs,
             tz=ZoneInfo(options.tz),
             duties=[
-                Duty("snapshot scan", settings.daemon.scan_interval, self.scan_all),
-                Duty("monitor", settings.daemon.monitor_interval, self._evaluate_now),
+                Duty(
+                    "snapshot scan", settings.daemon.scan_interval, self.scan_all, active_only=True
+                ),
+                Duty(
+                    "monitor",
+                    settings.daemon.monitor_interval,
+                    self._evaluate_now,
+                    active_only=True,
+                ),
                 *self._watch_settings(),
             ],
             housekeeping=self.clean_stale_scratch,
+            gate=self.keeper,
         )
+
+    def _lease_keeper(self) -> LeaseKeeper | None:
+        """The control-plane lease, when daemon.control_plane says two serves share the catalog."""
+        cp = self.settings.daemon.control_plane
+        if cp is None:
+            return None
+        from drkit.controlplane.etcd import etcd_lease_store
+
+        return LeaseKeeper(
+            etcd_lease_store(cp),
+            self.options.name or cp.name or socket.gethostname(),
+            ttl_s=cp.lease_ttl_s,
+            margin_s=cp.safety_margin_s,
+            interval_s=cp.loop_interval_s,
+            on_change=self._role_changed,
+        )
+
+    def _role_changed(self, previous: RoleDecision, now: RoleDecision) -> None:
+        if now.role is Role.ACTIVE:
+            self.daemon.wake()  # take the schedules over now, not at the next slot
+        elif previous.role is Role.ACTIVE:
+            from drkit.controlplane.marks import mark_running_runs
+
+            assert self.keeper is not None
+            reason = f"{self.keeper.name} stopped being active at {utcnow():%Y-%m-%d %H:%M:%S} UTC"
+            marked = mark_running_runs(self.catalog, f"{reason}: {now.reason}")
+            if marked:
+                log.warning("runs going on after the lease was lost, marked: %s", marked)
+
+    def take_lease_once(self) -> bool:
+        """`drkit serve --once`: True when this serve may run the jobs, renewing while it does.
+
+        The lease loop runs for as long as the jobs do (the caller stops the
+        keeper at the end, which gives the lease back).
+        """
+        if self.keeper is None:
+            return True
+        self.keeper.start()
+        return self.keeper.may_start()
+
+    def health(self) -> Health:
+        ok = not self.daemon.stop_event.is_set()
+        if self.keeper is None:
+            return Health(ok)
+        k = self.keeper
+        return Health(ok, (f"control-plane: {k.role().value} ({k.name}): {k.reason()}",))
 
     def serve(self) -> None:
         """Run until SIGTERM or SIGINT; the running steps are interrupted and recorded."""
@@ -112,11 +170,15 @@ class Service:
         previous = _on_signals(self._stop_signal)
         if previous and self._watcher is not None:  # SIGHUP: re-read drkit.yaml now
             previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._reload_signal)
+        if self.keeper is not None:
+            self.keeper.start()
         notify(READY, f"STATUS=serving; {len(self.jobs)} jobs")  # Type=notify units
         try:
             self.daemon.serve()
         finally:
             _restore_signals(previous)
+            if self.keeper is not None:
+                self.keeper.stop()  # after the running steps ended: the next holder starts clean
             if server is not None:
                 server.shutdown()
 
@@ -198,7 +260,11 @@ class Service:
             return None
         registry = CollectorRegistry()
         registry.register(CatalogCollector(self.catalog, lambda: self.settings, utcnow))
-        server = self.options.http(listen, registry, lambda: not self.daemon.stop_event.is_set())
+        if self.keeper is not None:
+            from drkit.controlplane.metrics import ControlPlaneCollector
+
+            registry.register(ControlPlaneCollector(self.keeper))
+        server = self.options.http(listen, registry, self.health)
         host, port = server.server_address[:2]
         log.info("serving /metrics, /healthz and /api on http://%s:%d", host, port)
         return server

@@ -239,6 +239,24 @@ class Settings(_Frozen):
                 )
         return value
 
+    @field_validator("daemon")
+    @classmethod
+    def _shared_catalog(cls, value: DaemonSettings, info: ValidationInfo) -> DaemonSettings:
+        """Two serves need one catalog both reach and that claims job slots transactionally."""
+        catalog = info.data.get("catalog")
+        url = catalog.url if isinstance(catalog, CatalogSettings) else None
+        if value.control_plane is not None and not (url or "").startswith("postgresql"):
+            raise PydanticCustomError(
+                "control_plane_catalog",
+                "daemon.control_plane runs several serves over one catalog, and the catalog "
+                "is {what}: a file on one machine, which the serve in the other site cannot "
+                "reach and which would be lost with its site (hint: set catalog.url to "
+                "postgresql+psycopg://USER@HOST/DB, a PostgreSQL both sites reach, or remove "
+                "daemon.control_plane to run one serve)",
+                {"what": f"'{url}'" if url else "the default SQLite file"},
+            )
+        return value
+
     @field_validator("policies")
     @classmethod
     def _known_repositories(

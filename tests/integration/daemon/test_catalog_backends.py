@@ -50,12 +50,13 @@ def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]
 
 def test_migrations_apply_every_branch_and_are_idempotent(catalog: Catalog) -> None:
     heads = catalog.revisions()
-    assert heads == {"0003", "0004", "0006"}  # 0001 and the branches on it
+    assert heads == {"0003", "0004", "0006", "0009"}  # 0001 and the branches on it
     catalog.migrate()  # again: nothing to do, nothing breaks
     assert catalog.revisions() == heads
     with catalog.engine.connect() as conn:
         tables = set(sa_inspect(conn).get_table_names())
     assert {"runs", "run_steps", "alerts", "deliveries", "pack_checks", "job_state"} <= tables
+    assert "job_slot_claims" in tables
 
 
 def test_the_journal_is_written_step_by_step(catalog: Catalog) -> None:
