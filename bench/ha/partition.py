@@ -22,6 +22,7 @@ import json
 import statistics
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from tests.integration.ha.partitions.steps import (
     wait_fenced,
 )
 
+from drkit.catalog.runs import get_run
+
 KINDS = ("link", "drop")
 
 
@@ -44,8 +47,9 @@ def trial(cluster: HaNetCluster, kind: str) -> dict[str, Any]:
         cut(run, kind)
         assert run.cut_at is not None
         fence_s = wait_fenced(run)
-        wait_failover_to(run, "west")
+        record = wait_failover_to(run, "west")
         promoted_s = time.time() - run.cut_at
+        journal = get_run(s.catalog, int(str(record["note"]).removeprefix("run ")))
         s.lab.heal()
         time.sleep(2.0)
         acks = s.stop_clients()
@@ -66,8 +70,15 @@ def trial(cluster: HaNetCluster, kind: str) -> dict[str, Any]:
             "two_primary_window_s": round(window, 2),
             "east_acks_after_west_first": seen.acks_by_fenced_after_new_first,
             "east_last_ack_after_cut_s": round(east_last - run.cut_at, 2),
+            "failover_started_s": round(_epoch(journal.started_at) - run.cut_at, 2),
+            "runbook_s": journal.duration_s,
+            "steps_s": {step.name: step.duration_s for step in journal.steps},
             "violations": [str(v) for v in violations],
         }
+
+
+def _epoch(at: datetime) -> float:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp()
 
 
 def _spread(values: list[float]) -> str:
@@ -78,9 +89,10 @@ def _spread(values: list[float]) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| cut | trials | cut to east fenced s | cut to west's first write s | "
-        "two-primary window s | east acks after west's first | history violations |",
-        "|---|---:|---|---|---|---:|---:|",
+        "| cut | trials | cut to east fenced s | cut to failover start s | failover runbook s "
+        "| cut to west's first write s | two-primary window s | east acks after west's first "
+        "| history violations |",
+        "|---|---:|---|---|---|---|---|---:|---:|",
     ]
     for kind in KINDS:
         rows = [r for r in results if r["kind"] == kind]
@@ -89,7 +101,9 @@ def table(results: list[dict[str, Any]]) -> str:
         first = [r["first_west_write_s"] for r in rows if r["first_west_write_s"] is not None]
         lines.append(
             f"| {kind} | {len(rows)} | {_spread([r['fence_s'] for r in rows])} | "
-            f"{_spread(first)} | {_spread([r['two_primary_window_s'] for r in rows])} | "
+            f"{_spread([r['failover_started_s'] for r in rows])} | "
+            f"{_spread([r['runbook_s'] or 0.0 for r in rows])} | {_spread(first)} | "
+            f"{_spread([r['two_primary_window_s'] for r in rows])} | "
             f"{sum(r['east_acks_after_west_first'] for r in rows)} | "
             f"{sum(len(r['violations']) for r in rows)} |"
         )
