@@ -32,7 +32,9 @@ def test_primary_site_cut_off_fails_over_to_west(ha_net: HaNetCluster, how: str)
         assert s.lb_state("west") == "ready"
         assert s.lb_state("east") == "maint"  # seen from inside east: its own drain
         assert s.node("east").writable() is False
-        assert any("failover east -> west" in a for a in s.alerts()), s.alerts()
+        s.wait_for(
+            lambda: any("failover east -> west" in a for a in s.alerts()), "the failover alert"
+        )
         heal_and_check(run, "west")
         s.wait_for(lambda: s.leader() == "west", "west still leads after the heal")
         assert len(s.history()) == 1
