@@ -20,7 +20,9 @@ from tests.integration.ha.partitions.steps import (
 
 @pytest.mark.parametrize("how", ["link", "drop"])
 def test_primary_site_cut_off_fails_over_to_west(ha_net: HaNetCluster, how: str) -> None:
-    with ha_net.scenario() as s:
+    with ha_net.scenario(apps=True) as s:
+        s.start_app("east")
+        s.wait_for(lambda: s.app_health("east")["db_host"] == s.lab.address("east"), "east's app")
         run = start_writing(s)
         cut(run, how)
         fenced_after = wait_fenced(run)
@@ -32,6 +34,9 @@ def test_primary_site_cut_off_fails_over_to_west(ha_net: HaNetCluster, how: str)
         assert s.lb_state("west") == "ready"
         assert s.lb_state("east") == "maint"  # seen from inside east: its own drain
         assert s.node("east").writable() is False
+        s.wait_for(lambda: s.app_health("west")["status"] == 200, "west's app answers")
+        app = s.app_health("west")  # started by the failover, it finds the database by DNS
+        assert (app["db_host"], app["db_writable"]) == (s.lab.address("west"), True)
         s.wait_for(
             lambda: any("failover east -> west" in a for a in s.alerts()), "the failover alert"
         )
