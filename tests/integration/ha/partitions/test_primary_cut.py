@@ -5,8 +5,11 @@ taken by two primaries, and none taken by east after its fence deadline."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from tests.fixtures.ha_history import Fence, assert_history, check_history
 from tests.fixtures.ha_netns import HaNetCluster
 from tests.integration.ha.partitions.steps import (
     assert_journal,
@@ -56,3 +59,23 @@ def test_synchronous_mode_loses_no_acknowledged_write(ha_net: HaNetCluster) -> N
         wait_fenced(run)
         wait_failover_to(run, "west")
         heal_and_check(run, "west", keep_all=True)  # every acknowledged row, east's too
+
+
+def test_the_history_checker_catches_a_real_split_brain(ha_net: HaNetCluster) -> None:
+    """The checker on real parts breaks when it must: no agents, east cut off, west promoted by
+    hand and opened in its load balancer; both take writes past east's fence deadline."""
+    with ha_net.scenario() as s:
+        s.stop_agents()  # nobody fences, nobody decides
+        run = start_writing(s)
+        cut(run, "link")
+        s.node("west").query("select pg_promote()")
+        s.wait_for(lambda: s.node("west").writable(), "west promoted by hand")
+        s.cluster.lb_command("west", "set server db/west state ready")
+        s.wait_for(lambda: time.time() > run.fence_deadline + 1, "past east's fence deadline")
+        acks = s.stop_clients()
+        present = {int(r[0]) for r in s.node("west").query("select seq from hist")}
+        fences = [Fence("east", run.fence_deadline)]
+        with pytest.raises(AssertionError, match="history check failed"):
+            assert_history(acks, present, survivor="west", fences=fences)
+        found = check_history(acks, present, survivor="west", fences=fences)
+        assert {v.rule for v in found} == {"two primaries", "fenced late"}
