@@ -167,6 +167,8 @@ def _without_leader(snap: Snapshot, policy: Policy) -> Decision:
     old = snap.last_leader_site
     if old is None:
         return Decision(Action.NONE, "no action: no leader and no previous primary known")
+    if old == me.site:  # a fenced old primary never "fails over" to itself
+        return Decision(Action.NONE, "no action: no leader, and I was the primary: I stay fenced")
     return _failover_checks(snap, policy, old)
 
 

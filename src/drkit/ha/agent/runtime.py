@@ -63,13 +63,20 @@ def build_agent(
         return run_failover(settings, catalog(), old, new, reason, user_runbook=user_runbook)
 
     def alert(sentence: str) -> None:
-        notify_now(
-            settings,
-            dedup_key=f"drkit-ha-{ha.cluster}-{site}-{sentence[:60]}",
-            severity=Severity.CRITICAL,
-            summary=f"[{ha.cluster}/{site}] {sentence}",
-            source=f"drkit agent {site}",
-        )
+        # on its own thread: a notifier that cannot be reached (the site is cut off) retries
+        # for seconds, and the HA loop must go on meanwhile (it may have to fence)
+        threading.Thread(
+            target=notify_now,
+            args=(settings,),
+            kwargs={
+                "dedup_key": f"drkit-ha-{ha.cluster}-{site}-{sentence[:60]}",
+                "severity": Severity.CRITICAL,
+                "summary": f"[{ha.cluster}/{site}] {sentence}",
+                "source": f"drkit agent {site}",
+            },
+            name=f"ha-alert-{site}",
+            daemon=True,
+        ).start()
 
     return Agent(
         site=site,

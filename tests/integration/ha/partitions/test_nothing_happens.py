@@ -1,0 +1,66 @@
+"""Partitions that must not move the primary: the witness isolated, the replica site isolated,
+and an asymmetric partition (west and the witness cannot open connections to east, east still
+reaches them). Each holds for longer than a lease; east keeps the lease, DNS and its load
+balancer; the client's history shows east alone acknowledging, and nothing lost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tests.fixtures.ha_netns import HaNetCluster, Scenario
+from tests.integration.ha.partitions.steps import Run, heal_and_check, mark_durable, start_writing
+
+
+def hold(run: Run, fault: Callable[[], None], leases: float = 1.5) -> None:
+    """Apply ``fault`` and keep it ``leases`` lease lifetimes (what a failover would need)."""
+    mark_durable(run)
+    run.cut_at = time.time()
+    fault()
+    time.sleep(leases * run.scenario.lease_ttl_s)
+
+
+def assert_unchanged(s: Scenario) -> None:
+    assert s.leader() == "east", s.describe()
+    assert s.history() == []
+    assert s.node("east").writable() is True
+    assert s.node("west").in_recovery() is True
+    assert s.dns() == {s.lab.address("east")}
+    assert (s.lb_state("east"), s.lb_state("west")) == ("ready", "maint")
+
+
+def test_witness_then_replica_site_isolated_change_nothing(ha_net: HaNetCluster) -> None:
+    """One pair for both faults, in turn (the suite stays lean); the replica's loss alerts."""
+    with ha_net.scenario() as s:
+        run = start_writing(s, local_east=False)
+        hold(run, lambda: s.lab.link_down("witness"))
+        assert_unchanged(s)
+        s.lab.heal()
+        s.pair.wait_replicated()
+        hold(run, lambda: s.lab.link_down("west"))
+        assert_unchanged(s)
+        assert any("west is unreachable from east, witness" in a for a in s.alerts()), s.alerts()
+        heal_and_check(run, "east", fenced=None)
+        assert_unchanged(s)
+
+
+def test_asymmetric_partition_is_detected_and_leaves_one_primary(ha_net: HaNetCluster) -> None:
+    """West and the witness cannot reach east, east reaches them (and etcd): detected, alerted,
+    and resolved by the quorum: one primary at the end, the one the majority reaches."""
+    with ha_net.scenario() as s:
+        run = start_writing(s)
+
+        def asymmetric() -> None:
+            s.lab.refuse_from("east", "west")
+            s.lab.refuse_from("east", "witness")
+
+        hold(run, asymmetric, leases=2)
+        detected = "east is unreachable from west, witness but still reaches etcd"
+        assert any(detected in a for a in s.alerts()), s.alerts()
+        s.wait_for(lambda: s.leader() is not None, "a leader")
+        leader = s.leader()
+        assert leader == "west", s.describe()
+        assert len(s.history()) == 1
+        assert s.node("west").writable() and not s.node("east").writable()
+        assert s.dns() == {s.lab.address("west")}
+        heal_and_check(run, "west")
