@@ -7,7 +7,9 @@ import time
 from dataclasses import dataclass, field, replace
 
 from drkit.ha.agent import Agent, AgentTimings
+from drkit.ha.agent.loop import RETRY_PAUSE_S
 from drkit.ha.decide import Action
+from drkit.ha.drivers.database.base import StopMode
 from drkit.ha.drivers.database.memory import MemoryDatabase
 from drkit.ha.drivers.dcs.base import ClusterView
 from drkit.ha.drivers.dcs.memory import MemoryDCS, MemoryStore
@@ -78,6 +80,7 @@ class Cluster:
                 alert=self.alerts.append,
                 wall=self.store.clock,
                 mono=self.store.clock,
+                sleep=self.store.clock.advance,
             )
 
     def tick(self, seconds: float = 1.0) -> dict[str, Action]:
@@ -145,17 +148,45 @@ def test_one_observer_cut_off_does_nothing_while_the_lease_holds() -> None:
     assert c.leader() == "east" and c.west_db.in_recovery
 
 
+def _outage(c: Cluster, seconds: float | None) -> list[float]:
+    """etcd unavailable from now for ``seconds`` (None: for good); returns when east fenced.
+
+    The agents' sleeps move the shared fake clock, so a ride-out takes fake time.
+    """
+    back_at = None if seconds is None else c.store.clock() + seconds
+    fenced: list[float] = []
+    stop = c.east_db.stop
+
+    def timed_stop(mode: StopMode = StopMode.FAST) -> None:
+        fenced.append(c.store.clock())
+        stop(mode)
+
+    def advance(s: float) -> None:
+        c.store.clock.advance(s)
+        if back_at is not None and c.store.clock() >= back_at:
+            c.store.available = True
+
+    c.east_db.stop = timed_stop  # type: ignore[method-assign]
+    for agent in c.agents.values():
+        agent.sleep = advance
+    c.store.available = False
+    return fenced
+
+
 def test_etcd_unreachable_primary_fences_itself_before_the_lease_can_expire() -> None:
     c = Cluster()
     c.tick()
     c.tick()
-    c.store.available = False
+    deadline = c.agents["east"].memory.lease_deadline_mono
+    assert deadline is not None
+    fenced = _outage(c, None)
     sequence = [c.tick() for _ in range(4)]
     assert all(s["west"] is Action.NONE for s in sequence)
-    east = [s["east"] for s in sequence]
-    assert Action.FENCE in east
-    fenced_at = east.index(Action.FENCE) + 1  # seconds after the last good refresh
-    assert fenced_at + 1 <= TIMINGS.lease_ttl_s - 1  # done with a margin
+    assert Action.FENCE in [s["east"] for s in sequence]
+    # it rode the outage out as long as one more call and the fence still fit, then fenced
+    (at,) = fenced
+    last_call = TIMINGS.last_call_mono(deadline)
+    assert last_call - 2 * RETRY_PAUSE_S <= at <= last_call
     assert "stop:immediate" in c.east_db.calls
     assert c.lb.state["east"].admin is AdminState.MAINT
     assert c.west_db.in_recovery is True  # nobody promoted without etcd
@@ -163,6 +194,21 @@ def test_etcd_unreachable_primary_fences_itself_before_the_lease_can_expire() ->
     c.store.available = True
     c.tick()
     assert any("etcd answers again" in a for a in c.alerts)
+
+
+def test_an_etcd_election_shorter_than_the_slack_does_not_fence_the_primary() -> None:
+    c = Cluster()
+    c.tick()
+    c.tick()
+    # the default timings' slack is 2 s (8 s lease, 6 s budget): an etcd election of 2 s
+    fenced = _outage(c, 2.0)
+    for _ in range(5):
+        actions = c.tick()
+        assert actions["east"] is Action.REFRESH
+        assert actions["west"] is Action.FOLLOW
+    assert fenced == [] and c.east_db.calls.count("stop:immediate") == 0
+    assert c.leader() == "east" and c.east_db.in_recovery is False
+    assert not any("fenced" in a for a in c.alerts)
 
 
 def test_a_failing_tick_does_not_end_the_loop() -> None:

@@ -60,6 +60,10 @@ def _result(future: Future[T], wait_s: float, default: T) -> T:
         return default
 
 
+RETRY_PAUSE_S = 0.1
+"""Between two tries of etcd while riding out an outage (every member is tried each time)."""
+
+
 @dataclass(frozen=True)
 class AgentTimings:
     loop_interval_s: float
@@ -67,6 +71,19 @@ class AgentTimings:
     lease_ttl_s: float
     rise: int
     fall: int
+    dcs_timeout_s: float = 1.0
+    fence_timeout_s: float = 2.0
+    safety_margin_s: float = 1.0
+
+    def last_call_mono(self, lease_deadline_mono: float) -> float:
+        """The last moment an etcd call may start and still leave time to fence before expiry.
+
+        A call takes at most ``dcs_timeout_s``; fencing ``fence_timeout_s``; the
+        margin is kept free. Past this moment a primary that has not renewed fences.
+        """
+        return (
+            lease_deadline_mono - self.dcs_timeout_s - self.fence_timeout_s - self.safety_margin_s
+        )
 
 
 @dataclass
@@ -88,6 +105,7 @@ class Agent:
     alert: Alert | None = None
     wall: Callable[[], float] = time.time
     mono: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
     memory: Memory = field(default_factory=Memory)
     own: CheckState = field(default_factory=CheckState)
     seen: dict[str, CheckState] = field(default_factory=dict)
@@ -103,8 +121,8 @@ class Agent:
         started = time.monotonic()
         pending = self.split.start() if self.split is not None else None
         state = self._probe_all()
-        now, mono = self.wall(), self.mono()
         view, error = self._read()
+        now, mono = self.wall(), self.mono()
         snap = snapshot(view, self._local(state), self.memory, now, mono, error)
         plan = self._plan(decide(snap, self.policy), snap, state, view, pending, now, started)
         decision = plan.decision
@@ -220,9 +238,40 @@ class Agent:
 
     def _read(self) -> tuple[ClusterView | None, str]:
         try:
-            return self.dcs.read(), ""
+            return self._riding_out(self.dcs.read), ""
         except DCSUnavailable as exc:
             return None, str(exc)
+
+    def _riding_out(self, call: Callable[[], T]) -> T:
+        """``call``, and while this agent holds the lease, again until it answers or time is up.
+
+        An etcd leader election (its raft leader died: 1-2 s without a leader)
+        must not fence a healthy primary, so the lease holder keeps trying every
+        member up to the last moment a call can start and still leave time to
+        fence (:meth:`AgentTimings.last_call_mono`); then the last failure is
+        raised and the decision fences. An agent without the lease tries once:
+        it has nothing to keep, and no automatic action without etcd anyway.
+        """
+        first = True
+        while True:
+            try:
+                return call()
+            except DCSUnavailable as exc:
+                deadline = self.memory.lease_deadline_mono
+                if deadline is None:
+                    raise
+                last = self.timings.last_call_mono(deadline)
+                if self.mono() + RETRY_PAUSE_S > last:
+                    raise
+                if first:
+                    log.warning(
+                        "%s: etcd did not answer (%s); trying again for %.1f s, my lease holds",
+                        self.site,
+                        exc,
+                        last - self.mono(),
+                    )
+                    first = False
+                self.sleep(RETRY_PAUSE_S)
 
     def _local(self, state: DatabaseState | None) -> Local:
         role = Role.WITNESS if self.database is None else role_of(state)
@@ -292,9 +341,16 @@ class Agent:
             self._alerted.discard(f"{self.site}: etcd answers again")
 
     def _take(self, call: Callable[[str], bool]) -> bool:
+        """Acquire or refresh the lease; its deadline counts from when the answered try was sent."""
         sent = self.mono()
+
+        def once() -> bool:
+            nonlocal sent
+            sent = self.mono()
+            return call(self.site)
+
         try:
-            ok = call(self.site)
+            ok = self._riding_out(once)
         except DCSUnavailable as exc:
             log.warning("%s: etcd did not answer: %s", self.site, exc)
             return False

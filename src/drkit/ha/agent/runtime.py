@@ -74,7 +74,16 @@ def build_agent(
     return Agent(
         site=site,
         policy=policy_from(ha),
-        timings=AgentTimings(t.loop_interval_s, t.check_timeout_s, t.lease_ttl_s, t.rise, t.fall),
+        timings=AgentTimings(
+            t.loop_interval_s,
+            t.check_timeout_s,
+            t.lease_ttl_s,
+            t.rise,
+            t.fall,
+            dcs_timeout_s=t.dcs_timeout_s,
+            fence_timeout_s=t.fence_timeout_s,
+            safety_margin_s=t.safety_margin_s,
+        ),
         dcs=dcs_for(ha),
         database=database_for(ha, site),
         load_balancer=lb[0] if lb else None,
