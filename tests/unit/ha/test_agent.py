@@ -15,6 +15,7 @@ from drkit.ha.drivers.dcs.base import ClusterView
 from drkit.ha.drivers.dcs.memory import MemoryDCS, MemoryStore
 from drkit.ha.drivers.loadbalancer.base import AdminState
 from drkit.ha.drivers.loadbalancer.memory import MemoryLoadBalancer
+from drkit.ha.gather import Memory
 from drkit.ha.health.checks import ProbeResult
 from drkit.ha.policy import Policy
 
@@ -244,17 +245,68 @@ def test_leader_alerts_once_when_a_replica_stops_streaming() -> None:
     assert len(stopped) == 1
 
 
+def _sync_key(c: Cluster) -> object:
+    sync = c.agents["witness"].dcs.read().sync
+    return None if sync is None else (sync["leader"], sync["sync_standby"])
+
+
 def test_synchronous_mode_leader_names_the_streaming_replica() -> None:
     c = Cluster()
     for agent in c.agents.values():
         agent.policy = replace(POLICY, synchronous=True)
-    c.tick()
+    c.tick()  # east takes the lease
+    c.tick()  # the sync key: none, before anything is named
+    assert _sync_key(c) == ("east", None)
     c.tick()
     assert c.east_db.sync_names == ("west",)
+    c.tick()
+    assert _sync_key(c) == ("east", None)  # west is not reported synchronous yet
+    c.east_db.standbys = {"west": "sync"}
+    c.tick()
+    assert _sync_key(c) == ("east", "west")
     c.west_db.upstream = None  # stops streaming: the primary must not wait for it
+    c.east_db.standbys = {}
+    c.tick()  # west publishes that it no longer streams
     c.tick()
+    assert _sync_key(c) == ("east", None)  # out of the key first ...
+    assert c.east_db.sync_names == ("west",)
     c.tick()
-    assert c.east_db.sync_names == ()
+    assert c.east_db.sync_names == ()  # ... then out of synchronous_standby_names
+
+
+def test_synchronous_mode_the_standby_named_in_the_sync_key_takes_over_after_a_restart() -> None:
+    c = Cluster()
+    for agent in c.agents.values():
+        agent.policy = replace(POLICY, synchronous=True)
+    c.east_db.standbys = {"west": "sync"}
+    for _ in range(4):
+        c.tick()
+    assert _sync_key(c) == ("east", "west")
+    # the leader's agent dies with its database; west's agent restarts with an empty memory
+    east = c.agents.pop("east")
+    east.dcs.close()
+    c.east_db.running = False
+    west = c.agents["west"]
+    c.agents["west"] = replace(west, memory=Memory(leader_site="east"), last=None)
+    seen = [c.tick()["west"] for _ in range(10)]
+    assert Action.FAILOVER in seen
+    assert c.west_db.in_recovery is False and c.leader() == "west"
+
+
+def test_synchronous_mode_a_standby_the_sync_key_does_not_name_never_promotes() -> None:
+    c = Cluster()
+    for agent in c.agents.values():
+        agent.policy = replace(POLICY, synchronous=True)
+    c.east_db.standbys = {"west": "sync"}
+    for _ in range(4):
+        c.tick()
+    c.agents["east"].dcs.set_sync("east", {"leader": "east", "sync_standby": "west2"})
+    c.east_db.running = False
+    seen = [c.tick()["west"] for _ in range(10)]
+    assert Action.FAILOVER not in seen and c.west_db.in_recovery is True
+    last = c.agents["west"].last
+    assert last is not None
+    assert "synchronous standby is west2 (sync key written by east)" in last.sentence
 
 
 def test_synchronous_mode_without_a_sync_standby_does_not_fail_over() -> None:

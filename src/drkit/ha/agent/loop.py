@@ -44,6 +44,7 @@ from drkit.ha.policy import Policy
 from drkit.ha.splitbrain.gather import REACH_KIND, Pending
 from drkit.ha.splitbrain.precedence import DEFAULT_STEPS, Plan, Situation, combine
 from drkit.ha.splitbrain.resolve import FenceStep
+from drkit.ha.sync import SyncOp, standby_names, sync_step
 
 log = logging.getLogger("drkit.ha.agent")
 T = TypeVar("T")
@@ -445,15 +446,30 @@ class Agent:
             self._take(self.dcs.refresh_leader)
 
     def _manage_sync(self, snap: Snapshot) -> None:
+        """One step of :func:`~drkit.ha.sync.sync_step` (the sync key, then PostgreSQL)."""
         if not self.policy.synchronous or self.database is None or self.last_state is None:
             return
+        state = self.last_state
+        reported = state.synchronous_standby_names
+        configured = standby_names(
+            reported if reported is not None else self.memory.seen.get("sync")
+        )
+        in_sync = tuple(r.name for r in state.replicas if r.sync_state == "sync")
         wanted = synchronous_standbys(snap, self.policy)
-        reported = self.last_state.synchronous_standby_names
-        current = reported if reported is not None else self.memory.seen.get("sync", "")
-        if all(name in current for name in wanted) and bool(wanted) == bool(current):
+        step = sync_step(self.site, wanted, snap.sync, configured, in_sync)
+        if step.op is SyncOp.NONE:
             return
-        self.database.set_synchronous_standbys(list(wanted))
-        self.memory.seen["sync"] = ",".join(wanted)
+        log.info("%s: %s", self.site, step.sentence)
+        if step.op is SyncOp.SET_STANDBYS:
+            self.database.set_synchronous_standbys(list(step.names))
+            self.memory.seen["sync"] = ", ".join(f'"{n}"' for n in step.names)
+            return
+        record = {"leader": self.site, "sync_standby": step.standby, "at": self.wall()}
+        try:
+            if not self.dcs.set_sync(self.site, record):
+                log.warning("%s: sync key not written: I no longer lead", self.site)
+        except DCSUnavailable as exc:
+            log.warning("%s: sync key not written: %s", self.site, exc)
 
     def fence(self, why: str) -> None:
         """Stop this site taking writes: LB maint + kill sessions, then the database, then DNS.
