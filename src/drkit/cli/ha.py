@@ -11,13 +11,13 @@ import typer
 from rich.table import Table
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json
+from drkit.cli.output import out, print_json, warn
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:
     from drkit.ha.drivers.dcs.base import DCS
     from drkit.ha.ops import ClusterStatus
-    from drkit.ha.splitbrain.audit import ManualAction
+    from drkit.ha.splitbrain.audit import AuditEntry, ManualAction
     from drkit.ha.splitbrain.manual import Manual, ManualStatus
     from drkit.settings.ha import HaSettings
 
@@ -55,7 +55,7 @@ def status_command(
         while True:
             view = dcs.read()
             result = status(ha, view)
-            manual = manual_status(view, time.time())
+            manual = manual_status(view, time.time(), kept=_kept(ctx.obj, ha))
             if json_output:
                 print_json(result.as_json() | {"manual": manual.as_json()})
             else:
@@ -66,6 +66,23 @@ def status_command(
             time.sleep(1.0)
     finally:
         dcs.close()
+
+
+def _kept(state: State, ha: HaSettings) -> tuple[AuditEntry, ...]:
+    """The catalog's copy of the manual actions; etcd's alone (with a warning) when unreadable."""
+    from drkit.ha.splitbrain.kept import catalog_trail
+
+    try:
+        return catalog_trail(state.workspace.catalog(), ha.cluster)
+    except Exception as exc:  # status still shows what etcd holds
+        warn(f"the catalog's copy of the manual actions is not readable: {exc}")
+        return ()
+
+
+def _keep(state: State, ha: HaSettings, item: AuditEntry) -> None:
+    from drkit.ha.splitbrain.kept import keep
+
+    keep(state.workspace.catalog(), ha.cluster, item)
 
 
 def _print_status(result: ClusterStatus) -> None:
@@ -104,6 +121,11 @@ def _print_manual(manual: ManualStatus) -> None:
             out.print(f"  [yellow]against the quorum[/]: {o['against_quorum']}")
     if manual.fenced:
         out.print(f"[yellow]fenced by hand[/]: {', '.join(manual.fenced)}")
+    if manual.missing_in_etcd:
+        out.print(
+            f"[yellow]etcd lacks {manual.missing_in_etcd} manual action(s)[/] the catalog keeps "
+            "(shown and in force here; an agent puts them back into etcd when it starts)"
+        )
     if manual.audit:
         out.print("audit trail (latest last):")
         for a in manual.audit:
@@ -137,7 +159,7 @@ def pause_command(
     dcs = dcs_for(ha)
     try:
         record = pause(dcs, reason, by)
-        _record(ha, dcs, ManualAction.PAUSE, str(record["who"]), reason)
+        _record(ctx.obj, ha, dcs, ManualAction.PAUSE, str(record["who"]), reason)
     finally:
         dcs.close()
     out.print(f"paused by {record['who']}: {record['reason']}")
@@ -159,7 +181,7 @@ def resume_command(
     try:
         lifted = resume(dcs)
         if lifted:
-            _record(ha, dcs, ManualAction.RESUME, actor(by), reason)
+            _record(ctx.obj, ha, dcs, ManualAction.RESUME, actor(by), reason)
     finally:
         dcs.close()
     out.print("resumed" if lifted else "was not paused")
@@ -216,9 +238,19 @@ def _manual(ha: HaSettings) -> Manual:
 
 
 def _record(
-    ha: HaSettings, dcs: DCS, action: ManualAction, who: str, reason: str, site: str | None = None
+    state: State,
+    ha: HaSettings,
+    dcs: DCS,
+    action: ManualAction,
+    who: str,
+    reason: str,
+    site: str | None = None,
 ) -> None:
-    _manual(ha).act(dcs, dcs.read(), action, who=who, reason=reason, now=time.time(), site=site)
+    """Recorded in etcd (the agents act on it), then kept in the catalog too."""
+    item = _manual(ha).act(
+        dcs, dcs.read(), action, who=who, reason=reason, now=time.time(), site=site
+    )
+    _keep(state, ha, item)
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -259,7 +291,7 @@ def override_command(
     dcs = dcs_for(ha)
     try:
         if lift:
-            _record(ha, dcs, ManualAction.LIFT_OVERRIDE, actor(by), reason)
+            _record(ctx.obj, ha, dcs, ManualAction.LIFT_OVERRIDE, actor(by), reason)
             out.print("override lifted: the agents decide again")
             return
         assert primary is not None
@@ -273,6 +305,7 @@ def override_command(
             out.print(f"[yellow]warning[/]: {item.against_quorum}")
         _confirm(f"make {primary} the primary, fencing every other writable site?", yes)
         record_action(dcs, item)
+        _keep(ctx.obj, ha, item)
     finally:
         dcs.close()
     until = "" if expires is None else f" until {_when(expires)}"
@@ -296,7 +329,7 @@ def fence_command(
     _confirm(f"fence {site} (its database read-only, its load balancer drained)?", yes)
     dcs = dcs_for(ha)
     try:
-        _record(ha, dcs, ManualAction.FENCE, actor(by), reason, site)
+        _record(ctx.obj, ha, dcs, ManualAction.FENCE, actor(by), reason, site)
     finally:
         dcs.close()
     out.print(f"{site} fenced by hand until `drkit ha unfence {site}`")
@@ -317,7 +350,7 @@ def unfence_command(
     ha = _ha(ctx.obj)
     dcs = dcs_for(ha)
     try:
-        _record(ha, dcs, ManualAction.UNFENCE, actor(by), reason, site)
+        _record(ctx.obj, ha, dcs, ManualAction.UNFENCE, actor(by), reason, site)
     finally:
         dcs.close()
     out.print(f"{site} unfenced")
