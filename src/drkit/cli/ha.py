@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Annotated
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json, warn
+from drkit.cli.output import Output, out, warn
 from drkit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,6 +23,32 @@ if TYPE_CHECKING:
     from drkit.settings.ha import HaSettings
 
 app = typer.Typer(no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+
+
+@dataclass(frozen=True)
+class Done:
+    """The result of one operator command: a sentence, and the facts for ``--json``."""
+
+    message: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"message": self.message, **self.facts}
+
+
+def _done(output: Output, message: str, **facts: Any) -> None:
+    """The sentence (not with --quiet), or the JSON with --json."""
+    output.render(Done(message, facts), lambda d: out.print(d.message) if output.text else None)
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    cluster: ClusterStatus
+    manual: ManualStatus
+
+    def to_json(self) -> dict[str, Any]:
+        return self.cluster.as_json() | {"manual": self.manual.as_json()}
 
 
 def register(main: typer.Typer) -> None:
@@ -41,7 +68,7 @@ def _ha(state: State) -> HaSettings:
 @app.command("status")
 def status_command(
     ctx: typer.Context,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: JsonOption = False,
     watch: Annotated[bool, typer.Option("--watch", help="Redraw every second.")] = False,
 ) -> None:
     """Sites, roles, leader, lag, who sees whom down, the last failover and the pause."""
@@ -50,17 +77,13 @@ def status_command(
     from drkit.ha.splitbrain.manual import manual_status
 
     ha = _ha(ctx.obj)
+    output = ctx.obj.output_for(json_output)
     dcs = dcs_for(ha)
     try:
         while True:
             view = dcs.read()
-            result = status(ha, view)
             manual = manual_status(view, time.time(), kept=_kept(ctx.obj, ha))
-            if json_output:
-                print_json(result.as_json() | {"manual": manual.as_json()})
-            else:
-                _print_status(result)
-                _print_manual(manual)
+            output.render(StatusResult(status(ha, view), manual), lambda r: _print(r, output))
             if not watch:
                 return
             time.sleep(1.0)
@@ -85,11 +108,18 @@ def _keep(state: State, ha: HaSettings, item: AuditEntry) -> None:
     keep(state.workspace.catalog(), ha.cluster, item)
 
 
-def _print_status(result: ClusterStatus) -> None:
+def _print(result: StatusResult, output: Output) -> None:
+    _print_status(result.cluster, output)
+    _print_manual(result.manual, output)
+
+
+def _print_status(result: ClusterStatus, output: Output) -> None:
     out.print(f"cluster {result.cluster}: leader {result.leader or 'none'}")
     if result.paused:
         p = result.paused
         out.print(f"[yellow]paused[/] by {p.get('who')}: {p.get('reason')}")
+    if output.quiet:
+        return
     table = Table(box=None, padding=(0, 2))
     for column in ("site", "role", "leader", "healthy", "lag bytes", "streaming", "seen down by"):
         table.add_column(column)
@@ -109,7 +139,7 @@ def _print_status(result: ClusterStatus) -> None:
         out.print(f"last failover: {f.get('from')} -> {f.get('to')}: {f.get('reason')}")
 
 
-def _print_manual(manual: ManualStatus) -> None:
+def _print_manual(manual: ManualStatus, output: Output) -> None:
     o = manual.override
     if o is not None:
         until = "until lifted" if o["expires_at"] is None else f"until {_when(o['expires_at'])}"
@@ -126,7 +156,7 @@ def _print_manual(manual: ManualStatus) -> None:
             f"[yellow]etcd lacks {manual.missing_in_etcd} manual action(s)[/] the catalog keeps "
             "(shown and in force here; an agent puts them back into etcd when it starts)"
         )
-    if manual.audit:
+    if manual.audit and output.text:
         out.print("audit trail (latest last):")
         for a in manual.audit:
             site = f" {a['site']}" if a["site"] else ""
@@ -149,6 +179,7 @@ def pause_command(
     ctx: typer.Context,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")],
     by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Stop all automatic action (no failover, no fencing); the leader keeps its lease."""
     from drkit.ha.build import dcs_for
@@ -162,7 +193,11 @@ def pause_command(
         _record(ctx.obj, ha, dcs, ManualAction.PAUSE, str(record["who"]), reason)
     finally:
         dcs.close()
-    out.print(f"paused by {record['who']}: {record['reason']}")
+    _done(
+        ctx.obj.output_for(json_output),
+        f"paused by {record['who']}: {record['reason']}",
+        paused=dict(record),
+    )
 
 
 @app.command("resume")
@@ -170,6 +205,7 @@ def resume_command(
     ctx: typer.Context,
     reason: Annotated[str, typer.Option("--reason", help="Why (for the audit trail).")] = "resume",
     by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Let the agents act again."""
     from drkit.ha.build import dcs_for
@@ -184,7 +220,11 @@ def resume_command(
             _record(ctx.obj, ha, dcs, ManualAction.RESUME, actor(by), reason)
     finally:
         dcs.close()
-    out.print("resumed" if lifted else "was not paused")
+    _done(
+        ctx.obj.output_for(json_output),
+        "resumed" if lifted else "was not paused",
+        lifted=None if lifted is None else dict(lifted),
+    )
 
 
 @app.command("switchover")
@@ -193,6 +233,7 @@ def switchover_command(
     to: Annotated[str, typer.Option("--to", help="The replica's site that becomes primary.")],
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for it.")] = 60.0,
     by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Planned switchover, no data loss: the leader demotes first, then SITE promotes."""
     from drkit.ha.build import dcs_for
@@ -203,13 +244,18 @@ def switchover_command(
         result = switchover(_ha(ctx.obj), dcs, to, by, wait_s=wait)
     finally:
         dcs.close()
-    out.print(f"switched over: {result.leader} is the primary")
+    _done(
+        ctx.obj.output_for(json_output),
+        f"switched over: {result.leader} is the primary",
+        status=result.as_json(),
+    )
 
 
 @app.command("rejoin")
 def rejoin_command(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="The old primary's site.")],
+    json_output: JsonOption = False,
 ) -> None:
     """Make SITE's old primary a replica of the primary (pg_rewind, else a fresh base backup)."""
     from drkit.ha.build import database_for, dcs_for
@@ -225,7 +271,9 @@ def rejoin_command(
     if database is None:
         raise UsageError(f"{site} has no database (a witness)")
     how = rejoin(database, upstream)
-    out.print(f"{site} rejoined as a replica ({how})")
+    _done(
+        ctx.obj.output_for(json_output), f"{site} rejoined as a replica ({how})", site=site, how=how
+    )
 
 
 # --- manual actions (audit trail) ------------------------------------------------------
@@ -278,6 +326,7 @@ def override_command(
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Force the primary's site, even against the automatic decision; --lift to end it."""
     from drkit.ha.build import dcs_for
@@ -286,13 +335,14 @@ def override_command(
     from drkit.settings.retention import parse_duration
 
     ha = _ha(ctx.obj)
+    output = ctx.obj.output_for(json_output)
     if lift == (primary is not None):
         raise UsageError("give --primary SITE, or --lift", hint="drkit ha override --help")
     dcs = dcs_for(ha)
     try:
         if lift:
             _record(ctx.obj, ha, dcs, ManualAction.LIFT_OVERRIDE, actor(by), reason)
-            out.print("override lifted: the agents decide again")
+            _done(output, "override lifted: the agents decide again", lifted=True)
             return
         assert primary is not None
         now = time.time()
@@ -300,16 +350,21 @@ def override_command(
         item = _manual(ha).plan_override(
             dcs.read(), primary, who=actor(by), reason=reason, now=now, expires_at=expires
         )
-        out.print(f"automatic decision now: {item.automatic}")
+        if output.text:
+            out.print(f"automatic decision now: {item.automatic}")
         if item.against_quorum:
-            out.print(f"[yellow]warning[/]: {item.against_quorum}")
+            warn(item.against_quorum)  # on stderr: with --json too
         _confirm(f"make {primary} the primary, fencing every other writable site?", yes)
         record_action(dcs, item)
         _keep(ctx.obj, ha, item)
     finally:
         dcs.close()
     until = "" if expires is None else f" until {_when(expires)}"
-    out.print(f"override: {primary} is the primary{until} (by {item.who}: {reason})")
+    _done(
+        output,
+        f"override: {primary} is the primary{until} (by {item.who}: {reason})",
+        override=dict(item.record()),
+    )
 
 
 @app.command("fence")
@@ -319,6 +374,7 @@ def fence_command(
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")],
     by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Fence SITE by hand: its agent keeps it read-only, it never takes the lease."""
     from drkit.ha.build import dcs_for
@@ -332,7 +388,11 @@ def fence_command(
         _record(ctx.obj, ha, dcs, ManualAction.FENCE, actor(by), reason, site)
     finally:
         dcs.close()
-    out.print(f"{site} fenced by hand until `drkit ha unfence {site}`")
+    _done(
+        ctx.obj.output_for(json_output),
+        f"{site} fenced by hand until `drkit ha unfence {site}`",
+        fenced=site,
+    )
 
 
 @app.command("unfence")
@@ -341,6 +401,7 @@ def unfence_command(
     site: Annotated[str, typer.Argument(help="A site fenced by hand.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")],
     by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Lift a hand fence; the site's old primary still needs `drkit ha rejoin` to follow."""
     from drkit.ha.build import dcs_for
@@ -353,4 +414,4 @@ def unfence_command(
         _record(ctx.obj, ha, dcs, ManualAction.UNFENCE, actor(by), reason, site)
     finally:
         dcs.close()
-    out.print(f"{site} unfenced")
+    _done(ctx.obj.output_for(json_output), f"{site} unfenced", unfenced=site)

@@ -49,6 +49,20 @@ def test_status_pause_resume(drkit: Runner, etcd: EtcdCluster, tmp_path: Path) -
     assert json.loads(drkit("--config", config, "ha", "status", "--json").stdout)["paused"] is None
     assert "was not paused" in drkit("--config", config, "ha", "resume").stdout
 
+    # the Output object: --json gives one JSON document, --quiet only what matters
+    again = drkit(
+        "--config", config, "ha", "pause", "--reason", "disk swap", "--by", "bo", "--json"
+    )
+    assert again.returncode == 0, again.stderr
+    done = json.loads(again.stdout)
+    assert done["message"] == "paused by bo: disk swap" and done["paused"]["who"] == "bo"
+    quiet = drkit("--quiet", "--config", config, "ha", "status")
+    assert quiet.returncode == 0 and "paused by bo" in quiet.stdout and "site" not in quiet.stdout
+    resumed = drkit("--quiet", "--config", config, "ha", "resume")
+    assert resumed.returncode == 0 and resumed.stdout == ""
+    shown = json.loads(drkit("--config", config, "ha", "resume", "--json").stdout)
+    assert shown == {"message": "was not paused", "lifted": None}
+
 
 def test_errors_are_clear(drkit: Runner, tmp_path: Path) -> None:
     bare = tmp_path / "bare.yaml"
@@ -141,7 +155,7 @@ def test_override_fence_unfence_are_audited_in_etcd_and_shown(
         asked = drkit("--config", config, "ha", "override", "--primary", "west", "--reason", "x")
         assert asked.returncode == 2  # no terminal to confirm on, nothing recorded
         assert "pass --yes" in asked.stderr and "Traceback" not in asked.stderr
-        assert "east holds the lease with 3 of 3 votes" in asked.stdout  # the warning first
+        assert "east holds the lease with 3 of 3 votes" in asked.stderr  # the warning first
         shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
         assert shown["manual"] == {
             "override": None,
@@ -155,7 +169,7 @@ def test_override_fence_unfence_are_audited_in_etcd_and_shown(
             "--reason", "east datacentre flooding", "--by", "alice", "--yes",
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-        assert "warning" in done.stdout and "against the quorum" in done.stdout
+        assert "warning" in done.stderr and "against the quorum" in done.stderr
         assert "automatic decision now: keeping the primary: east holds the lease" in done.stdout
         shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
         o = shown["manual"]["override"]
