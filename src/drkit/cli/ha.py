@@ -13,12 +13,15 @@ from rich.table import Table
 
 from drkit.cli.context import State
 from drkit.cli.output import Output, out, warn
-from drkit.errors import UsageError
+from drkit.errors import DrkitError, UsageError
+from drkit.ha.splitbrain.divergence import DivergenceError
 
 if TYPE_CHECKING:
+    from drkit.ha.drivers.database.base import Database
     from drkit.ha.drivers.dcs.base import DCS
     from drkit.ha.ops import ClusterStatus
     from drkit.ha.splitbrain.audit import AuditEntry, ManualAction
+    from drkit.ha.splitbrain.diverged_writes import DivergedWrites
     from drkit.ha.splitbrain.manual import Manual, ManualStatus
     from drkit.settings.ha import HaSettings
 
@@ -255,25 +258,74 @@ def switchover_command(
 def rejoin_command(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="The old primary's site.")],
+    accept_divergence: Annotated[
+        bool,
+        typer.Option(
+            "--accept-divergence",
+            help="Rejoin even though it wrote after the fork (those writes are discarded).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Make SITE's old primary a replica of the primary (pg_rewind, else a fresh base backup)."""
+    """Make SITE's old primary a replica of the primary (pg_rewind, else a fresh base backup).
+
+    First the writes it took after the fork are reported (timeline, LSN range, each
+    transaction's tables from its WAL); with any, it refuses unless accepted.
+    """
     from drkit.ha.build import database_for, dcs_for
     from drkit.ha.ops import leader_conninfo, rejoin
 
     ha = _ha(ctx.obj)
+    output = ctx.obj.output_for(json_output)
     dcs = dcs_for(ha)
     try:
-        upstream = leader_conninfo(ha, dcs.read(), site)
+        view = dcs.read()
+        upstream = leader_conninfo(ha, view, site)
     finally:
         dcs.close()
+    assert view.leader is not None
     database = database_for(ha, site)
-    if database is None:
+    primary = database_for(ha, view.leader.site)
+    if database is None or primary is None:
         raise UsageError(f"{site} has no database (a witness)")
-    how = rejoin(database, upstream)
+    report = _diverged(site, database, view.leader.site, primary, output)
+    allowed = accept_divergence or ha.rejoin_diverged == "allow"
+    if report.diverged and not allowed:
+        raise DivergenceError(
+            f"{site} took writes after the fork that a rejoin would discard: "
+            + "; ".join(report.lines()),
+            hint="reconcile them first (the report lists the tables), then "
+            f"`drkit ha rejoin {site} --accept-divergence`",
+        )
+    how = rejoin(database, upstream, diverged=report.diverged)
+    discarded = " (the writes after the fork were discarded)" if report.diverged else ""
     _done(
-        ctx.obj.output_for(json_output), f"{site} rejoined as a replica ({how})", site=site, how=how
+        output,
+        f"{site} rejoined as a replica ({how}){discarded}",
+        site=site,
+        how=how,
+        divergence=report.as_json(),
     )
+
+
+def _diverged(
+    site: str, database: Database, leader: str, primary: Database, output: Output
+) -> DivergedWrites:
+    """The diverged-writes report, shown before anything is discarded."""
+    from drkit.ha.splitbrain.diverged_writes import diverged_writes
+
+    try:
+        report = diverged_writes(site, database, leader, primary)
+    except DrkitError as exc:
+        raise DivergenceError(
+            f"cannot report what {site} wrote after the fork, so it is not rejoined: {exc.message}",
+            hint="run it on the old primary's host (it reads the data directory's WAL); "
+            "copy the data directory aside before rejoining by hand",
+        ) from exc
+    if output.text:
+        for line in report.lines():
+            out.print(line)
+    return report
 
 
 # --- manual actions (audit trail) ------------------------------------------------------

@@ -150,14 +150,15 @@ def _check_switchover(ha: HaSettings, view: ClusterView, to: str) -> None:
         raise UsageError("the cluster is paused", hint="`drkit ha resume` first")
 
 
-def rejoin(database: Database, primary_conninfo: str) -> str:
+def rejoin(database: Database, primary_conninfo: str, *, diverged: bool = False) -> str:
     """Make a stopped or fenced old primary a replica of the primary: pg_rewind, else reclone.
 
     Returns "rewind" or "reclone". A database that is already a replica is
-    left alone ("replica already").
+    left alone ("replica already"), unless it ``diverged`` (a primary fenced
+    read-only after it wrote past the fork: a standby of nobody).
     """
     state = database.probe()
-    if state.reachable and state.in_recovery:
+    if state.reachable and state.in_recovery and not diverged:
         return "replica already"
     if state.reachable:
         database.stop(StopMode.FAST)  # only a stopped server can be rewound

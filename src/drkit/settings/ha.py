@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -215,6 +215,11 @@ class HaSettings(_Frozen):
     )
     fencing_command: str | None = Field(
         default=None, description="Run on the old primary's behalf (e.g. STONITH)."
+    )
+    rejoin_diverged: Literal["refuse", "allow"] = Field(
+        default="refuse",
+        description="Rejoin an old primary that wrote after the fork (its writes are reported "
+        "and discarded): refuse unless the operator accepts, or allow.",
     )
 
     @model_validator(mode="after")
