@@ -36,15 +36,20 @@ class DivergedWrites:
 
     @property
     def diverged(self) -> bool:
-        d = self.divergence
-        return d is not None and (d.diverged or self.wal.records > 0)
+        """A transaction wrote after the fork (records without one, such as a checkpoint, or
+        the standby snapshot PostgreSQL logs, carry no data of anyone's)."""
+        return self.divergence is not None and bool(self.wal.transactions)
 
     def lines(self) -> list[str]:
         d = self.divergence
         if d is None:
             return ["on the primary's timeline: no write to reconcile"]
         if not self.diverged:
-            return [d.sentence()]
+            return [
+                f"{d.old_site} wrote no transaction after the fork at {format_lsn(d.fork_lsn)} "
+                f"(timeline {d.old_timeline}; {self.wal.records} WAL records without one): "
+                "nothing to reconcile"
+            ]
         end = self.wal.end_lsn or d.old_end_lsn
         head = (
             f"{d.old_site} wrote after the fork: timeline {d.old_timeline}, LSN "
@@ -74,6 +79,10 @@ class DivergedWrites:
 
 def diverged_writes(old_site: str, old: Database, new_site: str, new: Database) -> DivergedWrites:
     """The report for rejoining ``old_site``'s server under ``new_site``'s primary."""
+    state = old.probe()
+    if state.reachable and state.in_recovery and state.streaming:
+        # streaming replays the primary's own history: a diverged server cannot stream
+        return DivergedWrites(None)
     old_timeline = old.control_timeline()
     new_timeline, history = new.timeline_history()
     if new_timeline == old_timeline:

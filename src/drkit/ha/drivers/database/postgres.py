@@ -358,6 +358,8 @@ class PostgresDatabase(Database):
         wal = self.settings.data_dir / "pg_wal"
         done = self.tool("pg_waldump", "-p", wal, "-t", str(timeline), "-s", lsn, check=False)
         if not done.stdout.strip() and done.returncode != 0:
+            if "could not find a valid record after" in done.stderr:
+                return ""  # the WAL ends at the start: nothing was written after it
             raise DatabaseError(f"{self.name}: pg_waldump read nothing: {done.stderr.strip()}")
         return done.stdout
 
