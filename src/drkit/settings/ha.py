@@ -66,8 +66,10 @@ class EtcdSettings(_Frozen):
     password_file: Path | None = Field(default=None, description="File holding the password.")
     election_timeout_s: float = Field(
         default=1.0,
-        gt=0,
-        description="etcd's --election-timeout (1000 ms by default), in seconds.",
+        ge=0.25,
+        description="etcd's --election-timeout (1000 ms by default), in seconds. At least "
+        "0.25: the assumed election (twice this) also covers the 0.5 s the agent gives its "
+        "health probes past their timeout, before the etcd read that may find etcd gone.",
     )
 
 
