@@ -137,6 +137,9 @@ def _print_status(result: ClusterStatus, output: Output) -> None:
             ", ".join(s.seen_down_by),
         )
     out.print(table)
+    if result.sync is not None:
+        standby = result.sync.get("sync_standby") or "none (nobody may be promoted)"
+        out.print(f"synchronous standby: {standby} (named by {result.sync.get('leader')})")
     if result.last_failover:
         f = result.last_failover
         out.print(f"last failover: {f.get('from')} -> {f.get('to')}: {f.get('reason')}")

@@ -45,6 +45,8 @@ class ClusterStatus:
     paused: dict[str, Any] | None
     last_failover: dict[str, Any] | None
     sites: tuple[SiteStatus, ...]
+    sync: dict[str, Any] | None = None
+    """etcd's sync key: the synchronous standby the leader named (synchronous mode)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,7 +80,9 @@ def status(ha: HaSettings, view: ClusterView) -> ClusterStatus:
         )
     history = [dict(h) for h in view.history if h.get("kind") != AUDIT_KIND]  # events only
     pause = dict(view.pause) if view.pause is not None else None
-    return ClusterStatus(ha.cluster, leader, pause, history[-1] if history else None, tuple(sites))
+    sync = dict(view.sync) if view.sync is not None and ha.synchronous_mode else None
+    last = history[-1] if history else None
+    return ClusterStatus(ha.cluster, leader, pause, last, tuple(sites), sync)
 
 
 def actor(by: str | None) -> str:

@@ -157,7 +157,7 @@ def test_synchronous_mode_loses_no_acknowledged_write_then_rejoin_rewinds(
 
 
 def test_the_sync_key_in_etcd_lets_restarted_agents_promote_without_losing_a_write(
-    sync_pair: PgPair, etcd: EtcdCluster, catalog: Catalog
+    sync_pair: PgPair, etcd: EtcdCluster, catalog: Catalog, drkit: Runner, tmp_path: Path
 ) -> None:
     """The leader's agent dies, then its database; every agent restarts with an empty memory.
 
@@ -165,7 +165,7 @@ def test_the_sync_key_in_etcd_lets_restarted_agents_promote_without_losing_a_wri
     write: the new agents read it, and west, which it names, takes over with all of them.
     """
     pair = sync_pair
-    settings = settings_of(inventory(pair, etcd.endpoints, synchronous_mode=True))
+    settings, config = _config(tmp_path, inventory(pair, etcd.endpoints, synchronous_mode=True))
     assert settings.ha is not None
     dcs = dcs_for(settings.ha)
     try:
@@ -183,6 +183,12 @@ def test_the_sync_key_in_etcd_lets_restarted_agents_promote_without_losing_a_wri
         pair.primary.stop("immediate")
         writes.__exit__()
         assert _sync_key(dcs) == ("east", "west")  # outlived the leases
+        shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
+        assert shown["sync"]["sync_standby"] == "west"
+        assert (
+            "synchronous standby: west (named by east)"
+            in drkit("--config", config, "ha", "status").stdout
+        )
         with running_agents(settings, lambda: catalog) as agents:
             assert all(a.memory.leader_site is None for a in agents.values())
             _wait(lambda: _leads(dcs, "west") and bool(dcs.read().history), "west promoted")
