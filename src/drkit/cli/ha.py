@@ -268,6 +268,7 @@ def rejoin_command(
             help="Rejoin even though it wrote after the fork (those writes are discarded).",
         ),
     ] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: user@host).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Make SITE's old primary a replica of the primary (pg_rewind, else a fresh base backup).
@@ -276,7 +277,8 @@ def rejoin_command(
     transaction's tables from its WAL); with any, it refuses unless accepted.
     """
     from drkit.ha.build import database_for, dcs_for
-    from drkit.ha.ops import leader_conninfo, rejoin
+    from drkit.ha.ops import actor, leader_conninfo, rejoin
+    from drkit.ha.splitbrain.kept import keep_rejoin
 
     ha = _ha(ctx.obj)
     output = ctx.obj.output_for(json_output)
@@ -300,6 +302,9 @@ def rejoin_command(
             hint="reconcile them first (the report lists the tables), then "
             f"`drkit ha rejoin {site} --accept-divergence`",
         )
+    who = actor(by)
+    if report.diverged:  # on record before anything is discarded
+        keep_rejoin(ctx.obj.workspace.catalog(), ha.cluster, site, who, report.as_json())
     how = rejoin(database, upstream, diverged=report.diverged)
     discarded = " (the writes after the fork were discarded)" if report.diverged else ""
     _done(

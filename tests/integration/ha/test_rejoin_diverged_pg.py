@@ -74,9 +74,11 @@ def test_rejoin_reports_the_writes_after_the_fork_and_refuses_until_accepted(
         assert east.in_recovery() is False
         assert east.query("select count(*) from only_on_east")[0][0] == 2
 
+        assert dcs.acquire_leader("west")  # again: the test holds the lease, not an agent
         done = drkit(
-            "--config", str(config), "ha", "rejoin", "east", "--accept-divergence", "--json"
-        )
+            "--config", str(config), "ha", "rejoin", "east", "--accept-divergence", "--json",
+            "--by", "ann",
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr
         result = json.loads(done.stdout)
         assert result["how"] == "rewind"
@@ -98,6 +100,13 @@ def test_rejoin_reports_the_writes_after_the_fork_and_refuses_until_accepted(
             ignoring=(psycopg.Error,),
         )
         assert east.query("select to_regclass('only_on_east')")[0][0] is None
+
+        # what was discarded stays on record in the catalog, with who let it
+        audit = drkit("audit", "--json")
+        assert audit.returncode == 0, audit.stderr
+        (kept,) = [e for e in json.loads(audit.stdout) if e["action"] == "ha.rejoin"]
+        assert kept["actor"] == "ann" and kept["target"].endswith("/east")
+        assert "postgres.only_on_east" in kept["detail"]
     finally:
         dcs.close()
 

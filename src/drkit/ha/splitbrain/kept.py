@@ -71,6 +71,36 @@ def keep(catalog: Catalog, cluster: str, item: AuditEntry) -> None:
         ) from exc
 
 
+def keep_rejoin(
+    catalog: Catalog, cluster: str, site: str, who: str, report: dict[str, Any]
+) -> None:
+    """The rejoin and its diverged-writes report, in the catalog's audit log (``ha.rejoin``).
+
+    What a rewind discarded stays on record, with who let it.
+    """
+    from drkit.catalog.types import utcnow
+    from drkit.users.audit import AuditEntry as LogEntry
+    from drkit.users.audit import Outcome, record
+
+    row = LogEntry(
+        actor=who,
+        via="cli",
+        origin=f"host:{socket.gethostname()}",
+        action=ACTION_PREFIX + "rejoin",
+        target=_target(cluster, site),
+        outcome=Outcome.OK,
+        detail=json.dumps(report, sort_keys=True),
+    )
+    try:
+        with catalog.session() as s:
+            record(s, row, utcnow())
+    except Exception as exc:
+        raise CatalogTrailError(
+            f"{site} was rejoined but its diverged-writes report is not in the catalog: {exc}",
+            hint="the report is in this command's output: keep it",
+        ) from exc
+
+
 def catalog_trail(catalog: Catalog, cluster: str) -> tuple[AuditEntry, ...]:
     """This cluster's entries in the catalog, oldest first."""
     from drkit.users.audit import entries
