@@ -157,12 +157,12 @@ def _check_switchover(ha: HaSettings, view: ClusterView, to: str) -> None:
 def rejoin(database: Database, primary_conninfo: str, *, diverged: bool = False) -> str:
     """Make a stopped or fenced old primary a replica of the primary: pg_rewind, else reclone.
 
-    Returns "rewind" or "reclone". A database that is already a replica is
-    left alone ("replica already"), unless it ``diverged`` (a primary fenced
-    read-only after it wrote past the fork: a standby of nobody).
+    Returns "rewind" or "reclone". A replica that streams is left alone
+    ("replica already"), unless it ``diverged``; a read-only server that streams
+    from nobody (an old primary fenced by demotion) is rewound like a stopped one.
     """
     state = database.probe()
-    if state.reachable and state.in_recovery and not diverged:
+    if state.reachable and state.in_recovery and state.streaming and not diverged:
         return "replica already"
     if state.reachable:
         database.stop(StopMode.FAST)  # only a stopped server can be rewound
