@@ -250,10 +250,12 @@ def _not_a_candidate(snap: Snapshot, policy: Policy) -> str | None:
     if policy.priorities.get(me.site, 0) <= 0:
         return f"{me.site} has priority 0 and never becomes primary"
     if policy.synchronous:
-        sync = next((m.site for m in snap.members if m.sync_standby), None)
+        # the sync key in etcd, not this agent's memory: it outlives the leader and a restart
+        sync = None if snap.sync is None else snap.sync.standby
         if sync != me.site:
             name = sync or "none recorded"
-            return f"synchronous mode, and the synchronous standby is {name}"
+            by = "" if snap.sync is None else f" (sync key written by {snap.sync.leader})"
+            return f"synchronous mode, and the synchronous standby is {name}{by}"
     better = _better_candidate(snap, policy)
     if better is not None:
         return (

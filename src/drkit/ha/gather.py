@@ -2,9 +2,9 @@
 
 The records agents publish (``member/<site>``, ``observation/<site>``) are
 JSON; this module is the one place that knows their fields. Some facts must
-outlive the leader's lease (its last LSN, the synchronous standby it named,
-who it was): :class:`Memory` keeps them across cycles, as Patroni keeps the
-leader's optime.
+outlive the leader's lease (its last LSN, who it was): :class:`Memory` keeps
+them across cycles, as Patroni keeps the leader's optime. The synchronous
+standby is not one of them: etcd's sync key keeps it (:func:`sync_key`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,17 @@ from typing import Any
 
 from drkit.ha.drivers.database.base import DatabaseState
 from drkit.ha.drivers.dcs.base import ClusterView
-from drkit.ha.model import FailoverRecord, Leader, Local, Member, Observation, Pause, Role, Snapshot
+from drkit.ha.model import (
+    FailoverRecord,
+    Leader,
+    Local,
+    Member,
+    Observation,
+    Pause,
+    Role,
+    Snapshot,
+    SyncKey,
+)
 from drkit.ha.splitbrain.audit import AUDIT_KIND
 
 
@@ -25,7 +35,6 @@ class Memory:
 
     leader_site: str | None = None
     leader_lsn: int | None = None
-    sync_standby: str | None = None
     leader_gone_since: float | None = None
     fenced: bool = False
     lease_deadline_mono: float | None = None
@@ -41,13 +50,15 @@ class Memory:
         record = view.members.get(view.leader.site, {})
         if isinstance(record.get("lsn"), int):
             self.leader_lsn = record["lsn"]
-        # Only a record of a reachable database lists its replicas; the record a leader
-        # publishes once its database died has none, and must not erase which standby
-        # was synchronous: that is the one that may take over without losing a write.
-        replicas = record.get("replicas")
-        if isinstance(replicas, Mapping):
-            sync = [n for n, r in replicas.items() if r.get("sync_state") == "sync"]
-            self.sync_standby = sync[0] if sync else None
+
+
+def sync_key(view: ClusterView) -> SyncKey | None:
+    """The sync key as read (etcd keeps it, not this agent: a restarted agent knows it too)."""
+    record = view.sync
+    if record is None or not isinstance(record.get("leader"), str):
+        return None
+    standby = record.get("sync_standby")
+    return SyncKey(record["leader"], standby if isinstance(standby, str) else None)
 
 
 def role_of(state: DatabaseState | None) -> Role:
@@ -73,7 +84,7 @@ def member_record(state: DatabaseState | None, healthy: bool, now: float) -> dic
     return record
 
 
-def _member(site: str, record: Mapping[str, Any], memory: Memory) -> Member:
+def _member(site: str, record: Mapping[str, Any], sync: SyncKey | None) -> Member:
     try:
         role = Role(record.get("role", "unknown"))
     except ValueError:
@@ -88,7 +99,7 @@ def _member(site: str, record: Mapping[str, Any], memory: Memory) -> Member:
         lsn=lsn if isinstance(lsn, int) else None,
         lag_bytes=lag if isinstance(lag, int) else None,
         streaming=bool(record.get("streaming", False)),
-        sync_standby=memory.sync_standby == site,
+        sync_standby=sync is not None and sync.standby == site,
     )
 
 
@@ -135,19 +146,26 @@ def snapshot(
             str(target) if target else None,
         )
     leader = None if view.leader is None else Leader(view.leader.site)
+    sync = sync_key(view)
     history = _history(view)
-    last_site = memory.leader_site or (history[-1].to_site if history else None)
+    # the sync key names who led last too: it outlives the leader and a restart of this agent
+    last_site = (
+        memory.leader_site
+        or (sync.leader if sync is not None else None)
+        or (history[-1].to_site if history else None)
+    )
     return Snapshot(
         now=now,
         mono=mono,
         local=local,
         dcs_ok=True,
         leader=leader,
-        members=tuple(_member(s, r, memory) for s, r in view.members.items()),
+        members=tuple(_member(s, r, sync) for s, r in view.members.items()),
         observations=_observations(view),
         pause=pause,
         history=history,
         last_leader_lsn=memory.leader_lsn,
         last_leader_site=last_site,
         leader_gone_since=memory.leader_gone_since,
+        sync=sync,
     )

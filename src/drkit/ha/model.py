@@ -74,6 +74,19 @@ class FailoverRecord:
 
 
 @dataclass(frozen=True)
+class SyncKey:
+    """The sync key in etcd: the standby the leader ``leader`` named synchronous (None: none).
+
+    Written by the lease holder only, kept without a lease: it outlives a dead
+    leader. In synchronous mode it names the one standby that holds every
+    write the leader acknowledged, the only one that may take over.
+    """
+
+    leader: str
+    standby: str | None
+
+
+@dataclass(frozen=True)
 class Local:
     """The deciding agent's own view: its site, database and lease clock."""
 
@@ -103,6 +116,7 @@ class Snapshot:
     last_leader_lsn: int | None = None
     last_leader_site: str | None = None
     leader_gone_since: float | None = None
+    sync: SyncKey | None = None
     dcs_error: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 

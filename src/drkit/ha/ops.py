@@ -45,6 +45,8 @@ class ClusterStatus:
     paused: dict[str, Any] | None
     last_failover: dict[str, Any] | None
     sites: tuple[SiteStatus, ...]
+    sync: dict[str, Any] | None = None
+    """etcd's sync key: the synchronous standby the leader named (synchronous mode)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,7 +80,9 @@ def status(ha: HaSettings, view: ClusterView) -> ClusterStatus:
         )
     history = [dict(h) for h in view.history if h.get("kind") != AUDIT_KIND]  # events only
     pause = dict(view.pause) if view.pause is not None else None
-    return ClusterStatus(ha.cluster, leader, pause, history[-1] if history else None, tuple(sites))
+    sync = dict(view.sync) if view.sync is not None and ha.synchronous_mode else None
+    last = history[-1] if history else None
+    return ClusterStatus(ha.cluster, leader, pause, last, tuple(sites), sync)
 
 
 def actor(by: str | None) -> str:
@@ -150,14 +154,15 @@ def _check_switchover(ha: HaSettings, view: ClusterView, to: str) -> None:
         raise UsageError("the cluster is paused", hint="`drkit ha resume` first")
 
 
-def rejoin(database: Database, primary_conninfo: str) -> str:
+def rejoin(database: Database, primary_conninfo: str, *, diverged: bool = False) -> str:
     """Make a stopped or fenced old primary a replica of the primary: pg_rewind, else reclone.
 
-    Returns "rewind" or "reclone". A database that is already a replica is
-    left alone ("replica already").
+    Returns "rewind" or "reclone". A replica that streams is left alone
+    ("replica already"), unless it ``diverged``; a read-only server that streams
+    from nobody (an old primary fenced by demotion) is rewound like a stopped one.
     """
     state = database.probe()
-    if state.reachable and state.in_recovery:
+    if state.reachable and state.in_recovery and state.streaming and not diverged:
         return "replica already"
     if state.reachable:
         database.stop(StopMode.FAST)  # only a stopped server can be rewound

@@ -21,14 +21,16 @@ ha:
 
 The timing validator refuses combinations in which a primary that loses
 etcd cannot fence itself before its lease can expire and another site may
-take over (see :func:`fencing_budget_s`).
+take over (see :func:`fencing_budget_s`), and those whose slack (the lease
+beyond that budget) cannot ride out an etcd leader election (see
+:func:`etcd_election_s`): losing one etcd member must never fence a healthy primary.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -62,6 +64,13 @@ class EtcdSettings(_Frozen):
     key_file: Path | None = Field(default=None, description="Client key (TLS).")
     user: str | None = Field(default=None, description="etcd user (authentication).")
     password_file: Path | None = Field(default=None, description="File holding the password.")
+    election_timeout_s: float = Field(
+        default=1.0,
+        ge=0.25,
+        description="etcd's --election-timeout (1000 ms by default), in seconds. At least "
+        "0.25: the assumed election (twice this) also covers the 0.5 s the agent gives its "
+        "health probes past their timeout, before the etcd read that may find etcd gone.",
+    )
 
 
 class DatabaseSettings(_Frozen):
@@ -170,6 +179,27 @@ def fencing_budget_s(t: TimingSettings) -> float:
     )
 
 
+def etcd_election_s(e: EtcdSettings) -> float:
+    """How long etcd may go without a raft leader when its leader dies: the assumption.
+
+    Raft draws each member's election timeout at random in [T, 2T) (T is
+    etcd's ``--election-timeout``), and the first member to time out wins the
+    vote in one round trip: at most ``2 T``. Set ``etcd.election_timeout_s``
+    when etcd runs with another ``--election-timeout``.
+    """
+    return 2 * e.election_timeout_s
+
+
+def election_slack_s(ha: HaSettings) -> float:
+    """Seconds a primary rides out an etcd outage before it fences: the lease beyond the budget.
+
+    The agent keeps retrying etcd (every member) until the last moment a call
+    can still end in time to fence (see :mod:`drkit.ha.agent.loop`), so an
+    outage shorter than this slack never fences a healthy primary.
+    """
+    return ha.timings.lease_ttl_s - fencing_budget_s(ha.timings)
+
+
 class HaSettings(_Frozen):
     """The HA inventory: which sites exist and how the agents behave."""
 
@@ -187,6 +217,11 @@ class HaSettings(_Frozen):
     )
     fencing_command: str | None = Field(
         default=None, description="Run on the old primary's behalf (e.g. STONITH)."
+    )
+    rejoin_diverged: Literal["refuse", "allow"] = Field(
+        default="refuse",
+        description="Rejoin an old primary that wrote after the fork (its writes are reported "
+        "and discarded): refuse unless the operator accepts, or allow.",
     )
 
     @model_validator(mode="after")
@@ -206,6 +241,25 @@ class HaSettings(_Frozen):
                 "{ttl} s (hint: raise lease_ttl_s above {budget} s, or shorten the loop or "
                 "the timeouts)",
                 {"budget": f"{budget:g}", "ttl": f"{t.lease_ttl_s:g}"},
+            )
+        election = etcd_election_s(self.etcd)
+        if round(budget + election, 6) > t.lease_ttl_s:
+            raise PydanticCustomError(
+                "ha_timings",
+                "timings cannot ride out an etcd leader election: lease_ttl_s = {ttl} s leaves "
+                "{slack} s beyond the fencing budget of {budget} s, and an etcd election may "
+                "take {election} s (twice etcd.election_timeout_s = {et} s), so losing etcd's "
+                "leader would fence a healthy primary (hint: raise lease_ttl_s to {need} s or "
+                "more, or shorten the loop or the timeouts; set etcd.election_timeout_s when "
+                "etcd runs with another --election-timeout)",
+                {
+                    "ttl": f"{t.lease_ttl_s:g}",
+                    "slack": f"{t.lease_ttl_s - budget:g}",
+                    "budget": f"{budget:g}",
+                    "election": f"{election:g}",
+                    "et": f"{self.etcd.election_timeout_s:g}",
+                    "need": f"{budget + election:g}",
+                },
             )
         if t.check_timeout_s > t.check_interval_s:
             raise PydanticCustomError(

@@ -44,7 +44,7 @@ def inventory(etcd: EtcdCluster) -> HaSettings:
             },
             "witness": "witness",
             "timings": {
-                "lease_ttl_s": 4,
+                "lease_ttl_s": 5,  # a 2.7 s fencing budget, and 2 s for an etcd election
                 "loop_interval_s": 0.3,
                 "check_timeout_s": 0.3,
                 "check_interval_s": 0.3,
@@ -83,7 +83,16 @@ class Sites:
         lb.set_state("west", AdminState.MAINT)
         sites = cls(ha, dbs, lb)
         t = ha.timings
-        timings = AgentTimings(t.loop_interval_s, t.check_timeout_s, t.lease_ttl_s, 1, 2)
+        timings = AgentTimings(
+            t.loop_interval_s,
+            t.check_timeout_s,
+            t.lease_ttl_s,
+            1,
+            2,
+            dcs_timeout_s=t.dcs_timeout_s,
+            fence_timeout_s=t.fence_timeout_s,
+            safety_margin_s=t.safety_margin_s,
+        )
         for site in ("east", "west", "witness"):
             sites.agents[site] = Agent(
                 site,

@@ -49,6 +49,20 @@ def test_status_pause_resume(drkit: Runner, etcd: EtcdCluster, tmp_path: Path) -
     assert json.loads(drkit("--config", config, "ha", "status", "--json").stdout)["paused"] is None
     assert "was not paused" in drkit("--config", config, "ha", "resume").stdout
 
+    # the Output object: --json gives one JSON document, --quiet only what matters
+    again = drkit(
+        "--config", config, "ha", "pause", "--reason", "disk swap", "--by", "bo", "--json"
+    )
+    assert again.returncode == 0, again.stderr
+    done = json.loads(again.stdout)
+    assert done["message"] == "paused by bo: disk swap" and done["paused"]["who"] == "bo"
+    quiet = drkit("--quiet", "--config", config, "ha", "status")
+    assert quiet.returncode == 0 and "paused by bo" in quiet.stdout and "site" not in quiet.stdout
+    resumed = drkit("--quiet", "--config", config, "ha", "resume")
+    assert resumed.returncode == 0 and resumed.stdout == ""
+    shown = json.loads(drkit("--config", config, "ha", "resume", "--json").stdout)
+    assert shown == {"message": "was not paused", "lifted": None}
+
 
 def test_errors_are_clear(drkit: Runner, tmp_path: Path) -> None:
     bare = tmp_path / "bare.yaml"
@@ -141,16 +155,21 @@ def test_override_fence_unfence_are_audited_in_etcd_and_shown(
         asked = drkit("--config", config, "ha", "override", "--primary", "west", "--reason", "x")
         assert asked.returncode == 2  # no terminal to confirm on, nothing recorded
         assert "pass --yes" in asked.stderr and "Traceback" not in asked.stderr
-        assert "east holds the lease with 3 of 3 votes" in asked.stdout  # the warning first
+        assert "east holds the lease with 3 of 3 votes" in asked.stderr  # the warning first
         shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
-        assert shown["manual"] == {"override": None, "fenced": [], "audit": []}
+        assert shown["manual"] == {
+            "override": None,
+            "fenced": [],
+            "audit": [],
+            "missing_in_etcd": 0,
+        }
 
         done = drkit(
             "--config", config, "ha", "override", "--primary", "west", "--for", "2h",
             "--reason", "east datacentre flooding", "--by", "alice", "--yes",
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-        assert "warning" in done.stdout and "against the quorum" in done.stdout
+        assert "warning" in done.stderr and "against the quorum" in done.stderr
         assert "automatic decision now: keeping the primary: east holds the lease" in done.stdout
         shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
         o = shown["manual"]["override"]
@@ -202,3 +221,85 @@ def test_override_fence_unfence_are_audited_in_etcd_and_shown(
     finally:
         for dcs in agents.values():
             dcs.close()
+
+
+def test_manual_actions_kept_in_the_catalog_survive_an_etcd_wipe_and_an_agent_restart(
+    drkit: Runner, drkit_env: dict[str, str], etcd: EtcdCluster, tmp_path: Path
+) -> None:
+    """etcd loses the cluster's keys: the catalog's copy still shows and restores them.
+
+    The rule (docs/split-brain.md): the trail is the union of both copies, so the
+    override, the hand fence and the pause stay in force; an agent that starts puts
+    the lost entries and the pause back into etcd.
+    """
+    import httpx
+    import yaml
+
+    from drkit.catalog import Catalog, default_catalog_url
+    from drkit.ha.agent.runtime import build_agent
+    from drkit.ha.build import dcs_for
+    from drkit.ha.drivers.dcs.etcd3_client import b64, prefix_end
+    from drkit.settings.model import Settings
+
+    config_path = write_config(tmp_path, etcd.endpoints)
+    config = str(config_path)
+    settings = Settings.model_validate(yaml.safe_load(config_path.read_text()))
+    ha = settings.ha
+    assert ha is not None
+
+    def run(*args: str) -> str:
+        done = drkit("--config", config, "ha", *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("override", "--primary", "west", "--reason", "east flooding", "--by", "alice", "--yes")
+    run("fence", "east", "--reason", "disk errors", "--by", "carol", "--yes")
+    run("pause", "--reason", "kernel upgrade", "--by", "dan")
+    before = json.loads(run("status", "--json"))
+    assert before["manual"]["missing_in_etcd"] == 0
+    trail = [(a["action"], a["who"]) for a in before["manual"]["audit"]]
+    assert trail == [("override", "alice"), ("fence", "carol"), ("pause", "dan")]
+
+    # the catalog holds every entry too (drkit's own audit log)
+    catalog = Catalog.open(default_catalog_url(Path(drkit_env["DRKIT_HOME"])))
+    try:
+        audit = drkit("audit", "--json")
+        assert audit.returncode == 0, audit.stderr
+        actions = {e["action"] for e in json.loads(audit.stdout)}
+        assert {"ha.override", "ha.fence", "ha.pause"} <= actions
+
+        # etcd loses the whole cluster prefix
+        prefix = f"/drkit/{ha.cluster}/"
+        body = {"key": b64(prefix), "range_end": prefix_end(prefix)}
+        httpx.post(f"{etcd.endpoints[0]}/v3/kv/deleterange", json=body, timeout=5)
+        dcs = dcs_for(ha)
+        try:
+            assert dcs.read().history == () and dcs.read().pause is None
+            shown = json.loads(run("status", "--json"))
+            assert shown["manual"]["missing_in_etcd"] == 3  # still shown, from the catalog
+            assert shown["manual"]["override"]["primary"] == "west"
+            assert shown["manual"]["fenced"] == ["east"]
+            assert "etcd lacks 3 manual action(s)" in run("status")
+
+            agent = build_agent(settings, "witness", lambda: catalog)  # an agent (re)starts
+            agent.dcs.close()
+            view = dcs.read()
+            assert [r["action"] for r in view.history] == ["override", "fence", "pause"]
+            assert view.pause is not None and view.pause["who"] == "dan"
+            again = json.loads(run("status", "--json"))
+            assert again["manual"]["missing_in_etcd"] == 0
+            assert again["paused"]["reason"] == "kernel upgrade"
+            assert again["manual"]["override"]["primary"] == "west"
+            assert again["manual"]["fenced"] == ["east"]
+
+            # lifting is recorded in both; a second restart restores nothing twice
+            run("unfence", "east", "--reason", "disk replaced", "--by", "carol")
+            agent = build_agent(settings, "witness", lambda: catalog)
+            agent.dcs.close()
+            actions_now = [r["action"] for r in dcs.read().history]
+            assert actions_now == ["override", "fence", "pause", "unfence"]
+            assert json.loads(run("status", "--json"))["manual"]["fenced"] == []
+        finally:
+            dcs.close()
+    finally:
+        catalog.close()

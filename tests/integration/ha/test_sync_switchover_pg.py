@@ -76,6 +76,11 @@ class Writes:
         self.thread.join(30)
 
 
+def _sync_key(dcs: DCS) -> tuple[object, object] | None:
+    sync = dcs.read().sync
+    return None if sync is None else (sync.get("leader"), sync.get("sync_standby"))
+
+
 def _seqs(node: PgNode) -> set[int]:
     return {int(r[0]) for r in node.query("select seq from acked")}
 
@@ -101,7 +106,7 @@ def test_synchronous_mode_loses_no_acknowledged_write_then_rejoin_rewinds(
     assert settings.ha is not None
     dcs = dcs_for(settings.ha)
     try:
-        with running_agents(settings, lambda: catalog) as agents:
+        with running_agents(settings, lambda: catalog):
             _wait(lambda: _leads(dcs, "east"), "east leading")
             _wait(lambda: _streams_to(pair.primary, "west", sync=True), "west as sync standby")
             (names,) = pair.primary.query("show synchronous_standby_names")[0]
@@ -130,8 +135,8 @@ def test_synchronous_mode_loses_no_acknowledged_write_then_rejoin_rewinds(
             hung.join(30)
             assert not hung.is_alive()
 
-            # every agent knows west as the synchronous standby (settled after the stall)
-            _wait(lambda: all(a.memory.sync_standby == "west" for a in agents.values()), "sync")
+            # etcd's sync key names west as the synchronous standby (settled after the stall)
+            _wait(lambda: _sync_key(dcs) == ("east", "west"), "the sync key naming west")
             with Writes(pair.primary) as writes:
                 pair.primary.stop("immediate")  # the primary dies while the client writes
                 writes.thread.join(30)
@@ -141,12 +146,58 @@ def test_synchronous_mode_loses_no_acknowledged_write_then_rejoin_rewinds(
             assert set(writes.acked) <= _seqs(pair.replica)  # RPO 0: every acknowledged row
             pair.replica.query("insert into acked values (-1)")  # written on the new timeline
 
-            rejoined = drkit("--config", config, "ha", "rejoin", "east")
+            # the client's last commit may be on east alone (written, never acknowledged):
+            # the rejoin reports it and, accepted, discards it
+            rejoined = drkit(
+                "--config", config, "ha", "rejoin", "east", "--accept-divergence", "--by", "ann"
+            )
             assert rejoined.returncode == 0, rejoined.stderr
             assert "east rejoined as a replica (rewind)" in rejoined.stdout, rejoined.stderr
             assert pair.primary.in_recovery() is True
             _wait(lambda: _streams_to(pair.replica, "east"), "east streaming from west")
             _wait(lambda: -1 in _seqs(pair.primary), "the new timeline's row on east")
+    finally:
+        dcs.close()
+
+
+def test_the_sync_key_in_etcd_lets_restarted_agents_promote_without_losing_a_write(
+    sync_pair: PgPair, etcd: EtcdCluster, catalog: Catalog, drkit: Runner, tmp_path: Path
+) -> None:
+    """The leader's agent dies, then its database; every agent restarts with an empty memory.
+
+    Only etcd's sync key (no lease) still says which standby holds every acknowledged
+    write: the new agents read it, and west, which it names, takes over with all of them.
+    """
+    pair = sync_pair
+    settings, config = _config(tmp_path, inventory(pair, etcd.endpoints, synchronous_mode=True))
+    assert settings.ha is not None
+    dcs = dcs_for(settings.ha)
+    try:
+        with running_agents(settings, lambda: catalog):
+            _wait(lambda: _leads(dcs, "east"), "east leading")
+            _wait(lambda: _sync_key(dcs) == ("east", "west"), "the sync key naming west")
+            (names,) = pair.primary.query("show synchronous_standby_names")[0]
+            assert names == 'FIRST 1 ("west")'
+            writes = Writes(pair.primary)
+            writes.__enter__()
+        # every agent is gone (their leases revoked); east keeps taking writes, then dies
+        _wait(lambda: dcs.read().leader is None, "no leader")
+        more = len(writes.acked) + 50
+        _wait(lambda: len(writes.acked) > more, "writes acknowledged with no agent running")
+        pair.primary.stop("immediate")
+        writes.__exit__()
+        assert _sync_key(dcs) == ("east", "west")  # outlived the leases
+        shown = json.loads(drkit("--config", config, "ha", "status", "--json").stdout)
+        assert shown["sync"]["sync_standby"] == "west"
+        assert (
+            "synchronous standby: west (named by east)"
+            in drkit("--config", config, "ha", "status").stdout
+        )
+        with running_agents(settings, lambda: catalog) as agents:
+            assert all(a.memory.leader_site is None for a in agents.values())
+            _wait(lambda: _leads(dcs, "west") and bool(dcs.read().history), "west promoted")
+        assert pair.replica.in_recovery() is False
+        assert set(writes.acked) <= _seqs(pair.replica)  # RPO 0 across the agents' restart
     finally:
         dcs.close()
 

@@ -16,6 +16,7 @@ from drkit.ha.model import (
     Pause,
     Role,
     Snapshot,
+    SyncKey,
 )
 from drkit.ha.policy import Policy
 
@@ -304,25 +305,64 @@ CASES: list[tuple[str, Snapshot, Policy, Action, str]] = [
         "promoting west",
     ),
     (
-        "synchronous mode: not the sync standby",
-        replace(LEADERLESS, members=(member("west"), member("west2", sync=True))),
+        "synchronous mode: the sync key names another standby",
+        replace(
+            LEADERLESS,
+            members=(member("west"), member("west2", sync=True)),
+            sync=SyncKey("east", "west2"),
+        ),
         replace(POLICY, synchronous=True),
         Action.NONE,
-        "no failover: synchronous mode, and the synchronous standby is west2",
+        "no failover: synchronous mode, and the synchronous standby is west2 (sync key "
+        "written by east)",
     ),
     (
-        "synchronous mode: the sync standby promotes",
-        replace(LEADERLESS, members=(member("west", sync=True),)),
+        "synchronous mode: the standby the sync key names promotes",
+        replace(LEADERLESS, members=(member("west", sync=True),), sync=SyncKey("east", "west")),
         replace(POLICY, synchronous=True),
         Action.FAILOVER,
         "promoting west",
     ),
     (
-        "synchronous mode: none recorded",
+        "synchronous mode: the sync key names it, even with no member record left",
+        replace(LEADERLESS, members=(), sync=SyncKey("east", "west")),
+        replace(POLICY, synchronous=True),
+        Action.FAILOVER,
+        "promoting west",
+    ),
+    (
+        "synchronous mode: the sync key names none (the leader was changing it)",
+        replace(LEADERLESS, members=(member("west"),), sync=SyncKey("east", None)),
+        replace(POLICY, synchronous=True),
+        Action.NONE,
+        "no failover: synchronous mode, and the synchronous standby is none recorded (sync key "
+        "written by east)",
+    ),
+    (
+        "synchronous mode: no sync key at all",
         LEADERLESS,
         replace(POLICY, synchronous=True),
         Action.NONE,
-        "synchronous standby is none recorded",
+        "no failover: synchronous mode, and the synchronous standby is none recorded",
+    ),
+    (
+        "synchronous mode: the key named west but its lag is past the maximum",
+        replace(
+            LEADERLESS,
+            local=replace(REPLICA, lsn=1000),
+            last_leader_lsn=1000 + 2 * 1048576,
+            sync=SyncKey("east", "west"),
+        ),
+        replace(POLICY, synchronous=True),
+        Action.ALERT,
+        "past maximum_lag_on_failover",
+    ),
+    (
+        "not synchronous mode: the sync key does not matter",
+        replace(LEADERLESS, sync=SyncKey("east", "west2")),
+        POLICY,
+        Action.FAILOVER,
+        "promoting west",
     ),
     (
         "better candidate by lag",

@@ -48,7 +48,20 @@ def test_rewind_failure_falls_back_to_a_base_backup() -> None:
 
 def test_replica_is_left_alone() -> None:
     db = MemoryDatabase("east", in_recovery=True)
+    db.upstream = "host=west"  # streaming from the primary
     assert rejoin(db, "host=west") == "replica already" and db.calls == []
+
+
+def test_an_old_primary_fenced_read_only_streams_from_nobody_and_is_rewound() -> None:
+    db = MemoryDatabase("east", in_recovery=True)  # demoted by the fence, no upstream
+    assert rejoin(db, "host=west") == "rewind"
+    assert db.upstream == "host=west"
+
+
+def test_a_diverged_replica_is_rewound_even_when_it_streams() -> None:
+    db = MemoryDatabase("east", in_recovery=True)
+    db.upstream = "host=west"
+    assert rejoin(db, "host=west", diverged=True) == "rewind"
 
 
 def test_leader_conninfo() -> None:

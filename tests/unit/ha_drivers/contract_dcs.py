@@ -105,6 +105,21 @@ class DCSContract:
         assert view.pause == {"by": "bob"}
         assert view.history == ({"n": 1},)
 
+    def test_only_the_leader_writes_the_sync_key_and_it_outlives_the_lease(
+        self, make: Make
+    ) -> None:
+        a, b = make(), make()
+        assert a.read().sync is None
+        assert a.set_sync("east", {"leader": "east", "sync_standby": "west"}) is False
+        assert a.acquire_leader("east")
+        assert b.set_sync("east", {"leader": "east", "sync_standby": "b"}) is False  # not b's
+        assert a.set_sync("west", {"leader": "west", "sync_standby": "a"}) is False
+        assert a.set_sync("east", {"leader": "east", "sync_standby": "west"}) is True
+        self.expire(a)
+        view = b.read()
+        assert view.leader is None
+        assert view.sync == {"leader": "east", "sync_standby": "west"}
+
     def test_history_keeps_order(self, make: Make) -> None:
         a, b = make(), make()
         for n in range(5):

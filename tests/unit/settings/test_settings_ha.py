@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drkit.settings import load_settings
-from drkit.settings.ha import fencing_budget_s
+from drkit.settings.ha import election_slack_s, etcd_election_s, fencing_budget_s
 
 WriteSettings = Callable[[str], Path]
 LoadErrors = Callable[[str], list[str]]
@@ -50,6 +50,48 @@ def test_timings_that_cannot_fence_in_time_are_refused(load_errors: LoadErrors) 
     assert line.startswith(":2: ha:"), line
     assert "cannot fence in time" in line and "lease_ttl_s = 4 s" in line
     assert "raise lease_ttl_s above 7 s" in line
+
+
+def test_timings_whose_slack_cannot_ride_out_an_etcd_election_are_refused(
+    load_errors: LoadErrors,
+) -> None:
+    # budget 0.5 + 0.5 + 0.6 + 1.5 + 0.5 = 3.6 s fits in 5 s, but 1.4 s of slack < a 2 s election
+    fast = (
+        "timings: {lease_ttl_s: 5, loop_interval_s: 0.5, check_interval_s: 0.5, "
+        "check_timeout_s: 0.5, dcs_timeout_s: 0.6, fence_timeout_s: 1.5, safety_margin_s: 0.5}"
+    )
+    (line,) = load_errors(HA.replace("TIMINGS", fast))
+    assert "cannot ride out an etcd leader election" in line, line
+    assert "leaves 1.4 s beyond the fencing budget of 3.6 s" in line
+    assert "may take 2 s (twice etcd.election_timeout_s = 1 s)" in line
+    assert "raise lease_ttl_s to 5.6 s or more" in line
+
+
+def test_the_assumed_etcd_election_follows_its_election_timeout(
+    write_settings: WriteSettings, load_errors: LoadErrors
+) -> None:
+    fast = (
+        "timings: {lease_ttl_s: 5, loop_interval_s: 0.5, check_interval_s: 0.5, "
+        "check_timeout_s: 0.5, dcs_timeout_s: 0.6, fence_timeout_s: 1.5, safety_margin_s: 0.5}"
+    )
+    quick = HA.replace("TIMINGS", fast).replace(
+        "password_file: /etc/drkit/etcd.pw",
+        "password_file: /etc/drkit/etcd.pw\n    election_timeout_s: 0.5",
+    )
+    settings = load_settings(write_settings(quick))
+    assert settings.ha is not None
+    assert etcd_election_s(settings.ha.etcd) == 1.0
+    assert election_slack_s(settings.ha) >= etcd_election_s(settings.ha.etcd)
+    slow = quick.replace("election_timeout_s: 0.5", "election_timeout_s: 2.5")
+    (line,) = load_errors(slow)
+    assert "an etcd election may take 5 s (twice etcd.election_timeout_s = 2.5 s)" in line
+
+
+def test_the_defaults_ride_out_an_election_exactly(write_settings: WriteSettings) -> None:
+    settings = load_settings(write_settings(HA.replace("TIMINGS", "")))
+    assert settings.ha is not None
+    assert fencing_budget_s(settings.ha.timings) == 6.0
+    assert election_slack_s(settings.ha) == etcd_election_s(settings.ha.etcd) == 2.0
 
 
 def test_witness_with_a_database_is_refused(load_errors: LoadErrors) -> None:

@@ -44,6 +44,7 @@ from drkit.ha.policy import Policy
 from drkit.ha.splitbrain.gather import REACH_KIND, Pending
 from drkit.ha.splitbrain.precedence import DEFAULT_STEPS, Plan, Situation, combine
 from drkit.ha.splitbrain.resolve import FenceStep
+from drkit.ha.sync import SyncOp, standby_names, sync_step
 
 log = logging.getLogger("drkit.ha.agent")
 T = TypeVar("T")
@@ -60,6 +61,10 @@ def _result(future: Future[T], wait_s: float, default: T) -> T:
         return default
 
 
+RETRY_PAUSE_S = 0.1
+"""Between two tries of etcd while riding out an outage (every member is tried each time)."""
+
+
 @dataclass(frozen=True)
 class AgentTimings:
     loop_interval_s: float
@@ -67,6 +72,19 @@ class AgentTimings:
     lease_ttl_s: float
     rise: int
     fall: int
+    dcs_timeout_s: float = 1.0
+    fence_timeout_s: float = 2.0
+    safety_margin_s: float = 1.0
+
+    def last_call_mono(self, lease_deadline_mono: float) -> float:
+        """The last moment an etcd call may start and still leave time to fence before expiry.
+
+        A call takes at most ``dcs_timeout_s``; fencing ``fence_timeout_s``; the
+        margin is kept free. Past this moment a primary that has not renewed fences.
+        """
+        return (
+            lease_deadline_mono - self.dcs_timeout_s - self.fence_timeout_s - self.safety_margin_s
+        )
 
 
 @dataclass
@@ -88,6 +106,7 @@ class Agent:
     alert: Alert | None = None
     wall: Callable[[], float] = time.time
     mono: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
     memory: Memory = field(default_factory=Memory)
     own: CheckState = field(default_factory=CheckState)
     seen: dict[str, CheckState] = field(default_factory=dict)
@@ -103,8 +122,8 @@ class Agent:
         started = time.monotonic()
         pending = self.split.start() if self.split is not None else None
         state = self._probe_all()
-        now, mono = self.wall(), self.mono()
         view, error = self._read()
+        now, mono = self.wall(), self.mono()
         snap = snapshot(view, self._local(state), self.memory, now, mono, error)
         plan = self._plan(decide(snap, self.policy), snap, state, view, pending, now, started)
         decision = plan.decision
@@ -220,9 +239,40 @@ class Agent:
 
     def _read(self) -> tuple[ClusterView | None, str]:
         try:
-            return self.dcs.read(), ""
+            return self._riding_out(self.dcs.read), ""
         except DCSUnavailable as exc:
             return None, str(exc)
+
+    def _riding_out(self, call: Callable[[], T]) -> T:
+        """``call``, and while this agent holds the lease, again until it answers or time is up.
+
+        An etcd leader election (its raft leader died: 1-2 s without a leader)
+        must not fence a healthy primary, so the lease holder keeps trying every
+        member up to the last moment a call can start and still leave time to
+        fence (:meth:`AgentTimings.last_call_mono`); then the last failure is
+        raised and the decision fences. An agent without the lease tries once:
+        it has nothing to keep, and no automatic action without etcd anyway.
+        """
+        first = True
+        while True:
+            try:
+                return call()
+            except DCSUnavailable as exc:
+                deadline = self.memory.lease_deadline_mono
+                if deadline is None:
+                    raise
+                last = self.timings.last_call_mono(deadline)
+                if self.mono() + RETRY_PAUSE_S > last:
+                    raise
+                if first:
+                    log.warning(
+                        "%s: etcd did not answer (%s); trying again for %.1f s, my lease holds",
+                        self.site,
+                        exc,
+                        last - self.mono(),
+                    )
+                    first = False
+                self.sleep(RETRY_PAUSE_S)
 
     def _local(self, state: DatabaseState | None) -> Local:
         role = Role.WITNESS if self.database is None else role_of(state)
@@ -292,9 +342,16 @@ class Agent:
             self._alerted.discard(f"{self.site}: etcd answers again")
 
     def _take(self, call: Callable[[str], bool]) -> bool:
+        """Acquire or refresh the lease; its deadline counts from when the answered try was sent."""
         sent = self.mono()
+
+        def once() -> bool:
+            nonlocal sent
+            sent = self.mono()
+            return call(self.site)
+
         try:
-            ok = call(self.site)
+            ok = self._riding_out(once)
         except DCSUnavailable as exc:
             log.warning("%s: etcd did not answer: %s", self.site, exc)
             return False
@@ -389,15 +446,30 @@ class Agent:
             self._take(self.dcs.refresh_leader)
 
     def _manage_sync(self, snap: Snapshot) -> None:
+        """One step of :func:`~drkit.ha.sync.sync_step` (the sync key, then PostgreSQL)."""
         if not self.policy.synchronous or self.database is None or self.last_state is None:
             return
+        state = self.last_state
+        reported = state.synchronous_standby_names
+        configured = standby_names(
+            reported if reported is not None else self.memory.seen.get("sync")
+        )
+        in_sync = tuple(r.name for r in state.replicas if r.sync_state == "sync")
         wanted = synchronous_standbys(snap, self.policy)
-        reported = self.last_state.synchronous_standby_names
-        current = reported if reported is not None else self.memory.seen.get("sync", "")
-        if all(name in current for name in wanted) and bool(wanted) == bool(current):
+        step = sync_step(self.site, wanted, snap.sync, configured, in_sync)
+        if step.op is SyncOp.NONE:
             return
-        self.database.set_synchronous_standbys(list(wanted))
-        self.memory.seen["sync"] = ",".join(wanted)
+        log.info("%s: %s", self.site, step.sentence)
+        if step.op is SyncOp.SET_STANDBYS:
+            self.database.set_synchronous_standbys(list(step.names))
+            self.memory.seen["sync"] = ", ".join(f'"{n}"' for n in step.names)
+            return
+        record = {"leader": self.site, "sync_standby": step.standby, "at": self.wall()}
+        try:
+            if not self.dcs.set_sync(self.site, record):
+                log.warning("%s: sync key not written: I no longer lead", self.site)
+        except DCSUnavailable as exc:
+            log.warning("%s: sync key not written: %s", self.site, exc)
 
     def fence(self, why: str) -> None:
         """Stop this site taking writes: LB maint + kill sessions, then the database, then DNS.

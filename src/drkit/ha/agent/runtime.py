@@ -4,7 +4,8 @@ The agent's failover runs the failover runbook through the runner (journal
 in the catalog); its alerts go through the alert notifiers; its split-brain
 watch (``drkit.ha.agent.watch_build``) reconciles its alerts in the catalog;
 its metrics (and the split-brain gauges) are served on the site's
-``metrics_port``.
+``metrics_port``. Before its first cycle it puts back into etcd the manual
+actions only the catalog still keeps (``drkit.ha.splitbrain.kept``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from drkit.errors import UsageError
 from drkit.ha.agent.loop import Agent, AgentTimings
 from drkit.ha.agent.watch_build import metrics_text, split_brain_watch
 from drkit.ha.build import conninfo, database_for, dcs_for, load_balancer_for, site_of
+from drkit.ha.drivers.dcs.base import DCS
 from drkit.ha.health.checks import Probe, SqlProbe
 from drkit.ha.metrics import render, serve_metrics
 from drkit.ha.policy import policy_from
+from drkit.ha.splitbrain.kept import restore
 from drkit.notify.base import Severity
 from drkit.notify.immediate import notify_now
 from drkit.settings.ha import HaSettings
@@ -42,6 +45,14 @@ def peer_probes(ha: HaSettings, site: str) -> dict[str, Probe]:
     return probes
 
 
+def _restore_manual(dcs: DCS, catalog: Callable[[], Catalog], cluster: str, site: str) -> None:
+    """Overrides, hand fences and the pause back into etcd from the catalog (after a wipe)."""
+    try:
+        restore(dcs, catalog, cluster)
+    except Exception as exc:  # etcd or the catalog away: the agent starts all the same
+        log.warning("%s: manual actions not checked against the catalog: %s", site, exc)
+
+
 def build_agent(
     settings: Settings,
     site: str,
@@ -56,6 +67,8 @@ def build_agent(
     site_of(ha, site)
     t = ha.timings
     lb = load_balancer_for(ha, site)
+    dcs = dcs_for(ha)
+    _restore_manual(dcs, catalog, ha.cluster, site)
 
     def failover(old: str | None, new: str, reason: str) -> str:
         from drkit.ha.failover import run_failover
@@ -81,8 +94,17 @@ def build_agent(
     return Agent(
         site=site,
         policy=policy_from(ha),
-        timings=AgentTimings(t.loop_interval_s, t.check_timeout_s, t.lease_ttl_s, t.rise, t.fall),
-        dcs=dcs_for(ha),
+        timings=AgentTimings(
+            t.loop_interval_s,
+            t.check_timeout_s,
+            t.lease_ttl_s,
+            t.rise,
+            t.fall,
+            dcs_timeout_s=t.dcs_timeout_s,
+            fence_timeout_s=t.fence_timeout_s,
+            safety_margin_s=t.safety_margin_s,
+        ),
+        dcs=dcs,
         database=database_for(ha, site),
         load_balancer=lb[0] if lb else None,
         lb_server=lb[1] if lb else None,

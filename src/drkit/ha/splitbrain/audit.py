@@ -104,7 +104,8 @@ def record_action(dcs: DCS, item: AuditEntry) -> None:
     dcs.append_history(item.record())
 
 
-def _entry(record: Mapping[str, Any]) -> AuditEntry | None:
+def parse_entry(record: Mapping[str, Any]) -> AuditEntry | None:
+    """An entry from its record (etcd's or the catalog's copy); None when unreadable."""
     try:
         return AuditEntry(
             ManualAction(record["action"]),
@@ -123,8 +124,10 @@ def _entry(record: Mapping[str, Any]) -> AuditEntry | None:
 
 def audit_trail(view: ClusterView) -> tuple[AuditEntry, ...]:
     """Every readable audit record, oldest first (failover records and junk are skipped)."""
-    found = (_entry(r) for r in view.history if r.get("kind") == AUDIT_KIND)
-    return tuple(e for e in found if e is not None)
+    found = (parse_entry(r) for r in view.history if r.get("kind") == AUDIT_KIND)
+    # in time order: entries put back from the catalog after an etcd wipe come after
+    # newer ones in etcd's own order
+    return tuple(sorted((e for e in found if e is not None), key=lambda e: e.at))
 
 
 def active_override(trail: tuple[AuditEntry, ...], now: float) -> Override | None:

@@ -26,6 +26,7 @@ from drkit.ha.splitbrain.audit import (
 )
 from drkit.ha.splitbrain.facts import Link, Reachability, View
 from drkit.ha.splitbrain.gather import REACH_KIND
+from drkit.ha.splitbrain.kept import union
 from drkit.ha.splitbrain.resolve import Outcome, Resolution, has_majority, resolve, votes_of
 
 
@@ -136,13 +137,19 @@ class ManualStatus:
     override: dict[str, Any] | None
     fenced: tuple[str, ...]
     audit: tuple[dict[str, Any], ...]
+    missing_in_etcd: int = 0
+    """Entries only the catalog keeps (etcd lost them; an agent puts them back when it starts)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def manual_status(view: ClusterView, now: float, last: int = 10) -> ManualStatus:
-    trail = audit_trail(view)
+def manual_status(
+    view: ClusterView, now: float, last: int = 10, kept: tuple[AuditEntry, ...] = ()
+) -> ManualStatus:
+    """The override, hand fences and latest entries of the union of etcd's and ``kept``."""
+    in_etcd = audit_trail(view)
+    trail = union(in_etcd, kept)
     forced = active_override(trail, now)
     override = None
     if forced is not None:
@@ -158,4 +165,5 @@ def manual_status(view: ClusterView, now: float, last: int = 10) -> ManualStatus
             "against_quorum": item.against_quorum,
         }
     audit = tuple(dict(e.record()) for e in trail[-last:])
-    return ManualStatus(override, tuple(sorted(fenced_sites(trail))), audit)
+    missing = len(trail) - len(in_etcd)
+    return ManualStatus(override, tuple(sorted(fenced_sites(trail))), audit, missing)

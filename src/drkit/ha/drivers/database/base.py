@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from drkit.ha.drivers.errors import DatabaseError
+
 
 class StopMode(StrEnum):
     SMART = "smart"
@@ -125,3 +127,21 @@ class Database(ABC):
     def reclone_from(self, primary_conninfo: str) -> None:
         """Replace the data directory by a fresh base backup of the primary and start
         as its standby (the old directory is moved aside, not deleted, until it runs)."""
+
+    # --- for the diverged-writes report before a rejoin (PostgreSQL; others: not supported) ---
+
+    def control_timeline(self) -> int:
+        """The timeline in the server's control file (running or stopped)."""
+        raise DatabaseError(f"{self.name}: no timeline for the divergence report")
+
+    def timeline_history(self) -> tuple[int, str]:
+        """A running server's current timeline and that timeline's history file."""
+        raise DatabaseError(f"{self.name}: no timeline history for the divergence report")
+
+    def wal_dump(self, timeline: int, start_lsn: int) -> str:
+        """The text of ``pg_waldump`` over this server's own WAL from ``start_lsn``."""
+        raise DatabaseError(f"{self.name}: its WAL cannot be decoded")
+
+    def relation_names(self, files: set[tuple[int, int, int]]) -> dict[tuple[int, int, int], str]:
+        """``database.schema.table`` of each relation file a running server knows."""
+        raise DatabaseError(f"{self.name}: relation files cannot be named")

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from drkit.ha.drivers.database.base import Database, DatabaseState, StopMode
+from drkit.ha.drivers.database.base import Database, DatabaseState, ReplicaRow, StopMode
 from drkit.ha.drivers.errors import DatabaseError
 from drkit.plugins import Plugin
 
@@ -35,6 +35,8 @@ class MemoryDatabase(Database):
         self.replay_lsn = self.lsn
         self.lag_s = 0.0
         self.sync_names: tuple[str, ...] = ()
+        self.standbys: dict[str, str] = {}
+        """As a primary: streaming standbys and their sync_state (tests set it)."""
         self.upstream: str | None = None
         self.fail_next: str | None = None
         self.calls: list[str] = []
@@ -49,7 +51,19 @@ class MemoryDatabase(Database):
         if not self.running:
             return DatabaseState(reachable=False, error="connection refused")
         if not self.in_recovery:
-            return DatabaseState(True, None, False, self.timeline, self.lsn)
+            listed = ", ".join(f'"{n}"' for n in self.sync_names)
+            return DatabaseState(
+                True,
+                None,
+                False,
+                self.timeline,
+                self.lsn,
+                replicas=tuple(
+                    ReplicaRow(name, None, "streaming", state, self.lsn, self.lsn, 0, 0.0)
+                    for name, state in self.standbys.items()
+                ),
+                synchronous_standby_names=f"FIRST 1 ({listed})" if listed else "",
+            )
         return DatabaseState(
             reachable=True,
             in_recovery=True,

@@ -10,8 +10,10 @@ it again, read-only; a server that will not start stays stopped.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import time
@@ -37,6 +39,9 @@ from drkit.plugins import Plugin
 from drkit.secrets import read_secret
 
 _OWN_CONFIG = ("postgresql.conf", "pg_hba.conf", "pg_ident.conf")
+
+
+log = logging.getLogger("drkit.ha.database")
 
 
 class PostgresSettings(BaseModel):
@@ -323,6 +328,85 @@ class PostgresDatabase(Database):
                 self._owner_run("mv", aside, data)
             raise
         shutil.rmtree(aside, ignore_errors=True)
+
+    # --- the diverged-writes report -----------------------------------------------------
+
+    def control_timeline(self) -> int:
+        done = self.tool("pg_controldata", "-D", self.settings.data_dir)
+        m = re.search(r"Latest checkpoint's TimeLineID:\s*(\d+)", done.stdout)
+        if m is None:
+            raise DatabaseError(f"{self.name}: pg_controldata shows no timeline")
+        return int(m[1])
+
+    def timeline_history(self) -> tuple[int, str]:
+        try:
+            with self.connect() as conn:
+                row = conn.execute("select pg_walfile_name(pg_current_wal_lsn())").fetchone()
+                timeline = int(str(row[0] if row else "")[:8], 16)
+                if timeline == 1:
+                    return 1, ""
+                found = conn.execute(
+                    "select pg_read_file(%s)", (f"pg_wal/{timeline:08X}.history",)
+                ).fetchone()
+        except (psycopg.Error, ValueError) as exc:
+            raise DatabaseError(f"{self.name}: cannot read its timeline history: {exc}") from exc
+        return timeline, str(found[0]) if found else ""
+
+    def wal_dump(self, timeline: int, start_lsn: int) -> str:
+        # no end: pg_waldump reads to the end of valid WAL, then says where it stopped
+        lsn = f"{start_lsn >> 32:X}/{start_lsn & 0xFFFFFFFF:X}"
+        wal = self.settings.data_dir / "pg_wal"
+        done = self.tool("pg_waldump", "-p", wal, "-t", str(timeline), "-s", lsn, check=False)
+        if not done.stdout.strip() and done.returncode != 0:
+            if "could not find a valid record after" in done.stderr:
+                return ""  # the WAL ends at the start: nothing was written after it
+            raise DatabaseError(f"{self.name}: pg_waldump read nothing: {done.stderr.strip()}")
+        return done.stdout
+
+    def relation_names(self, files: set[tuple[int, int, int]]) -> dict[tuple[int, int, int], str]:
+        names: dict[tuple[int, int, int], str] = {}
+        try:
+            with self.connect() as conn:
+                rows = conn.execute(
+                    "select oid, datname, dattablespace from pg_database"
+                ).fetchall()
+        except psycopg.Error as exc:
+            raise DatabaseError(f"{self.name}: cannot list its databases: {exc}") from exc
+        databases = {int(oid): (str(name), int(space)) for oid, name, space in rows}
+        for db_oid in sorted({f[1] for f in files}):
+            if db_oid not in databases:
+                continue
+            dbname, default_space = databases[db_oid]
+            names |= self._names_in(dbname, default_space, [f for f in files if f[1] == db_oid])
+        return names
+
+    def _names_in(
+        self, dbname: str, default_space: int, files: list[tuple[int, int, int]]
+    ) -> dict[tuple[int, int, int], str]:
+        s = self.settings
+        found = {}
+        try:
+            with pgconnect.connect(
+                host=s.host,
+                port=s.port,
+                user=s.user,
+                dbname=dbname,
+                password=read_secret(
+                    "the database password", env=s.password_env, error=DatabaseError
+                ),
+                timeout_s=s.connect_timeout_s,
+                application_name="drkit-ha",
+            ) as conn:
+                for f in files:
+                    space = 0 if f[0] == default_space else f[0]
+                    row = conn.execute(
+                        "select pg_filenode_relation(%s, %s)::regclass::text", (space, f[2])
+                    ).fetchone()
+                    if row is not None and row[0] is not None:
+                        found[f] = f"{dbname}.{row[0]}"
+        except psycopg.Error as exc:
+            log.warning("%s: cannot name relations in %s: %s", self.name, dbname, exc)
+        return found
 
     def _owner_run(self, *argv: str | Path) -> None:
         done = subprocess.run(self._as_owner(*argv), capture_output=True, text=True, check=False)

@@ -10,6 +10,8 @@ Keys (every driver lays them out the same way, under ``/drkit/<cluster>/``):
     pause               the pause record (JSON), no lease
     history/<id>        one failover record (JSON) per key, no lease
     config              the cluster's shared configuration (JSON), no lease
+    sync                the synchronous standby the leader named (JSON), no lease:
+                        written only by the leader key's holder (compare-and-set)
 
 Each client (one per agent) owns ONE lease of ``ttl_s`` seconds. Every call
 that writes under it (``acquire_leader``, ``refresh_leader``, ``publish``)
@@ -37,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Record = Mapping[str, Any]
 """A JSON object as stored (payloads are copied in and out: mutating one changes nothing)."""
 
-RESERVED_KINDS = frozenset({"leader", "pause", "history", "config"})
+RESERVED_KINDS = frozenset({"leader", "pause", "history", "config", "sync"})
 _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
@@ -88,6 +90,8 @@ class ClusterView:
     config: Record | None = None
     config_revision: int = 0
     """The config key's mod revision (0: no config yet); the compare value for set_config."""
+    sync: Record | None = None
+    """The sync key: ``{"leader": site, "sync_standby": name or None, "at": ...}`` (or absent)."""
 
     def of_kind(self, kind: str) -> Mapping[str, Record]:
         return self.published.get(kind, {})
@@ -156,6 +160,15 @@ class DCS(ABC):
         """Compare-and-set the shared config: write iff its revision is ``expected_revision``.
 
         ``expected_revision`` 0 means "only if there is no config yet". False on conflict.
+        """
+
+    @abstractmethod
+    def set_sync(self, site: str, record: Record) -> bool:
+        """Write the sync key iff ``site`` holds the leader key under our lease (one txn).
+
+        False when we do not lead (nothing written). The key has no lease: it
+        outlives a dead leader, so the standbys know which of them holds every
+        acknowledged write.
         """
 
     @abstractmethod

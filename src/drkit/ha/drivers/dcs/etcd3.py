@@ -151,6 +151,8 @@ class Etcd3DCS(DCS):
             )
         elif rest == "pause":
             view["pause"] = _load(value)
+        elif rest == "sync":
+            view["sync"] = _load(value)
         elif rest == "config":
             view["config"] = _load(value)
             view["config_revision"] = num(kv.get("mod_revision"))
@@ -201,6 +203,17 @@ class Etcd3DCS(DCS):
             return
         key = b64(self.prefix + "leader")
         self._txn(self._ours(site, self.lease), [{"request_delete_range": {"key": key}}], [])
+
+    def set_sync(self, site: str, record: Record) -> bool:
+        if self.lease is None:
+            return False
+        key = b64(self.prefix + "sync")
+        answer = self._txn(
+            self._ours(site, self.lease),
+            [{"request_put": {"key": key, "value": _dump(record)}}],
+            [],
+        )
+        return bool(answer.get("succeeded"))
 
     # --- records ------------------------------------------------------------------
 

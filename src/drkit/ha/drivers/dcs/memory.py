@@ -118,7 +118,7 @@ class MemoryDCS(DCS):
         self.store.check()
         published: dict[str, dict[str, Record]] = {}
         history: list[tuple[int, Record]] = []
-        leader = pause = config = None
+        leader = pause = config = sync = None
         config_revision = 0
         for key, entry in self.store.keys.items():
             if not key.startswith(self.prefix):
@@ -131,6 +131,8 @@ class MemoryDCS(DCS):
                 leader = Leader(site, str(entry.lease), entry.mod_revision, expiry)
             elif rest == "pause":
                 pause = value
+            elif rest == "sync":
+                sync = value
             elif rest == "config":
                 config, config_revision = value, entry.mod_revision
             elif rest.startswith("history/"):
@@ -147,6 +149,7 @@ class MemoryDCS(DCS):
             history=tuple(v for _, v in sorted(history, key=lambda item: item[0])),
             config=config,
             config_revision=config_revision,
+            sync=sync,
         )
 
     def _leader_entry(self) -> _Entry | None:
@@ -172,6 +175,14 @@ class MemoryDCS(DCS):
         if entry is not None and entry.lease == self.lease and entry.value.get("site") == site:
             del self.store.keys[self.prefix + "leader"]
             self.store.revision += 1
+
+    def set_sync(self, site: str, record: Record) -> bool:
+        self.store.check()
+        entry = self._leader_entry()
+        if entry is None or entry.lease != self.lease or entry.value.get("site") != site:
+            return False
+        self.store.put(self.prefix + "sync", record, None)
+        return True
 
     def publish(self, site: str, kind: str, payload: Record) -> None:
         check_kind(kind)
