@@ -13,8 +13,8 @@ from drkit.services import runs as services
 from drkit.services.runs import RunList
 from drkit.tablefit import Column, FittedTable
 
-if TYPE_CHECKING:  # SQLAlchemy loads only when a runs command runs
-    from drkit.catalog.runs import RunView
+if TYPE_CHECKING:
+    from drkit.catalog.views import RunView
 
 app = typer.Typer()
 
@@ -48,7 +48,7 @@ def runs(
     """List runs (backups, checks, restore tests, drills, runbooks), newest first; times in UTC."""
     if ctx.invoked_subcommand is not None:
         return
-    from drkit.catalog.runs import RunStatus
+    from drkit.catalog.views import RunStatus
 
     state: State = ctx.obj
     output = state.output_for(json_output)
