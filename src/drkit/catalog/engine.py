@@ -9,7 +9,6 @@ processes starting together do not both create the tables.
 
 from __future__ import annotations
 
-import ast
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,26 +21,14 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from drkit.catalog.errors import CatalogNewer, CatalogUnavailable
+from drkit.catalog.heads import normalise_url, script_heads
 
 if TYPE_CHECKING:  # Alembic (0.3 s to import) only when the schema is not current
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
-CATALOG_FILE_NAME = "catalog.db"
 _PG_MIGRATION_LOCK = 0x64726B6974  # "drkit": pg_advisory_lock key for migrations
-
-
-def default_catalog_url(home: Path) -> str:
-    return f"sqlite:///{home / CATALOG_FILE_NAME}"
-
-
-def normalise_url(url: str) -> str:
-    """Let users write postgresql:// and get the psycopg 3 driver."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 class Catalog:
@@ -72,7 +59,7 @@ class Catalog:
         try:
             with self.engine.begin() as conn:
                 _lock_for_migration(conn)
-                if _applied_revisions(conn) != _script_heads():
+                if _applied_revisions(conn) != script_heads():
                     self._upgrade(conn)
         except SQLAlchemyError as exc:
             raise _unavailable(self.engine, exc) from exc
@@ -161,35 +148,6 @@ def _current_heads(conn: Connection) -> set[str]:
     from alembic.runtime.migration import MigrationContext
 
     return set(MigrationContext.configure(conn).get_current_heads())
-
-
-def _script_heads() -> set[str]:
-    """The head revisions, read from the migration files without importing Alembic.
-
-    A fast path only: when it and the database agree the schema is current;
-    otherwise Alembic itself decides (and migrates).
-    """
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    versions = resources.files("drkit.catalog") / "migrations" / "versions"
-    for entry in versions.iterdir():
-        if entry.name.endswith(".py") and entry.name != "__init__.py":
-            found = _revision_fields(entry.read_text())
-            revisions.add(str(found.get("revision")))
-            down = found.get("down_revision")
-            parents.update(down if isinstance(down, tuple) else () if down is None else (down,))
-    return revisions - parents
-
-
-def _revision_fields(source: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-            named = isinstance(target, ast.Name) and target.id in ("revision", "down_revision")
-            if named and node.value is not None and isinstance(target, ast.Name):
-                fields[target.id] = ast.literal_eval(node.value)
-    return fields
 
 
 def _applied_revisions(conn: Connection) -> set[str] | None:

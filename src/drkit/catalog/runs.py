@@ -12,9 +12,8 @@ import os
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -23,69 +22,21 @@ from drkit.catalog.engine import Catalog
 from drkit.catalog.errors import RunNotFound
 from drkit.catalog.tables import RunRow, StepRow
 from drkit.catalog.types import utcnow
+from drkit.catalog.views import (  # re-exported: the views were defined here
+    RunStatus as RunStatus,
+)
+from drkit.catalog.views import (
+    RunView as RunView,
+)
+from drkit.catalog.views import (
+    StepStatus as StepStatus,
+)
+from drkit.catalog.views import (
+    StepView as StepView,
+)
 from drkit.processes import process_alive
 
 OUTPUT_LIMIT = 16 * 1024  # characters of a step's output kept: the tail matters most
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-    CANCELLED = "cancelled"
-
-
-class StepStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    INTERRUPTED = "interrupted"
-    WAITING = "waiting"
-
-
-@dataclass(frozen=True)
-class StepView:
-    seq: int
-    name: str
-    status: StepStatus
-    started_at: datetime
-    finished_at: datetime | None
-    duration_s: float | None
-    output: str
-    error: str | None
-    actor: str | None
-    details: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        """One step of `drkit runs show --json` and of the API."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class RunView:
-    id: int
-    kind: str
-    subject: str
-    subject_version: str | None
-    job: str | None
-    trigger: str
-    status: RunStatus
-    scheduled_for: datetime | None
-    started_at: datetime
-    finished_at: datetime | None
-    duration_s: float | None
-    error: str | None
-    host: str
-    result: dict[str, Any]
-    steps: tuple[StepView, ...] = field(default=())
-
-    def to_json(self) -> dict[str, Any]:
-        """`drkit runs show --json` and the API's run (no steps in listings)."""
-        doc = asdict(self)
-        doc["steps"] = [s.to_json() for s in self.steps]
-        return doc
 
 
 class RunJournal:

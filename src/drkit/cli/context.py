@@ -62,6 +62,11 @@ class State:
         )
         self._versioned = False
 
+    # Compatibility: commands not yet on :attr:`output` read these two. Still used by
+    # check.py, restore.py, forget.py, repo_admin.py, notify.py, quickstart.py,
+    # agent.py and serve.py (--quiet for daemon logging), runbook_start.py and
+    # runbook_run.py (the runbook engineers'); remove them once those render through
+    # ``state.output_for(json_output)`` like backup.py, drill.py and verify.py.
     @property
     def quiet(self) -> bool:
         """--quiet (read-only; derived from :attr:`output`)."""

@@ -10,14 +10,13 @@ from rich.table import Table
 
 from drkit.cli.browse import load_snapshots
 from drkit.cli.context import State
-from drkit.cli.output import err, human_bytes, out, print_json
-from drkit.cli.progress import make_progress
-from drkit.errors import DrkitError
+from drkit.cli.output import Output, human_bytes, out, print_json
 from drkit.repository.compression import Compression
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot, find_snapshot
 from drkit.repository.writer import DEFAULT_PACK_SIZE
-from drkit.sources.base import META_TYPE, BackupRequest, RestoreRequest, Source, SourceConfig
+from drkit.services.progress import Counter
+from drkit.sources.base import META_TYPE, BackupRequest, RestoreRequest, Source
 from drkit.sources.registry import parse_source, source_for, target_type
 from drkit.sources.run import backup_source, is_source_snapshot, restore_snapshot
 
@@ -45,11 +44,13 @@ def backup_cmd(
 ) -> None:
     """Dump a database straight into a new snapshot (nothing saved if the dump fails)."""
     state: State = ctx.obj
+    output = state.output_for(json_output)
     src = source_for(parse_source(source))
     repo = state.open_repo()
     started = time.monotonic()
-    snaps = run_backup(state, src, [repo], tag or [], host, json_output, wait_lock)
-    report_backup(src, snaps, time.monotonic() - started, json_output, state.quiet)
+    with output.progress() as progress:
+        snaps = run_backup(state, src, [repo], tag or [], host, Counter(progress), wait_lock)
+    report_backup(src, snaps, time.monotonic() - started, output)
 
 
 def run_backup(
@@ -58,7 +59,7 @@ def run_backup(
     repos: list[Repository],
     tags: list[str],
     host: str | None,
-    json_output: bool,
+    progress: Counter,
     wait_lock: float = 0.0,
 ) -> list[Snapshot]:
     """One backup of ``source`` into ``repos`` with drkit.yaml's compression and pack size."""
@@ -67,43 +68,19 @@ def run_backup(
         repos,
         tags=tags,
         host=host,
-        progress=make_progress(state.quiet, json_output),
+        progress=progress,
         compression=Compression.parse(cfg.compression if cfg else "auto"),
         pack_size=cfg.pack_size_mib * 1024 * 1024 if cfg else DEFAULT_PACK_SIZE,
     )
     return backup_source(source, request, wait_lock)
 
 
-def backup_policy_sources(
-    state: State,
-    configs: list[SourceConfig],
-    repos: list[Repository],
-    tags: list[str],
-    host: str | None,
-    json_output: bool,
-    wait_lock: float = 0.0,
-) -> list[DrkitError]:
-    """Back up each typed source of a policy; one failing does not stop the others."""
-    failures: list[DrkitError] = []
-    for config in configs:
-        source = source_for(config)
-        started = time.monotonic()
-        try:
-            snaps = run_backup(state, source, repos, tags, host, json_output, wait_lock)
-        except DrkitError as exc:
-            err.print(f"[red]failed:[/] {config.describe()}: {exc.message}", highlight=False)
-            failures.append(exc)
-            continue
-        report_backup(source, snaps, time.monotonic() - started, json_output, state.quiet)
-    return failures
-
-
 def report_backup(
-    source: Source[Any], snaps: list[Snapshot], seconds: float, json_output: bool, quiet: bool
+    source: Source[Any], snaps: list[Snapshot], seconds: float, output: Output
 ) -> None:
     snap, s = snaps[0], snaps[0].summary
     rate = s.bytes_total / seconds if seconds > 0 else 0.0
-    if json_output:
+    if output.json:
         print_json(
             {
                 "snapshot": snap.id,
@@ -120,7 +97,7 @@ def report_backup(
             }
         )
         return
-    if quiet:
+    if output.quiet:
         return
     added = snaps[0].summary
     out.print(
@@ -164,13 +141,15 @@ def restore_cmd(
     one whose database has the target's name; ambiguity is refused.
     """
     state: State = ctx.obj
+    output = state.output_for(json_output)
     repo = state.open_repo()
     snap = _resolve(repo, snapshot, kind or target_type(to), source, to)
     started = time.monotonic()
-    request = RestoreRequest(repo, snap, to, force, make_progress(state.quiet, json_output))
-    result = restore_snapshot(request, wait_lock)
+    with output.progress() as progress:
+        request = RestoreRequest(repo, snap, to, force, Counter(progress))
+        result = restore_snapshot(request, wait_lock)
     seconds = time.monotonic() - started
-    if json_output:
+    if output.json:
         print_json(
             {
                 "snapshot": snap.id,
@@ -183,7 +162,7 @@ def restore_cmd(
             }
         )
         return
-    if not state.quiet:
+    if not output.quiet:
         made = " (created)" if result.created else ""
         out.print(
             f"restored snapshot {snap.short_id} into {result.target}{made}: "
@@ -217,9 +196,10 @@ def list_cmd(
 ) -> None:
     """List the database snapshots of the repository, oldest first."""
     state: State = ctx.obj
+    output = state.output_for(json_output)
     repo = state.open_repo(load_index=False)
     snaps = [s for s in load_snapshots(repo) if is_source_snapshot(s)]
-    if json_output:
+    if output.json:
         print_json([_snapshot_doc(s) for s in snaps])
         return
     table = Table(box=None)

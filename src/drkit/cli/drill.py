@@ -1,14 +1,14 @@
 """`drkit drill backup --policy NAME`: a restore test per repository, judged against the RTO.
 
-Prints what was restored, each step's duration, and the measured recovery
-time against the policy's ``rto``. Exit 0 when every repository passed in
+The drill is :func:`drkit.services.drill.drill`; this module prints what was
+restored, each step's duration, and the measured recovery time against the
+policy's ``rto``. Exit 0 when every repository passed in
 time, 32 when a restore test failed or could not run, 33 when all passed
 but one was slower than the objective.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -16,22 +16,18 @@ from rich.table import Table
 from rich.text import Text
 
 from drkit.cli.context import State
-from drkit.cli.output import human_bytes, out, print_json
-from drkit.cli.progress import make_progress
+from drkit.cli.output import human_bytes, out
 from drkit.cli.verify import (
     ScratchOption,
+    StepLines,
     TimeoutOption,
     ValidateOption,
-    restore_spec,
-    seconds,
-    step_printer,
+    restore_options,
     steps_table,
 )
 from drkit.policy.objectives import format_objective
-from drkit.settings.verification import verification_of
-from drkit.verify.drill import DrillEntry, DrillReport, DrillVerdict, run_drill
-from drkit.verify.errors import RestoreTestFailed, RtoMissed
-from drkit.verify.snapshot_choice import SnapshotChoice
+from drkit.services.drill import DrillRequest, drill, drill_failure, seconds
+from drkit.verify.drill import DrillEntry, DrillReport, DrillVerdict
 
 drill_app = typer.Typer(name="drill", no_args_is_help=True, help="disaster-recovery drills")
 
@@ -64,49 +60,19 @@ def backup(
 ) -> None:
     """Restore a policy's newest snapshot from its repositories and measure the RTO."""
     state: State = ctx.obj
-    chosen = state.policy(policy)
-    defaults = verification_of(chosen).restore_test
-    spec = restore_spec(state, defaults, SnapshotChoice(), validate, scratch, timeout)
-    spec = replace(spec, sources=tuple(chosen.sources))  # database dumps: their checks
-    from drkit.verify.journaling import drill_journal, journal_hooks, record_drill_evidence
-
-    catalog = state.catalog()
-    printer = step_printer(state.quiet or json_output)
-    with drill_journal(catalog, policy) as journal:
-        report = run_drill(
-            policy,
-            chosen,
-            state.open_named,
-            spec,
-            repository=repository,
-            snapshot=snapshot,
-            hooks_for=lambda name: journal_hooks(journal, name, printer),
-            progress=make_progress(state.quiet, json_output),
-        )
-        for entry in report.entries:
-            record_drill_evidence(catalog, policy, entry)
-        if json_output:
-            print_json(report.to_json())
-        else:
-            _render(report)
-        _exit_for(report)
-
-
-def _exit_for(report: DrillReport) -> None:
-    if report.verdict is DrillVerdict.FAILED:
-        failed = [
-            f"{e.repository} {e.source}".strip()
-            for e in report.entries
-            if e.verdict is DrillVerdict.FAILED
-        ]
-        raise RestoreTestFailed(
-            f"the drill of policy {report.policy} failed in: {', '.join(failed)}"
-        )
-    if report.verdict is DrillVerdict.RTO_MISSED:
-        raise RtoMissed(
-            f"the drill of policy {report.policy} took {seconds(report.measured_rto_s or 0)}; "
-            f"the RTO objective is {_objective(report)}"
-        )
+    output = state.output_for(json_output)
+    request = DrillRequest(
+        policy,
+        repository=repository,
+        snapshot=snapshot,
+        options=restore_options(validate, scratch, timeout),
+    )
+    with output.progress() as progress:
+        report = drill(state.use(), request, progress=StepLines(progress, output))
+    output.render(report, _render)
+    failure = drill_failure(report)
+    if failure is not None:
+        raise failure
 
 
 def _objective(report: DrillReport) -> str:

@@ -20,9 +20,9 @@ import typer
 from rich.text import Text
 
 from drkit.cli.context import State
-from drkit.cli.output import err, human_bytes, out, print_json
-from drkit.cli.progress import make_progress
+from drkit.cli.output import Output, err, human_bytes, out, print_json
 from drkit.errors import DrkitError, UsageError
+from drkit.services.progress import Counter
 
 if TYPE_CHECKING:
     from drkit.repository.check import CheckReport
@@ -56,13 +56,14 @@ def wal_push(
     from drkit.sources.wal_push import push_file
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     repo = state.open_repo(load_index=False)
     try:
         result = push_file(WalArchive(repo), path, pgdata=pgdata, system_id=system_id)
     except WalConflict as exc:
         _alert_conflict(state, path, exc)
         raise
-    if json_output:
+    if output.json:
         print_json({**asdict(result), "outcome": result.outcome.value})
 
 
@@ -135,6 +136,7 @@ def basebackup(
     from drkit.sources.postgres_physical import PostgresPhysicalConfig, PostgresPhysicalSource
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     try:
         config = PostgresPhysicalConfig(
             dsn=dsn,
@@ -146,17 +148,16 @@ def basebackup(
     except ValidationError as exc:
         raise UsageError(f"invalid option: {exc.errors()[0]['msg']}") from None
     repo = state.open_repo()
-    request = BackupRequest(
-        [repo], tags=[*(tag or [])], host=host, progress=make_progress(state.quiet, json_output)
-    )
-    with RepoLock(repo, exclusive=False, operation="backup"):
-        snap = PostgresPhysicalSource(config).backup(request)[0]
+    with output.progress() as progress:
+        request = BackupRequest([repo], tags=[*(tag or [])], host=host, progress=Counter(progress))
+        with RepoLock(repo, exclusive=False, operation="backup"):
+            snap = PostgresPhysicalSource(config).backup(request)[0]
     meta = {k.split(".", 1)[1]: v for k, v in snap.meta.items() if k.startswith("postgres-")}
-    if json_output:
+    if output.json:
         print_json(
             {"snapshot": snap.id, "time": snap.time, "size": snap.summary.bytes_total, **meta}
         )
-    elif not state.quiet:
+    elif not output.quiet:
         out.print(
             f"base backup {snap.short_id} saved: {human_bytes(snap.summary.bytes_total)} "
             f"({human_bytes(snap.summary.data_added_stored)} stored) in "
@@ -183,14 +184,15 @@ def check(
     from drkit.sources.wal_archive_check import check_archiving
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     address = PgAddress.parse(dsn, pg_password_file)
     if not address.dbname:
         address = address.with_database("postgres")
     repo = state.open_repo(load_index=False)
     result = check_archiving(address, WalArchive(repo), timeout=timeout)
-    if json_output:
+    if output.json:
         print_json({**asdict(result), "system_id": str(result.system_id)})
-    elif not state.quiet:
+    elif not output.quiet:
         out.print(
             f"archiving works: WAL segment {result.segment} of cluster {result.system_id} "
             f"reached the repository {result.seconds:.1f} s after pg_switch_wal()",
@@ -208,10 +210,11 @@ def backups(
     from drkit.sources.postgres_physical_meta import physical_backups
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     repo = state.open_repo(load_index=False)
     found, _bad = physical_backups(repo.snapshots(on_damaged=lambda *_: None))
     rows = [_backup_row(b) for b in found]
-    if json_output:
+    if output.json:
         print_json(rows)
         return
     for row in rows:
@@ -237,6 +240,7 @@ def expire_wal(
     from drkit.storage.base import FileKind
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     repo = state.open_repo(load_index=False)
     with RepoLock(repo, exclusive=False, operation="expire-wal"):
         found, _bad = physical_backups(repo.snapshots(on_damaged=lambda *_: None))
@@ -251,11 +255,11 @@ def expire_wal(
         "kept": plan.kept,
         "keep_from": {str(k): v for k, v in plan.keep_from.items()},
     }
-    if json_output:
+    if output.json:
         print_json(doc)
         return
     verb = "would remove" if dry_run else "removed"
-    if dry_run and not state.quiet:
+    if dry_run and not output.quiet:
         for file in plan.remove:
             out.print(f"would remove {file.name} (cluster {file.system_id})", markup=False)
     out.print(
@@ -312,9 +316,10 @@ def restore(
     if latest and (target_time or target_lsn):
         raise UsageError("--latest excludes --target-time and --target-lsn")
     state: State = ctx.obj
+    output = state.output_for(json_output)
     target = RecoveryTarget.parse(target_time, target_lsn, target_timeline)
     repo = state.open_repo()
-    with RepoLock(repo, exclusive=False, operation="restore"):
+    with output.progress() as progress, RepoLock(repo, exclusive=False, operation="restore"):
         candidates = _candidates(repo, snapshot, system_id)
         info = candidates[0].info
         archive = archive_state(repo, info.system_identifier, info.wal_segment_size)
@@ -326,10 +331,10 @@ def restore(
             _fetch_access(state, info.system_identifier),
             force=force,
             keep_archiving=keep_archiving,
-            progress=make_progress(state.quiet, json_output),
-            verify_progress=make_progress(state.quiet, json_output),
+            progress=Counter(progress),
+            verify_progress=Counter(progress),
         )
-    _report_restore(done, plan.target.describe(), plan.timelines, json_output, state.quiet)
+    _report_restore(done, plan.target.describe(), plan.timelines, output)
 
 
 def _candidates(
@@ -377,10 +382,10 @@ def _fetch_access(state: State, system_id: int) -> FetchAccess:
 
 
 def _report_restore(
-    done: RestoreOutcome, target: str, timelines: list[int], json_output: bool, quiet: bool
+    done: RestoreOutcome, target: str, timelines: list[int], output: Output
 ) -> None:
     snap = done.backup.snapshot
-    if json_output:
+    if output.json:
         print_json(
             {
                 "datadir": str(done.datadir),
@@ -396,7 +401,7 @@ def _report_restore(
         return
     for note in done.notes:
         err.print(f"[yellow]note:[/] {note}", highlight=False)
-    if quiet:
+    if output.quiet:
         return
     out.print(
         f"restored base backup {snap.short_id} ({done.members} files, "

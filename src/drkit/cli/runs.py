@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json
+from drkit.cli.output import out
+from drkit.services import runs as services
+from drkit.services.runs import RunList
 from drkit.tablefit import Column, FittedTable
 
-if TYPE_CHECKING:  # SQLAlchemy loads only when a runs command runs
-    from drkit.catalog.runs import RunView
+if TYPE_CHECKING:
+    from drkit.catalog.views import RunView
 
 app = typer.Typer()
 
@@ -46,14 +48,17 @@ def runs(
     """List runs (backups, checks, restore tests, drills, runbooks), newest first; times in UTC."""
     if ctx.invoked_subcommand is not None:
         return
-    from drkit.catalog.runs import RunStatus, list_runs
+    from drkit.catalog.views import RunStatus
 
     state: State = ctx.obj
+    output = state.output_for(json_output)
     wanted = RunStatus(status.value) if status else None
-    views = list_runs(state.catalog(), kind=kind, subject=subject, status=wanted, limit=limit)
-    if json_output:
-        print_json([run_json(v) for v in views])
-        return
+    found = services.list_runs(state.use(), kind=kind, subject=subject, status=wanted, limit=limit)
+    output.render(found, _print_runs)
+
+
+def _print_runs(found: RunList) -> None:
+    views = found.runs
     table = FittedTable(RUN_COLUMNS)
     for v in views:
         table.add_row(
@@ -74,13 +79,12 @@ def show(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show a run's journal: every step with its status, timings, output and error."""
-    from drkit.catalog.runs import get_run
-
     state: State = ctx.obj
-    view = get_run(state.catalog(), run_id)
-    if json_output:
-        print_json(run_json(view))
-        return
+    output = state.output_for(json_output)
+    output.render(services.get_run(state.use(), run_id), _print_run)
+
+
+def _print_run(view: RunView) -> None:
     out.print(
         f"run {view.id}: {view.kind} {view.subject} ({view.trigger}) {_status(view.status.value)}"
         f" in {_duration(view.duration_s)}"
@@ -119,6 +123,7 @@ STEP_COLUMNS = (
 
 
 def run_json(view: RunView) -> dict[str, Any]:
+    """A run's JSON (its ``to_json()``), for the tests' runbook helpers."""
     return view.to_json()
 
 

@@ -1,6 +1,7 @@
 """`drkit verify restore-test` and `drkit verify subset`: proving backups, on demand.
 
-The work is done by :mod:`drkit.verify`; this module parses options, prints
+The work is done by :mod:`drkit.services.restore_test` (and
+:mod:`drkit.verify` for the rotating read); this module parses options, prints
 steps as they end, renders the result (table or ``--json``) and picks the
 exit code: 32 when a restore test fails, 34 when it cannot start for want
 of scratch space, 13 when the rotating read finds a damaged pack.
@@ -10,9 +11,7 @@ Without a catalog, the rotation remembers its reads in JSON files under
 
 from __future__ import annotations
 
-import os
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -22,18 +21,16 @@ from rich.table import Table
 from rich.text import Text
 
 from drkit.cli.context import State
-from drkit.cli.output import err, human_bytes, out, print_json
-from drkit.cli.progress import make_progress
+from drkit.cli.output import Output, err, human_bytes, out
 from drkit.errors import IntegrityError, UsageError
-from drkit.policy.membership import policy_tag
-from drkit.policy.objectives import format_objective, parse_objective
-from drkit.settings.discovery import default_home
-from drkit.settings.verification import RestoreTestSettings, verification_of
-from drkit.verify.errors import RestoreTestFailed
+from drkit.policy.objectives import parse_objective
+from drkit.services import restore_test as service
+from drkit.services.drill import seconds
+from drkit.services.progress import Counter, Progress
+from drkit.services.restore_test import RestoreOptions, RestoreTestRequest
 from drkit.verify.ledger_catalog import CatalogPackCheckLedger
-from drkit.verify.restore_test import RestoreTestResult, RestoreTestSpec, run_restore_test
-from drkit.verify.snapshot_choice import SnapshotChoice
-from drkit.verify.steps import StepHooks, StepResult
+from drkit.verify.restore_test import RestoreTestResult
+from drkit.verify.steps import StepResult
 from drkit.verify.subset import Budget, Rotation, SubsetCheckResult, run_subset_check
 from drkit.verify.validation import ValidationCommand
 
@@ -88,63 +85,32 @@ def restore_test(
 ) -> None:
     """Restore a snapshot into scratch space, read it back, validate it, time it, clean up."""
     state: State = ctx.obj
-    defaults = _policy_defaults(state, policy)
-    tags = (*(tag or []), *([policy_tag(policy)] if policy else []))
-    choice = SnapshotChoice(
+    output = state.output_for(json_output)
+    request = RestoreTestRequest(
         snapshot=snapshot,
-        window=_duration(window, "--window") if window else defaults.window,
-        tags=tags,
+        window=_duration(window, "--window") if window else None,
+        tags=tuple(tag or []),
         path=path,
+        policy=policy,
+        options=restore_options(validate, scratch, timeout),
     )
-    spec = restore_spec(state, defaults, choice, validate, scratch, timeout)
-    if policy is not None:  # database dumps are checked with their source's queries
-        spec = replace(spec, sources=tuple(state.policy(policy).sources))
-    repo = state.open_repo(load_index=False)
-    result = run_restore_test(
-        repo,
-        spec,
-        repository=state.repo or os.environ.get("DRKIT_REPO", ""),
-        hooks=step_printer(state.quiet or json_output),
-        progress=make_progress(state.quiet, json_output),
+    with output.progress() as progress:
+        result = service.restore_test(state.use(), request, progress=StepLines(progress, output))
+    output.render(result, lambda r: render_restore_test(r, output.quiet))
+    failure = service.restore_test_failure(result)
+    if failure is not None:
+        raise failure
+
+
+def restore_options(
+    validate: list[str] | None, scratch: Path | None, timeout: str | None
+) -> RestoreOptions:
+    """The options a restore test or drill takes over the settings."""
+    return RestoreOptions(
+        validate=tuple(_command(text) for text in validate) if validate else None,
+        scratch=scratch,
+        timeout=_duration(timeout, "--timeout") if timeout else None,
     )
-    if json_output:
-        print_json(result.to_json())
-    else:
-        render_restore_test(result, state.quiet)
-    if not result.passed:
-        raise restore_test_failure(result)
-
-
-def _policy_defaults(state: State, policy: str | None) -> RestoreTestSettings:
-    if policy is None:
-        return RestoreTestSettings()
-    return verification_of(state.policy(policy)).restore_test
-
-
-def restore_spec(
-    state: State,
-    defaults: RestoreTestSettings,
-    choice: SnapshotChoice,
-    validate: list[str] | None,
-    scratch: Path | None,
-    timeout: str | None,
-) -> RestoreTestSpec:
-    """The spec from options, falling back on the settings (``validate`` given replaces them)."""
-    commands = (
-        tuple(_command(text) for text in validate)
-        if validate
-        else tuple(ValidationCommand(tuple(argv)) for argv in defaults.validation_commands)
-    )
-    return RestoreTestSpec(
-        scratch_root=scratch or defaults.scratch or state_home(state) / "scratch",
-        choice=choice,
-        validate=commands,
-        command_timeout=_duration(timeout, "--timeout") if timeout else defaults.timeout,
-    )
-
-
-def state_home(state: State) -> Path:
-    return state.settings.home or default_home(os.environ)
 
 
 def _command(text: str) -> ValidationCommand:
@@ -164,33 +130,33 @@ def _duration(text: str, option: str) -> timedelta:
         raise UsageError(f"{option}: {exc.message}", hint=exc.hint) from None
 
 
-def step_printer(silent: bool) -> StepHooks:
-    """Hooks printing each step to stderr as it ends: on a terminal, unless ``silent``."""
-    if silent or not sys.stderr.isatty():
-        return StepHooks()
+class StepLines:
+    """The output's progress, each step printed to stderr as it ends (text on a terminal)."""
 
-    def on_end(step: StepResult) -> None:
-        mark = Text("ok", "green") if step.ok else Text("failed", "red")
-        err.print(Text.assemble(f"{step.name}: ", mark, f" in {seconds(step.duration_s)}"))
+    def __init__(self, inner: Progress, output: Output) -> None:
+        self.inner = inner
+        self.show = output.text and sys.stderr.isatty()
 
-    return StepHooks(on_step_end=on_end)
+    @property
+    def wants_totals(self) -> bool:
+        return bool(getattr(self.inner, "wants_totals", False))
 
+    def phase(self, name: str) -> None:
+        self.inner.phase(name)
 
-def restore_test_failure(result: RestoreTestResult) -> RestoreTestFailed:
-    failed = result.failed_step
-    where = f"at {failed.name}: {failed.error}" if failed else "with problems"
-    return RestoreTestFailed(f"the restore test of {result.snapshot_id[:8]} failed {where}")
+    def advance(self, done: int, total: int | None = None) -> None:
+        self.inner.advance(done, total)
+
+    def warn(self, message: str) -> None:
+        self.inner.warn(message)
+
+    def step_ended(self, step: StepResult) -> None:
+        if self.show:
+            mark = Text("ok", "green") if step.ok else Text("failed", "red")
+            err.print(Text.assemble(f"{step.name}: ", mark, f" in {seconds(step.duration_s)}"))
 
 
 # -- rendering ------------------------------------------------------------------------
-
-
-def seconds(value: float) -> str:
-    if value < 10:
-        return f"{value:.3f} s"
-    if value < 60:
-        return f"{value:.1f} s"
-    return format_objective(timedelta(seconds=round(value)))
 
 
 def steps_table(result: RestoreTestResult) -> Table:
@@ -244,20 +210,15 @@ def subset(
 ) -> None:
     """Check the structure and read this run's share of a rotation over all packs."""
     state: State = ctx.obj
+    output = state.output_for(json_output)
     rotation = Rotation(_duration(period, "--period"), _duration(interval, "--interval"), by)
     repo = state.open_repo(load_index=False)
     ledger = CatalogPackCheckLedger(state.catalog())
-    result = run_subset_check(
-        repo,
-        ledger,
-        rotation,
-        now=datetime.now(UTC),
-        progress=make_progress(state.quiet, json_output),
-    )
-    if json_output:
-        print_json(result.to_json())
-    else:
-        _render_subset(result, state.quiet)
+    with output.progress() as progress:
+        result = run_subset_check(
+            repo, ledger, rotation, now=datetime.now(UTC), progress=Counter(progress)
+        )
+    output.render(result, lambda r: _render_subset(r, output.quiet))
     if not result.ok:
         damaged = ", ".join(r.name[:12] for r in result.damaged) or "none"
         raise IntegrityError(

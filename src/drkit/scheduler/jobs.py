@@ -35,6 +35,30 @@ class JobKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Where the ``--json`` document of a job kind's step holds what it proved.
+
+    Declared per kind (:data:`EVIDENCE`) beside the command the kind runs, so
+    the daemon's recorder reads one named key instead of trying several: the
+    keys are those of the command's ``to_json()`` (``RestoreTestResult``,
+    ``SubsetCheckResult``), and a unit test holds them to it.
+    """
+
+    duration: str | None = None  # seconds measured by the command (a restore test: its RTO)
+    snapshot: str | None = None  # the snapshot id proved
+    sources: str | None = None  # the sources the proved snapshot holds (a list)
+    packs: str | None = None  # the packs read: a list of {"pack": id, "status": ok|...}
+
+
+EVIDENCE: dict[JobKind, Evidence] = {
+    JobKind.CHECK: Evidence(),
+    JobKind.READ_DATA: Evidence(),
+    JobKind.READ_SUBSET: Evidence(duration="duration_s", packs="results"),
+    JobKind.RESTORE_TEST: Evidence(duration="rto_s", snapshot="snapshot", sources="sources"),
+}
+
+
+@dataclass(frozen=True)
 class JobStep:
     """One command of a job: `drkit ARGV...`; its JSON output lands in the journal."""
 

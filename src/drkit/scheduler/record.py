@@ -12,7 +12,7 @@ from drkit.catalog.tables import VerificationRow
 from drkit.errors import RepositoryLocked
 from drkit.monitor.evidence import DAMAGED_LINE, READ_LINE, packs_line
 from drkit.scheduler.executor import StepResult
-from drkit.scheduler.jobs import Job, JobKind
+from drkit.scheduler.jobs import EVIDENCE, Job, JobKind
 
 VERIFYING = {
     JobKind.CHECK: "check",
@@ -43,55 +43,56 @@ class StepRecorder:
 
     def _verification(self, job: Job, result: StepResult) -> None:
         doc = result.document if isinstance(result.document, dict) else {}
+        keys = EVIDENCE[job.kind]
         ok = result.status is StepStatus.SUCCEEDED
-        duration = _duration(doc) or result.duration_s
+        duration = _number(doc, keys.duration) or result.duration_s
         with self.catalog.session() as session:
-            for source in _sources(job, result, doc):
+            for source in _sources(result, _strings(doc, keys.sources)):
                 session.add(
                     VerificationRow(
-                        repository=job.repository or str(doc.get("repository", "")),
+                        repository=job.repository or "",
                         subject=job.subject,
                         kind=VERIFYING[job.kind],
                         ok=ok,
                         started_at=result.started,
                         duration_s=duration,
-                        snapshot_id=_snapshot(doc),
-                        summary=_summary(ok, result.error, doc),
+                        snapshot_id=_text(doc, keys.snapshot),
+                        summary=_summary(ok, result.error, _packs(doc, keys.packs)),
                         source=source,
                     )
                 )
 
 
-def _sources(job: Job, result: StepResult, doc: dict[str, Any]) -> list[str]:
+def _sources(result: StepResult, held: list[str]) -> list[str]:
     """What a restore test proved: the sources its snapshot held, else those it was to
     prove (a failure before a snapshot was chosen); a check proves the repository ("")."""
-    if job.kind is not JobKind.RESTORE_TEST:
-        return [""]
-    held = (
-        [str(p) for p in doc.get("sources", []) if p]
-        if isinstance(doc.get("sources"), list)
-        else []
-    )
     return held or list(result.step.sources) or [""]
 
 
-def _summary(ok: bool, error: str | None, doc: dict[str, Any]) -> str:
+def _summary(ok: bool, error: str | None, packs: list[dict[str, Any]]) -> str:
     """The error, and the packs a read covered (the evidence that resolves or keeps damage)."""
-    results = [r for r in doc.get("results", []) if isinstance(r, dict) and "pack" in r]
-    read = packs_line(READ_LINE, (str(r["pack"]) for r in results if r.get("status") == "ok"))
-    damaged = packs_line(DAMAGED_LINE, (str(r["pack"]) for r in results if r.get("status") != "ok"))
+    read = packs_line(READ_LINE, (str(r["pack"]) for r in packs if r.get("status") == "ok"))
+    damaged = packs_line(DAMAGED_LINE, (str(r["pack"]) for r in packs if r.get("status") != "ok"))
     lines = [] if ok else [error or ""]
     return "\n".join(line for line in (*lines, damaged, read) if line)
 
 
-def _duration(doc: dict[str, Any]) -> float:
-    for key in ("rto_s", "duration_s"):  # restore tests: the measured recovery time
-        value = doc.get(key)
-        if isinstance(value, int | float):
-            return float(value)
-    return 0.0
+def _number(doc: dict[str, Any], key: str | None) -> float:
+    value = doc.get(key) if key else None
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _snapshot(doc: dict[str, Any]) -> str | None:
-    value = doc.get("snapshot") or doc.get("snapshot_id")
+def _text(doc: dict[str, Any], key: str | None) -> str | None:
+    value = doc.get(key) if key else None
     return str(value) if value else None
+
+
+def _strings(doc: dict[str, Any], key: str | None) -> list[str]:
+    value = doc.get(key) if key else None
+    return [str(v) for v in value if v] if isinstance(value, list) else []
+
+
+def _packs(doc: dict[str, Any], key: str | None) -> list[dict[str, Any]]:
+    value = doc.get(key) if key else None
+    items = value if isinstance(value, list) else []
+    return [r for r in items if isinstance(r, dict) and "pack" in r]

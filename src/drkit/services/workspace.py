@@ -130,13 +130,18 @@ class Workspace:
 
     # -- catalog ----------------------------------------------------------------------------
 
+    def catalog_url(self) -> str:
+        """The catalog's URL: drkit.yaml's ``catalog.url``, else SQLite in the home."""
+        from drkit.catalog.heads import default_catalog_url  # no SQLAlchemy
+
+        return self.settings.catalog.url or default_catalog_url(self.home)
+
     def catalog(self) -> Catalog:
         """The catalog named in drkit.yaml (default: SQLite in the home), migrated, opened once."""
         if self._catalog is None:
-            from drkit.catalog import Catalog, default_catalog_url  # SQLAlchemy only when needed
+            from drkit.catalog.engine import Catalog  # SQLAlchemy only when needed
 
-            url = self.settings.catalog.url or default_catalog_url(self.home)
-            self._catalog = Catalog.open(url)
+            self._catalog = Catalog.open(self.catalog_url())
         return self._catalog
 
     # -- repositories -----------------------------------------------------------------------

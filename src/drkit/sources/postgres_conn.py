@@ -83,22 +83,16 @@ class PgAddress:
         return f"{self.endpoint}/{self.dbname}"
 
     def connect(self, *, timeout: int = 10, autocommit: bool = False) -> psycopg.Connection:
-        """A psycopg connection; failures become SourceUnavailable naming the server."""
-        import psycopg
+        """A psycopg connection; failures become SourceUnavailable naming the server, with
+        the hint of :data:`drkit.errors_map.psycopg.PSYCOPG`."""
+        from drkit.errors_map.psycopg import PSYCOPG
+        from drkit.pgconnect import connect
 
-        try:
-            return psycopg.connect(
+        with PSYCOPG.boundary(SourceUnavailable, what=f"PostgreSQL at {self.label()}"):
+            return connect(
                 self.conninfo(),
-                connect_timeout=timeout,
+                timeout_s=timeout,
                 autocommit=autocommit,
+                application_name="drkit source",
                 password=self.password,  # None is left out of the conninfo
             )
-        except psycopg.OperationalError as exc:
-            raise SourceUnavailable(
-                f"cannot connect to PostgreSQL at {self.label()}: {_first_line(exc)}"
-            ) from None
-
-
-def _first_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return " ".join(lines) or type(exc).__name__

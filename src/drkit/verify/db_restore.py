@@ -276,11 +276,11 @@ def _run_checks(target: PgAddress | None, checks: Sequence[SqlCheck], journal: S
 
 
 def _scalar(target: PgAddress, sql: str) -> object:
-    import psycopg
+    from drkit.errors_map.psycopg import PSYCOPG
 
-    with target.connect(autocommit=True) as conn:
-        try:
-            row = conn.execute(sql).fetchone()
-        except psycopg.Error as exc:
-            raise SourceUnavailable(f"{sql!r} failed: {str(exc).strip()}") from None
+    with (
+        target.connect(autocommit=True) as conn,
+        PSYCOPG.boundary(SourceUnavailable, what=f"the check {sql!r}"),
+    ):
+        row = conn.execute(sql).fetchone()
     return row[0] if row else None

@@ -1,20 +1,17 @@
 """Restore-test steps into a catalog run, as they happen, and their RTO evidence.
 
-A drill started by hand (`drkit drill backup`) is a run like any other: its
-steps land in the catalog's journal while it goes, and the measured recovery
-time of each source in each repository is recorded as a verification (with
-its source) the monitor reads for the RTO.
+A drill (:mod:`drkit.services.drill`) is a run like any other: its steps land
+in the catalog's journal while it goes, and the measured recovery time of
+each source in each repository is recorded as a verification (with its
+source) the monitor reads for the RTO.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from drkit.catalog import Catalog
-from drkit.catalog.runs import RunJournal, RunStatus, StepStatus
+from drkit.catalog.runs import RunJournal, StepStatus
 from drkit.catalog.tables import VerificationRow
 from drkit.verify.drill import DrillEntry
 from drkit.verify.restore_test import RestoreTestResult
@@ -45,23 +42,6 @@ def journal_hooks(journal: RunJournal, prefix: str, also: StepHooks) -> StepHook
             also.on_step_end(step)
 
     return StepHooks(on_step_start=on_start, on_step_end=on_end)
-
-
-@contextmanager
-def drill_journal(catalog: Catalog, policy: str) -> Iterator[RunJournal]:
-    """This process's run: the daemon's (``DRKIT_RUN_ID``) or a new one it finishes."""
-    attached = os.environ.get("DRKIT_RUN_ID", "")
-    if attached.isdigit():
-        yield RunJournal(catalog, int(attached))
-        return
-    journal = RunJournal.start(catalog, kind="drill", subject=policy, trigger="manual")
-    try:
-        yield journal
-    except BaseException as exc:
-        status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        journal.finish(status, error=getattr(exc, "message", str(exc)))
-        raise
-    journal.finish(RunStatus.SUCCEEDED)
 
 
 def record_restore_evidence(

@@ -98,10 +98,12 @@ class ScratchPostgres:
 
         import psycopg
 
+        from drkit.pgconnect import connect
+
         started = time.monotonic()
         while True:
             try:
-                with psycopg.connect(self.dsn, connect_timeout=5) as conn:
+                with connect(self.dsn, timeout_s=5, application_name="drkit scratch") as conn:
                     row = conn.execute("select pg_is_in_recovery()").fetchone()
                 if row is not None and not row[0]:
                     return time.monotonic() - started

@@ -7,11 +7,12 @@ from pathlib import Path
 from sqlalchemy import text
 
 from drkit.catalog import Catalog
-from drkit.catalog.engine import _head_revisions, _script_heads
+from drkit.catalog.engine import _head_revisions
+from drkit.catalog.heads import script_heads
 
 
 def test_the_heads_read_from_the_files_are_alembics() -> None:
-    assert _script_heads() == _head_revisions()
+    assert script_heads() == _head_revisions()
 
 
 def test_a_catalog_missing_a_revision_is_still_migrated(tmp_path: Path) -> None:

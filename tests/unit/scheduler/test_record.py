@@ -86,3 +86,39 @@ def test_a_restore_test_that_found_no_snapshot_fails_the_source_it_was_to_prove(
         tmp_path, StepResult(RESTORE, StepStatus.FAILED, 14, None, error, T0, 1)
     )
     assert not row.ok and row.source == "postgres://db:5432/app"
+
+
+def test_each_kind_reads_its_own_key_and_guesses_no_other(tmp_path: Path) -> None:
+    # a restore test's RTO is rto_s; a duration_s in its document is not read instead
+    doc = {"snapshot_id": "b" * 64, "duration_s": 99.0, "sources": []}
+    (tmp_path / "restore").mkdir()
+    (row,) = record_restore(
+        tmp_path / "restore", StepResult(RESTORE, StepStatus.SUCCEEDED, 0, doc, None, T0, 7.0)
+    )
+    assert row.duration_s == 7.0 and row.snapshot_id is None  # the step's own time
+    # a rotating read's time is duration_s, never an rto_s
+    read = {"rto_s": 99.0, "duration_s": 2.5, "results": []}
+    (row,) = record(tmp_path, StepResult(STEP, StepStatus.SUCCEEDED, 0, read, None, T0, 9.0))
+    assert row.duration_s == 2.5
+
+
+def test_the_declared_keys_are_those_of_the_commands_json() -> None:
+    from drkit.scheduler.jobs import EVIDENCE
+    from drkit.verify.restore_test import RestoreTestResult
+    from drkit.verify.subset import PackCheckResult, PackStatus, SubsetCheckResult
+
+    restore = RestoreTestResult(
+        "local", "r", "a" * 64, T0, T0, 1, 10, (), (), (), 2.0, 1.5, ("src",)
+    ).to_json()
+    keys = EVIDENCE[JobKind.RESTORE_TEST]
+    assert restore[keys.duration or ""] == 1.5  # the RTO, not the total
+    assert restore[keys.snapshot or ""] == "a" * 64
+    assert restore[keys.sources or ""] == ["src"]
+    pack = PackCheckResult("p1", 10, T0, PackStatus.OK)
+    subset = SubsetCheckResult("r", T0, 3.0, 1, 10, (pack,), (), ()).to_json()
+    keys = EVIDENCE[JobKind.READ_SUBSET]
+    assert subset[keys.duration or ""] == 3.0
+    assert subset[keys.packs or ""][0]["pack"] == "p1"
+    from drkit.scheduler.record import VERIFYING
+
+    assert set(EVIDENCE) == set(VERIFYING)  # every verifying kind declares its evidence
