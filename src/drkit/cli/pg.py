@@ -25,6 +25,7 @@ from drkit.cli.progress import make_progress
 from drkit.errors import DrkitError, UsageError
 
 if TYPE_CHECKING:
+    from drkit.catalog import Catalog
     from drkit.repository.check import CheckReport
     from drkit.repository.repo import Repository
     from drkit.sources.pitr_restore import FetchAccess, RestoreOutcome
@@ -178,9 +179,11 @@ def check(
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Force a WAL switch on the server and wait until that segment is in the repository."""
+    from drkit.services.wal_recovery import cluster_recovery, ledger_of
     from drkit.sources.postgres_conn import PgAddress
     from drkit.sources.wal_archive import WalArchive
     from drkit.sources.wal_archive_check import check_archiving
+    from drkit.sources.wal_errors import ChainBroken
 
     state: State = ctx.obj
     address = PgAddress.parse(dsn, pg_password_file)
@@ -188,14 +191,38 @@ def check(
         address = address.with_database("postgres")
     repo = state.open_repo(load_index=False)
     result = check_archiving(address, WalArchive(repo), timeout=timeout)
+    measured = cluster_recovery(repo, result.system_id, ledger_of(_catalog_or_none(state)))
+    point = measured.points[0]
     if json_output:
-        print_json({**asdict(result), "system_id": str(result.system_id)})
+        print_json(
+            {
+                **asdict(result),
+                "system_id": str(result.system_id),
+                "recovery_point": point.to_json(),
+                "wal_read": measured.read,
+                "wal_damaged": measured.damaged,
+            }
+        )
     elif not state.quiet:
         out.print(
             f"archiving works: WAL segment {result.segment} of cluster {result.system_id} "
             f"reached the repository {result.seconds:.1f} s after pg_switch_wal()",
             markup=False,
         )
+        out.print(point.sentence(), markup=False)
+    if point.gap:  # archiving works, but recovery stops at a missing or damaged segment
+        raise ChainBroken(
+            point.sentence(),
+            hint="drkit check --chain reports every gap; a new base backup starts a chain past it",
+        )
+
+
+def _catalog_or_none(state: State) -> Catalog | None:
+    """The catalog that remembers proved WAL; without one every segment is read."""
+    try:
+        return state.catalog()
+    except DrkitError:
+        return None
 
 
 # -- pg backups -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from drkit.catalog.runs import StepStatus
 from drkit.catalog.tables import VerificationRow
 from drkit.errors import RepositoryLocked
 from drkit.monitor.evidence import DAMAGED_LINE, READ_LINE, packs_line
+from drkit.monitor.recovery import recovery_lines
 from drkit.scheduler.executor import StepResult
 from drkit.scheduler.jobs import Job, JobKind
 
@@ -19,6 +20,7 @@ VERIFYING = {
     JobKind.READ_DATA: "read-data",
     JobKind.READ_SUBSET: "read-subset",
     JobKind.RESTORE_TEST: "restore-test",
+    JobKind.ARCHIVE_CHECK: "archive-check",  # with the physical source's recovery point
 }
 CHANGING = (JobKind.BACKUP, JobKind.COPY, JobKind.RETENTION)
 
@@ -65,6 +67,8 @@ class StepRecorder:
 def _sources(job: Job, result: StepResult, doc: dict[str, Any]) -> list[str]:
     """What a restore test proved: the sources its snapshot held, else those it was to
     prove (a failure before a snapshot was chosen); a check proves the repository ("")."""
+    if job.kind is JobKind.ARCHIVE_CHECK:
+        return list(result.step.sources) or [""]
     if job.kind is not JobKind.RESTORE_TEST:
         return [""]
     held = (
@@ -81,7 +85,8 @@ def _summary(ok: bool, error: str | None, doc: dict[str, Any]) -> str:
     read = packs_line(READ_LINE, (str(r["pack"]) for r in results if r.get("status") == "ok"))
     damaged = packs_line(DAMAGED_LINE, (str(r["pack"]) for r in results if r.get("status") != "ok"))
     lines = [] if ok else [error or ""]
-    return "\n".join(line for line in (*lines, damaged, read) if line)
+    recovery = recovery_lines(doc)
+    return "\n".join(line for line in (*lines, damaged, read, *recovery) if line)
 
 
 def _duration(doc: dict[str, Any]) -> float:
