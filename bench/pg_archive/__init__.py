@@ -1,8 +1,11 @@
 """WAL archiving at rising WAL rates: drkit sync, drkit async (spool + pusher), pgBackRest.
 
 ``python3 -m bench.pg_archive`` starts a private PostgreSQL 15 cluster (as
-``postgres``), then for each archiver and each pgbench rate (``-R`` TPS,
-rising, the last unthrottled) runs pgbench for a fixed time and measures:
+``postgres``), then for each archiver and each pgbench rate (``-R`` tx/s,
+rising, the last unthrottled) runs pgbench for a fixed time with a script of
+bulk inserts (``--rows`` rows of 500 bytes per transaction, about 1.1 MB of
+WAL each: the builtin TPC-B script makes too little WAL on a small machine
+to load any archiver) and measures:
 
 - the WAL rate the server generated (MB/s, from ``pg_current_wal_lsn``);
 - the archive lag, sampled twice a second: closed segments not yet *in the

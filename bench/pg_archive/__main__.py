@@ -152,13 +152,18 @@ def name_of(tli: str, n: int) -> str:
     return f"{tli}{n // 256:08X}{n % 256:08X}"
 
 
-def measure(archiver: Archiver, rate: int, seconds: int, clients: int) -> Point:
+BULK_SCRIPT = "insert into bulk select g, repeat('x', 500) from generate_series(1, {rows}) g;\n"
+
+
+def measure(archiver: Archiver, rate: int, seconds: int, clients: int, script: Path) -> Point:
     c = archiver.cluster
+    c.psql("truncate bulk")
     start_lsn = c.psql("select pg_current_wal_lsn()")
     first = c.psql("select pg_walfile_name(pg_current_wal_lsn())")
     tli = first[:8]
     argv = [str(PG_BIN / "pgbench"), "-n", "-c", str(clients), "-j", str(clients),
-            "-T", str(seconds), *(["-R", str(rate)] if rate else []), c.dsn]  # fmt: skip
+            "-T", str(seconds), "-f", str(script), *(["-R", str(rate)] if rate else []),
+            c.dsn]  # fmt: skip
     bench = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began, max_lag, arrived = time.monotonic(), 0, segno(first) - 1
     while bench.poll() is None:
@@ -180,14 +185,16 @@ def measure(archiver: Archiver, rate: int, seconds: int, clients: int) -> Point:
 
 def render(points: list[Point], meta: dict[str, object]) -> str:
     lines = [
-        f"pgbench scale {meta['scale']}, {meta['clients']} clients, {meta['seconds']} s per rate, "
-        "one run; lag = closed segments not yet in the repository",
+        f"pgbench -f (insert of {meta['rows']} rows of 500 bytes per transaction), "
+        f"{meta['clients']} clients, {meta['seconds']} s per rate, "
+        f"synchronous_commit {meta['synchronous_commit']}, one run; "
+        "lag = closed segments not yet in the repository",
         "",
         "| archiver | pgbench rate | WAL generated | max archive lag | drain after the run |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for p in points:
-        rate = f"{p.rate_tps} tps" if p.rate_tps else "unthrottled"
+        rate = f"{p.rate_tps} tx/s" if p.rate_tps else "unthrottled"
         drain = f"{p.drain_s:.1f} s" if p.caught_up else f"not within {DRAIN_LIMIT_S} s"
         lines.append(
             f"| {p.archiver} | {rate} | {p.wal_mb_s:.1f} MB/s | {p.max_lag_mb:.0f} MB | {drain} |"
@@ -199,9 +206,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python3 -m bench.pg_archive",
                                 description=(package.__doc__ or "").split("\n")[0])  # fmt: skip
     p.add_argument("--scale", type=int, default=10)
-    p.add_argument("--rates", default="200,500,1000,0", help="pgbench -R values; 0: unthrottled")
+    p.add_argument(
+        "--rates", default="2,5,10,20,0", help="pgbench -R values (tx/s); 0: unthrottled"
+    )
+    p.add_argument(
+        "--rows", type=int, default=2000, help="rows of ~500 bytes per transaction (~1.1 MB WAL)"
+    )
     p.add_argument("--seconds", type=int, default=20)
     p.add_argument("--clients", type=int, default=2)
+    p.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="synchronous_commit = off: pgbench is not bound by commit flushes, makes more WAL",
+    )
     p.add_argument("--archivers", default="drkit-sync,drkit-async,pgbackrest-sync,pgbackrest")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p.add_argument("--output", type=Path)
@@ -226,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True)
     chown_postgres(args.work)
     cluster = make_cluster(args.work, args.scale)
+    if args.async_commit:
+        cluster.psql("alter system set synchronous_commit = off")
+        cluster.psql("select pg_reload_conf()")
+    cluster.psql("create table bulk (id int, pad text)")
+    script = args.work / "bulk.sql"
+    script.write_text(BULK_SCRIPT.format(rows=args.rows))
     points: list[Point] = []
     try:
         for kind in args.archivers.split(","):
@@ -234,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for rate in (int(r) for r in args.rates.split(",")):
                     log(f"{archiver.name} at {rate or 'unthrottled'} tps")
-                    points.append(measure(archiver, rate, args.seconds, args.clients))
+                    points.append(measure(archiver, rate, args.seconds, args.clients, script))
                     log(str(points[-1]))
             finally:
                 archiver.stop()
@@ -245,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "scale": args.scale,
         "clients": args.clients,
+        "rows": args.rows,
         "seconds": args.seconds,
+        "synchronous_commit": "off" if args.async_commit else "on",
         "machine": machine_info(),
     }
     table = render(points, meta)

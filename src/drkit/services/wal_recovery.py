@@ -56,6 +56,16 @@ class CatalogWalLedger:
                     session.add(row)
                 row.size, row.last_xact_ns, row.proved_at = p.size, p.last_xact_ns, now
 
+    def forget(self, repository_id: str, names: Iterable[str]) -> None:
+        gone = list(names)
+        if not gone:
+            return
+        with self.catalog.session() as session:
+            for name in gone:
+                row = session.get(WalProvedRow, (repository_id, name))
+                if row is not None:
+                    session.delete(row)
+
 
 def ledger_of(catalog: Catalog | None) -> WalLedger:
     return CatalogWalLedger(catalog) if catalog is not None else NoLedger()

@@ -56,6 +56,10 @@ class WalLedger(Protocol):
         """Remember objects just proved intact (idempotent)."""
         ...
 
+    def forget(self, repository_id: str, names: Iterable[str]) -> None:
+        """Drop what was proved of objects no longer listed (expired, or deleted)."""
+        ...
+
 
 class NoLedger:
     """Remembers nothing: every measurement reads its whole chain."""
@@ -64,6 +68,9 @@ class NoLedger:
         return {}
 
     def record(self, repository_id: str, proved: Iterable[ProvedWal]) -> None:
+        return None
+
+    def forget(self, repository_id: str, names: Iterable[str]) -> None:
         return None
 
 
@@ -88,7 +95,10 @@ def measure_recovery(
     for sysid in wanted:
         mine = [b for b in backups if b.info.system_identifier == sysid]
         size = mine[0].info.wal_segment_size if mine else 16 << 20
-        point, proved = _measure_cluster(repo, sysid, size, mine, known, result)
+        point, proved, listed = _measure_cluster(repo, sysid, size, mine, known, result)
+        prefix = f"{sysid}-"
+        gone = [n for n in known if n.startswith(prefix) and n not in listed]
+        ledger.forget(repo.config.id, gone)  # a name listed again later is proved again
         ledger.record(repo.config.id, proved)
         result.points.append(point)
     return result
@@ -101,13 +111,17 @@ def _measure_cluster(
     backups: list[PhysicalBackup],
     known: dict[str, ProvedWal],
     result: Measurement,
-) -> tuple[RecoveryPoint, list[ProvedWal]]:
+) -> tuple[RecoveryPoint, list[ProvedWal], set[str]]:
     archive = WalArchive(repo)
     state = archive_state(repo, sysid, size, headers=False)
+    listed = archive.list(sysid)
     files = {
         (f.parsed.timeline, f.parsed.segment_number(size)): f
-        for f in _segments(archive, sysid, size)
+        for f in listed
+        if f.parsed.kind is WalFileKind.SEGMENT
     }
+    for key in set(state.segments) - set(files):  # gone between the two listings
+        del state.segments[key]
     points = [b.info.point(b.snapshot.id) for b in backups]
     stops = {b.snapshot.id: b.info.stop_time for b in backups}
     proved: list[ProvedWal] = []
@@ -116,7 +130,7 @@ def _measure_cluster(
             files[k] for k in segments_to_read(points, state) if not _known(files[k], known, state)
         ]
         if not todo:
-            return recovery_point(points, state, stops), proved
+            return recovery_point(points, state, stops), proved, {f.object_name for f in listed}
         with ThreadPoolExecutor(READERS) as pool:
             for file, outcome in zip(
                 todo, pool.map(lambda f: _prove(archive, f), todo), strict=True
@@ -130,10 +144,6 @@ def _measure_cluster(
                 known[file.object_name] = outcome
                 proved.append(outcome)
                 _note_commit(state, key, outcome)
-
-
-def _segments(archive: WalArchive, sysid: int, size: int) -> list[ArchivedFile]:
-    return [f for f in archive.list(sysid) if f.parsed.kind is WalFileKind.SEGMENT]
 
 
 def _known(file: ArchivedFile, known: Mapping[str, ProvedWal], state: ArchiveState) -> bool:
