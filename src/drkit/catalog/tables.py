@@ -190,3 +190,17 @@ class JobSlotClaimRow(Base):
     """0, or how many runs of this slot a stop interrupted before (a rerun claims anew)."""
     holder: Mapped[str] = mapped_column(String(200))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WalProvedRow(Base):
+    """An archived WAL object read whole and found intact: measuring a physical source's
+    recovery point reads each segment once, not on every status (a cache: objects are
+    add-only, and one listed with another size is read again)."""
+
+    __tablename__ = "wal_proved"
+
+    repository_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    last_xact_ns: Mapped[int] = mapped_column(BigInteger)  # 0: no commit; -1: unknown (v1)
+    proved_at: Mapped[datetime] = mapped_column(UTCDateTime())

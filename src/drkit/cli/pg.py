@@ -25,6 +25,7 @@ from drkit.errors import DrkitError, UsageError
 from drkit.services.progress import Counter
 
 if TYPE_CHECKING:
+    from drkit.catalog import Catalog
     from drkit.repository.check import CheckReport
     from drkit.repository.repo import Repository
     from drkit.sources.pitr_restore import FetchAccess, RestoreOutcome
@@ -48,6 +49,12 @@ def wal_push(
     path: Annotated[Path, typer.Argument(help="the WAL file (%p)")],
     pgdata: Annotated[Path, typer.Option(help=PGDATA_HELP)] = Path("."),
     system_id: Annotated[int | None, typer.Option(help="the cluster's system identifier")] = None,
+    spool: Annotated[
+        Path | None,
+        typer.Option(
+            help="hand the file to this spool and return (drkit pg archive-pusher sends it)"
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Archive one WAL file (archive_command = 'drkit wal-push %p')."""
@@ -57,6 +64,13 @@ def wal_push(
 
     state: State = ctx.obj
     output = state.output_for(json_output)
+    if spool is not None:  # asynchronous: durable in the spool is success
+        from drkit.sources.wal_spool import spool_file
+
+        spooled = spool_file(spool, path, pgdata=pgdata, system_id=system_id)
+        if output.json:
+            print_json({**asdict(spooled), "outcome": "spooled"})
+        return
     repo = state.open_repo(load_index=False)
     try:
         result = push_file(WalArchive(repo), path, pgdata=pgdata, system_id=system_id)
@@ -109,6 +123,46 @@ def wal_fetch(
         raise typer.Exit(1) from None
     except Exception as exc:  # every other failure must stop recovery (see fetch_failure)
         raise fetch_failure(exc) from exc
+
+
+# -- pg archive-pusher -------------------------------------------------------------------
+@pg_app.command("archive-pusher")
+def archive_pusher(
+    ctx: typer.Context,
+    spool: Annotated[Path, typer.Option(help="the spool wal-push --spool fills")],
+    workers: Annotated[int, typer.Option(min=1, max=64, help="files pushed at once")] = 4,
+    poll: Annotated[float, typer.Option(help="seconds between looks at an empty spool")] = 0.5,
+    once: Annotated[bool, typer.Option(help="push what is spooled, then exit")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Send spooled WAL files to the repository, oldest first, until stopped (SIGTERM)."""
+    import signal
+
+    from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_spool import run_pusher
+
+    state: State = ctx.obj
+    output = state.output_for(json_output)
+    if not spool.is_dir():
+        raise UsageError(f"the spool {spool} is not a folder", hint="create it (mkdir -p)")
+    repo = state.open_repo(load_index=False)
+    stop = {"now": False}
+
+    def _stop(signum: int, _frame: object) -> None:
+        stop["now"] = True  # the round in progress ends; no spooled file is dropped
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    result = run_pusher(
+        WalArchive(repo), spool, workers=workers, poll=poll, once=once, stopping=lambda: stop["now"]
+    )
+    if output.json:
+        print_json(asdict(result))
+    elif not output.quiet:
+        out.print(
+            f"archive-pusher: {result.pushed_total} WAL file(s) pushed, {result.pending} waiting",
+            markup=False,
+        )
 
 
 # -- pg basebackup ------------------------------------------------------------------
@@ -176,12 +230,17 @@ def check(
         Path | None, typer.Option(help="file holding the PostgreSQL password")
     ] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the segment")] = 60.0,
+    spool: Annotated[
+        Path | None, typer.Option(help="the spool of asynchronous archiving: report its lag")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Force a WAL switch on the server and wait until that segment is in the repository."""
+    from drkit.services.wal_recovery import cluster_recovery, ledger_of
     from drkit.sources.postgres_conn import PgAddress
     from drkit.sources.wal_archive import WalArchive
-    from drkit.sources.wal_archive_check import check_archiving
+    from drkit.sources.wal_archive_check import WalArchiveStalled, check_archiving
+    from drkit.sources.wal_errors import ChainBroken
 
     state: State = ctx.obj
     output = state.output_for(json_output)
@@ -189,15 +248,70 @@ def check(
     if not address.dbname:
         address = address.with_database("postgres")
     repo = state.open_repo(load_index=False)
-    result = check_archiving(address, WalArchive(repo), timeout=timeout)
+    pusher = _spool_report(spool) if spool is not None else None
+    try:
+        result = check_archiving(address, WalArchive(repo), timeout=timeout)
+    except WalArchiveStalled as exc:
+        if spool is None:
+            raise
+        now = _spool_report(spool)
+        raise WalArchiveStalled(
+            f"{exc.message}; the spool holds {now['pending']} file(s), the oldest waiting "
+            f"{now['oldest_age_s']:.0f} s",
+            hint="is `drkit pg archive-pusher` running on this spool? its last error: "
+            f"{now['last_error'] or 'none'}",
+        ) from None
+    measured = cluster_recovery(repo, result.system_id, ledger_of(_catalog_or_none(state)))
+    point = measured.points[0]
     if output.json:
-        print_json({**asdict(result), "system_id": str(result.system_id)})
+        print_json(
+            {
+                **asdict(result),
+                "system_id": str(result.system_id),
+                "recovery_point": point.to_json(),
+                "wal_read": measured.read,
+                "wal_damaged": measured.damaged,
+                **({"spool": pusher} if pusher is not None else {}),
+            }
+        )
     elif not output.quiet:
         out.print(
             f"archiving works: WAL segment {result.segment} of cluster {result.system_id} "
             f"reached the repository {result.seconds:.1f} s after pg_switch_wal()",
             markup=False,
         )
+        out.print(point.sentence(), markup=False)
+        if pusher is not None:
+            out.print(
+                f"spool: {pusher['pending']} file(s) waiting, the oldest for "
+                f"{pusher['oldest_age_s']:.1f} s; last pushed {pusher['last_pushed']}",
+                markup=False,
+            )
+    if point.gap:  # archiving works, but recovery stops at a missing or damaged segment
+        raise ChainBroken(
+            point.sentence(),
+            hint="drkit check --chain reports every gap; a new base backup starts a chain past it",
+        )
+
+
+def _spool_report(spool: Path) -> dict[str, Any]:
+    """The spool as it is now, with what its pusher last wrote (lag, errors)."""
+    from drkit.sources.wal_spool import PusherState, count, read_state
+
+    written = read_state(spool)
+    now = count(spool, PusherState()) if spool.is_dir() else PusherState()
+    doc = asdict(written or PusherState())
+    doc.update(pending=now.pending, pending_bytes=now.pending_bytes, oldest_age_s=now.oldest_age_s)
+    doc["pusher_seen"] = written is not None
+    return doc
+
+
+def _catalog_or_none(state: State) -> Catalog | None:
+    """The catalog that remembers proved WAL; without one every segment is read."""
+    try:
+        return state.catalog()
+    except DrkitError:
+        return None
 
 
 # -- pg backups -------------------------------------------------------------------------

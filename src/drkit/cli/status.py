@@ -98,6 +98,9 @@ def _print(policy: str, c: Compliance, watched: dict[str, RepositoryFacts]) -> N
             *_watched_cells(watched.get(v.copy.repository), c.source, v.copy.newest),
         )
     out.print(table)
+    for v in c.verdicts:
+        if v.copy.recovery:  # a physical source: how far base backup + WAL recover
+            out.print(f"  {v.copy.repository}: {v.copy.recovery}", markup=False)
     for rule in c.failures():
         out.print(f"  [red]{rule.rule.value} fails:[/] {rule.detail}")
 

@@ -17,10 +17,12 @@ from sqlalchemy import select
 from drkit.catalog import Catalog
 from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
 from drkit.monitor.evidence import Outcome, standing_failures
+from drkit.monitor.recovery import RecoveryFact, parse_recovery
 from drkit.policy.compliance import live_site
 from drkit.policy.membership import covers, policy_tag
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
+from drkit.sources.postgres_physical_meta import SOURCE_TYPE as PHYSICAL
 from drkit.sources.registry import policy_paths, source_labels
 
 STRUCTURE_KINDS = ("check", "read-data", "read-subset", "repair")
@@ -80,6 +82,9 @@ class RepositoryFacts:
     # the newest failed check no later evidence covers (see drkit.monitor.evidence)
     damage: Verification | None = None
     restores: tuple[SourceRestore, ...] = ()  # one per source of the policy, in its order
+    # physical sources: the recovery point the latest archive check measured (label -> it);
+    # their newest snapshot and newest verified above count it (see drkit.monitor.recovery)
+    recovery: tuple[tuple[str, RecoveryFact], ...] = ()
 
     def restore_of(self, source: str) -> SourceRestore | None:
         return next((r for r in self.restores if r.source == source), None)
@@ -146,6 +151,11 @@ def _policy(
     labels = source_labels(policy.sources)
     # plain paths (in any order among the sources) are backed up into one file snapshot
     files = {label for label, s in zip(labels, policy.sources, strict=True) if isinstance(s, str)}
+    physical = {
+        label
+        for label, s in zip(labels, policy.sources, strict=True)
+        if getattr(s, "type", None) == PHYSICAL
+    }
     repos = []
     for repo in policy.repositories:
         repo_settings = settings.repositories[repo]
@@ -157,6 +167,10 @@ def _policy(
             label: _newest(mine, label, files, before=last_good.time if last_good else None)
             for label in labels
         }
+        recovery = _recovery(checks, repo, name, physical)
+        for label, fact in recovery.items():
+            newest[label] = _later(newest[label], fact.time)
+            verified[label] = _later(verified[label], fact.time) if verified[label] else None
         repos.append(
             RepositoryFacts(
                 name=repo,
@@ -170,6 +184,7 @@ def _policy(
                 restores=tuple(
                     _restore_of(checks, held, repo, name, label, newest[label]) for label in labels
                 ),
+                recovery=tuple(recovery.items()),
             )
         )
     return PolicyFacts(
@@ -181,6 +196,23 @@ def _policy(
         repositories=tuple(repos),
         first_backup_pending=bool(policy.schedule) and not backup_ran,
     )
+
+
+def _recovery(
+    checks: Sequence[VerificationRow], repo: str, policy: str, physical: set[str]
+) -> dict[str, RecoveryFact]:
+    """The latest recovery point an archive check recorded for each physical source."""
+    found: dict[str, RecoveryFact] = {}
+    for row in checks:  # oldest first: a later measurement replaces an earlier one
+        if row.repository != repo or row.kind != "archive-check" or row.source not in physical:
+            continue
+        if row.subject in ("", policy) and (fact := parse_recovery(row.summary)) is not None:
+            found[row.source] = fact
+    return found
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max((t for t in (a, b) if t is not None), default=None)
 
 
 def _held_paths(snapshots: Sequence[SnapshotRow]) -> dict[tuple[str, str], list[str]]:

@@ -5,7 +5,10 @@ alert opens once, is re-sent while open, and resolves when the condition
 is gone. Rules:
 
 - ``rpo:<policy>:<repo>``: the newest *verified* snapshot is older than the RPO
-  (or there is none, once the policy's first scheduled backup has run).
+  (or there is none, once the policy's first scheduled backup has run). For a
+  physical PostgreSQL source the newest recovery point counts (base backup plus
+  gap-free WAL, as the latest archive check measured it), and the alert names
+  the gap that holds it back.
 - ``rto:<policy>:<repo>:<source>``: the latest successful restore test or drill of
   the source took longer than the RTO (a failed one measured no recovery time).
 - ``restore-test:<policy>:<repo>:<source>``: the latest restore test or drill of the
@@ -79,8 +82,9 @@ def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[C
         yield Condition(
             key,
             Severity.ERROR,
-            f"RPO {format_objective(policy.rpo)} missed: newest verified snapshot is "
-            f"{format_objective(age)} old",
+            f"RPO {format_objective(policy.rpo)} missed: newest verified "
+            f"{'recovery point' if repo.recovery else 'snapshot'} is "
+            f"{format_objective(age)} old{_recovery_note(repo)}",
             where,
             (
                 ("rpo", format_objective(policy.rpo)),
@@ -88,6 +92,13 @@ def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[C
                 ("newest_verified", repo.newest_verified.isoformat()),
             ),
         )
+
+
+def _recovery_note(repo: RepositoryFacts) -> str:
+    """What stops a physical source's recovery short (a gap), or how far it recovers."""
+    gaps = [fact.text for _, fact in repo.recovery if fact.gap or fact.time is None]
+    texts = gaps or [fact.text for _, fact in repo.recovery if fact.time == repo.newest_verified]
+    return "".join(f"; {t}" for t in texts)
 
 
 def _restore(policy: PolicyFacts, repo: RepositoryFacts) -> Iterator[Condition]:

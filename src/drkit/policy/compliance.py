@@ -32,6 +32,9 @@ class RepositoryCopy:
     site: str
     newest: datetime | None  # newest snapshot of the source there; None: none
     error: str = ""  # the repository could not be read
+    # a physical PostgreSQL source: how far its base backups + WAL recover (``newest`` is
+    # then that recovery point), and what stops it, e.g. a missing segment
+    recovery: str = ""
 
 
 NO_SITE = (
@@ -126,13 +129,10 @@ def _verdict(copy: RepositoryCopy, state: SourceState) -> CopyVerdict:
         return CopyVerdict(copy, False, None, "no snapshot of this source")
     age = max(state.now - copy.newest, timedelta(0))
     if state.rpo is not None and age > state.rpo:
-        return CopyVerdict(
-            copy,
-            False,
-            age,
-            f"stale: newest snapshot is "
-            f"{format_objective(age)} old, RPO is {format_objective(state.rpo)}",
-        )
+        what = "recovery point" if copy.recovery else "snapshot"
+        why = f"stale: newest {what} is {format_objective(age)} old, RPO is "
+        why += format_objective(state.rpo) + (f" ({copy.recovery})" if copy.recovery else "")
+        return CopyVerdict(copy, False, age, why)
     return CopyVerdict(copy, True, age, "")
 
 

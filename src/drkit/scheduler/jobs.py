@@ -13,12 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from drkit.errors import DrkitError
 from drkit.policy.objectives import format_objective
 from drkit.policy.restore_targets import restore_targets
 from drkit.runbooks.drills import drill_jobs
 from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
 from drkit.settings.verification import cron_interval
+from drkit.sources.registry import source_labels
 
 
 class JobKind(StrEnum):
@@ -48,6 +50,7 @@ class Evidence:
     snapshot: str | None = None  # the snapshot id proved
     sources: str | None = None  # the sources the proved snapshot holds (a list)
     packs: str | None = None  # the packs read: a list of {"pack": id, "status": ok|...}
+    recovery: str | None = None  # a physical source's recovery point (pg check's JSON)
 
 
 EVIDENCE: dict[JobKind, Evidence] = {
@@ -55,6 +58,7 @@ EVIDENCE: dict[JobKind, Evidence] = {
     JobKind.READ_DATA: Evidence(),
     JobKind.READ_SUBSET: Evidence(duration="duration_s", packs="results"),
     JobKind.RESTORE_TEST: Evidence(duration="rto_s", snapshot="snapshot", sources="sources"),
+    JobKind.ARCHIVE_CHECK: Evidence(recovery="recovery_point"),
 }
 
 
@@ -191,6 +195,7 @@ def _verification_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job
 def _archive_check_jobs(name: str, policy: PolicySettings, repo: str) -> list[Job]:
     """Per physical source: `pg check` on its schedule, failing (and alerting through the
     job's alert) when the forced segment does not reach the repository within archive_lag."""
+    labels = _labels(policy)
     physical = [s for s in policy.sources if getattr(s, "type", None) == "postgres-physical"]
     jobs = []
     for index, source in enumerate(physical):
@@ -202,11 +207,21 @@ def _archive_check_jobs(name: str, policy: PolicySettings, repo: str) -> list[Jo
         if password is not None:
             argv += ["--pg-password-file", str(password)]
         argv += ["--timeout", f"{float(getattr(source, 'archive_lag', 120.0)):g}"]
-        step = JobStep(f"archive check {repo}", tuple(argv))
+        step = JobStep(f"archive check {repo}", tuple(argv), sources=labels.get(id(source), ()))
         suffix = str(index + 1) if len(physical) > 1 else None
         job = _job(JobKind.ARCHIVE_CHECK, name, schedule, [step], repository=repo, suffix=suffix)
         jobs.append(job)
     return jobs
+
+
+def _labels(policy: PolicySettings) -> dict[int, tuple[str, ...]]:
+    """Each source's label (what its archive check measures), by identity; none when a
+    source cannot be named yet (a password file missing: the check's run will say so)."""
+    try:
+        labels = source_labels(policy.sources)
+    except DrkitError:
+        return {}
+    return {id(s): (label,) for s, label in zip(policy.sources, labels, strict=True)}
 
 
 def _restore_test_steps(name: str, policy: PolicySettings, repo: str) -> list[JobStep]:

@@ -11,14 +11,16 @@ from drkit.catalog.runs import StepStatus
 from drkit.catalog.tables import VerificationRow
 from drkit.errors import RepositoryLocked
 from drkit.monitor.evidence import DAMAGED_LINE, READ_LINE, packs_line
+from drkit.monitor.recovery import recovery_lines
 from drkit.scheduler.executor import StepResult
-from drkit.scheduler.jobs import EVIDENCE, Job, JobKind
+from drkit.scheduler.jobs import EVIDENCE, Evidence, Job, JobKind
 
 VERIFYING = {
     JobKind.CHECK: "check",
     JobKind.READ_DATA: "read-data",
     JobKind.READ_SUBSET: "read-subset",
     JobKind.RESTORE_TEST: "restore-test",
+    JobKind.ARCHIVE_CHECK: "archive-check",  # with the physical source's recovery point
 }
 CHANGING = (JobKind.BACKUP, JobKind.COPY, JobKind.RETENTION)
 
@@ -57,7 +59,9 @@ class StepRecorder:
                         started_at=result.started,
                         duration_s=duration,
                         snapshot_id=_text(doc, keys.snapshot),
-                        summary=_summary(ok, result.error, _packs(doc, keys.packs)),
+                        summary=_summary(
+                            ok, result.error, _packs(doc, keys.packs), _recovery(doc, keys)
+                        ),
                         source=source,
                     )
                 )
@@ -69,12 +73,18 @@ def _sources(result: StepResult, held: list[str]) -> list[str]:
     return held or list(result.step.sources) or [""]
 
 
-def _summary(ok: bool, error: str | None, packs: list[dict[str, Any]]) -> str:
-    """The error, and the packs a read covered (the evidence that resolves or keeps damage)."""
+def _recovery(doc: dict[str, Any], keys: Evidence) -> list[str]:
+    point = doc.get(keys.recovery) if keys.recovery else None
+    return recovery_lines({"recovery_point": point}) if isinstance(point, dict) else []
+
+
+def _summary(ok: bool, error: str | None, packs: list[dict[str, Any]], recovery: list[str]) -> str:
+    """The error, the packs a read covered (the evidence that resolves or keeps damage),
+    and an archive check's recovery point (monitor/recovery.py reads it back)."""
     read = packs_line(READ_LINE, (str(r["pack"]) for r in packs if r.get("status") == "ok"))
     damaged = packs_line(DAMAGED_LINE, (str(r["pack"]) for r in packs if r.get("status") != "ok"))
     lines = [] if ok else [error or ""]
-    return "\n".join(line for line in (*lines, damaged, read) if line)
+    return "\n".join(line for line in (*lines, damaged, read, *recovery) if line)
 
 
 def _number(doc: dict[str, Any], key: str | None) -> float:

@@ -16,6 +16,7 @@ from drkit.monitor.facts import RepositoryFacts, RestoreState, SourceRestore, ga
 from drkit.policy.compliance import Compliance
 from drkit.repository.repo import Repository
 from drkit.services.policy_status import policy_compliance
+from drkit.services.wal_recovery import CatalogWalLedger
 from drkit.services.workspace import Workspace
 
 Watched = dict[str, RepositoryFacts]  # repository name -> facts
@@ -57,12 +58,13 @@ def status_report(
         workspace.policy(name)  # an unknown name is a usage error listing the defined ones
     opener = open_repo or workspace.open_named
     facts = gather(workspace.catalog(), settings, now)
+    ledger = CatalogWalLedger(workspace.catalog())  # WAL proved intact once, not per status
     seen = {p.name: {r.name: r for r in p.repositories} for p in facts.policies}
     return StatusReport(
         [
             PolicyStatus(
                 n,
-                policy_compliance(settings.policies[n], settings.repositories, opener, now),
+                policy_compliance(settings.policies[n], settings.repositories, opener, now, ledger),
                 seen.get(n, {}),
             )
             for n in chosen
@@ -113,6 +115,7 @@ def compliance_json(c: Compliance, watched: Watched) -> dict[str, Any]:
                 "age_s": v.age.total_seconds() if v.age else None,
                 "counts": v.counts,
                 "why": v.why,
+                **({"recovery_point": v.copy.recovery} if v.copy.recovery else {}),
                 **watched_json(watched.get(v.copy.repository), c.source, v.copy.newest),
             }
             for v in c.verdicts

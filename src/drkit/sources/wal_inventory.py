@@ -74,11 +74,18 @@ def _drop(states: dict[int, ArchiveState], f: ArchivedFile) -> None:
     state.commits.pop(key, None)
 
 
-def archive_state(repo: Repository, system_id: int, segment_size: int) -> ArchiveState:
-    """One cluster's archive: its segments (with push times) and timeline histories."""
+def archive_state(
+    repo: Repository, system_id: int, segment_size: int, *, headers: bool = True
+) -> ArchiveState:
+    """One cluster's archive: its segments (with push times) and timeline histories.
+
+    ``headers=False`` lists segments by name only (no push or commit times, no
+    object read but the history files): what a caller that proves segments itself needs.
+    """
     archive = WalArchive(repo)
     files = archive.list(system_id)
-    states = _archive_states(archive, files, {system_id: segment_size}, {}, ChainCounts())
+    sizes = {system_id: segment_size}
+    states = _archive_states(archive, files, sizes, {}, ChainCounts(), headers=headers)
     return states.get(system_id) or ArchiveState(system_id, segment_size)
 
 
@@ -88,10 +95,12 @@ def _archive_states(
     sizes: dict[int, int],
     damaged: dict[str, str],
     counts: ChainCounts,
+    *,
+    headers: bool = True,
 ) -> dict[int, ArchiveState]:
     states: dict[int, ArchiveState] = {}
     segments = [f for f in files if f.parsed.kind is WalFileKind.SEGMENT]
-    headers = archive.headers(segments)
+    read = archive.headers(segments) if headers else {}
     for f in files:
         state = states.get(f.system_id)
         if state is None:
@@ -99,11 +108,14 @@ def _archive_states(
             state = states[f.system_id] = ArchiveState(f.system_id, size)
         if f.parsed.kind is WalFileKind.SEGMENT:
             counts.segments += 1
-            header = headers[f.object_name]
+            key = (f.parsed.timeline, f.parsed.segment_number(state.segment_size))
+            if not headers:
+                state.segments[key] = None
+                continue
+            header = read[f.object_name]
             if isinstance(header, str):
                 damaged[f.object_name] = header
                 continue  # an unreadable segment counts as missing
-            key = (f.parsed.timeline, f.parsed.segment_number(state.segment_size))
             state.segments[key] = _pushed(header)
             if header.version < 2:
                 state.no_commit_info.add(key)
