@@ -14,10 +14,33 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from drkit import __version__
 from drkit.api import problems
 from drkit.api.auth import requirement
-from drkit.api.routes import alerts, audit, config, jobs, runs, snapshots, status, users
+from drkit.api.routes import (
+    alerts,
+    audit,
+    config,
+    config_restore,
+    jobs,
+    operations,
+    runs,
+    snapshots,
+    status,
+    users,
+)
+from drkit.services.launch import Launcher
 from drkit.services.workspace import Workspace
 
-ROUTERS = (status, snapshots, runs, jobs, alerts, config, users, audit)
+ROUTERS = (
+    status,
+    snapshots,
+    runs,
+    jobs,
+    operations,
+    alerts,
+    config,
+    config_restore,
+    users,
+    audit,
+)
 # no permission needed
 PUBLIC = ("/healthz", "/metrics", "/api/openapi.json", "/api/docs", "/login")
 
@@ -28,6 +51,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     healthy: Callable[[], bool] = lambda: True,
     mount: Iterable[Callable[[FastAPI], None]] = (),
+    launcher: Launcher | None = None,
 ) -> FastAPI:
     """The app over ``workspace`` (its catalog opened here, once).
 
@@ -44,6 +68,8 @@ def create_app(
     )
     workspace.catalog()
     app.state.workspace = workspace
+    # long operations started through the API run here; ApiServer.shutdown stops them
+    app.state.launcher = launcher or Launcher(workspace)
     problems.install(app)
     api = APIRouter(prefix="/api")
     for module in ROUTERS:

@@ -45,8 +45,10 @@ def status_for(exc: DrkitError) -> int:
         return 403
     if exc.code.endswith("-not-found"):
         return 404
-    if isinstance(exc, UserExists | RepositoryLocked):
+    if isinstance(exc, UserExists | RepositoryLocked) or exc.code == "preview-outdated":
         return 409
+    if exc.code in ("launcher-busy", "daemon-stopping"):
+        return 503
     if isinstance(exc, CatalogUnavailable | CatalogNewer):
         return 503
     if isinstance(exc, StorageError):

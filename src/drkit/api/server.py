@@ -24,6 +24,7 @@ class ApiServer:
     """The API, /metrics and /healthz, served until :meth:`shutdown`."""
 
     def __init__(self, app: FastAPI, listen: str) -> None:
+        self._app = app
         self._sock = _bind(listen)
         self.server_address: tuple[str, int] = self._sock.getsockname()[:2]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
@@ -43,6 +44,9 @@ class ApiServer:
             time.sleep(0.01)
 
     def shutdown(self) -> None:
+        launcher = getattr(self._app.state, "launcher", None)
+        if launcher is not None:  # operations started through the API: interrupted, recorded
+            launcher.shutdown()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
