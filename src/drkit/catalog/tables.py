@@ -147,6 +147,10 @@ class AlertRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ack_comment: Mapped[str | None] = mapped_column(Text)
+    # silenced (migration 0007): not notified before silenced_until, then as still holding
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    silenced_by: Mapped[str | None] = mapped_column(String(200))
+    silence_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliveryRow(Base):
