@@ -61,6 +61,10 @@ def self_signed(where: Path) -> TlsSettings:
     return TlsSettings(cert=where / "cert.pem", key=where / "key.pem")
 
 
+def _trusting(cert: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cert))
+
+
 @pytest.fixture(scope="module")
 def https(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
     root = tmp_path_factory.mktemp("tls") / "home"
@@ -85,9 +89,7 @@ def test_the_api_answers_over_https_and_not_over_http(
 ) -> None:
     url, cert, tokens = https
     auth = {"Authorization": f"Bearer {tokens['viewer']}"}
-    with httpx.Client(
-        base_url=url, verify=ssl.create_default_context(cafile=str(cert)), headers=auth, timeout=30
-    ) as c:
+    with httpx.Client(base_url=url, verify=_trusting(cert), headers=auth, timeout=30) as c:
         me = c.get("/api/me")
     assert me.status_code == 200 and me.json()["user"] == "viewer"
     with pytest.raises(httpx.ConnectError):  # the certificate is checked: not a trusted one
@@ -100,9 +102,7 @@ def test_the_api_answers_over_https_and_not_over_http(
 
 def test_the_session_cookie_is_secure_under_tls(https: tuple[str, Path, dict[str, str]]) -> None:
     url, cert, _ = https
-    with httpx.Client(
-        base_url=url, verify=ssl.create_default_context(cafile=str(cert)), timeout=30
-    ) as c:
+    with httpx.Client(base_url=url, verify=_trusting(cert), timeout=30) as c:
         form = c.get("/login")
         assert "secure" in form.headers["set-cookie"].lower()
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
