@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from drkit import __version__
-from drkit.api import problems
+from drkit.api import problems, repos
 from drkit.api.auth import requirement
 from drkit.api.routes import (
     alerts,
@@ -52,6 +52,7 @@ def create_app(
     healthy: Callable[[], bool] = lambda: True,
     mount: Iterable[Callable[[FastAPI], None]] = (),
     launcher: Launcher | None = None,
+    repository_timeout: float = repos.DEFAULT_TIMEOUT_S,
 ) -> FastAPI:
     """The app over ``workspace`` (its catalog opened here, once).
 
@@ -70,6 +71,9 @@ def create_app(
     app.state.workspace = workspace
     # long operations started through the API run here; ApiServer.shutdown stops them
     app.state.launcher = launcher or Launcher(workspace)
+    # reading repositories: a pool of its own, and a deadline for each request
+    app.state.repository_pool = repos.new_pool()
+    app.state.repository_timeout = repository_timeout
     problems.install(app)
     api = APIRouter(prefix="/api")
     for module in ROUTERS:

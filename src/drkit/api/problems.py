@@ -34,6 +34,7 @@ _TITLES = {
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -49,6 +50,8 @@ def status_for(exc: DrkitError) -> int:
         return 409
     if exc.code in ("launcher-busy", "daemon-stopping"):
         return 503
+    if exc.code == "repository-timeout":
+        return 504
     if isinstance(exc, CatalogUnavailable | CatalogNewer):
         return 503
     if isinstance(exc, StorageError):

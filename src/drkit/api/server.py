@@ -84,6 +84,9 @@ class ApiServer:
         launcher = getattr(self._app.state, "launcher", None)
         if launcher is not None:  # operations started through the API: interrupted, recorded
             launcher.shutdown()
+        pool = getattr(self._app.state, "repository_pool", None)
+        if pool is not None:  # reads of slow repositories are not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
