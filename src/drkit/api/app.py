@@ -68,6 +68,7 @@ def create_app(
         redoc_url=None,
     )
     workspace.catalog()
+    workspace.keep_caches()  # derived keys and read snapshots, across requests
     app.state.workspace = workspace
     # long operations started through the API run here; ApiServer.shutdown stops them
     app.state.launcher = launcher or Launcher(workspace)

@@ -53,6 +53,7 @@ class RunRow(Base):
     __table_args__ = (
         Index("ix_runs_kind_subject", "kind", "subject"),
         Index("ix_runs_started_at", "started_at"),
+        Index("ix_runs_job", "job"),  # migration 0008: the latest run of each job
     )
 
 

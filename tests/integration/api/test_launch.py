@@ -188,7 +188,19 @@ def test_starting_work_needs_the_backup_permission(home: Api) -> None:
     assert outside.status_code == 400 and "offsite" in outside.json()["hint"]
 
 
+def test_the_apis_snapshot_listing_follows_backups_and_forgets_made_elsewhere(home: Api) -> None:
+    """The API keeps read snapshots between requests: new ones appear, forgotten ones go."""
+    path = "/api/repositories/local/snapshots"
+    before = {s["id"] for s in home.get(path, "viewer").json()}
+    made = home.cli_json("--repo", "local", "backup", str(home.root / "src"))
+    after = {s["id"] for s in home.get(path, "viewer").json()}
+    assert after == before | {made["snapshot"]}
+    home.drkit("--repo", "local", "forget", made["snapshot"]).check()
+    assert {s["id"] for s in home.get(path, "viewer").json()} == before
+
+
 def test_a_config_restore_is_previewed_then_applied(home: Api) -> None:
+    """Last in this module: restoring drkit's configuration takes its users back too."""
     cfg = home.root / "drkit.yaml"
     home.drkit("status").check()  # the CLI records drkit.yaml as a version
     before = cfg.read_text()
