@@ -285,10 +285,11 @@ def _interrupt_open_steps(journal: RunJournal) -> None:
 
 def as_json(doc: Any) -> Any:
     """``doc`` as the CLI's ``--json`` writes it (times in ISO 8601, bytes in hex)."""
-    return json.loads(json.dumps(doc, default=_default))
+    return json.loads(json.dumps(doc, default=json_default))
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """What json.dumps cannot write itself, as the CLI writes it."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bytes):

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from drkit.api import events
 from drkit.api.auth import VIEW, Principal, workspace
+from drkit.api.jsonbody import JSONBody
 from drkit.catalog.runs import RunStatus, get_run, list_runs
 from drkit.services.workspace import Workspace
 
@@ -19,7 +20,9 @@ Viewer = Annotated[Principal, Depends(VIEW)]
 RunId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-@router.get(response_model=None, path="/runs", summary="runs, newest first")
+@router.get(
+    response_model=None, path="/runs", response_class=JSONBody, summary="runs, newest first"
+)
 def runs(
     ws: Ws,
     who: Viewer,
@@ -27,9 +30,9 @@ def runs(
     subject: Annotated[str | None, Query(max_length=300)] = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[dict[str, Any]]:
+) -> JSONBody:
     views = list_runs(ws.catalog(), kind=kind, subject=subject, status=status, limit=limit)
-    return [v.to_json() for v in views]
+    return JSONBody([v.to_json() for v in views])
 
 
 @router.get(response_model=None, path="/runs/{run_id}", summary="one run with its journal of steps")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from drkit.api.auth import VIEW, Principal, workspace
+from drkit.api.jsonbody import JSONBody
 from drkit.api.repos import within_deadline
 from drkit.catalog.types import utcnow
 from drkit.services.status import status_report
@@ -20,16 +21,17 @@ Viewer = Annotated[Principal, Depends(VIEW)]
 @router.get(
     response_model=None,
     path="/status",
+    response_class=JSONBody,
     summary="3-2-1 and monitoring per policy and source (drkit status --json)",
 )
 def get_status(
     request: Request, who: Viewer, policy: Annotated[str | None, Query(max_length=200)] = None
-) -> dict[str, Any]:
+) -> JSONBody:
     chosen = [policy] if policy else None
     report = within_deadline(
         request, "the repositories", lambda one: status_report(one, chosen, utcnow())
     )
-    return report.to_json()
+    return JSONBody(report.to_json())
 
 
 @router.get(response_model=None, path="/policies", summary="the policies in drkit.yaml")
