@@ -34,6 +34,7 @@ _TITLES = {
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -45,8 +46,12 @@ def status_for(exc: DrkitError) -> int:
         return 403
     if exc.code.endswith("-not-found"):
         return 404
-    if isinstance(exc, UserExists | RepositoryLocked):
+    if isinstance(exc, UserExists | RepositoryLocked) or exc.code == "preview-outdated":
         return 409
+    if exc.code in ("launcher-busy", "daemon-stopping"):
+        return 503
+    if exc.code == "repository-timeout":
+        return 504
     if isinstance(exc, CatalogUnavailable | CatalogNewer):
         return 503
     if isinstance(exc, StorageError):

@@ -266,7 +266,8 @@ class Service:
             registry.register(ControlPlaneCollector(self.keeper))
         server = self.options.http(listen, registry, self.health)
         host, port = server.server_address[:2]
-        log.info("serving /metrics, /healthz and /api on http://%s:%d", host, port)
+        scheme = getattr(server, "scheme", "http")
+        log.info("serving /metrics, /healthz and /api on %s://%s:%d", scheme, host, port)
         return server
 
     def _reload_signal(self, _signum: int, _frame: FrameType | None) -> None:

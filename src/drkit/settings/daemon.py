@@ -12,6 +12,10 @@ daemon:
     name: us-east             # this serve's name (default: the host name; --name)
     etcd: {endpoints: ["http://10.0.0.1:2379", "http://10.0.1.1:2379"]}
     lease_ttl_s: 10
+  tls:                        # serve the API and dashboard over HTTPS
+    cert: /etc/drkit/tls/cert.pem   # PEM, the chain after the certificate
+    key: /etc/drkit/tls/key.pem
+  allow_insecure_http: false  # plain HTTP off loopback is refused unless true
 alerts:
   repeat_interval: 4h         # re-send an open alert this often
   notifiers: [ops-mail, pager]  # default: every notifier in `notifiers`
@@ -21,6 +25,7 @@ alerts:
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -97,6 +102,13 @@ def control_plane_budget_s(cp: ControlPlaneSettings) -> float:
     return cp.loop_interval_s + cp.etcd_timeout_s + cp.safety_margin_s
 
 
+class TlsSettings(_Frozen):
+    """The certificate and key `drkit serve` answers HTTPS with."""
+
+    cert: Path = Field(description="PEM certificate (with its chain after it).")
+    key: Path = Field(description="PEM private key of the certificate.")
+
+
 class DaemonSettings(_Frozen):
     """How `drkit serve` runs."""
 
@@ -116,6 +128,14 @@ class DaemonSettings(_Frozen):
     control_plane: ControlPlaneSettings | None = Field(
         default=None,
         description="Several serves over one PostgreSQL catalog, one active through etcd.",
+    )
+    tls: TlsSettings | None = Field(
+        default=None, description="Serve the API and dashboard over HTTPS with this certificate."
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Allow plain HTTP on an address other than loopback (tokens and "
+        "passwords then cross the network readable).",
     )
 
     @field_validator("listen")

@@ -158,6 +158,9 @@ def revoke_token(s: Session, token_id: str, now: datetime, *, user: str | None =
     return _token(row)
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # how exact a token's last use is recorded
+
+
 def find_token(s: Session, presented: str) -> Token | None:
     """The token whose id and secret ``presented`` holds, whatever its state (to say why
     a revoked or expired one is refused, and whose it is); None when it matches none."""
@@ -179,7 +182,8 @@ def authenticate_token(s: Session, presented: str, now: datetime) -> TokenHolder
     assert row is not None  # find_token just read it
     user_may = get_user(s, row.user_name).effective
     allowed = user_may if token.permissions is None else user_may & set(token.permissions)
-    row.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now  # not at every request: a write each time costs the API
     return TokenHolder(row.user_name, row.id, frozenset(allowed))
 
 
