@@ -158,7 +158,16 @@ class PatroniLab:
 
     def start_client(self, name: str, ns: str, targets: dict[str, str], t0: float) -> None:
         out = self.folder / f"client-{name}.jsonl"
-        argv = [sys.executable, CLIENT, "--out", out, "--t0", repr(t0), "--name", name]
+        argv: list[str | Path] = [
+            sys.executable,
+            CLIENT,
+            "--out",
+            out,
+            "--t0",
+            repr(t0),
+            "--name",
+            name,
+        ]
         for target, address in targets.items():
             argv += ["--target", f"{target}={address}"]
         log = self.folder / f"client-{name}.log"
@@ -312,7 +321,7 @@ def _spread(values: list[float]) -> str:
 
 def table(results: list[dict[str, Any]], version: str) -> str:
     lines = [
-        f"{version}; east (the primary site) cut: ``link`` its link down, ``drop`` silent loss.\n",
+        f"{version}; east (the primary site) cut: `link` its link down, `drop` silent loss.\n",
         "| system | cut | trials | cut to east fenced s | cut to west writable s "
         "| cut to west's first write s | two-primary window s | east acks after west's first "
         "| east's last ack after cut s | history violations |",
