@@ -7,7 +7,10 @@ each chunk, and for new chunks compresses, seals and packs them: zstd,
 BLAKE3 and the file reads release the GIL, so both cores work. Directories
 are finished in post-order as soon as their files are: the tree blob is
 written and the directory's memory dropped, so memory stays bounded by the
-files in flight, not by the size of the tree.
+files in flight, not by the size of the tree. On a cold cache a few walk-ahead
+threads (prefetch.py) do the walk's ``scandir``/``lstat``/``listxattr`` a
+bounded window ahead of it, so the disk sees several requests at once; the
+walker's own calls stay the truth.
 
 Absolute paths are kept: backing up ``/srv/app`` gives a root tree holding
 ``srv``, which holds ``app``, each with the metadata of the real directory.

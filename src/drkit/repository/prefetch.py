@@ -143,8 +143,11 @@ class WalkAhead:
 
     def reached(self, key: Key) -> None:
         with self._cond:
-            self._frontier.reached(key)
-            self._cond.notify_all()
+            frontier = self._frontier
+            was_full = frontier.ahead >= frontier.window
+            frontier.reached(key)
+            if was_full and frontier.ahead < frontier.window:  # else no thread waits on it
+                self._cond.notify_all()
 
     def stop(self) -> None:
         """Stop the threads and wait for them (each ends after its current directory)."""
