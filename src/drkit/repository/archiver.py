@@ -7,7 +7,10 @@ each chunk, and for new chunks compresses, seals and packs them: zstd,
 BLAKE3 and the file reads release the GIL, so both cores work. Directories
 are finished in post-order as soon as their files are: the tree blob is
 written and the directory's memory dropped, so memory stays bounded by the
-files in flight, not by the size of the tree.
+files in flight, not by the size of the tree. On a cold cache a few walk-ahead
+threads (prefetch.py) do the walk's ``scandir``/``lstat``/``listxattr`` a
+bounded window ahead of it, so the disk sees several requests at once; the
+walker's own calls stay the truth.
 
 Absolute paths are kept: backing up ``/srv/app`` gives a root tree holding
 ``srv``, which holds ``app``, each with the metadata of the real directory.
@@ -38,6 +41,7 @@ from drkit.repository.blob import BlobType
 from drkit.repository.fanout import Destination, FanOut
 from drkit.repository.faults import crash_point
 from drkit.repository.metadata import node_from_stat
+from drkit.repository.prefetch import Key, Skip, WalkAhead
 from drkit.repository.progress import Progress
 from drkit.repository.snapshot import FileError, Snapshot, Summary
 from drkit.repository.tree import Node, NodeType, encode_tree
@@ -55,6 +59,7 @@ class BackupOptions:
     host: str = field(default_factory=socket.gethostname)
     workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     max_in_flight: int = 4096  # queued files hold a path, not data: let the walk run ahead
+    walk_ahead: int = 4  # I/O threads warming the caches ahead of the walk; 0: none
 
 
 ChunkIds = list[list[bytes]]  # per chunk: its id in each destination
@@ -125,6 +130,7 @@ class Archiver:
         c = destinations[0].repo.config.chunker
         self._chunker_args = (c.avg_size, c.min_size, c.max_size, c.seed)
         self._pool = ThreadPoolExecutor(options.workers, thread_name_prefix="drkit-read")
+        self._ahead: WalkAhead | None = None
 
     # -- entry point ---------------------------------------------------------
     def run(self, parents: list[Snapshot | None] | None = None) -> list[Snapshot]:
@@ -212,10 +218,27 @@ class Archiver:
         except OSError as exc:
             self._record_error(path, exc)
             return None
-        return self._entry(path, os.path.basename(path), st, st.st_dev)
+        if not stat.S_ISDIR(st.st_mode) or self.options.walk_ahead <= 0:
+            return self._entry(path, os.path.basename(path), st, st.st_dev, ())
+        skip = self._prefetch_skip(st.st_dev)
+        with WalkAhead(path, threads=self.options.walk_ahead, skip=skip) as ahead:
+            self._ahead = ahead
+            try:
+                return self._entry(path, os.path.basename(path), st, st.st_dev, ())
+            finally:
+                self._ahead = None
+
+    def _prefetch_skip(self, root_dev: int) -> Skip:
+        """Directories the walk will not enter, so the walk-ahead does not either."""
+        one_fs = self.options.one_file_system
+
+        def skip(path: str, name: str, st: os.stat_result) -> bool:
+            return (one_fs and st.st_dev != root_dev) or self._excluded(path, name)
+
+        return skip
 
     def _entry(
-        self, path: str, name: str, st: os.stat_result, root_dev: int
+        self, path: str, name: str, st: os.stat_result, root_dev: int, key: Key
     ) -> Node | FileJob | DirJob | None:
         if self._excluded(path, name):
             return None
@@ -227,27 +250,29 @@ class Archiver:
         if node.type is NodeType.DIR:
             if self.options.one_file_system and st.st_dev != root_dev:
                 return None
-            return self._walk_dir(path, node, root_dev)
+            return self._walk_dir(path, node, root_dev, key)
         if node.type is NodeType.FILE:
             return self._file(path, node, st)
         return node
 
-    def _walk_dir(self, path: str, node: Node, root_dev: int) -> DirJob:
+    def _walk_dir(self, path: str, node: Node, root_dev: int, key: Key) -> DirJob:
         job = DirJob(node)
         self.summary.dirs += 1
+        if self._ahead is not None:
+            self._ahead.reached(key)
         try:
             with os.scandir(path) as it:
                 entries = list(it)
         except OSError as exc:
             node.error = self._record_error(path, exc)
             entries = []
-        for entry in entries:
+        for position, entry in enumerate(entries):  # positions make the keys (prefetch.py)
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError as exc:
                 self._record_error(entry.path, exc)
                 continue
-            child = self._entry(entry.path, entry.name, st, root_dev)
+            child = self._entry(entry.path, entry.name, st, root_dev, (*key, position))
             if child is not None:
                 job.entries.append(child)
         self._pending.append(job)
