@@ -14,10 +14,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from drkit import __version__
 from drkit.api import problems
 from drkit.api.auth import requirement
-from drkit.api.routes import alerts, audit, config, jobs, runs, snapshots, status, users
+from drkit.api.routes import alerts, audit, config, jobs, runbooks, runs, snapshots, status, users
 from drkit.services.workspace import Workspace
 
-ROUTERS = (status, snapshots, runs, jobs, alerts, config, users, audit)
+ROUTERS = (status, snapshots, runs, jobs, alerts, config, users, audit, runbooks)
 # no permission needed
 PUBLIC = ("/healthz", "/metrics", "/api/openapi.json", "/api/docs", "/login")
 

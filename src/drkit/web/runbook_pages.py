@@ -3,8 +3,9 @@
 Pages only read: the runbook files in ``runbooks.dir`` and the versions in
 the catalog (a GET records nothing; the CLI and the runs record versions).
 The guide is :mod:`drkit.runbooks.guide`'s Markdown with ``runbook stats``'s
-expected durations, rendered with raw HTML turned off, so a runbook's text
-cannot put markup into the page.
+expected durations, rendered with raw HTML turned off (the API's guide is the
+same HTML, :mod:`drkit.services.runbook_views`), so a runbook's text cannot
+put markup into the page.
 """
 
 from __future__ import annotations
@@ -13,18 +14,17 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from markdown_it import MarkdownIt
 
 from drkit.catalog.runs import RunView, list_runs
 from drkit.errors import DrkitError
-from drkit.runbooks import guide, versions
+from drkit.runbooks import versions
 from drkit.runbooks.loader import LoadedRunbook
-from drkit.runbooks.stats import collect
-from drkit.runbooks.store import RunbookStore, runbook_dir
+from drkit.runbooks.store import RunbookStore
+from drkit.services.runbook_views import guide_html, guide_markdown
+from drkit.services.runbook_views import load as _load
+from drkit.services.runbook_views import runbook_store as _store
 from drkit.services.workspace import Workspace
 from drkit.web.render import Viewer, Ws, error_status, page
-
-MAX_VERSION = 64
 
 
 @dataclass(frozen=True)
@@ -74,25 +74,8 @@ def runbook_guide(
         loaded = _load(ws, name, version)
     except DrkitError as exc:
         return page(request, "guide.html", who, error_status(exc), name=name, problem=exc)
-    expected = collect(ws.catalog(), name).expected()
-    body = guide_html(guide.markdown(loaded.runbook, expected))
+    body = guide_html(guide_markdown(ws, loaded))
     return page(request, "guide.html", who, name=name, loaded=loaded, body=body, version=version)
-
-
-def guide_html(text: str) -> str:
-    """The guide's Markdown as HTML, raw HTML in it escaped (not passed through)."""
-    rendered: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
-    return rendered
-
-
-def _store(ws: Workspace) -> RunbookStore:
-    return RunbookStore(runbook_dir(ws.settings, ws.settings_file, ws.home))
-
-
-def _load(ws: Workspace, name: str, version: str | None) -> LoadedRunbook:
-    if version:
-        return versions.load_version(ws.catalog(), name, version[:MAX_VERSION])
-    return _store(ws).load(name)
 
 
 def _row(ws: Workspace, store: RunbookStore, name: str) -> RunbookRow:

@@ -15,7 +15,14 @@ from drkit.web.pages import PageRequire
 from tests.integration.api.conftest import CALLERS, Api
 
 # a value for each path parameter: things that may or may not exist, never something to lose
-SAMPLES = {"name": "nobody", "run_id": "1", "alert_id": "1", "token_id": "0123456789ab"}
+SAMPLES = {
+    "name": "nobody",
+    "run_id": "1",
+    "alert_id": "1",
+    "token_id": "0123456789ab",
+    "step": "go",
+    "version": "0123abcd",
+}
 
 
 def _routes(api: Api, *, pages: bool = False) -> list[tuple[str, str, str | None]]:
