@@ -12,12 +12,37 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from drkit import __version__
-from drkit.api import problems
+from drkit.api import problems, repos
 from drkit.api.auth import requirement
-from drkit.api.routes import alerts, audit, config, jobs, runbooks, runs, snapshots, status, users
+from drkit.api.routes import (
+    alerts,
+    audit,
+    config,
+    config_restore,
+    jobs,
+    operations,
+    runbooks,
+    runs,
+    snapshots,
+    status,
+    users,
+)
+from drkit.services.launch import Launcher
 from drkit.services.workspace import Workspace
 
-ROUTERS = (status, snapshots, runs, jobs, alerts, config, users, audit, runbooks)
+ROUTERS = (
+    status,
+    snapshots,
+    runs,
+    jobs,
+    operations,
+    alerts,
+    config,
+    config_restore,
+    users,
+    audit,
+    runbooks,
+)
 # no permission needed
 PUBLIC = ("/healthz", "/metrics", "/api/openapi.json", "/api/docs", "/login")
 
@@ -28,6 +53,8 @@ def create_app(
     registry: CollectorRegistry | None = None,
     healthy: Callable[[], bool] = lambda: True,
     mount: Iterable[Callable[[FastAPI], None]] = (),
+    launcher: Launcher | None = None,
+    repository_timeout: float = repos.DEFAULT_TIMEOUT_S,
 ) -> FastAPI:
     """The app over ``workspace`` (its catalog opened here, once).
 
@@ -43,7 +70,13 @@ def create_app(
         redoc_url=None,
     )
     workspace.catalog()
+    workspace.keep_caches()  # derived keys and read snapshots, across requests
     app.state.workspace = workspace
+    # long operations started through the API run here; ApiServer.shutdown stops them
+    app.state.launcher = launcher or Launcher(workspace)
+    # reading repositories: a pool of its own, and a deadline for each request
+    app.state.repository_pool = repos.new_pool()
+    app.state.repository_timeout = repository_timeout
     problems.install(app)
     api = APIRouter(prefix="/api")
     for module in ROUTERS:

@@ -35,6 +35,7 @@ _TITLES = {
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -46,10 +47,14 @@ def status_for(exc: DrkitError) -> int:
         return 403
     if exc.code.endswith("-not-found"):
         return 404
-    if isinstance(exc, UserExists | RepositoryLocked):
+    if isinstance(exc, UserExists | RepositoryLocked) or exc.code == "preview-outdated":
         return 409
     if isinstance(exc, RunbookError) and exc.exit_code in (60, 64):
         return 409  # the runbook or the run is not in a state for this (invalid, not waiting)
+    if exc.code in ("launcher-busy", "daemon-stopping"):
+        return 503
+    if exc.code == "repository-timeout":
+        return 504
     if isinstance(exc, CatalogUnavailable | CatalogNewer):
         return 503
     if isinstance(exc, StorageError):

@@ -201,8 +201,16 @@ def _applied_revisions(conn: Connection) -> set[str] | None:
 
 def _unavailable(engine: Engine, exc: Exception) -> CatalogUnavailable:
     where = engine.url.render_as_string(hide_password=True)
-    return CatalogUnavailable(
-        f"the catalog at {where} cannot be used: {str(exc).splitlines()[0]}",
-        hint="check the catalog URL in drkit.yaml (catalog.url), that the database server "
-        "is up, and that DRKIT_HOME is writable",
-    )
+    reason = str(exc).splitlines()[0]
+    if "database is locked" in reason:
+        hint = (
+            "another process has held the catalog's write lock for 30 s (a long transaction, "
+            "or a sqlite3 shell left open in a transaction): end it (`fuser` on the catalog "
+            "file names it), then try again"
+        )
+    else:
+        hint = (
+            "check the catalog URL in drkit.yaml (catalog.url), that the database server "
+            "is up, and that DRKIT_HOME is writable"
+        )
+    return CatalogUnavailable(f"the catalog at {where} cannot be used: {reason}", hint=hint)

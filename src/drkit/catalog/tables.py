@@ -53,6 +53,7 @@ class RunRow(Base):
     __table_args__ = (
         Index("ix_runs_kind_subject", "kind", "subject"),
         Index("ix_runs_started_at", "started_at"),
+        Index("ix_runs_job", "job"),  # migration 0008: the latest run of each job
     )
 
 
@@ -147,6 +148,10 @@ class AlertRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ack_comment: Mapped[str | None] = mapped_column(Text)
+    # silenced (migration 0007): not notified before silenced_until, then as still holding
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    silenced_by: Mapped[str | None] = mapped_column(String(200))
+    silence_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliveryRow(Base):

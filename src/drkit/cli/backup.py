@@ -8,7 +8,6 @@ import typer
 
 from drkit.cli.context import State
 from drkit.cli.output import Output, err, human_bytes, out
-from drkit.errors import IncompleteError
 from drkit.services import backup as service
 from drkit.services.backup import BackupResult, BackupSpec, FileBackup, SourceBackup
 
@@ -63,14 +62,9 @@ def _raise_for(result: BackupResult) -> None:
     for source in result.sources:  # on stderr, with --json too
         if source.error is not None:
             err.print(f"[red]failed:[/] {source.source}: {source.error.message}", highlight=False)
-    if result.failures:
-        raise result.failures[0]
-    if result.files is not None and result.unread:
-        snap = result.files.snapshot
-        raise IncompleteError(
-            f"snapshot {snap.short_id} was saved, but {result.unread} path(s) could not be read",
-            hint="the paths are listed above and recorded in the snapshot",
-        )
+    failure = result.failure()
+    if failure is not None:
+        raise failure
 
 
 def _print(result: BackupResult, output: Output) -> None:

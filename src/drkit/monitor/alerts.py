@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from drkit.catalog import Catalog
 from drkit.catalog.errors import CatalogError
 from drkit.catalog.tables import AlertRow, DeliveryRow
 from drkit.monitor.rules import Condition
+from drkit.monitor.silences import Notify, notify_decision, silenced
 from drkit.notify.base import EventAction, Notification, Severity
 from drkit.notify.dispatch import Delivery
 
@@ -72,10 +73,17 @@ def reconcile(
                 opened.append(key)
             else:
                 _refresh(row, cond, now)
-                if row.acknowledged_at is not None:
-                    continue  # someone is on it: no repeats until it resolves
-                if row.last_notified_at and now - row.last_notified_at < repeat_interval:
+                send_now = notify_decision(
+                    acknowledged=row.acknowledged_at is not None,
+                    silenced_until=row.silenced_until,
+                    last_notified_at=row.last_notified_at,
+                    now=now,
+                    repeat_interval=repeat_interval,
+                )
+                if send_now is Notify.NOTHING:
                     continue
+                if send_now is Notify.SILENCE_ENDED:
+                    row.silenced_until = None  # it has said what it held back
                 repeated.append(key)
             row.last_notified_at, row.notify_count = now, row.notify_count + 1
             outbox.append((row.id, _notification(row, EventAction.TRIGGER, now)))
@@ -83,7 +91,8 @@ def reconcile(
             if key not in firing:
                 row.status, row.resolved_at = "resolved", now
                 resolved.append(key)
-                outbox.append((row.id, _notification(row, EventAction.RESOLVE, now)))
+                if not silenced(row, now):  # a silenced alert is not notified, resolved either
+                    outbox.append((row.id, _notification(row, EventAction.RESOLVE, now)))
     for alert_id, notification in outbox:
         _deliver(catalog, alert_id, notification, send)
     return AlertChanges(tuple(opened), tuple(repeated), tuple(resolved))
@@ -153,8 +162,9 @@ def _deliver(catalog: Catalog, alert_id: int, notification: Notification, send: 
             )
 
 
-def alert_json(a: AlertRow) -> dict[str, Any]:
-    """One alert as `drkit alerts --json` and the API show it."""
+def alert_json(a: AlertRow, now: datetime | None = None) -> dict[str, Any]:
+    """One alert as `drkit alerts --json` and the API show it (silenced as of ``now``)."""
+    quiet = silenced(a, now or datetime.now(UTC))
     return {
         "id": a.id,
         "key": a.dedup_key,
@@ -167,6 +177,10 @@ def alert_json(a: AlertRow) -> dict[str, Any]:
         "acknowledged_by": a.acknowledged_by,
         "acknowledged_at": a.acknowledged_at,
         "ack_comment": a.ack_comment,
+        "silenced": quiet,
+        "silenced_until": a.silenced_until if quiet else None,
+        "silenced_by": a.silenced_by if quiet else None,
+        "silence_reason": a.silence_reason if quiet else None,
     }
 
 

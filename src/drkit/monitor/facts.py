@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from drkit.catalog import Catalog
 from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
@@ -117,14 +118,7 @@ def gather(catalog: Catalog, settings: Settings, now: datetime) -> Facts:
     with catalog.session() as session:
         every_snapshot = list(session.scalars(select(SnapshotRow)))
         checks = list(session.scalars(select(VerificationRow).order_by(VerificationRow.id)))
-        runs = list(
-            session.scalars(
-                select(RunRow)
-                .where(RunRow.job.is_not(None), RunRow.finished_at.is_not(None))
-                .order_by(RunRow.id)
-            )
-        )
-    backed_up = {r.job for r in runs if r.kind == "backup" and r.status != "interrupted"}
+        runs, backed_up = _job_runs(session)
     snapshots = [s for s in every_snapshot if s.gone_at is None]
     held = _held_paths(every_snapshot)
     policies = tuple(
@@ -132,6 +126,17 @@ def gather(catalog: Catalog, settings: Settings, now: datetime) -> Facts:
         for name, policy in sorted(settings.policies.items())
     )
     return Facts(now=now, policies=policies, jobs=_latest_jobs(runs))
+
+
+def _job_runs(session: Session) -> tuple[list[RunRow], set[str]]:
+    """The latest finished run of each job that a stop did not interrupt, and the backup
+    jobs that ever ran: two queries on the runs' job index, not every run."""
+    ended = (RunRow.job.is_not(None), RunRow.finished_at.is_not(None))
+    counted = (*ended, RunRow.status != "interrupted")
+    latest = select(func.max(RunRow.id)).where(*counted).group_by(RunRow.job)
+    runs = list(session.scalars(select(RunRow).where(RunRow.id.in_(latest)).order_by(RunRow.id)))
+    backups = select(RunRow.job).where(*counted, RunRow.kind == "backup").distinct()
+    return runs, {job for job in session.scalars(backups) if job}
 
 
 def _policy(

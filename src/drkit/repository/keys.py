@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import getpass
+import hashlib
 import json
 import logging
 import os
@@ -139,7 +140,24 @@ def _int(value: object) -> int:
     return value
 
 
-def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
+# (sha256 of the passphrase, salt, KDF parameters) -> the key they derive; a long-lived
+# process (the API) keeps one so that each request does not pay the KDF again
+KeyCache = dict[tuple[bytes, bytes, str], bytes]
+
+
+def _derive(doc: _SlotDoc, password: str, cache: KeyCache | None) -> bytes:
+    if cache is None:
+        return doc.params.derive(password.encode(), doc.salt)
+    found = (hashlib.sha256(password.encode()).digest(), doc.salt, repr(doc.params))
+    key = cache.get(found)
+    if key is None:
+        key = cache[found] = doc.params.derive(password.encode(), doc.salt)
+    return key
+
+
+def open_master_key(
+    backend: Backend, password: str, cache: KeyCache | None = None
+) -> tuple[MasterKey, str]:
     """Try every slot with ``password``; return the master key and the slot that opened it.
 
     A damaged slot (its bytes no longer match its name, or it does not parse)
@@ -159,7 +177,7 @@ def open_master_key(backend: Backend, password: str) -> tuple[MasterKey, str]:
         except SlotDamaged as exc:
             damaged[slot_id] = exc.why
             continue
-        key = doc.params.derive(password.encode(), doc.salt)
+        key = _derive(doc, password, cache)
         try:
             raw = Sealer(key).open(doc.data, KEY_AAD)
         except DecryptError:

@@ -22,7 +22,7 @@ from drkit.repository.blob import BlobLocation, BlobType
 from drkit.repository.compression import decompress
 from drkit.repository.crypto import DecryptError, IdHasher, MasterKey, Sealer
 from drkit.repository.index import IndexFormatError, MasterIndex, decode_index
-from drkit.repository.keys import add_key_slot, open_master_key
+from drkit.repository.keys import KeyCache, add_key_slot, open_master_key
 from drkit.repository.repoconfig import CONFIG_AAD, RepoConfig
 from drkit.repository.snapshot import Snapshot, snapshot_aad
 from drkit.repository.tree import Node, decode_tree
@@ -52,6 +52,9 @@ class Repository:
         self.index_files: dict[str, list[str]] = {}  # index file -> packs it names
         self.index_loaded = False
         self.index_strict = True
+        # snapshot id -> its decrypted document, kept by a long-lived caller (the API's
+        # workspace) across openings: a snapshot object never changes under its id
+        self.snapshot_cache: dict[str, bytes] | None = None
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -72,7 +75,9 @@ class Repository:
         return cls(backend, master, config, slot)
 
     @classmethod
-    def open(cls, backend: Backend, password: str) -> Repository:
+    def open(cls, backend: Backend, password: str, key_cache: KeyCache | None = None) -> Repository:
+        """Open the repository at ``backend`` with ``password``; ``key_cache`` keeps the
+        keys derived from passphrases for the next opening in this process (a daemon)."""
         if not backend.exists(FileKind.CONFIG, "config"):
             try:
                 leftovers = _repository_data(backend)
@@ -86,7 +91,7 @@ class Repository:
                     "`drkit init` there (it refuses: that would hide the snapshots)",
                 )
             raise RepositoryNotFound(f"no drkit repository at {backend.location}")
-        master, slot = open_master_key(backend, password)
+        master, slot = open_master_key(backend, password, key_cache)
         try:
             raw = Sealer(master.encryption).open(
                 backend.load(FileKind.CONFIG, "config"), CONFIG_AAD
@@ -197,12 +202,19 @@ class Repository:
         self.backend.save(FileKind.SNAPSHOT, snap.id, [sealed])
 
     def load_snapshot(self, snapshot_id: str) -> Snapshot:
-        raw = self.backend.load(FileKind.SNAPSHOT, snapshot_id)
-        try:
-            doc = json.loads(self.sealer.open(raw, snapshot_aad(snapshot_id)))
-        except DecryptError:
-            raise IntegrityError(f"snapshot {snapshot_id[:8]} is damaged") from None
-        return Snapshot.from_json(doc)
+        cache = self.snapshot_cache
+        plain = cache.get(snapshot_id) if cache is not None else None
+        if plain is None:
+            raw = self.backend.load(FileKind.SNAPSHOT, snapshot_id)
+            try:
+                plain = self.sealer.open(raw, snapshot_aad(snapshot_id))
+            except DecryptError:
+                raise IntegrityError(f"snapshot {snapshot_id[:8]} is damaged") from None
+        doc = json.loads(plain)
+        snap = Snapshot.from_json(doc)
+        if cache is not None:
+            cache[snapshot_id] = plain
+        return snap
 
     def snapshots(
         self,
@@ -210,6 +222,9 @@ class Repository:
     ) -> list[Snapshot]:
         """All readable snapshots, oldest first. Damaged ones go to ``on_damaged``."""
         names = [info.name for info in self.backend.list(FileKind.SNAPSHOT)]
+        if self.snapshot_cache is not None:  # forgotten ones leave the cache
+            for gone in set(self.snapshot_cache) - set(names):
+                self.snapshot_cache.pop(gone, None)
         found = []
         for name in names:
             try:

@@ -83,10 +83,18 @@ class JobExecutor:
         self.on_step = on_step
         self.stopping = threading.Event()
 
-    def run(self, job: Job, *, trigger: Trigger, slot: datetime | None) -> JobResult:
+    def run(
+        self,
+        job: Job,
+        *,
+        trigger: Trigger,
+        slot: datetime | None,
+        journal: RunJournal | None = None,
+    ) -> JobResult:
+        """Run ``job``'s steps into ``journal`` (a run recorded by the caller) or a new run."""
         if self.stopping.is_set():
             raise NotStarted(job.id)
-        journal = RunJournal.start(
+        journal = journal or RunJournal.start(
             self.catalog,
             kind=job.kind.value,
             subject=job.subject,

@@ -200,7 +200,8 @@ class Service:
         registry.register(CatalogCollector(self.catalog, lambda: self.settings, utcnow))
         server = self.options.http(listen, registry, lambda: not self.daemon.stop_event.is_set())
         host, port = server.server_address[:2]
-        log.info("serving /metrics, /healthz and /api on http://%s:%d", host, port)
+        scheme = getattr(server, "scheme", "http")
+        log.info("serving /metrics, /healthz and /api on %s://%s:%d", scheme, host, port)
         return server
 
     def _reload_signal(self, _signum: int, _frame: FrameType | None) -> None:

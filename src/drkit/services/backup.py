@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from drkit.errors import DrkitError, UsageError
+from drkit.errors import DrkitError, IncompleteError, UsageError
 from drkit.repository.archiver import Archiver, BackupOptions, normalise_targets
 from drkit.repository.compression import Compression
 from drkit.repository.fanout import Destination
@@ -124,6 +124,18 @@ class BackupResult:
     def unread(self) -> int:
         """Paths the file backup could not read (the snapshot was saved without them)."""
         return len(self.files.snapshot.errors) if self.files is not None else 0
+
+    def failure(self) -> DrkitError | None:
+        """What fails this backup (a database source, files not read), as the CLI raises it."""
+        if self.failures:
+            return self.failures[0]
+        if self.files is not None and self.unread:
+            snap = self.files.snapshot
+            return IncompleteError(
+                f"snapshot {snap.short_id} was saved, but {self.unread} path(s) could not be read",
+                hint="the paths are listed above and recorded in the snapshot",
+            )
+        return None
 
     def to_json(self) -> dict[str, Any]:
         doc = self.files.to_json() if self.files is not None else {}

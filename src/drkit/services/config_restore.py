@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from drkit.services.progress import SILENT, Progress
 
 if TYPE_CHECKING:  # the domain (SQLAlchemy, paramiko) is imported when the operation runs
+    from drkit.catalog.runs import RunJournal
     from drkit.confighistory.collect.hosts import HostPool
     from drkit.confighistory.restore import RestoredItem, RestorePlan
     from drkit.confighistory.service import History
@@ -89,9 +90,14 @@ def open_history(workspace: Workspace) -> Iterator[History]:
 
 
 def restore_config(
-    workspace: Workspace, spec: ConfigRestoreSpec, review: Review, progress: Progress = SILENT
+    workspace: Workspace,
+    spec: ConfigRestoreSpec,
+    review: Review,
+    progress: Progress = SILENT,
+    journal: RunJournal | None = None,
 ) -> ConfigRestoreResult:
-    """Plan, show, confirm and apply the restore of ``spec``."""
+    """Plan, show, confirm and apply the restore of ``spec`` (into ``journal``, a run the
+    caller recorded and finishes, when given)."""
     from drkit.confighistory.collect.hosts import HostPool
     from drkit.confighistory.mirror import import_history
     from drkit.confighistory.model import Scope
@@ -111,28 +117,32 @@ def restore_config(
             go = bool(plan.changes) and not spec.dry_run and review.confirm(plan)
             if go:
                 progress.phase("restore")
-            done = _apply(history, hosts, plan, spec) if go else []
+            done = _apply(history, hosts, plan, spec, journal) if go else []
     return ConfigRestoreResult(plan, go, done, imported)
 
 
 def _apply(
-    history: History, hosts: HostPool, plan: RestorePlan, spec: ConfigRestoreSpec
+    history: History,
+    hosts: HostPool,
+    plan: RestorePlan,
+    spec: ConfigRestoreSpec,
+    journal: RunJournal | None,
 ) -> list[RestoredItem]:
     from drkit.catalog.runs import RunStatus
     from drkit.confighistory.jobs import owned_run
     from drkit.confighistory.restore import apply_restore
     from drkit.confighistory.service import default_author
 
+    author = spec.author or default_author()
+    if journal is not None:
+        return apply_restore(
+            history, hosts, plan, author=author, journal=journal, restore_mode=spec.restore_mode
+        )
     subject = ",".join(i.scope.display for i in plan.changes)[:200]
-    with owned_run(history.catalog, kind="config-restore", subject=subject) as (journal, own):
+    with owned_run(history.catalog, kind="config-restore", subject=subject) as (own_run, own):
         done = apply_restore(
-            history,
-            hosts,
-            plan,
-            author=spec.author or default_author(),
-            journal=journal,
-            restore_mode=spec.restore_mode,
+            history, hosts, plan, author=author, journal=own_run, restore_mode=spec.restore_mode
         )
         if own:
-            journal.finish(RunStatus.SUCCEEDED, result={"restored": [d.target for d in done]})
+            own_run.finish(RunStatus.SUCCEEDED, result={"restored": [d.target for d in done]})
     return done

@@ -28,6 +28,7 @@ from drkit.settings.discovery import default_home, find_settings_file, load_or_d
 if TYPE_CHECKING:  # SQLAlchemy and the repository code only when an operation needs them
     from drkit.catalog import Catalog
     from drkit.confighistory.model import ConfigVersion
+    from drkit.repository.keys import KeyCache
     from drkit.repository.repo import Repository
     from drkit.settings.model import RepositorySettings, Settings
     from drkit.settings.policies import PolicySettings
@@ -56,6 +57,20 @@ class Workspace:
         self._catalog: Catalog | None = None
         self._owns_catalog = True
         self._backends: list[Backend] = []
+        # with keep_caches() (a long-lived face), for the process's life and shared with
+        # children: the keys passphrases derive (the KDF is costly on purpose) and the
+        # decrypted snapshots (immutable under their id)
+        self._caching = False
+        self._key_cache: KeyCache = {}
+        self._snapshot_cache: dict[str, dict[str, bytes]] = {}
+
+    def keep_caches(self) -> None:
+        """Keep derived keys and decrypted snapshots between openings (the API, per request).
+
+        A snapshot damaged on disk after it was read is then not noticed by this process's
+        listings; checks (`drkit check`, the daemon's jobs) run in processes of their own.
+        """
+        self._caching = True
 
     def child(self) -> Workspace:
         """The same settings and catalog, with repository connections of its own.
@@ -71,6 +86,8 @@ class Workspace:
             settings=self.settings,
         )
         other._catalog, other._owns_catalog = self.catalog(), False
+        other._caching = self._caching
+        other._key_cache, other._snapshot_cache = self._key_cache, self._snapshot_cache
         return other
 
     # -- settings ---------------------------------------------------------------------------
@@ -196,7 +213,7 @@ class Workspace:
         """Open the workspace's repository (index loaded unless told otherwise)."""
         from drkit.repository.repo import Repository
 
-        repo = Repository.open(self.backend(), self.password())
+        repo = self._cached(Repository.open(self.backend(), self.password(), self._keys()))
         if load_index:
             repo.load_index()
         return repo
@@ -219,11 +236,19 @@ class Workspace:
 
         named = self.named_repository(ref)
         backend = self._track(open_backend(named.url if named else ref))
-        repo = Repository.open(
-            backend, password if password is not None else self.password_for(ref)
-        )
+        passphrase = password if password is not None else self.password_for(ref)
+        repo = self._cached(Repository.open(backend, passphrase, self._keys()))
         if load_index:
             repo.load_index()
+        return repo
+
+    def _keys(self) -> KeyCache | None:
+        return self._key_cache if self._caching else None
+
+    def _cached(self, repo: Repository) -> Repository:
+        if self._caching:
+            where = f"{repo.backend.location}#{repo.config.id}"
+            repo.snapshot_cache = self._snapshot_cache.setdefault(where, {})
         return repo
 
     def _track(self, backend: Backend) -> Backend:

@@ -8,6 +8,10 @@ daemon:
   max_parallel_jobs: 2
   scan_interval: 15m          # re-read snapshot lists of every repository
   monitor_interval: 1m        # evaluate RPO/RTO/3-2-1 and alert rules
+  tls:                        # serve the API and dashboard over HTTPS
+    cert: /etc/drkit/tls/cert.pem   # PEM, the chain after the certificate
+    key: /etc/drkit/tls/key.pem
+  allow_insecure_http: false  # plain HTTP off loopback is refused unless true
 alerts:
   repeat_interval: 4h         # re-send an open alert this often
   notifiers: [ops-mail, pager]  # default: every notifier in `notifiers`
@@ -17,6 +21,7 @@ alerts:
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -38,6 +43,13 @@ class CatalogSettings(_Frozen):
     )
 
 
+class TlsSettings(_Frozen):
+    """The certificate and key `drkit serve` answers HTTPS with."""
+
+    cert: Path = Field(description="PEM certificate (with its chain after it).")
+    key: Path = Field(description="PEM private key of the certificate.")
+
+
 class DaemonSettings(_Frozen):
     """How `drkit serve` runs."""
 
@@ -53,6 +65,14 @@ class DaemonSettings(_Frozen):
     )
     job_timeout: Objective = Field(
         default=timedelta(hours=12), description="A job running longer than this is stopped."
+    )
+    tls: TlsSettings | None = Field(
+        default=None, description="Serve the API and dashboard over HTTPS with this certificate."
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Allow plain HTTP on an address other than loopback (tokens and "
+        "passwords then cross the network readable).",
     )
 
     @field_validator("listen")

@@ -170,6 +170,9 @@ def find_token(s: Session, presented: str) -> Token | None:
     return _token(row)
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # how exact a token's last use is recorded
+
+
 def authenticate_token(s: Session, presented: str, now: datetime) -> TokenHolder | None:
     """The holder of a valid, unexpired, unrevoked token; None for anything else."""
     found = _TOKEN.fullmatch(presented.strip())
@@ -183,7 +186,8 @@ def authenticate_token(s: Session, presented: str, now: datetime) -> TokenHolder
         return None
     user_may = get_user(s, row.user_name).effective
     allowed = user_may if token.permissions is None else user_may & set(token.permissions)
-    row.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now  # not at every request: a write each time costs the API
     return TokenHolder(row.user_name, row.id, frozenset(allowed))
 
 

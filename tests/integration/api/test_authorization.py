@@ -22,6 +22,7 @@ SAMPLES = {
     "token_id": "0123456789ab",
     "step": "go",
     "version": "0123abcd",
+    "job_id": "nobody",
 }
 
 

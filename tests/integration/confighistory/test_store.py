@@ -137,7 +137,7 @@ def test_import_keeps_uid_time_and_skips_what_is_known(catalog: Catalog, tmp_pat
 
 def test_the_migration_creates_exactly_the_models_tables(catalog: Catalog) -> None:
     ours = {"config_versions", "config_heads", UserRow.__tablename__, UserGrantRow.__tablename__}
-    assert "0006" in catalog.revisions()  # its branch: 0002, then 0006 (tokens, audit)
+    assert "0008" in catalog.revisions()  # its branch: 0002, 0006 (tokens, audit), 0007, 0008
     with catalog.engine.connect() as conn:
         context = MigrationContext.configure(conn)
         differences = [d for d in compare_metadata(context, Base.metadata) if _touches(d, ours)]

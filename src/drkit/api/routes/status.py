@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from drkit.api.auth import VIEW, Principal, workspace
-from drkit.api.repos import request_workspace
+from drkit.api.jsonbody import JSONBody
+from drkit.api.repos import within_deadline
 from drkit.catalog.types import utcnow
 from drkit.services.status import status_report
 from drkit.services.workspace import Workspace
@@ -20,13 +21,17 @@ Viewer = Annotated[Principal, Depends(VIEW)]
 @router.get(
     response_model=None,
     path="/status",
+    response_class=JSONBody,
     summary="3-2-1 and monitoring per policy and source (drkit status --json)",
 )
 def get_status(
-    ws: Ws, who: Viewer, policy: Annotated[str | None, Query(max_length=200)] = None
-) -> dict[str, Any]:
-    with request_workspace(ws) as one:
-        return status_report(one, [policy] if policy else None, utcnow()).to_json()
+    request: Request, who: Viewer, policy: Annotated[str | None, Query(max_length=200)] = None
+) -> JSONBody:
+    chosen = [policy] if policy else None
+    report = within_deadline(
+        request, "the repositories", lambda one: status_report(one, chosen, utcnow())
+    )
+    return JSONBody(report.to_json())
 
 
 @router.get(response_model=None, path="/policies", summary="the policies in drkit.yaml")
@@ -43,9 +48,11 @@ def get_policy(name: str, ws: Ws, who: Viewer) -> dict[str, Any]:
 @router.get(
     response_model=None, path="/policies/{name}/status", summary="3-2-1 per source of one policy"
 )
-def get_policy_status(name: str, ws: Ws, who: Viewer) -> list[dict[str, Any]]:
-    with request_workspace(ws) as one:
-        return status_report(one, [name], utcnow()).policies[0].to_json()
+def get_policy_status(name: str, request: Request, who: Viewer) -> list[dict[str, Any]]:
+    report = within_deadline(
+        request, f"the repositories of {name!r}", lambda one: status_report(one, [name], utcnow())
+    )
+    return report.policies[0].to_json()
 
 
 @router.get(
