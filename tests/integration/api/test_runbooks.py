@@ -175,3 +175,72 @@ def test_cancel_names_the_caller(api: Api) -> None:
             (e.actor, e.target, e.outcome.value) for e in entries(s, action="runbook.cancel")
         }
     assert ("operator", f"run {run_id}", "ok") in audited
+
+
+INPUTS = """\
+name: api-inputs
+inputs:
+  who: {description: "who says hello"}
+  code: {description: "exit status of b", default: "0"}
+steps:
+  - id: a
+    action: shell
+    with: {command: "echo hello ${{ inputs.who }}"}
+  - id: b
+    action: shell
+    with: {command: "exit ${{ inputs.code }}"}
+"""
+
+
+def _started(api: Api, path: str, body: Any) -> dict[str, Any]:
+    """POST ``path`` as the operator: 202 with the run's URL; the run once it ended."""
+    r = _post(api, "operator", path, body)
+    assert r.status_code == 202, r.text
+    url = r.headers["location"]
+    assert url == r.json()["url"] == f"/api/runs/{r.json()['run']}"
+    deadline = time.monotonic() + 120
+    while True:
+        run: dict[str, Any] = api.get(url, "viewer").json()
+        if run["status"] != "running":
+            return run
+        assert time.monotonic() < deadline, f"run {url} did not end"
+        time.sleep(0.1)
+
+
+def test_run_with_inputs_and_rerun_from_a_step_answer_202_with_the_run(api: Api) -> None:
+    (api.root / "api-inputs.yaml").write_text(INPUTS)
+    api.drkit("runbook", "save", str(api.root / "api-inputs.yaml")).check()
+    start = "/api/runbooks/api-inputs/runs"
+    assert _post(api, "viewer", start, {"inputs": {"who": "x"}}).status_code == 403
+    missing = _post(api, "operator", start, {})
+    assert missing.status_code == 400 and "needs the input 'who'" in missing.json()["detail"]
+    unknown = _post(api, "operator", start, {"inputs": {"who": "x", "what": "y"}})
+    assert unknown.status_code == 400 and "has no input 'what'" in unknown.json()["detail"]
+    assert _post(api, "operator", "/api/runbooks/no-such-book/runs", {}).status_code == 404
+
+    ok = _started(api, start, {"inputs": {"who": "ops"}})
+    assert (ok["kind"], ok["subject"], ok["status"], ok["trigger"]) == (
+        "runbook", "api-inputs", "succeeded", "api",
+    )  # fmt: skip
+    assert ok["result"]["inputs"] == {"who": "ops", "code": "0"}
+    assert ok["result"]["started_by"] == "operator"
+    assert [s["name"] for s in ok["steps"]] == ["a", "b"]
+    assert "hello ops" in ok["steps"][0]["output"]
+
+    failed = _started(api, start, {"inputs": {"who": "ops", "code": "3"}})
+    assert failed["status"] == "failed" and failed["result"]["error"]["code"] == "step-failed"
+    assert failed["result"]["inputs"]["code"] == "3"  # what the run needs to resume is kept
+    assert failed["result"]["failed_step"] == "b"
+
+    rerun = f"/api/runs/{failed['id']}/rerun"
+    bad = _post(api, "operator", rerun, {"from_step": "nope"})
+    assert bad.status_code == 409 and "not a top-level step" in bad.json()["detail"]
+    again = _started(api, rerun, {"from_step": "b", "inputs": {"code": "0"}})
+    assert again["status"] == "succeeded", again
+    assert again["result"]["rerun_of"] == failed["id"] and again["result"]["from_step"] == "b"
+    assert again["result"]["started_by"] == "operator"
+    with api.catalog().session() as s:
+        found = entries(s, action="runbook.r")
+    audited = {(e.actor, e.action, e.detail) for e in found}
+    assert ("operator", "runbook.run", f"run {ok['id']}") in audited
+    assert ("operator", "runbook.rerun", f"run {again['id']}") in audited

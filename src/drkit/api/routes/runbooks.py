@@ -1,5 +1,7 @@
-"""Runbooks (`drkit runbook list|show|log|guide --json`) and talking to their runs:
-approve or reject a waiting manual step, cancel a run.
+"""Runbooks (`drkit runbook list|show|log|guide --json`) and their runs: run one with
+inputs or re-run one from a step (202 with the run's URL, in serve's launcher), approve
+or reject a waiting manual step, cancel a run. Resuming a run is not here yet: it goes
+on in the run it resumes, and the launcher starts new runs only.
 
 Reading records nothing (the CLI records a changed runbook file as a version;
 the API shows the versions recorded). A decision is the caller's, through
@@ -11,16 +13,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from drkit.api.auth import APPROVE, RUNBOOKS, VIEW, Principal, workspace
+from drkit.api.launching import ACCEPTED, launcher
 from drkit.runbooks import versions
 from drkit.runbooks.errors import RunbookNotFound
 from drkit.services import runbook_approval as approval
+from drkit.services import runbook_launch as launch
 from drkit.services import runbook_views as views
+from drkit.services.audit import audit
 from drkit.services.workspace import Workspace
+from drkit.users.audit import Outcome
 
 router = APIRouter(tags=["runbooks"])
 Ws = Annotated[Workspace, Depends(workspace)]
@@ -114,3 +120,62 @@ def reject(
 def cancel(run_id: RunId, ws: Ws, who: Operator) -> JSONResponse:
     said = approval.cancel(ws, who, run_id)
     return JSONResponse({"run_id": run_id, "message": said}, status_code=202)
+
+
+class RunStart(BaseModel):
+    inputs: dict[str, Annotated[str, Field(max_length=10000)]] = Field(
+        default_factory=dict, max_length=100
+    )
+    drill: bool = False
+
+
+class Rerun(BaseModel):
+    from_step: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    inputs: dict[str, Annotated[str, Field(max_length=10000)]] = Field(
+        default_factory=dict, max_length=100
+    )
+
+
+@router.post(
+    response_model=None,
+    path="/runbooks/{name}/runs",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="run a runbook with inputs, as the caller (drkit runbook run NAME --input ...)",
+)
+def start_runbook(
+    name: Name, request: Request, ws: Ws, who: Operator, body: RunStart | None = None
+) -> JSONResponse:
+    asked = body or RunStart()
+    planned = launch.plan_start(ws, name, dict(asked.inputs), drill=asked.drill, user=who.user)
+    return _launch(request, ws, who, "runbook.run", planned)
+
+
+@router.post(
+    response_model=None,
+    path="/runs/{run_id}/rerun",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="a new run of a runbook run's version from a step (drkit runbook rerun ID --from)",
+)
+def rerun_runbook(
+    run_id: RunId, body: Rerun, request: Request, ws: Ws, who: Operator
+) -> JSONResponse:
+    planned = launch.plan_rerun(ws, run_id, body.from_step, dict(body.inputs), user=who.user)
+    return _launch(request, ws, who, "runbook.rerun", planned)
+
+
+def _launch(
+    request: Request, ws: Workspace, who: Principal, action: str, planned: launch.Planned
+) -> JSONResponse:
+    run_id = launcher(request).launch(
+        planned.kind,
+        planned.subject,
+        planned.operation,
+        judge=launch.RunbookOutcome.failure,
+        subject_version=planned.version,
+    )
+    audit(ws, who.actor, action, planned.subject, Outcome.OK, f"run {run_id}")
+    url = f"/api/runs/{run_id}"
+    body = {"run": run_id, "url": url, "events": f"{url}/events", "status": "running"}
+    return JSONResponse(body, status_code=202, headers={"Location": url})
