@@ -23,9 +23,11 @@ from drkit.runbooks.errors import RunCancelled, StepFailed
 from drkit.runbooks.journal import records
 from drkit.runbooks.model import Runbook
 from drkit.runbooks.service import RunKind, RunReport, RunRequest, rerun, resolve_inputs, start_run
-from drkit.services.launch import JournalProgress, Operation
+from drkit.services.audit import Actor, audit
+from drkit.services.launch import JournalProgress, Launcher, Operation
 from drkit.services.runbook_views import load, runbook_run
 from drkit.services.workspace import Workspace
+from drkit.users.audit import Outcome
 
 TRIGGER = "api"
 
@@ -97,6 +99,19 @@ def plan_rerun(
         return RunbookOutcome(one.catalog(), report)
 
     return Planned(kind.value, book.name, book.version, operation)
+
+
+def launch(launcher: Launcher, ws: Workspace, actor: Actor, action: str, planned: Planned) -> int:
+    """Start ``planned`` in ``launcher``; audit it as ``action``; the run's id."""
+    run_id = launcher.launch(
+        planned.kind,
+        planned.subject,
+        planned.operation,
+        judge=RunbookOutcome.failure,
+        subject_version=planned.version,
+    )
+    audit(ws, actor, action, planned.subject, Outcome.OK, f"run {run_id}")
+    return run_id
 
 
 def _export_config(ws: Workspace) -> None:

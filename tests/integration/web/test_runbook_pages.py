@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 
 from tests.integration.api.conftest import Api
 from tests.integration.web.conftest import csrf_of, signed_in
@@ -96,3 +97,43 @@ def test_a_waiting_step_is_approved_on_the_run_page_refusals_show_why(site: Api)
     seen = [(a["user"], a["verdict"]) for a in site.cli_json("runs", "show", str(run.run_id))[
         "result"]["approvals"]]  # fmt: skip
     assert seen == [("olga", "refused"), ("dana", "refused"), ("ada", "approved")]
+
+
+HELLO = """\
+name: hello-form
+inputs:
+  who: {description: "who is greeted"}
+  code: {description: "exit status", default: "0"}
+steps:
+  - id: greet
+    action: shell
+    with: {command: "echo hello ${{ inputs.who }}; exit ${{ inputs.code }}"}
+"""
+
+
+def test_run_a_runbook_with_inputs_from_its_page(site: Api) -> None:
+    (site.root / "hello-form.yaml").write_text(HELLO)
+    site.drkit("runbook", "save", str(site.root / "hello-form.yaml")).check()
+    with signed_in(site, "dana") as c:  # a viewer sees the runbook, may not run it
+        shown = c.get("/runbooks/hello-form")
+        data = {"csrf": csrf_of(shown), "input.who": "dana"}
+        assert c.post("/runbooks/hello-form/run", data=data).status_code == 403
+    with signed_in(site, "olga") as c:
+        shown = c.get("/runbooks/hello-form")
+        assert 'name="input.who"' in shown.text and 'name="input.code"' in shown.text
+        expired = c.post("/runbooks/hello-form/run", data={"csrf": "x", "input.who": "a"})
+        assert expired.status_code == 400
+        missing = c.post("/runbooks/hello-form/run", data={"csrf": csrf_of(shown)})
+        assert missing.status_code == 400
+        assert "needs the input 'who'" in html.unescape(missing.text)
+        data = {"csrf": csrf_of(shown), "input.who": "olga", "input.code": "0"}
+        r = c.post("/runbooks/hello-form/run", data=data, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/runs/"), r.text[:300]
+        run_id = int(r.headers["location"].rsplit("/", 1)[1])
+    deadline = time.monotonic() + 120
+    while (view := site.cli_json("runs", "show", str(run_id)))["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert view["status"] == "succeeded" and view["result"]["started_by"] == "olga"
+    assert view["result"]["inputs"] == {"who": "olga", "code": "0"}
+    assert "hello olga" in view["steps"][0]["output"]

@@ -24,9 +24,7 @@ from drkit.runbooks.errors import RunbookNotFound
 from drkit.services import runbook_approval as approval
 from drkit.services import runbook_launch as launch
 from drkit.services import runbook_views as views
-from drkit.services.audit import audit
 from drkit.services.workspace import Workspace
-from drkit.users.audit import Outcome
 
 router = APIRouter(tags=["runbooks"])
 Ws = Annotated[Workspace, Depends(workspace)]
@@ -168,14 +166,7 @@ def rerun_runbook(
 def _launch(
     request: Request, ws: Workspace, who: Principal, action: str, planned: launch.Planned
 ) -> JSONResponse:
-    run_id = launcher(request).launch(
-        planned.kind,
-        planned.subject,
-        planned.operation,
-        judge=launch.RunbookOutcome.failure,
-        subject_version=planned.version,
-    )
-    audit(ws, who.actor, action, planned.subject, Outcome.OK, f"run {run_id}")
+    run_id = launch.launch(launcher(request), ws, who.actor, action, planned)
     url = f"/api/runs/{run_id}"
     body = {"run": run_id, "url": url, "events": f"{url}/events", "status": "running"}
     return JSONResponse(body, status_code=202, headers={"Location": url})
