@@ -21,6 +21,7 @@ from drkit.api.routes import (
     config_restore,
     jobs,
     operations,
+    runbooks,
     runs,
     snapshots,
     status,
@@ -41,6 +42,7 @@ ROUTERS = (
     config_restore,
     users,
     audit,
+    runbooks,
 )
 # no permission needed
 PUBLIC = ("/healthz", "/metrics", "/api/openapi.json", "/api/docs", "/login")

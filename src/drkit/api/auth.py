@@ -91,6 +91,8 @@ class Require:
 
 VIEW = Require(Permission.VIEW)
 ALERTS = Require(Permission.ALERTS)
+RUNBOOKS = Require(Permission.RUNBOOKS)
+APPROVE = Require(Permission.APPROVE)
 BACKUP = Require(Permission.BACKUP)
 CONFIGURE = Require(Permission.CONFIGURE)
 MANAGE_USERS = Require(Permission.MANAGE_USERS)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from drkit.catalog.errors import CatalogNewer, CatalogUnavailable
 from drkit.errors import DrkitError, RepositoryLocked, StorageError, UsageError
+from drkit.runbooks.errors import ApprovalRefused, RunbookError
 from drkit.users.errors import NotAuthenticated, NotPermitted, UserExists
 
 log = logging.getLogger("drkit.api")
@@ -42,12 +43,14 @@ def status_for(exc: DrkitError) -> int:
     """The HTTP status of a drkit error, by its kind."""
     if isinstance(exc, NotAuthenticated):
         return 401
-    if isinstance(exc, NotPermitted):
+    if isinstance(exc, NotPermitted | ApprovalRefused):
         return 403
     if exc.code.endswith("-not-found"):
         return 404
     if isinstance(exc, UserExists | RepositoryLocked) or exc.code == "preview-outdated":
         return 409
+    if isinstance(exc, RunbookError) and exc.exit_code in (60, 64):
+        return 409  # the runbook or the run is not in a state for this (invalid, not waiting)
     if exc.code in ("launcher-busy", "daemon-stopping"):
         return 503
     if exc.code == "repository-timeout":

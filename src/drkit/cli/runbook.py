@@ -34,45 +34,15 @@ def list_runbooks(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """List the runbooks in runbooks.dir with their version, RTO and last run."""
-    from drkit.catalog.runs import list_runs
-    from drkit.runbooks.errors import RunbookInvalid
+    from drkit.services.runbook_views import list_json
 
     state: State = ctx.obj
     output = state.output_for(json_output)
-    rows: list[dict[str, Any]] = []
-    for name in store(state).names():
-        try:
-            loaded = load_current(state, name)
-        except RunbookInvalid as exc:
-            rows.append({"name": name, "valid": False, "error": exc.message.splitlines()[0]})
-            continue
-        last = list_runs(state.catalog(), subject=name, limit=1)
-        rows.append(_row(loaded, last[0] if last else None))
+    rows = list_json(state.catalog(), store(state), lambda name: load_current(state, name))
     if output.json:
         print_json(rows)
         return
     _print_list(rows, store(state).directory)
-
-
-def _row(loaded: Any, last: Any) -> dict[str, Any]:
-    book = loaded.runbook
-    return {
-        "name": book.name,
-        "valid": True,
-        "version": book.version,
-        "steps": len(book.all_steps()),
-        "rto_s": book.rto.total_seconds() if book.rto else None,
-        "description": book.description.strip().splitlines()[0] if book.description else "",
-        "last_run": None
-        if last is None
-        else {
-            "id": last.id,
-            "kind": last.kind,
-            "status": last.status.value,
-            "started_at": last.started_at,
-            "duration_s": last.duration_s,
-        },
-    }
 
 
 def _print_list(rows: list[dict[str, Any]], directory: Path) -> None:
@@ -119,8 +89,9 @@ def show(
     else:
         loaded = versions.load_version(state.catalog(), name, version)
     if output.json:
-        doc = loaded.runbook.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-        print_json({"version": loaded.version, "runbook": doc, "content": loaded.text})
+        from drkit.services.runbook_views import show_json
+
+        print_json(show_json(loaded))
         return
     out.print(f"# {name} version {loaded.version}", style="dim")
     out.print(loaded.text, markup=False, end="")
@@ -212,16 +183,14 @@ def log(
         pass
     found = versions.history(state.catalog(), name)
     if output.json:
-        print_json([_version_json(v) for v in found])
+        from drkit.services.runbook_views import version_json
+
+        print_json([version_json(v) for v in found])
         return
     if not found:
         out.print(f"no versions of {name} recorded")
     for v in found:
         out.print(f"[yellow]{v.version}[/] {v.created_at:%Y-%m-%d %H:%M:%S} {v.author}  {v.path}")
-
-
-def _version_json(v: Any) -> dict[str, Any]:
-    return {"version": v.version, "author": v.author, "created_at": v.created_at, "path": v.path}
 
 
 @app.command("diff")

@@ -64,12 +64,6 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def actor(by: str | None) -> str:
-    from drkit.runbooks.versions import current_author
-
-    return by or current_author()
-
-
 def export_config(state: State) -> None:
     """Child processes (drkit.* steps) use the same drkit.yaml as this command."""
     found = state.settings_file

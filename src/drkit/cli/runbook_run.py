@@ -19,7 +19,6 @@ from drkit.cli.context import State
 from drkit.cli.output import Output, err, out
 from drkit.cli.runbook_common import (
     Progress,
-    actor,
     export_config,
     load_current,
     parse_inputs,
@@ -217,21 +216,28 @@ def _kind_of(state: State, run_id: int) -> RunKind:
     return RunKind(kind) if kind in KINDS else RunKind.RUNBOOK
 
 
-CancelByOption = Annotated[
-    str | None, typer.Option("--by", help="your name (default: $DRKIT_AUTHOR)")
-]
-
-
 def cancel(
     ctx: typer.Context,
     run_id: Annotated[int, typer.Argument(help="the running run")],
-    by: CancelByOption = None,
+    token_file: TokenFileOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    by: ByOption = None,
 ) -> None:
-    """Stop a running runbook: its current step is interrupted, nothing further runs."""
-    from drkit.runbooks.service import cancel as cancel_run
+    """Stop a running runbook, signed in as a user with the runbooks permission.
 
+    Its current step is interrupted, nothing further runs; the run names who cancelled.
+    """
+    from drkit.services.runbook_approval import cancel_with
+
+    if by is not None:
+        raise UsageError(
+            "--by no longer says who cancels: sign in as yourself", hint=NO_CREDENTIALS_HINT
+        )
     state: State = ctx.obj
-    out.print(cancel_run(state.catalog(), run_id, actor(by)))
+    sign_in = SignInOptions(token_file, user, password_stdin)
+    said = cancel_with(state.workspace_read(), sign_in.required(), origin(), run_id)
+    out.print(said)
 
 
 def approve(

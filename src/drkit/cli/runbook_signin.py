@@ -1,4 +1,4 @@
-"""Signing in for `drkit runbook approve|reject` (and to start a runbook whose approver
+"""Signing in for `drkit runbook approve|reject|cancel` (and to start a runbook whose approver
 must not be its starter): a token, or a password typed at a prompt.
 
 In this order: ``--token-file FILE``; ``--user NAME`` with the password from a
@@ -70,7 +70,7 @@ def credentials(
 def required(token_file: Path | None, user: str | None, password_stdin: bool) -> Credentials:
     found = credentials(token_file, user, password_stdin, ask=True)
     if found is None:
-        raise UsageError("no drkit user signed in to approve or reject", hint=NO_CREDENTIALS_HINT)
+        raise UsageError("no drkit user signed in", hint=NO_CREDENTIALS_HINT)
     return found
 
 

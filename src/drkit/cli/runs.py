@@ -102,6 +102,27 @@ def _print_run(view: RunView) -> None:
             step.error or "",
         )
     out.print(table)
+    _print_approvals(view.result)
+
+
+def _print_approvals(result: dict[str, Any]) -> None:
+    """A runbook run's starter and every decision on its manual steps, refusals too."""
+    if result.get("started_by"):
+        out.print(f"started by {result['started_by']}", markup=False)
+    for entry in result.get("approvals", []):
+        out.print(approval_line(entry), markup=False, highlight=False, soft_wrap=True)
+
+
+def approval_line(entry: dict[str, Any]) -> str:
+    """One entry of a run's ``approvals`` as a line: when, step, verdict, who, and why."""
+    at = str(entry.get("at", ""))[:19].replace("T", " ")
+    line = f"{at} step {entry.get('step')}: {entry.get('verdict')} by {entry.get('user')}"
+    line += f" ({entry.get('via')})"
+    if entry.get("reason"):
+        line += f": {entry['reason']}"
+    if entry.get("comment"):
+        line += f" - {entry['comment']}"
+    return line
 
 
 RUN_COLUMNS = (

@@ -1,4 +1,4 @@
-"""Approving or rejecting a waiting runbook step, as a signed-in drkit user.
+"""Approving or rejecting a waiting runbook step, or cancelling a run, as a signed-in user.
 
 Every face decides through :func:`decide` with a principal it signed in: the
 CLI with a token or a password (:func:`sign_in`), the API and the dashboard
@@ -24,10 +24,11 @@ from drkit.runbooks.approvals import starter as run_starter
 from drkit.runbooks.errors import ApprovalRefused, RunbookError
 from drkit.runbooks.journal import records
 from drkit.runbooks.service import KINDS
+from drkit.runbooks.service import cancel as cancel_run
 from drkit.services.audit import Actor, audit
 from drkit.services.workspace import Workspace
 from drkit.users.audit import Outcome
-from drkit.users.errors import NotAuthenticated
+from drkit.users.errors import NotAuthenticated, NotPermitted
 from drkit.users.model import Permission
 from drkit.users.store import authenticate
 from drkit.users.tokens import authenticate_token, find_token
@@ -135,6 +136,34 @@ def decide(
     actor = Actor(principal.user, principal.via, principal.origin)
     audit(workspace, actor, _action(approve), _target(run_id, step), Outcome.OK, comment)
     return entry
+
+
+def cancel(workspace: Workspace, principal: SignedIn, run_id: int) -> str:
+    """Ask run ``run_id`` to stop, as ``principal`` (who needs the ``runbooks`` permission).
+
+    The cancel names the user in the run's request and error and in the audit
+    (``runbook.cancel``); a principal without the permission is refused, audited.
+    """
+    actor = Actor(principal.user, principal.via, principal.origin)
+    target = f"run {run_id}"
+    if Permission.RUNBOOKS not in principal.permissions:
+        reason = f"user {principal.user!r} does not have the runbooks permission"
+        audit(workspace, actor, "runbook.cancel", target, Outcome.DENIED, reason)
+        raise NotPermitted(f"cancel of run {run_id} refused: {reason}")
+    said = cancel_run(workspace.catalog(), run_id, principal.user)
+    audit(workspace, actor, "runbook.cancel", target, Outcome.OK, said)
+    return said
+
+
+def cancel_with(workspace: Workspace, credentials: Credentials, origin: str, run_id: int) -> str:
+    """:func:`cancel` after signing in; a failed sign-in is audited as denied."""
+    try:
+        principal = sign_in(workspace, credentials, origin)
+    except SignInFailed as exc:
+        actor = Actor(exc.claimed, exc.via, origin)
+        audit(workspace, actor, "runbook.cancel", f"run {run_id}", Outcome.DENIED, exc.message)
+        raise
+    return cancel(workspace, principal, run_id)
 
 
 def decide_with(

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from drkit.api.auth import Principal, origin
 from drkit.api.repos import request_workspace
-from drkit.catalog.runs import get_run, list_runs
+from drkit.catalog.runs import list_runs
 from drkit.catalog.types import utcnow
 from drkit.errors import DrkitError
 from drkit.monitor.alerts import open_alerts
@@ -21,7 +21,14 @@ from drkit.services.status import status_report
 from drkit.users import store
 from drkit.users.audit import Outcome
 from drkit.users.sessions import end_session, start_session
-from drkit.web import config_pages, drill_pages, runbook_pages, snapshot_pages, user_pages
+from drkit.web import (
+    approval_pages,
+    config_pages,
+    drill_pages,
+    runbook_pages,
+    snapshot_pages,
+    user_pages,
+)
 from drkit.web.pages import COOKIE, PAGE_SIGNED_IN, LoginRequired, PageForbidden, signed_in
 from drkit.web.render import SECURITY_HEADERS, FormExpired, Viewer, Ws, csrf_token, render
 from drkit.web.throttle import Throttle
@@ -32,6 +39,7 @@ PAGES = (
     snapshot_pages.install,
     drill_pages.install,
     runbook_pages.install,
+    approval_pages.install,
     config_pages.install,
     user_pages.install,
 )
@@ -146,8 +154,7 @@ def install(app: FastAPI) -> None:
 
     @app.get("/runs/{run_id}", include_in_schema=False)
     def run(request: Request, run_id: int, ws: Ws, who: Viewer) -> Response:
-        view = get_run(ws.catalog(), run_id)
-        return render("run.html", who=who, csrf=csrf_token(request), run=view)
+        return approval_pages.run_page(request, ws, who, run_id)
 
     for add in PAGES:
         add(app)

@@ -3,28 +3,38 @@
 Pages only read: the runbook files in ``runbooks.dir`` and the versions in
 the catalog (a GET records nothing; the CLI and the runs record versions).
 The guide is :mod:`drkit.runbooks.guide`'s Markdown with ``runbook stats``'s
-expected durations, rendered with raw HTML turned off, so a runbook's text
-cannot put markup into the page.
+expected durations, rendered with raw HTML turned off (the API's guide is the
+same HTML, :mod:`drkit.services.runbook_views`), so a runbook's text cannot
+put markup into the page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
-from markdown_it import MarkdownIt
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from drkit.api.auth import Principal
+from drkit.api.launching import launcher
 from drkit.catalog.runs import RunView, list_runs
 from drkit.errors import DrkitError
-from drkit.runbooks import guide, versions
+from drkit.runbooks import versions
 from drkit.runbooks.loader import LoadedRunbook
-from drkit.runbooks.stats import collect
-from drkit.runbooks.store import RunbookStore, runbook_dir
+from drkit.runbooks.store import RunbookStore
+from drkit.services import runbook_launch as launch
+from drkit.services.runbook_views import guide_html, guide_markdown
+from drkit.services.runbook_views import load as _load
+from drkit.services.runbook_views import runbook_store as _store
 from drkit.services.workspace import Workspace
-from drkit.web.render import Viewer, Ws, error_status, page
+from drkit.users.model import Permission
+from drkit.web.pages import PageRequire
+from drkit.web.render import Viewer, Ws, check_csrf, error_status, page
 
-MAX_VERSION = 64
+INPUT = "input."
+Runner = Annotated[Principal, Depends(PageRequire(Permission.RUNBOOKS))]
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,31 @@ def install(app: FastAPI) -> None:
     app.get("/runbooks", include_in_schema=False)(runbooks)
     app.get("/runbooks/{name}", include_in_schema=False)(runbook)
     app.get("/runbooks/{name}/guide", include_in_schema=False)(runbook_guide)
+    app.post("/runbooks/{name}/run", include_in_schema=False)(run_runbook)
+
+
+async def run_runbook(request: Request, name: str, ws: Ws, who: Runner) -> Response:
+    """The run form: the runbook file now with the inputs given, as the signed-in user,
+    in serve's launcher; the answer is the run's page (bad inputs: this page, why)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    given = {
+        key.removeprefix(INPUT): str(value)[:10000]
+        for key, value in form.items()
+        if key.startswith(INPUT) and str(value) != ""
+    }
+    try:
+        run_id = await run_in_threadpool(_start, request, ws, who, name[:100], given)
+    except DrkitError as exc:
+        return await run_in_threadpool(_runbook_page, request, name[:100], ws, who, None, exc)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _start(
+    request: Request, ws: Workspace, who: Principal, name: str, given: dict[str, str]
+) -> int:
+    planned = launch.plan_start(ws, name, given, drill=False, user=who.user)
+    return launch.launch(launcher(request), ws, who.actor, "runbook.run", planned)
 
 
 def runbooks(request: Request, ws: Ws, who: Viewer) -> Response:
@@ -50,6 +85,17 @@ def runbooks(request: Request, ws: Ws, who: Viewer) -> Response:
 def runbook(
     request: Request, name: str, ws: Ws, who: Viewer, version: str | None = None
 ) -> Response:
+    return _runbook_page(request, name, ws, who, version)
+
+
+def _runbook_page(
+    request: Request,
+    name: str,
+    ws: Workspace,
+    who: Principal,
+    version: str | None,
+    refused: DrkitError | None = None,
+) -> Response:
     try:
         loaded = _load(ws, name, version)
         recorded = versions.history(ws.catalog(), name)
@@ -59,7 +105,9 @@ def runbook(
         request,
         "runbook.html",
         who,
+        error_status(refused) if refused else 200,
         name=name,
+        refused=refused,
         loaded=loaded,
         recorded=recorded,
         version=version,
@@ -74,25 +122,8 @@ def runbook_guide(
         loaded = _load(ws, name, version)
     except DrkitError as exc:
         return page(request, "guide.html", who, error_status(exc), name=name, problem=exc)
-    expected = collect(ws.catalog(), name).expected()
-    body = guide_html(guide.markdown(loaded.runbook, expected))
+    body = guide_html(guide_markdown(ws, loaded))
     return page(request, "guide.html", who, name=name, loaded=loaded, body=body, version=version)
-
-
-def guide_html(text: str) -> str:
-    """The guide's Markdown as HTML, raw HTML in it escaped (not passed through)."""
-    rendered: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
-    return rendered
-
-
-def _store(ws: Workspace) -> RunbookStore:
-    return RunbookStore(runbook_dir(ws.settings, ws.settings_file, ws.home))
-
-
-def _load(ws: Workspace, name: str, version: str | None) -> LoadedRunbook:
-    if version:
-        return versions.load_version(ws.catalog(), name, version[:MAX_VERSION])
-    return _store(ws).load(name)
 
 
 def _row(ws: Workspace, store: RunbookStore, name: str) -> RunbookRow:

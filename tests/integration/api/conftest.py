@@ -57,6 +57,7 @@ CALLERS: dict[str, frozenset[Permission] | None] = {
             Permission.BACKUP,
             Permission.RESTORE,
             Permission.RUNBOOKS,
+            Permission.APPROVE,
             Permission.ALERTS,
         }
     ),

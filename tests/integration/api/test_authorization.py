@@ -20,6 +20,8 @@ SAMPLES = {
     "run_id": "1",
     "alert_id": "1",
     "token_id": "0123456789ab",
+    "step": "go",
+    "version": "0123abcd",
     "job_id": "nobody",
 }
 

@@ -201,6 +201,10 @@ def test_the_starter_may_not_approve_a_not_by_starter_step(
         ("bob", "approved", "password"),
     ]
     assert next(s for s in view["steps"] if s["name"] == "go")["actor"] == "bob"
+    shown = drkit_cli.ok("runs", "show", str(run_id))  # the text view says the same
+    assert "started by alice" in shown
+    assert "step go: refused by alice" in shown and "started the run" in shown
+    assert "step go: approved by bob (password)" in shown
 
 
 class Terminal:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from drkit.users.audit import entries
 from tests.integration.runbooks.cli import (
     Drkit,
     drkit_cli,  # noqa: F401
@@ -144,7 +145,13 @@ def test_a_run_is_cancelled_from_another_process(drkit_cli: Drkit, tmp_path: Pat
     runner = drkit_cli.background("runbook", "run", "approval")
     try:
         run_id = wait_until(lambda: _waiting_step(drkit_cli), "the manual step to wait")
-        assert "asked run" in drkit_cli.ok("runbook", "cancel", str(run_id), "--by", "bob")
+        named = _cancel(drkit_cli.env, run_id, "--by", "bob")
+        assert named.returncode == 2 and "--by no longer" in named.stderr  # a name proves nothing
+        nobody = _cancel(drkit_cli.env, run_id)
+        assert nobody.returncode == 2 and "DRKIT_TOKEN" in nobody.stderr  # no one signed in
+        env = {**drkit_cli.env, "DRKIT_TOKEN": drkit_cli.token_of("bob")}
+        signed = _cancel(env, run_id)
+        assert signed.returncode == 0 and "asked run" in signed.stdout, signed.stderr
         runner.wait(60)
     finally:
         runner.kill()
@@ -152,8 +159,20 @@ def test_a_run_is_cancelled_from_another_process(drkit_cli: Drkit, tmp_path: Pat
     view = drkit_cli.run_view(run_id)
     assert view["status"] == "cancelled" and view["error"] == "cancelled by bob"
     assert view["steps"][-1]["status"] == "interrupted"
-    again = drkit_cli("runbook", "cancel", str(run_id))
+    again = _cancel(env, run_id)
     assert again.returncode == 64 and "not running" in again.stderr
+    with drkit_cli.catalog().session() as s:
+        audited = [(e.actor, e.outcome.value) for e in entries(s, action="runbook.cancel")]
+    assert ("bob", "ok") in audited
+
+
+def _cancel(env: dict[str, str], run_id: int, *more: str) -> subprocess.CompletedProcess[str]:
+    """`drkit runbook cancel RUN`, no terminal to sign in at."""
+    return subprocess.run(
+        [sys.executable, "-m", "drkit", "runbook", "cancel", str(run_id), *more],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
 
 
 def test_rerun_from_a_step_and_dry_run(drkit_cli: Drkit, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Debian's Chromium, driven by Playwright: sign in, see a failing 3-2-1 rule, sign out;
 diff two configuration versions and restore one; create and revoke a token; the drill
-chart; every page at a phone's width.
+chart; a manual step refused and approved on its run's page; every page at a phone's width.
 
 Screenshots go to test-artifacts/dashboard/ (DRKIT_TEST_ARTIFACTS overrides it).
 """
@@ -20,6 +20,7 @@ import pytest
 from tests.integration.api.conftest import Api
 from tests.integration.web.conftest import PASSWORD, add_drills
 from tests.integration.web.test_config_pages import two_versions
+from tests.integration.web.waiting_runs import waiting_run
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -162,6 +163,31 @@ def test_the_drill_chart(site: Api, browser: object) -> None:
     assert box is not None and box["width"] > 300
     page.screenshot(path=str(ARTIFACTS / "drills.png"), full_page=True)
     page.context.close()
+
+
+def test_approve_a_manual_step(site: Api, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    with waiting_run(site, "gate-browser") as run:
+        refused = _signed_in(browser, site, "olga")  # an operator, not this step's approver
+        refused.goto(f"{site.url}/runs/{run.run_id}")
+        refused.click("button:has-text('Approve')")
+        expect(refused.locator(".error[role=alert]")).to_contain_text("is not an approver")
+        refused.screenshot(path=str(ARTIFACTS / "approval-refused.png"), full_page=True)
+        refused.context.close()
+        page = _signed_in(browser, site, "ada")
+        page.goto(f"{site.url}/runs/{run.run_id}")
+        expect(page.locator("section.decide")).to_contain_text("Is site a drained?")
+        page.screenshot(path=str(ARTIFACTS / "approval-form.png"), full_page=True)
+        page.fill("input[name=comment]", "site a is drained")
+        page.click("button:has-text('Approve')")
+        expect(page).to_have_url(f"{site.url}/runs/{run.run_id}")
+        assert run.wait() == 0
+        page.reload()
+        expect(page.locator("section.decide")).to_have_count(0)
+        expect(page.locator("table.approvals tr.approved")).to_contain_text("site a is drained")
+        page.screenshot(path=str(ARTIFACTS / "approval-done.png"), full_page=True)
+        page.context.close()
 
 
 PAGES = ["/", "/snapshots", "/snapshots/local", "/snapshots/local?snapshot=latest&path=/",

@@ -1,0 +1,139 @@
+"""Starting runbook runs through the API: run with inputs, re-run from a step; 202 with the
+run's URL.
+
+The run is the launcher's (:mod:`drkit.services.launch`, in serve's background);
+the runbook engine writes its steps into it (``existing_run_id``), so its
+journal, inputs, starter (the caller) and approvals are those of a run from
+the CLI. Bad inputs or an unknown runbook or step are refused before
+anything starts (400/404).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drkit.catalog import Catalog
+from drkit.catalog.runs import RunStatus, get_run
+from drkit.errors import DrkitError
+from drkit.runbooks import replay, versions
+from drkit.runbooks.errors import RunCancelled, StepFailed
+from drkit.runbooks.journal import records
+from drkit.runbooks.model import Runbook
+from drkit.runbooks.service import RunKind, RunReport, RunRequest, rerun, resolve_inputs, start_run
+from drkit.services.audit import Actor, audit
+from drkit.services.launch import JournalProgress, Launcher, Operation
+from drkit.services.runbook_views import load, runbook_run
+from drkit.services.workspace import Workspace
+from drkit.users.audit import Outcome
+
+TRIGGER = "api"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A runbook run the launcher is to start: what it runs, and the operation that does."""
+
+    kind: str
+    subject: str
+    version: str
+    operation: Operation
+
+
+@dataclass(frozen=True)
+class RunbookOutcome:
+    """How a launched runbook run ended; its JSON is the run's result with the report."""
+
+    catalog: Catalog
+    report: RunReport
+
+    def to_json(self) -> dict[str, Any]:
+        kept = get_run(self.catalog, self.report.run_id).result  # inputs, starter, approvals
+        return {**kept, **self.report.to_json()}
+
+    @staticmethod
+    def failure(outcome: Any) -> DrkitError | None:
+        report: RunReport = outcome.report
+        if report.status is RunStatus.CANCELLED:
+            return RunCancelled(f"run {report.run_id} was cancelled: {report.error}")
+        if report.status is not RunStatus.SUCCEEDED:
+            return StepFailed(f"run {report.run_id} failed: {report.error}")
+        return None
+
+
+def plan_start(
+    ws: Workspace, name: str, inputs: dict[str, str], *, drill: bool, user: str
+) -> Planned:
+    """Run the runbook file ``name`` now (recorded as a version) with ``inputs``."""
+    loaded = load(ws, name)
+    versions.record(ws.catalog(), loaded)
+    book = loaded.runbook
+    resolve_inputs(book, inputs)  # refused now, not as a failed run
+    _export_config(ws)
+    kind = RunKind.DRILL if drill else RunKind.RUNBOOK
+
+    def operation(one: Workspace, progress: JournalProgress) -> RunbookOutcome:
+        request = _request(inputs, kind, progress, user)
+        return RunbookOutcome(one.catalog(), start_run(one.catalog(), book, one.settings, request))
+
+    return Planned(kind.value, book.name, book.version, operation)
+
+
+def plan_rerun(
+    ws: Workspace, run_id: int, from_step: str, inputs: dict[str, str], *, user: str
+) -> Planned:
+    """A new run of run ``run_id``'s runbook version from ``from_step``."""
+    view = runbook_run(ws.catalog(), run_id)
+    book = versions.load_version(ws.catalog(), view.subject, view.subject_version or "").runbook
+    replay.for_rerun(records(ws.catalog(), run_id), book, from_step)  # an unknown step: now
+    resolve_inputs(book, {**view.result.get("inputs", {}), **inputs})
+    _export_config(ws)
+    kind = RunKind(view.kind)
+
+    def operation(one: Workspace, progress: JournalProgress) -> RunbookOutcome:
+        request = _request(inputs, kind, progress, user)
+        loader = _loader(one)
+        report = rerun(one.catalog(), run_id, from_step, loader, one.settings, request)
+        return RunbookOutcome(one.catalog(), report)
+
+    return Planned(kind.value, book.name, book.version, operation)
+
+
+def launch(launcher: Launcher, ws: Workspace, actor: Actor, action: str, planned: Planned) -> int:
+    """Start ``planned`` in ``launcher``; audit it as ``action``; the run's id."""
+    run_id = launcher.launch(
+        planned.kind,
+        planned.subject,
+        planned.operation,
+        judge=RunbookOutcome.failure,
+        subject_version=planned.version,
+    )
+    audit(ws, actor, action, planned.subject, Outcome.OK, f"run {run_id}")
+    return run_id
+
+
+def _export_config(ws: Workspace) -> None:
+    """drkit.* steps run `drkit` in a child process: the same drkit.yaml as this one."""
+    if ws.settings_file is not None:
+        os.environ["DRKIT_CONFIG"] = str(Path(ws.settings_file).resolve())
+
+
+def _request(
+    inputs: dict[str, str], kind: RunKind, progress: JournalProgress, user: str
+) -> RunRequest:
+    return RunRequest(
+        inputs=inputs,
+        kind=kind,
+        trigger=TRIGGER,
+        existing_run_id=progress.journal.run_id,
+        started_by=user,
+    )
+
+
+def _loader(one: Workspace) -> Any:
+    def loader(name: str, version: str) -> Runbook:
+        return versions.load_version(one.catalog(), name, version).runbook
+
+    return loader
