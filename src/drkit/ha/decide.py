@@ -228,7 +228,7 @@ def _heir(snap: Snapshot, policy: Policy) -> Member | None:
     for m in snap.members:
         if m.site == me.site or m.site in policy.witnesses or m.role is not Role.REPLICA:
             continue
-        if not m.healthy or snap.now - m.published_at > policy.lease_ttl_s:
+        if m.fenced or not m.healthy or snap.now - m.published_at > policy.lease_ttl_s:
             continue
         if policy.priorities.get(m.site, 0) <= 0 or m.lsn is None or me.lsn is None:
             continue
@@ -374,6 +374,8 @@ def _better_candidate(snap: Snapshot, policy: Policy) -> Member | None:
     mine = (my_lag, -policy.priorities.get(me.site, 0), me.site)
     for m in snap.members:
         if m.site == me.site or m.site in policy.witnesses or m.role is not Role.REPLICA:
+            continue
+        if m.fenced:  # an old primary that fenced itself is no candidate
             continue
         if not m.healthy or snap.now - m.published_at > policy.lease_ttl_s:
             continue

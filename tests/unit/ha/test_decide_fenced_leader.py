@@ -166,6 +166,20 @@ CASES: list[tuple[str, Snapshot, Policy, Action, str]] = [
         "says replica), 0 of 2 observers see it down, lag 0 bytes",
     ),
     (
+        "west after east resigned: the fenced east (priority 100, lag 0) is no better candidate",
+        replace(SEEN_UP, members=(member("west"), replace(EAST_SAYS_FENCED, lag_bytes=0))),
+        POLICY,
+        Action.FAILOVER,
+        "promoting west",
+    ),
+    (
+        "fenced holder: another fenced replica is no heir",
+        replace(HOLDER, members=(replace(member("west"), fenced=True),)),
+        POLICY,
+        Action.RESUME,
+        "no healthy caught-up replica",
+    ),
+    (
         "east's fenced record is stale: the observers decide (up: nothing)",
         replace(
             SEEN_UP, members=(member("west"), replace(EAST_SAYS_FENCED, published_at=NOW - 60))
