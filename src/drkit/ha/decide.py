@@ -15,6 +15,15 @@ The safety rules, in the order they are checked:
    is outside the anti-flapping period, its lag is within the maximum, it is
    the synchronous standby in synchronous mode, and no better candidate is
    up. The lease is then taken by compare-and-set, so only one can win.
+   An old primary whose own fresh record says it fenced itself (and is no
+   primary) counts as down: it says so itself, whatever its read-only
+   database answers to the observers' probes.
+5. A lease holder that fenced itself (the split-brain fence demotes it while
+   its lease is still alive; the link comes back before the lease expires)
+   never "fails over" to itself: it hands the lease over (``RESIGN``) when a
+   caught-up healthy replica may take over, else, as nobody else can have
+   promoted while it held the lease, it resumes as primary (``RESUME``,
+   no failover recorded) and says why nobody took over.
 """
 
 from __future__ import annotations
@@ -39,6 +48,10 @@ class Action(StrEnum):
     """Planned switchover, on the leader: stop writes, demote, release the lease."""
     SWITCHOVER = "switchover"
     """Planned switchover, on the target: take the lease and run the failover runbook."""
+    RESIGN = "resign"
+    """A lease holder that fenced itself: let the lease go (already fenced) for a hand-over."""
+    RESUME = "resume"
+    """A lease holder that fenced itself and that nobody may replace: promote again."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ def decide(snap: Snapshot, policy: Policy) -> Decision:
     if not snap.dcs_ok:
         return _without_dcs(snap, policy)
     if snap.leader is not None and snap.leader.site == me.site:
-        return _as_leader(snap)
+        return _as_leader(snap, policy)
     if snap.leader is not None:
         if me.role is Role.PRIMARY and not me.fenced:
             return Decision(
@@ -137,7 +150,7 @@ def _without_dcs(snap: Snapshot, policy: Policy) -> Decision:
     )
 
 
-def _as_leader(snap: Snapshot) -> Decision:
+def _as_leader(snap: Snapshot, policy: Policy) -> Decision:
     me = snap.local
     if me.role is Role.PRIMARY and me.db_healthy:
         return Decision(Action.REFRESH, "no action: I am the healthy leader")
@@ -147,11 +160,97 @@ def _as_leader(snap: Snapshot) -> Decision:
             f"releasing the lease and fencing {me.site}: my database is down",
             target=me.site,
         )
+    if me.fenced:
+        return _fenced_leader(snap, policy)
     return Decision(
         Action.FAILOVER,
         f"resuming failover to {me.site}: I hold the lease but my database is still a replica",
         target=me.site,
     )
+
+
+def _fenced_leader(snap: Snapshot, policy: Policy) -> Decision:
+    """I fenced myself but still hold the lease: hand it over, or serve again if nobody may."""
+    me = snap.local
+    flap = _recent_failover(snap, policy)
+    heir = None if flap is not None else _heir(snap, policy)
+    if heir is not None:
+        return Decision(
+            Action.RESIGN,
+            f"releasing the lease: I fenced {me.site} and {heir.site} is a healthy replica "
+            f"caught up to {heir.lsn} (mine {me.lsn}) that may take over",
+            target=heir.site,
+        )
+    why = flap or "no healthy caught-up replica may take over"
+    return Decision(
+        Action.RESUME,
+        f"resuming as primary: I fenced {me.site} but still hold the lease, so nobody "
+        f"promoted; no hand-over: {why}",
+        target=me.site,
+    )
+
+
+def _fenced_without_leader(snap: Snapshot, policy: Policy) -> Decision:
+    """I led last and fenced myself, and the lease is gone: stay fenced, unless nobody else
+    may take over and I hold the newest data (a clean re-election: take the lease again)."""
+    me = snap.local
+    stay = "no action: no leader, and I was the primary: I stay fenced"
+    if not me.fenced or not me.db_healthy:
+        return Decision(Action.NONE, stay)
+    history = sorted(snap.history, key=lambda h: h.at)
+    if history and history[-1].to_site != me.site:
+        return Decision(Action.NONE, f"{stay} ({history[-1].to_site} was promoted after me)")
+    newer = [
+        m.site
+        for m in snap.members
+        if m.site != me.site
+        and snap.now - m.published_at <= policy.lease_ttl_s
+        and m.lsn is not None
+        and (me.lsn is None or m.lsn > me.lsn)
+    ]
+    if newer or me.lsn is None:
+        return Decision(Action.NONE, f"{stay} ({', '.join(newer) or 'my lsn unknown'})")
+    d = _fenced_leader(snap, policy)
+    if d.action is Action.RESIGN:
+        return Decision(Action.NONE, f"{stay}: {d.target} may take over")
+    return Decision(
+        Action.RESUME,
+        f"resuming as primary: no leader, I led last, fenced myself and hold the newest data "
+        f"(lsn {me.lsn}); no hand-over: {d.sentence.split('no hand-over: ', 1)[-1]}",
+        target=me.site,
+    )
+
+
+def _heir(snap: Snapshot, policy: Policy) -> Member | None:
+    """The best replica that may take over from me right now (fresh, healthy, caught up)."""
+    me = snap.local
+    fit = []
+    for m in snap.members:
+        if m.site == me.site or m.site in policy.witnesses or m.role is not Role.REPLICA:
+            continue
+        if m.fenced or not m.healthy or snap.now - m.published_at > policy.lease_ttl_s:
+            continue
+        if policy.priorities.get(m.site, 0) <= 0 or m.lsn is None or me.lsn is None:
+            continue
+        if me.lsn - m.lsn > policy.maximum_lag:
+            continue
+        if policy.synchronous and (snap.sync is None or snap.sync.standby != m.site):
+            continue
+        fit.append(m)
+    if not fit:
+        return None
+    return min(fit, key=lambda m: (-(m.lsn or 0), -policy.priorities.get(m.site, 0), m.site))
+
+
+def _fenced_itself(snap: Snapshot, policy: Policy, site: str) -> str | None:
+    """``site``'s own fresh record says it fenced itself and is no primary: why, else None."""
+    m = snap.member(site)
+    if m is None or not m.fenced or m.role is Role.PRIMARY:
+        return None
+    age = snap.now - m.published_at
+    if age > policy.lease_ttl_s:
+        return None
+    return f"{site} fenced itself (its record {max(age, 0):.1f} s old says {m.role.value})"
 
 
 def _without_leader(snap: Snapshot, policy: Policy) -> Decision:
@@ -168,7 +267,7 @@ def _without_leader(snap: Snapshot, policy: Policy) -> Decision:
     if old is None:
         return Decision(Action.NONE, "no action: no leader and no previous primary known")
     if old == me.site:  # a fenced old primary never "fails over" to itself
-        return Decision(Action.NONE, "no action: no leader, and I was the primary: I stay fenced")
+        return _fenced_without_leader(snap, policy)
     return _failover_checks(snap, policy, old)
 
 
@@ -179,7 +278,12 @@ def _failover_checks(snap: Snapshot, policy: Policy, old: str) -> Decision:
     if flap is not None:
         return Decision(Action.ALERT, f"no failover: {flap}")
     agree, needed, total = _agreement(snap, policy, old)
-    if agree < needed:
+    fenced = _fenced_itself(snap, policy, old)
+    if fenced is not None:
+        evidence = f"{fenced}, {agree} of {total} observers see it down"
+    else:
+        evidence = f"{agree} of {total} observers see it down"
+    if agree < needed and fenced is None:
         return Decision(
             Action.NONE,
             f"no failover: {old} lease expired{gone} but only {agree} of {total} observers "
@@ -198,8 +302,7 @@ def _failover_checks(snap: Snapshot, policy: Policy, old: str) -> Decision:
     lag_text = "unknown" if lag is None else f"{lag} bytes"
     return Decision(
         Action.FAILOVER,
-        f"promoting {me.site}: {old} lease expired{gone}, {agree} of {total} observers see "
-        f"it down, lag {lag_text}",
+        f"promoting {me.site}: {old} lease expired{gone}, {evidence}, lag {lag_text}",
         target=me.site,
     )
 
@@ -272,6 +375,8 @@ def _better_candidate(snap: Snapshot, policy: Policy) -> Member | None:
     for m in snap.members:
         if m.site == me.site or m.site in policy.witnesses or m.role is not Role.REPLICA:
             continue
+        if m.fenced:  # an old primary that fenced itself is no candidate
+            continue
         if not m.healthy or snap.now - m.published_at > policy.lease_ttl_s:
             continue
         if policy.priorities.get(m.site, 0) <= 0 or m.lag_bytes is None:
@@ -307,16 +412,45 @@ def synchronous_standbys(snap: Snapshot, policy: Policy) -> tuple[str, ...]:
 
 
 def replication_alerts(snap: Snapshot, policy: Policy) -> tuple[str, ...]:
-    """For the leader: a sentence per replica that stopped streaming or lags too much."""
+    """For the leader: a sentence per replica that stopped streaming or lags too much.
+
+    A replica's own fresh record says how it streams. A replica whose record is
+    gone or stale (its site dropped out: the record expires with its lease) is
+    judged by the primary's own view, pg_stat_replication: one that streamed
+    from this primary before and is not streaming now is not streaming.
+    """
+    me = snap.local
     out = []
-    for m in snap.members:
-        if m.role is not Role.REPLICA or m.site in policy.witnesses:
+    known = [m.site for m in snap.members]
+    sites = known + sorted(s for s in policy.priorities if s not in known)
+    for site in sites:
+        if site == me.site or site in policy.witnesses:
             continue
-        if not m.streaming:
-            out.append(f"replica {m.site} is not streaming from the primary")
-        elif m.lag_bytes is not None and m.lag_bytes > policy.lag_alert_bytes:
+        m = snap.member(site)
+        fresh = m is not None and snap.now - m.published_at <= policy.lease_ttl_s
+        if m is not None and (fresh or me.streaming_to is None):
+            out += _replica_alert(m, policy)
+        elif _dropped(me.streaming_to, me.streamed_before, site):
             out.append(
-                f"replica {m.site} lags {m.lag_bytes} bytes (alert above "
-                f"{policy.lag_alert_bytes} bytes)"
+                f"replica {site} is not streaming from the primary (no fresh record from its "
+                "agent, and not in the primary's pg_stat_replication)"
             )
     return tuple(out)
+
+
+def _dropped(streaming: tuple[str, ...] | None, before: tuple[str, ...], site: str) -> bool:
+    """The primary saw ``site`` stream before and does not now (None: it cannot tell)."""
+    return streaming is not None and site in before and site not in streaming
+
+
+def _replica_alert(m: Member, policy: Policy) -> list[str]:
+    if m.role is not Role.REPLICA:
+        return []
+    if not m.streaming:
+        return [f"replica {m.site} is not streaming from the primary"]
+    if m.lag_bytes is not None and m.lag_bytes > policy.lag_alert_bytes:
+        return [
+            f"replica {m.site} lags {m.lag_bytes} bytes (alert above "
+            f"{policy.lag_alert_bytes} bytes)"
+        ]
+    return []

@@ -39,6 +39,8 @@ class Memory:
     fenced: bool = False
     lease_deadline_mono: float | None = None
     seen: dict[str, Any] = field(default_factory=dict)
+    streamed: set[str] = field(default_factory=set)
+    """Replicas the local primary has seen streaming (pg_stat_replication) at some point."""
 
     def remember(self, view: ClusterView, now: float) -> None:
         if view.leader is None:
@@ -67,10 +69,18 @@ def role_of(state: DatabaseState | None) -> Role:
     return Role.REPLICA if state.in_recovery else Role.PRIMARY
 
 
-def member_record(state: DatabaseState | None, healthy: bool, now: float) -> dict[str, Any]:
-    """What an agent publishes about its own database under ``member/<site>``."""
+def member_record(
+    state: DatabaseState | None, healthy: bool, now: float, fenced: bool = False
+) -> dict[str, Any]:
+    """What an agent publishes about its own database under ``member/<site>``.
+
+    ``fenced``: the agent fenced its site; published only while the database
+    is no primary (a fenced site that serves writes again is no longer fenced).
+    """
     role = role_of(state)
     record: dict[str, Any] = {"role": role.value, "healthy": healthy, "published_at": now}
+    if fenced and role is not Role.PRIMARY:
+        record["fenced"] = True
     if state is None or not state.reachable:
         return record
     record["lsn"] = state.current_lsn
@@ -100,6 +110,7 @@ def _member(site: str, record: Mapping[str, Any], sync: SyncKey | None) -> Membe
         lag_bytes=lag if isinstance(lag, int) else None,
         streaming=bool(record.get("streaming", False)),
         sync_standby=sync is not None and sync.standby == site,
+        fenced=record.get("fenced") is True,
     )
 
 

@@ -42,6 +42,8 @@ class Member:
     lag_bytes: int | None = None
     streaming: bool = False
     sync_standby: bool = False
+    fenced: bool = False
+    """The site fenced itself and its database is not a primary: it serves no writes."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,12 @@ class Local:
     holds_lease: bool = False
     lease_deadline_mono: float | None = None
     fenced: bool = False
+    """This agent fenced its site (and has followed no other leader since)."""
+    streaming_to: tuple[str, ...] | None = None
+    """A primary's own view (pg_stat_replication): the replicas streaming from it now;
+    None when unknown (no primary, or the database did not answer)."""
+    streamed_before: tuple[str, ...] = ()
+    """Replicas this agent's primary has seen streaming at some point."""
 
 
 @dataclass(frozen=True)

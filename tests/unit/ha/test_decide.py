@@ -568,3 +568,28 @@ def test_replication_alerts() -> None:
         "replica west lags 20971520 bytes (alert above 16777216 bytes)",
         "replica west2 is not streaming from the primary",
     )
+
+
+def test_a_replica_that_dropped_out_is_seen_by_the_primary() -> None:
+    """West's record expired with its lease: the primary's pg_stat_replication tells."""
+    streamed = replace(PRIMARY, streaming_to=(), streamed_before=("west",))
+    assert replication_alerts(replace(BASE, local=streamed), POLICY) == (
+        "replica west is not streaming from the primary (no fresh record from its agent, and "
+        "not in the primary's pg_stat_replication)",
+    )
+    stale = replace(BASE, local=streamed, members=(replace(member("west"), published_at=NOW - 30),))
+    assert replication_alerts(stale, POLICY) == (
+        "replica west is not streaming from the primary (no fresh record from its agent, and "
+        "not in the primary's pg_stat_replication)",
+    )
+
+
+def test_no_dropped_replica_alert_when_nothing_says_so() -> None:
+    for local in (
+        replace(PRIMARY, streaming_to=("west",), streamed_before=("west",)),  # still streams
+        replace(PRIMARY, streaming_to=(), streamed_before=()),  # never streamed (start-up)
+        replace(PRIMARY, streaming_to=None, streamed_before=("west",)),  # cannot tell
+    ):
+        assert replication_alerts(replace(BASE, local=local), POLICY) == (), local
+    fresh = replace(BASE, local=replace(PRIMARY, streaming_to=(), streamed_before=("west",)))
+    assert replication_alerts(replace(fresh, members=(member("west"),)), POLICY) == ()

@@ -153,7 +153,7 @@ class Agent:
             return Plan(decision, steps)
         leader = self._trusted_leader(view)
         up = None if self.database is None else bool(state is not None and state.reachable)
-        links = self.split.links(self.seen, up, view)
+        links = self.split.links(self.seen, up, view, now, self.timings.lease_ttl_s)
         wait_s = started + self.timings.check_timeout_s + 0.5 - time.monotonic()
         result = self.split.cycle(
             pending,
@@ -163,6 +163,8 @@ class Agent:
             leader=leader,
             writable_me=None if state is None else state.is_primary,
             wait_s=wait_s,
+            row_ttl_s=self.timings.lease_ttl_s,
+            lost=self._lost_since(),
         )
         me = self.site
         situation = Situation(
@@ -179,6 +181,16 @@ class Agent:
         if result.resolution.warning:
             self._alert_once(result.resolution.warning)
         return combine(decision, result.resolution, situation)
+
+    def _lost_since(self) -> dict[str, float]:
+        """Per site I see down (database and agent probes both): since when."""
+        assert self.split is not None
+        out: dict[str, float] = {}
+        for site in set(self.seen) | set(self.split.reach_seen):
+            seen = [s for s in (self.seen.get(site), self.split.reach_seen.get(site)) if s]
+            if seen and all(s.health is Health.DOWN for s in seen):
+                out[site] = min(s.since for s in seen)
+        return out
 
     def _trusted_leader(self, view: ClusterView | None) -> str | None:
         if view is not None:
@@ -276,8 +288,6 @@ class Agent:
 
     def _local(self, state: DatabaseState | None) -> Local:
         role = Role.WITNESS if self.database is None else role_of(state)
-        if role is Role.REPLICA and self.memory.fenced:
-            self.memory.fenced = False  # it came back as a replica: no longer a fence case
         lsn = None
         if state is not None and state.reachable:
             lsn = max(
@@ -285,6 +295,10 @@ class Agent:
                 for x in (state.current_lsn, state.receive_lsn, state.replay_lsn, 0)
                 if x is not None
             )
+        streaming_to = None
+        if state is not None and state.is_primary:
+            streaming_to = tuple(sorted(r.name for r in state.replicas if r.state == "streaming"))
+            self.memory.streamed.update(streaming_to)
         return Local(
             site=self.site,
             role=role,
@@ -294,13 +308,16 @@ class Agent:
             holds_lease=self.memory.lease_deadline_mono is not None,
             lease_deadline_mono=self.memory.lease_deadline_mono,
             fenced=self.memory.fenced,
+            streaming_to=streaming_to,
+            streamed_before=tuple(sorted(self.memory.streamed)),
         )
 
     def _publish(self, state: DatabaseState | None, now: float) -> None:
         try:
             if self.database is not None:
                 healthy = self.own.health is not Health.DOWN
-                self.dcs.publish(self.site, "member", member_record(state, healthy, now))
+                record = member_record(state, healthy, now, fenced=self.memory.fenced)
+                self.dcs.publish(self.site, "member", record)
             targets = {
                 site: {"down": s.health is Health.DOWN, "since": s.since, "detail": s.last_detail}
                 for site, s in self.seen.items()
@@ -324,12 +341,16 @@ class Agent:
             Action.RELEASE: self._release,
             Action.FENCE: lambda d, s: self.fence(d.sentence),
             Action.ALERT: lambda d, s: self._alert_once(d.sentence),
+            Action.RESIGN: self._resign,
+            Action.RESUME: self._resume,
         }
         handler = handlers.get(decision.action)
         if handler is not None:
             handler(decision, snap)
         elif decision.action is Action.FOLLOW:
             self.memory.lease_deadline_mono = None
+            # another site leads: my fence is history, a rejoin makes me its replica
+            self.memory.fenced = False
         self._dcs_alerts(snap.dcs_ok)
 
     def _dcs_alerts(self, ok: bool) -> None:
@@ -364,8 +385,11 @@ class Agent:
                 self.fence("lost the leader lease")
             return
         self._manage_sync(snap)
-        for sentence in replication_alerts(snap, self.policy):
+        alerts = replication_alerts(snap, self.policy)
+        for sentence in alerts:
             self._alert_once(sentence)
+        # a replica that streams again re-arms its alert for the next time it stops
+        self._alerted -= {a for a in self._alerted if a.startswith("replica ")} - set(alerts)
 
     def _acquire(self, decision: Decision, snap: Snapshot) -> None:
         self._take(self.dcs.acquire_leader)
@@ -377,6 +401,44 @@ class Agent:
         except DCSUnavailable as exc:
             log.warning("%s: cannot release the lease: %s", self.site, exc)
         self.memory.lease_deadline_mono = None
+
+    def _resign(self, decision: Decision, snap: Snapshot) -> None:
+        """Fenced already: only let the lease go, so a caught-up replica takes over now."""
+        try:
+            self.dcs.release_leader(self.site)
+        except DCSUnavailable as exc:
+            log.warning("%s: cannot release the lease: %s", self.site, exc)
+        self.memory.lease_deadline_mono = None
+        self._alert_once(f"{self.site}: {decision.sentence}")
+
+    def _resume(self, decision: Decision, snap: Snapshot) -> None:
+        """Fenced, nobody may take over: renew (or re-take) the lease, promote, open the LB.
+
+        Not a failover (nobody else promoted: the lease was mine all along), so
+        nothing is recorded in the history and the anti-flapping period is untouched.
+        """
+        assert self.database is not None
+        take = self.dcs.refresh_leader if snap.leader is not None else self.dcs.acquire_leader
+        if not self._take(take):
+            log.info("%s: lease lost before resuming; staying fenced", self.site)
+            return
+        stop = threading.Event()
+        keeper = threading.Thread(target=self._keep_lease, args=(stop,), daemon=True)
+        keeper.start()
+        try:
+            self.database.promote(wait_s=self.timings.lease_ttl_s)
+            self._open_lb()
+        except Exception as exc:
+            self._alert_once(f"{self.site}: resuming as primary failed: {exc}")
+            log.error("%s: resuming as primary failed: %s", self.site, exc)
+            return
+        finally:
+            stop.set()
+            keeper.join()
+        self.memory.fenced = False
+        self._alert_once(f"{self.site}: {decision.sentence}")
+        self._alerted.discard(f"{self.site}: {decision.sentence}")
+        self._alerted = {a for a in self._alerted if not a.startswith(f"{self.site} fenced")}
 
     def _demote(self, decision: Decision, snap: Snapshot) -> None:
         """Switchover, old side: no writes (LB, then demote), publish the final LSN, release."""

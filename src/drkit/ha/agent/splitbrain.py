@@ -26,7 +26,14 @@ from drkit.ha.splitbrain.audit import AuditEntry
 from drkit.ha.splitbrain.cycle import CycleResult, split_brain_cycle
 from drkit.ha.splitbrain.detect import SplitBrainState
 from drkit.ha.splitbrain.facts import DATABASE, ETCD
-from drkit.ha.splitbrain.gather import REACH_KIND, Parts, Pending, finish_gather, start_gather
+from drkit.ha.splitbrain.gather import (
+    REACH_KIND,
+    Parts,
+    Pending,
+    finish_gather,
+    row_age,
+    start_gather,
+)
 from drkit.ha.splitbrain.metrics import render_split_brain
 from drkit.ha.splitbrain.resolve import Outcome, Resolution
 
@@ -77,9 +84,12 @@ class SplitBrainWatch:
         db_seen: Mapping[str, CheckState],
         database_up: bool | None,
         view: ClusterView | None,
+        now: float | None = None,
+        row_ttl_s: float | None = None,
     ) -> dict[str, bool]:
         """Whom this agent reaches now: each other voter (its database or its agent answers,
-        down only after ``fall`` failures), its own database, and etcd."""
+        down only after ``fall`` failures), its own database, and etcd. A voter probed by
+        neither counts from its own row, when that row is fresh (``row_ttl_s``)."""
         links: dict[str, bool] = {}
         for voter in (*self.parts.sites, *self.parts.witnesses):
             if voter == self.site:
@@ -88,7 +98,7 @@ class SplitBrainWatch:
             if seen:
                 links[voter] = any(s.health is not Health.DOWN for s in seen)
             elif view is not None:
-                back = _their_row(view, voter).get(self.site)
+                back = _their_row(view, voter, now, row_ttl_s).get(self.site)
                 if isinstance(back, bool):
                     links[voter] = back  # no probe of it: assume the link is symmetric
         if database_up is not None:
@@ -106,6 +116,8 @@ class SplitBrainWatch:
         leader: str | None,
         writable_me: bool | None,
         wait_s: float,
+        row_ttl_s: float | None = None,
+        lost: Mapping[str, float] | None = None,
     ) -> CycleResult:
         result = split_brain_cycle(
             self.parts,
@@ -120,6 +132,8 @@ class SplitBrainWatch:
             ),
             writable_me=writable_me,
             remembered=self.trail,
+            row_ttl_s=row_ttl_s,
+            lost=lost,
         )
         self.trail = result.trail
         self.last = result
@@ -175,7 +189,12 @@ class SplitBrainWatch:
         self._reporter.shutdown(wait=True)
 
 
-def _their_row(view: ClusterView, voter: str) -> Mapping[str, object]:
+def _their_row(
+    view: ClusterView, voter: str, now: float | None, row_ttl_s: float | None
+) -> Mapping[str, object]:
     record = view.of_kind(REACH_KIND).get(voter, {})
+    age = row_age(record, now)
+    if row_ttl_s is not None and (age is None or age > row_ttl_s):
+        return {}
     reaches = record.get("reaches")
     return reaches if isinstance(reaches, Mapping) else {}

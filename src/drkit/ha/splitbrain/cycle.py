@@ -42,6 +42,8 @@ def split_brain_cycle(
     collect: Callable[[Reachability], Facts] | None = None,
     writable_me: bool | None = None,
     remembered: tuple[AuditEntry, ...] = (),
+    row_ttl_s: float | None = None,
+    lost: Mapping[str, float] | None = None,
 ) -> CycleResult:
     """``view``: this cycle's DCS read (None when etcd did not answer). ``leader``: the
     lease holder as the agent trusts it now (the view's leader; with no view, ``me``
@@ -50,9 +52,11 @@ def split_brain_cycle(
     facts from probes already under way (default: :func:`gather` now). ``writable_me``:
     this agent's own probe of its database, which wins over the gathered one.
     ``remembered``: the audit trail of the last view, used while etcd does not answer
-    (an override or a hand fence holds through an etcd outage)."""
+    (an override or a hand fence holds through an etcd outage). ``row_ttl_s``: other
+    agents' reach rows older than this are left out as stale (their views unknown), and
+    so are rows published before ``lost[site]``, when this agent lost that site."""
     if view is not None:
-        reach = reach_from_view(view, me, my_links)
+        reach = reach_from_view(view, me, my_links, now=now, max_age_s=row_ttl_s, lost=lost)
         trail = audit_trail(view)
     else:
         reach = Reachability(tuple(Link(me, t, ok) for t, ok in my_links.items()))

@@ -15,6 +15,8 @@ class Kind(StrEnum):
     NO_QUORUM = "no-quorum"
     UNREACHABLE_IN_ETCD = "unreachable-in-etcd"
     """A site the others cannot reach but that still reaches etcd (it may keep a lease)."""
+    UNREACHABLE = "unreachable"
+    """A site the others cannot reach whose own view is stale or unknown (no fresh row)."""
 
 
 @dataclass(frozen=True)
@@ -131,26 +133,47 @@ def _no_quorum(facts: Facts) -> list[SplitBrainState]:
 
 
 def _unreachable_in_etcd(facts: Facts) -> list[SplitBrainState]:
+    """Sites nobody reaches; evidence from fresh rows only (stale rows are left out)."""
     states = []
     voters = facts.sites + facts.witnesses
     for site in facts.sites:
         others = [o for o in voters if o != site and facts.reach.reports(o)]
-        if not others or facts.reach.get(site, ETCD) is not True:
+        if not others or not all(facts.reach.get(o, site) is False for o in others):
             continue
-        if all(facts.reach.get(o, site) is False for o in others):
+        cut = tuple((o, f"cannot reach {site}") for o in others)
+        leader = ("leader", facts.leader or "(none)")
+        who = f"{site} is unreachable from {', '.join(others)}"
+        etcd = facts.reach.get(site, ETCD)
+        if etcd is True:
             states.append(
                 SplitBrainState(
                     Kind.UNREACHABLE_IN_ETCD,
                     site,
-                    f"{site} is unreachable from {', '.join(others)} but still reaches etcd",
-                    (
-                        *((o, f"cannot reach {site}") for o in others),
-                        (site, "reaches etcd"),
-                        ("leader", facts.leader or "(none)"),
-                    ),
+                    f"{who} but still reaches etcd",
+                    (*cut, (site, "reaches etcd"), leader),
                 )
             )
+            continue
+        if etcd is False or facts.reach.reports(site) or not facts.reach.read:
+            # out of etcd it keeps no lease; a fresh row silent on etcd tells nothing; without
+            # etcd myself, nobody's row is there to be fresh or stale
+            continue
+        own, row = _own_view(facts, site)
+        states.append(
+            SplitBrainState(Kind.UNREACHABLE, site, f"{who}; {own}", (*cut, (site, row), leader))
+        )
     return states
+
+
+def _own_view(facts: Facts, site: str) -> tuple[str, str]:
+    """The summary part (stable, so the alert does not churn) and the evidence with the age."""
+    age = facts.reach.stale_age(site)
+    if age is None:
+        return "its own view is unknown (no reach row)", "no reach row published"
+    stale = "its own view is stale (no fresh reach row)"
+    if age == float("inf"):
+        return stale, "its reach row has no time"
+    return stale, f"its last reach row is {age:.1f} s old, from before it was lost or expired"
 
 
 def _lsn(value: int | None) -> str:

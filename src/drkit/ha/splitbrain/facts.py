@@ -61,6 +61,14 @@ class Reachability:
     """The matrix every agent publishes one row of; a missing entry is unknown."""
 
     links: tuple[Link, ...] = ()
+    stale: tuple[tuple[str, float], ...] = ()
+    """(site, age in seconds) of rows left out as older than the row TTL: those sites' own
+    views are unknown (a site cut off keeps its last row under its lease for a while)."""
+    read: bool = False
+    """The other agents' rows were read from etcd this cycle (False: only my own row)."""
+
+    def stale_age(self, source: str) -> float | None:
+        return next((age for site, age in self.stale if site == source), None)
 
     def get(self, source: str, target: str) -> bool | None:
         for link in self.links:

@@ -121,15 +121,49 @@ def reach_record(links: Mapping[str, bool], now: float) -> Record:
     return {"at": now, "reaches": {target: bool(ok) for target, ok in links.items()}}
 
 
-def reach_from_view(view: ClusterView, me: str, mine: Mapping[str, bool]) -> Reachability:
-    """The matrix: my own fresh row plus every other agent's live published row."""
+def reach_from_view(
+    view: ClusterView,
+    me: str,
+    mine: Mapping[str, bool],
+    *,
+    now: float | None = None,
+    max_age_s: float | None = None,
+    lost: Mapping[str, float] | None = None,
+) -> Reachability:
+    """The matrix: my own fresh row plus every other agent's fresh published row.
+
+    With ``now`` and ``max_age_s`` a row older than ``max_age_s`` (or without its
+    time) is left out and listed as stale: a site whose link is down keeps its
+    last row in etcd until its lease expires, and that row is no evidence. So is a
+    row published before the moment I lost that site (``lost``: site -> since when
+    I see it down): it tells what the site saw before, not now.
+    """
     links = [Link(me, target, ok) for target, ok in mine.items()]
+    stale: list[tuple[str, float]] = []
     for site, record in view.of_kind(REACH_KIND).items():
         reaches = record.get("reaches")
         if site == me or not isinstance(reaches, Mapping):
             continue
+        age = row_age(record, now)
+        before = lost is not None and site in lost and _at(record) < lost[site]
+        if max_age_s is not None and (age is None or age > max_age_s or before):
+            stale.append((site, float("inf") if age is None else age))
+            continue
         links += [Link(site, str(t), ok) for t, ok in reaches.items() if isinstance(ok, bool)]
-    return Reachability(tuple(links))
+    return Reachability(tuple(links), tuple(sorted(stale)), read=True)
+
+
+def _at(record: Mapping[str, object]) -> float:
+    at = record.get("at")
+    return float(at) if isinstance(at, int | float) else 0.0
+
+
+def row_age(record: Mapping[str, object], now: float | None) -> float | None:
+    """Seconds since a reach row was published; None when unknown."""
+    at = record.get("at")
+    if now is None or not isinstance(at, int | float):
+        return None
+    return max(now - float(at), 0.0)
 
 
 def _fqdn(record: DnsRecord) -> str:

@@ -31,7 +31,7 @@ from drkit.ha.decide import Action, Decision
 from drkit.ha.splitbrain.facts import Override
 from drkit.ha.splitbrain.resolve import FenceStep, Outcome, Resolution
 
-TAKING = frozenset({Action.ACQUIRE, Action.FAILOVER, Action.SWITCHOVER})
+TAKING = frozenset({Action.ACQUIRE, Action.FAILOVER, Action.SWITCHOVER, Action.RESUME})
 FENCING = frozenset({Action.FENCE, Action.RELEASE})
 DEFAULT_STEPS = (FenceStep.LB_DRAIN, FenceStep.DATABASE_READ_ONLY)
 

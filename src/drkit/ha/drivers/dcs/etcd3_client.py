@@ -75,7 +75,8 @@ class EtcdClient:
         """
         failures: list[str] = []
         count = len(self.endpoints)
-        deadline = time.monotonic() + self.retry_s
+        started = time.monotonic()
+        deadline = started + self.retry_s
         step = 0
         while step < count or time.monotonic() < deadline:
             index = (self._current + step) % count
@@ -90,10 +91,8 @@ class EtcdClient:
                 continue
             self._current = index
             return answer
-        raise DCSUnavailable(
-            f"no etcd endpoint answered /v3/{path} within {self.retry_s:g} s "
-            f"(timeout {self.timeout_s:g} s each): {'; '.join(failures[-count:])}"
-        )
+        elapsed = time.monotonic() - started
+        raise DCSUnavailable(_unanswered(path, step, elapsed, failures[-count:], self))
 
     def _post_one(self, endpoint: str, path: str, body: Json, retry_auth: bool = True) -> Json:
         if self._credentials is not None and self._token is None:
@@ -155,6 +154,17 @@ def _refuse_bad_tls(endpoint: str, exc: Exception) -> None:
             f"etcd at {endpoint}: TLS certificate not trusted: {exc}",
             hint="set ca_file to the CA that signed etcd's certificate",
         ) from exc
+
+
+def _unanswered(path: str, tries: int, elapsed: float, last: list[str], client: EtcdClient) -> str:
+    """Why a call failed: how many tries, over how many endpoints, for how long, each bound."""
+    retrying = f", retrying for up to {client.retry_s:g} s" if client.retry_s > 0 else ""
+    return (
+        f"no etcd endpoint answered /v3/{path}: {tries} {'try' if tries == 1 else 'tries'} "
+        f"over {len(client.endpoints)} endpoint(s) in {elapsed:.1f} s "
+        f"(each try times out after {client.timeout_s:g} s{retrying}); "
+        f"last: {'; '.join(last)}"
+    )
 
 
 class _TryNext(Exception):
