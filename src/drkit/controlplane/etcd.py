@@ -11,10 +11,10 @@ settings and the answers.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from drkit.controlplane.store import Holding, LeaseUnavailable
+from drkit.ha.build import etcd_driver_settings
 from drkit.ha.drivers.dcs.base import DCS
 from drkit.ha.drivers.dcs.registry import DCS_DRIVERS
 from drkit.ha.drivers.errors import DCSError
@@ -23,22 +23,7 @@ from drkit.settings.daemon import ControlPlaneSettings
 
 def dcs_settings(cp: ControlPlaneSettings) -> dict[str, Any]:
     """The etcd driver's settings for ``cp`` (the whole call fits in etcd_timeout_s)."""
-    e = cp.etcd
-    data: dict[str, Any] = {
-        "type": "etcd3",
-        "cluster": f"serve.{cp.cluster}",
-        "ttl_s": max(math.ceil(cp.lease_ttl_s), 2),
-        "endpoints": e.endpoints,
-        "request_timeout_s": cp.etcd_timeout_s / len(e.endpoints),
-        "retry_timeout_s": 0.0,
-    }
-    if e.user is not None:
-        data["username"] = e.user
-    for key in ("ca_file", "cert_file", "key_file", "password_file"):
-        value = getattr(e, key)
-        if value is not None:
-            data[key] = str(value)
-    return data
+    return etcd_driver_settings(cp.etcd, f"serve.{cp.cluster}", cp.lease_ttl_s, cp.etcd_timeout_s)
 
 
 class EtcdLeaseStore:

@@ -17,7 +17,7 @@ from drkit.ha.drivers.dcs.base import DCS
 from drkit.ha.drivers.dcs.registry import DCS_DRIVERS
 from drkit.ha.drivers.loadbalancer.base import LoadBalancer
 from drkit.ha.drivers.loadbalancer.registry import LOAD_BALANCERS
-from drkit.settings.ha import HaSettings, SiteSettings
+from drkit.settings.ha import EtcdSettings, HaSettings, SiteSettings
 
 
 def site_of(ha: HaSettings, site: str) -> SiteSettings:
@@ -30,14 +30,23 @@ def site_of(ha: HaSettings, site: str) -> SiteSettings:
 
 
 def dcs_for(ha: HaSettings) -> DCS:
-    e, t = ha.etcd, ha.timings
+    t = ha.timings
+    data = etcd_driver_settings(ha.etcd, ha.cluster, t.lease_ttl_s, t.dcs_timeout_s)
+    return DCS_DRIVERS.build(DCS_DRIVERS.parse(data))
+
+
+def etcd_driver_settings(
+    e: EtcdSettings, cluster: str, lease_ttl_s: float, timeout_s: float
+) -> dict[str, Any]:
+    """The etcd3 driver's settings for the inventory's ``etcd:`` block (the HA agents'
+    and the control plane's): the driver tries every endpoint once, so one call, all
+    endpoints included, fits in ``timeout_s``."""
     data: dict[str, Any] = {
         "type": "etcd3",
-        "cluster": ha.cluster,
-        "ttl_s": max(math.ceil(t.lease_ttl_s), 2),
+        "cluster": cluster,
+        "ttl_s": max(math.ceil(lease_ttl_s), 2),
         "endpoints": e.endpoints,
-        # the driver tries every endpoint once; the whole call must fit in dcs_timeout_s
-        "request_timeout_s": t.dcs_timeout_s / len(e.endpoints),
+        "request_timeout_s": timeout_s / len(e.endpoints),
         "retry_timeout_s": 0.0,
     }
     if e.user is not None:
@@ -46,7 +55,7 @@ def dcs_for(ha: HaSettings) -> DCS:
         value = getattr(e, key)
         if value is not None:
             data[key] = str(value)
-    return DCS_DRIVERS.build(DCS_DRIVERS.parse(data))
+    return data
 
 
 def database_for(ha: HaSettings, site: str) -> Database | None:
