@@ -21,7 +21,7 @@ table.drkit-diff { border-collapse: collapse; width: 100%; font-family: ui-monos
 table.drkit-diff td, table.drkit-diff th { padding: 0 0.5rem; vertical-align: top;
   white-space: pre-wrap; word-break: break-all; text-align: left; }
 table.drkit-diff th { background: #f6f8fa; border-bottom: 1px solid #d0d7de; }
-td.no { color: #6e7781; text-align: right; user-select: none; width: 1%;
+table.drkit-diff td.no { color: #6e7781; text-align: right; user-select: none; width: 1%;
   white-space: nowrap; word-break: normal; }
 tr.hunk td { background: #ddf4ff; color: #0550ae; }
 .add { background: #e6ffec; } .del { background: #ffebe9; } .chg { background: #fff8c5; }
