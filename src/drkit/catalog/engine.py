@@ -55,6 +55,19 @@ class Catalog:
         except OperationalError as exc:
             raise _unavailable(self.engine, exc) from exc
 
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A transaction that reads what it then writes (read-modify-write of one row).
+
+        On SQLite it takes the write lock before reading (``BEGIN IMMEDIATE``): the
+        driver otherwise reads outside any transaction, and of two writers at once
+        one update is lost. On PostgreSQL the caller locks the row it reads
+        (``with_for_update()``)."""
+        with self.session() as session:
+            if self.engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+
     def migrate(self) -> None:
         try:
             with self.engine.begin() as conn:

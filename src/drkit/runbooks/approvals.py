@@ -106,8 +106,9 @@ def starter(result: Mapping[str, Any]) -> str | None:
 
 
 def record(catalog: Catalog, run_id: int, entry: DecisionRecord) -> None:
-    """Append ``entry`` to the run's ``approvals`` (the row locked: the runner writes too)."""
-    with catalog.session() as session:
+    """Append ``entry`` to the run's ``approvals`` (the row locked: the runner writes too,
+    and refusals may come at once)."""
+    with catalog.write_session() as session:
         row = session.scalars(select(RunRow).where(RunRow.id == run_id).with_for_update()).one()
         result = json.loads(row.result_json or "{}")
         result[APPROVALS] = [*result.get(APPROVALS, []), entry.to_json()]

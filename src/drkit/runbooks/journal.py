@@ -124,8 +124,9 @@ class RunbookJournal:
 
     def merge_result(self, values: Mapping[str, Any]) -> None:
         """Add keys to the run's result now (the inputs a resume needs), keeping others."""
-        with self._lock, self.catalog.session() as session:
-            row = session.get_one(RunRow, self.run_id)
+        with self._lock, self.catalog.write_session() as session:
+            row = session.get(RunRow, self.run_id, with_for_update=True)
+            assert row is not None, f"run {self.run_id} is in the catalog"
             result = json.loads(row.result_json or "{}")
             result.update(values)
             row.result_json = json.dumps(result, default=str)
