@@ -8,8 +8,11 @@ give or take :data:`MARGIN_LOOPS` agent loops for the observation itself.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+
+import psycopg
 
 from drkit.catalog.runs import RunStatus, get_run
 from tests.fixtures.ha_client import CREATE
@@ -53,15 +56,33 @@ def start_writing(scenario: Scenario, *, local_east: bool = True) -> Run:
     return run
 
 
-def _acked(scenario: Scenario, site: str) -> int:
+def _acked(scenario: Scenario, site: str, since: float = 0.0) -> int:
+    """Writes ``site``'s database acknowledged to the client, answered after ``since``."""
     path = scenario.folder / "client-client.jsonl"
     if not path.exists():
         return 0
-    return sum(
-        1
-        for line in path.read_text().splitlines()
-        if f'"server": "{scenario.lab.address(site)}"' in line
-    )
+    server = scenario.lab.address(site)
+    count = 0
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:  # a line the client is still writing
+            continue
+        if record.get("server") == server and float(record.get("end", 0.0)) > since:
+            count += 1
+    return count
+
+
+def _rows(s: Scenario, site: str) -> set[int]:
+    """The rows ``site`` holds; a few tries, as a loaded machine can miss a 3 s connect."""
+    for attempt in range(5):
+        try:
+            return {int(r[0]) for r in s.node(site).query("select seq from hist")}
+        except psycopg.OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
 
 
 def mark_durable(run: Run) -> None:
@@ -117,10 +138,14 @@ def heal_and_check(
     """Heal, let the survivor take writes a little longer, stop the clients, check the history."""
     s = run.scenario
     s.lab.heal()
-    settle = time.time() + 2 * s.loop_s
-    s.wait_for(lambda: time.time() > settle and _acked(s, survivor) > 0, "writes after heal")
+    healed = time.time()
+    settle = healed + 2 * s.loop_s
+    s.wait_for(
+        lambda: time.time() > settle and _acked(s, survivor, since=healed) > 0,
+        f"writes acknowledged by {survivor} after the heal",
+    )
     run.acks = s.stop_clients()
-    present = {int(r[0]) for r in s.node(survivor).query("select seq from hist")}
+    present = _rows(s, survivor)
     fences = [Fence(fenced, run.fence_deadline)] if fenced is not None else []
     assert any(a.site == survivor for a in run.acks)
     assert_history(
