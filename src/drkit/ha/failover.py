@@ -4,7 +4,8 @@ The built-in runbook ``ha-failover`` is made of typed actions, built from the
 ``ha:`` inventory for one (old site, new site) pair:
 
 1. fence the old primary: its load balancer server to ``maint`` and its
-   sessions shut down (``on_failure: continue``: the old site may be gone),
+   sessions shut down (``on_failure: continue``: the old site may be gone, so
+   each runtime API call waits one ``check_timeout_s``, not the driver's 5 s),
    then the optional ``fencing_command``;
 2. promote the new site's database (``postgres.promote``, write verified);
 3. move each DNS record of the new site (``dns.update``, RFC 2136);
@@ -48,7 +49,15 @@ def _fence_steps(ha: HaSettings, old: str | None) -> list[dict[str, Any]]:
                 "id": "fence-old-lb",
                 "name": f"Stop traffic to {old}",
                 "action": "ha.loadbalancer",
-                "with": {"site": old, "state": "maint", "shutdown_sessions": True},
+                "with": {
+                    "site": old,
+                    "state": "maint",
+                    "shutdown_sessions": True,
+                    # the old site is presumed lost: a load balancer that does not answer
+                    # within a health check's time is taken as gone, not waited for (its
+                    # primary fenced itself before its lease expired)
+                    "timeout_s": ha.timings.check_timeout_s,
+                },
                 "timeout": "10s",
                 "on_failure": "continue",
             }
