@@ -336,6 +336,10 @@ class Agent:
                 for x in (state.current_lsn, state.receive_lsn, state.replay_lsn, 0)
                 if x is not None
             )
+        if self.memory.lease_deadline_mono is None:
+            self.memory.leading_since = None
+        elif self.memory.leading_since is None:
+            self.memory.leading_since = self.wall()
         streaming_to = None
         if state is not None and state.is_primary:
             streaming_to = tuple(sorted(r.name for r in state.replicas if r.state == "streaming"))
@@ -351,6 +355,7 @@ class Agent:
             fenced=self.memory.fenced,
             streaming_to=streaming_to,
             streamed_before=tuple(sorted(self.memory.streamed)),
+            leading_since=self.memory.leading_since,
         )
 
     def _publish(self, state: DatabaseState | None, now: float) -> None:
