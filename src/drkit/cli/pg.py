@@ -25,6 +25,8 @@ from drkit.errors import DrkitError, UsageError
 from drkit.services.progress import Counter
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from drkit.catalog import Catalog
     from drkit.repository.check import CheckReport
     from drkit.repository.repo import Repository
@@ -233,6 +235,16 @@ def check(
     spool: Annotated[
         Path | None, typer.Option(help="the spool of asynchronous archiving: report its lag")
     ] = None,
+    reprove_after: Annotated[
+        str | None,
+        typer.Option(
+            help="read again WAL proved intact longer ago than this (e.g. 7d), so a segment "
+            "damaged since is a gap"
+        ),
+    ] = None,
+    read_data: Annotated[
+        bool, typer.Option("--read-data", help="read again every WAL segment of the chain")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Force a WAL switch on the server and wait until that segment is in the repository."""
@@ -261,7 +273,12 @@ def check(
             hint="is `drkit pg archive-pusher` running on this spool? its last error: "
             f"{now['last_error'] or 'none'}",
         ) from None
-    measured = cluster_recovery(repo, result.system_id, ledger_of(_catalog_or_none(state)))
+    measured = cluster_recovery(
+        repo,
+        result.system_id,
+        ledger_of(_catalog_or_none(state)),
+        reprove_before=_reprove_before(reprove_after, read_data),
+    )
     point = measured.points[0]
     if output.json:
         print_json(
@@ -270,7 +287,9 @@ def check(
                 "system_id": str(result.system_id),
                 "recovery_point": point.to_json(),
                 "wal_read": measured.read,
+                "wal_reproved": measured.reproved,
                 "wal_damaged": measured.damaged,
+                "wal_unproved": measured.unproved,
                 **({"spool": pusher} if pusher is not None else {}),
             }
         )
@@ -281,6 +300,13 @@ def check(
             markup=False,
         )
         out.print(point.sentence(), markup=False)
+        for name, why in sorted(measured.damaged.items()):
+            was = (
+                " (it was proved intact before: proof withdrawn)"
+                if name in measured.unproved
+                else ""
+            )
+            err.print(f"[red]damaged:[/] {why}{was}", highlight=False)
         if pusher is not None:
             out.print(
                 f"spool: {pusher['pending']} file(s) waiting, the oldest for "
@@ -292,6 +318,19 @@ def check(
             point.sentence(),
             hint="drkit check --chain reports every gap; a new base backup starts a chain past it",
         )
+
+
+def _reprove_before(reprove_after: str | None, read_data: bool) -> datetime | None:
+    """The instant before which a WAL proof is not trusted (None: every proof is)."""
+    from datetime import UTC, datetime
+
+    from drkit.settings.objectives import parse_objective
+
+    if read_data:
+        return datetime.max.replace(tzinfo=UTC)
+    if reprove_after is None:
+        return None
+    return datetime.now(UTC) - parse_objective(reprove_after)
 
 
 def _spool_report(spool: Path) -> dict[str, Any]:
@@ -527,6 +566,22 @@ def _report_restore(
 
 
 # -- check --chain ---------------------------------------------------------------------------
+def _withdraw_proofs(repo: Repository, names: list[str]) -> None:
+    """Forget the catalog's proofs of WAL objects found damaged (status would trust them).
+
+    ``check`` calls :func:`check_chain` without its State: it is the running command's
+    context object (Typer vendors its own Click, hence the import).
+    """
+    from typer._click.globals import get_current_context
+
+    from drkit.services.wal_recovery import forget_damaged
+
+    ctx = get_current_context(silent=True)
+    state = ctx.find_object(State) if ctx is not None else None
+    if state is not None:
+        forget_damaged(_catalog_or_none(state), repo.config.id, names)
+
+
 def check_chain(
     repo: Repository,
     report: CheckReport,
@@ -548,6 +603,8 @@ def check_chain(
     from drkit.sources.wal_inventory import run_chain_check
 
     chain = run_chain_check(repo, read_data=report.read_data is not None)
+    if chain.damaged_wal:  # a proof of any of them no longer holds: status must not trust it
+        _withdraw_proofs(repo, list(chain.damaged_wal))
     found = findings(chain)
     if json_output:
         print_json({**report.to_json(), "ok": report.ok and chain.ok, "chain": chain_json(chain)})
