@@ -167,6 +167,142 @@ def archive_pusher(
         )
 
 
+# -- pg receive-wal ---------------------------------------------------------------------
+@pg_app.command("receive-wal")
+def receive_wal(
+    ctx: typer.Context,
+    dsn: Annotated[str, typer.Option(help="the server, e.g. 'host=db1 user=replicator'")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="pg_receivewal's folder (local; the partial segment)")
+    ],
+    spool: Annotated[Path, typer.Option(help="the spool completed segments are handed to")],
+    slot: Annotated[
+        str | None, typer.Option(help="stream from this physical replication slot")
+    ] = None,
+    create_slot: Annotated[
+        bool, typer.Option("--create-slot", help="create the slot unless it exists")
+    ] = False,
+    synchronous: Annotated[
+        bool,
+        typer.Option(
+            "--synchronous",
+            help="flush each write at once (lets the server treat this as a synchronous standby)",
+        ),
+    ] = False,
+    push: Annotated[
+        bool,
+        typer.Option(help="also push the spool to the repository (else run pg archive-pusher)"),
+    ] = True,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="files pushed at once")] = 4,
+    pg_password_file: Annotated[
+        Path | None, typer.Option(help="file holding the PostgreSQL password")
+    ] = None,
+    bin_dir: Annotated[Path | None, typer.Option(help="folder of pg_receivewal")] = None,
+    restart_delay: Annotated[
+        float, typer.Option(help="seconds before pg_receivewal is started again (doubling)")
+    ] = 1.0,
+    poll: Annotated[float, typer.Option(help="seconds between looks at the folder")] = 0.2,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Stream WAL with pg_receivewal; completed segments go to the repository via the spool.
+
+    Runs until stopped (SIGTERM), starting pg_receivewal again when it ends; a missing
+    slot (35), a refused replication connection (35) or WAL the server removed before it
+    was received (36, a gap) end it with an error instead.
+    """
+    import signal
+
+    from drkit.sources.postgres_conn import PgAddress
+    from drkit.sources.wal_errors import SlotMissing, StreamGap
+    from drkit.sources.wal_receive import ReceiveOptions
+    from drkit.sources.wal_receive_run import Receiver, server_facts
+    from drkit.sources.wal_receive_run import create_slot as make_slot
+
+    state: State = ctx.obj
+    output = state.output_for(json_output)
+    for folder, what in ((directory, "--dir"), (spool, "--spool")):
+        if not folder.is_dir():
+            raise UsageError(f"{what} {folder} is not a folder", hint="create it (mkdir -p)")
+    if create_slot and not slot:
+        raise UsageError("--create-slot needs --slot NAME")
+    address = PgAddress.parse(dsn, pg_password_file)
+    opts = ReceiveOptions(address.conninfo(), directory.absolute(), slot, synchronous, bin_dir)
+    if create_slot:
+        make_slot(opts, address)
+    query_address = address if address.dbname else address.with_database("postgres")
+    system_id, slot_exists = server_facts(query_address, slot)
+    if slot and not slot_exists:
+        raise SlotMissing(
+            f"the replication slot {slot!r} does not exist on {address.endpoint}: nothing is "
+            "received",
+            hint=f"pass --create-slot, or run SELECT pg_create_physical_replication_slot("
+            f"'{slot}') on the server",
+        )
+    stop = {"now": False}
+
+    def _stop(signum: int, _frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    pusher = _start_pusher(state, spool, workers, lambda: stop["now"]) if push else None
+    receiver = Receiver(opts, query_address, spool.absolute(), system_id,
+                        restart_delay=restart_delay, poll=poll)  # fmt: skip
+    try:
+        result = receiver.run(lambda: stop["now"])
+    except StreamGap as exc:
+        _alert_stream(state, address.endpoint, exc)
+        raise
+    finally:
+        stop["now"] = True
+        if pusher is not None:
+            pusher.join(timeout=120)
+    if output.json:
+        print_json(asdict(result))
+    elif not output.quiet:
+        out.print(
+            f"receive-wal: {result.handed_off_total} WAL file(s) handed to the spool, "
+            f"{result.restarts} restart(s) of pg_receivewal; partial segment {result.partial}",
+            markup=False,
+        )
+
+
+def _start_pusher(state: State, spool: Path, workers: int, stopping: Callable[[], bool]) -> Any:
+    """The archive pusher on ``spool`` in a thread, until ``stopping()``."""
+    import logging
+    import threading
+
+    from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_spool import run_pusher
+
+    archive = WalArchive(state.open_repo(load_index=False))
+
+    def _run() -> None:
+        try:
+            run_pusher(archive, spool, workers=workers, stopping=stopping)
+        except Exception:  # the receiver goes on; files wait in the spool (pg check says so)
+            logging.getLogger("drkit.wal").exception("the archive pusher stopped")
+
+    thread = threading.Thread(target=_run, name="drkit-pusher", daemon=True)
+    thread.start()
+    return thread
+
+
+def _alert_stream(state: State, endpoint: str, exc: DrkitError) -> None:
+    """A gap in streamed WAL is an incident: tell the alert notifiers now."""
+    from drkit.notify.base import Severity
+    from drkit.notify.immediate import notify_now
+
+    notify_now(
+        state.settings,
+        dedup_key=f"wal-stream-gap:{endpoint}",
+        severity=Severity.CRITICAL,
+        summary=exc.message,
+        source=f"pg receive-wal from {endpoint}",
+        details=(("hint", exc.hint),),
+    )
+
+
 # -- pg basebackup ------------------------------------------------------------------
 @pg_app.command("basebackup")
 def basebackup(
