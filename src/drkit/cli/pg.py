@@ -381,6 +381,10 @@ def check(
     read_data: Annotated[
         bool, typer.Option("--read-data", help="read again every WAL segment of the chain")
     ] = False,
+    receive_dir: Annotated[
+        Path | None,
+        typer.Option(help="the folder of pg receive-wal: report its streaming lag"),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Force a WAL switch on the server and wait until that segment is in the repository."""
@@ -397,9 +401,18 @@ def check(
         address = address.with_database("postgres")
     repo = state.open_repo(load_index=False)
     pusher = _spool_report(spool) if spool is not None else None
+    receiver = _receiver_report(receive_dir) if receive_dir is not None else None
     try:
         result = check_archiving(address, WalArchive(repo), timeout=timeout)
     except WalArchiveStalled as exc:
+        if receive_dir is not None:
+            now_r = _receiver_report(receive_dir)
+            raise WalArchiveStalled(
+                f"{exc.message}; pg receive-wal "
+                + ("runs" if now_r.get("running") else "is not running")
+                + f", its latest failures: {'; '.join(now_r.get('errors') or []) or 'none'}",
+                hint="is `drkit pg receive-wal` running on this folder (and its pusher)?",
+            ) from None
         if spool is None:
             raise
         now = _spool_report(spool)
@@ -427,6 +440,7 @@ def check(
                 "wal_damaged": measured.damaged,
                 "wal_unproved": measured.unproved,
                 **({"spool": pusher} if pusher is not None else {}),
+                **({"receiver": receiver} if receiver is not None else {}),
             }
         )
     elif not output.quiet:
@@ -443,6 +457,8 @@ def check(
                 else ""
             )
             err.print(f"[red]damaged:[/] {why}{was}", highlight=False)
+        if receiver is not None:
+            out.print(_receiver_line(receiver), markup=False)
         if pusher is not None:
             out.print(
                 f"spool: {pusher['pending']} file(s) waiting, the oldest for "
@@ -454,6 +470,27 @@ def check(
             point.sentence(),
             hint="drkit check --chain reports every gap; a new base backup starts a chain past it",
         )
+
+
+def _receiver_report(directory: Path) -> dict[str, Any]:
+    """What pg receive-wal last wrote in its folder (``seen`` False: it never ran there)."""
+    from drkit.sources.wal_receive_run import read_receiver_state
+
+    found = read_receiver_state(directory)
+    return {**(asdict(found) if found is not None else {}), "seen": found is not None}
+
+
+def _receiver_line(doc: dict[str, Any]) -> str:
+    if not doc["seen"]:
+        return "streaming: no pg receive-wal has run on this folder"
+    lag = doc.get("lag_bytes")
+    state = "runs" if doc.get("running") else "is NOT running"
+    return (
+        f"streaming: pg_receivewal {state}; segment {doc.get('partial')} received for "
+        f"{doc.get('partial_age_s', 0):.1f} s (not yet in the repository); "
+        + (f"{human_bytes(lag)} behind the server" if lag is not None else "lag unknown")
+        + f"; {doc.get('restarts', 0)} restart(s)"
+    )
 
 
 def _reprove_before(reprove_after: str | None, read_data: bool) -> datetime | None:

@@ -121,10 +121,20 @@ def test_streamed_wal_survives_killed_receivers_and_restores_every_row(pglab: Pg
     ids = [row[0] for row in restored.sql("select id from pitr order by id")]
     assert ids == list(range(1, rows + 1))
 
+    # pg check: its forced segment arrives by streaming; it reports the receiver
+    checked = pglab.drkit("pg", "check", "--dsn", cluster.dsn, "--receive-dir", str(folder),
+                          "--json")  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    receiver = json.loads(checked.stdout)["receiver"]
+    assert receiver["seen"] and receiver["running"] and receiver["restarts"] == killed
+
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert json.loads(out)["running"] is False
+    stopped = pglab.drkit("pg", "check", "--dsn", cluster.dsn, "--receive-dir", str(folder),
+                          "--timeout", "2")  # fmt: skip
+    assert stopped.returncode == 28 and "receive-wal is not running" in stopped.stderr
 
 
 def test_wal_recycled_before_it_was_received_is_a_gap_that_fails_loudly(pglab: PgLab) -> None:
