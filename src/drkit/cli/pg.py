@@ -396,6 +396,7 @@ def check(
 
     state: State = ctx.obj
     output = state.output_for(json_output)
+    reprove_before = _reprove_before(reprove_after, read_data)  # a bad age fails first
     address = PgAddress.parse(dsn, pg_password_file)
     if not address.dbname:
         address = address.with_database("postgres")
@@ -426,7 +427,7 @@ def check(
         repo,
         result.system_id,
         ledger_of(_catalog_or_none(state)),
-        reprove_before=_reprove_before(reprove_after, read_data),
+        reprove_before=reprove_before,
     )
     point = measured.points[0]
     if output.json:
