@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from drkit.catalog.tables import WalProvedRow
-from drkit.scheduler.jobs import JobKind
+from drkit.scheduler.jobs import JobKind, plan_jobs
 from drkit.services.workspace import Workspace
 from tests.fixtures.pgcluster import PgLab, pglab  # noqa: F401
 from tests.integration.sources.test_pg_rpo import (
@@ -41,6 +41,26 @@ def _proved(cfg: Path) -> set[str]:
     try:
         with ws.catalog().session() as session:
             return {r.name for r in session.scalars(select(WalProvedRow))}
+    finally:
+        ws.close()
+
+
+def _archive_check_argv(cfg: Path) -> tuple[str, ...]:
+    """What the daemon's archive check job runs."""
+    ws = Workspace(config=cfg)
+    try:
+        job = next(j for j in plan_jobs(ws.settings) if j.kind is JobKind.ARCHIVE_CHECK)
+        return job.steps[0].argv
+    finally:
+        ws.close()
+
+
+def _age_proofs(cfg: Path, by: timedelta) -> None:
+    ws = Workspace(config=cfg)
+    try:
+        with ws.catalog().session() as session:
+            for row in session.scalars(select(WalProvedRow)):
+                row.proved_at = row.proved_at - by
     finally:
         ws.close()
 
@@ -72,10 +92,14 @@ def test_a_proved_segment_that_rots_is_a_gap_again(pglab: PgLab) -> None:
     damaged = bytearray(original)
     damaged[len(damaged) // 2] ^= 0x01
     obj.write_bytes(bytes(damaged))
-    code, doc, err = _pg_check(pglab, cfg, cluster)
+    code, doc, err = _pg_check(pglab, cfg, cluster, "--reprove-after", "7d")
     assert code == 0 and doc["wal_reproved"] == 0  # the proof is young: trusted, not read
-    code, doc, err = _pg_check(pglab, cfg, cluster, "--read-data")
+    # a week later (the proofs dated back), the daemon's archive check reads them again
+    _age_proofs(cfg, timedelta(days=8))
+    assert _archive_check_argv(cfg)[-2:] == ("--reprove-after", "7d")
+    code, doc, err = _pg_check(pglab, cfg, cluster, "--reprove-after", "7d")
     assert code == 25, err  # wal-chain-broken, naming the segment
+    assert doc["wal_reproved"] >= 1
     assert doc["recovery_point"]["gap"] == segment and doc["wal_unproved"] == [name]
     assert name in doc["wal_damaged"] and segment in err
     assert name not in _proved(cfg)
@@ -94,6 +118,13 @@ def test_a_proved_segment_that_rots_is_a_gap_again(pglab: PgLab) -> None:
     assert name in _proved(cfg)
     _record(cfg, JobKind.ARCHIVE_CHECK, code, doc, err)
     assert _rpo_alerts(cfg, now) == [] and _status(cfg, now)["why"] == ""
+
+    # pg check --read-data reads every proof again, however young
+    obj.write_bytes(bytes(damaged))
+    code, doc, err = _pg_check(pglab, cfg, cluster, "--read-data")
+    assert code == 25 and doc["wal_unproved"] == [name], err
+    obj.write_bytes(original)
+    assert _pg_check(pglab, cfg, cluster)[0] == 0 and name in _proved(cfg)
 
     # check --chain --read-data withdraws the proof of what it finds damaged
     obj.write_bytes(bytes(damaged))
