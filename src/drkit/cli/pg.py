@@ -280,7 +280,11 @@ def _start_pusher(state: State, spool: Path, workers: int, stopping: Callable[[]
     def _run() -> None:
         try:
             run_pusher(archive, spool, workers=workers, stopping=stopping)
-        except Exception:  # the receiver goes on; files wait in the spool (pg check says so)
+            # the receiver stopped: what it spooled last goes too (else at the next start)
+            run_pusher(archive, spool, workers=workers, once=True)
+        except DrkitError as exc:  # the files wait in the spool (pg check --spool says so)
+            logging.getLogger("drkit.wal").error("the archive pusher stopped: %s", exc.message)
+        except Exception:  # a bug: the receiver goes on, the files wait in the spool
             logging.getLogger("drkit.wal").exception("the archive pusher stopped")
 
     thread = threading.Thread(target=_run, name="drkit-pusher", daemon=True)

@@ -99,8 +99,8 @@ class Receiver:
                     self._stop(proc)
                     self._round()
                     break
+                self._round()  # what it completed before it ended goes to the spool first
                 diagnosis = self._ended(proc, tail)
-                self._round()
                 pause = self.restart_delay if time.monotonic() - started > STEADY_S else pause
                 self._wait(min(pause, MAX_PAUSE_S), stopping)
                 pause = min(pause * 2, MAX_PAUSE_S)
