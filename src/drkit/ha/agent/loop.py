@@ -70,17 +70,6 @@ STOP_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
-class _Probes:
-    """One cycle's probes under way: results due by ``deadline_mono``, judged as of ``at``."""
-
-    deadline_mono: float
-    at: float
-    own: Future[DatabaseState] | None
-    peers: dict[str, Future[ProbeResult]]
-    agents: dict[str, Future[ProbeResult]]
-
-
-@dataclass(frozen=True)
 class AgentTimings:
     loop_interval_s: float
     check_timeout_s: float
@@ -138,9 +127,8 @@ class Agent:
     def tick(self) -> Decision:
         started = time.monotonic()
         pending = self.split.start() if self.split is not None else None
-        probes = self._start_probes()
-        view, error = self._read()  # while the probes run: an unreachable peer costs one timeout
-        state = self._collect(probes)
+        state = self._probe_all()
+        view, error = self._read()
         now, mono = self.wall(), self.mono()
         snap = snapshot(view, self._local(state), self.memory, now, mono, error)
         plan = self._plan(decide(snap, self.policy), snap, state, view, pending, now, started)
@@ -247,8 +235,8 @@ class Agent:
 
     # --- gathering -----------------------------------------------------------------------
 
-    def _start_probes(self) -> _Probes:
-        """Own database, the peers' endpoints and (split brain) the agents, all at once.
+    def _probe_all(self) -> DatabaseState | None:
+        """Own database and the peers' endpoints at once; none may hold the cycle up long.
 
         A probe that has not answered within the check timeout counts as
         failed (a frozen server accepts TCP connections and never answers);
@@ -260,29 +248,25 @@ class Agent:
         try:
             own = pool.submit(self.database.probe) if self.database is not None else None
             peers = {site: pool.submit(probe, timeout) for site, probe in self.peers.items()}
+            deadline = self.mono() + timeout + 0.5
+            now = self.wall()
             agents = {}
             if self.split is not None:
                 agents = {s: pool.submit(p, timeout) for s, p in self.split.agent_probes.items()}
+            for site, future in peers.items():
+                result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
+                old = self.seen.get(site, CheckState())
+                self.seen[site] = step(
+                    old, result.ok, now, self.timings.rise, self.timings.fall, result.detail
+                )
+            for site, future in agents.items():
+                result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
+                assert self.split is not None
+                self.split.saw_agent(site, result, now, self.timings.rise, self.timings.fall)
+            down = DatabaseState(reachable=False, error="probe timed out")
+            state = _result(own, deadline - self.mono(), down) if own is not None else None
         finally:
             pool.shutdown(wait=False)
-        return _Probes(self.mono() + timeout + 0.5, self.wall(), own, peers, agents)
-
-    def _collect(self, probes: _Probes) -> DatabaseState | None:
-        """The probes' results into the rise/fall states; the own database's state."""
-        deadline, now = probes.deadline_mono, probes.at
-        for site, future in probes.peers.items():
-            result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
-            old = self.seen.get(site, CheckState())
-            self.seen[site] = step(
-                old, result.ok, now, self.timings.rise, self.timings.fall, result.detail
-            )
-        for site, future in probes.agents.items():
-            result = _result(future, deadline - self.mono(), ProbeResult(False, "timed out"))
-            assert self.split is not None
-            self.split.saw_agent(site, result, now, self.timings.rise, self.timings.fall)
-        down = DatabaseState(reachable=False, error="probe timed out")
-        own = probes.own
-        state = _result(own, deadline - self.mono(), down) if own is not None else None
         if self.database is not None:
             ok = state is not None and state.reachable
             detail = "" if state is None else state.error or ""
