@@ -11,13 +11,11 @@ success, and end non-zero whenever the file was not stored or restored.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.text import Text
 
 from drkit.cli.context import State
 from drkit.cli.output import Output, err, human_bytes, out, print_json
@@ -25,10 +23,10 @@ from drkit.errors import DrkitError, UsageError
 from drkit.services.progress import Counter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from drkit.catalog import Catalog
-    from drkit.repository.check import CheckReport
     from drkit.repository.repo import Repository
     from drkit.sources.pitr_restore import FetchAccess, RestoreOutcome
     from drkit.sources.postgres_physical_meta import PhysicalBackup
@@ -741,67 +739,3 @@ def _report_restore(
         markup=False,
     )
     out.print(f"start it with: pg_ctl -D {done.datadir} start", markup=False)
-
-
-# -- check --chain ---------------------------------------------------------------------------
-def _withdraw_proofs(repo: Repository, names: list[str]) -> None:
-    """Forget the catalog's proofs of WAL objects found damaged (status would trust them).
-
-    ``check`` calls :func:`check_chain` without its State: it is the running command's
-    context object (Typer vendors its own Click, hence the import).
-    """
-    from typer._click.globals import get_current_context
-
-    from drkit.services.wal_recovery import forget_damaged
-
-    ctx = get_current_context(silent=True)
-    state = ctx.find_object(State) if ctx is not None else None
-    if state is not None:
-        forget_damaged(_catalog_or_none(state), repo.config.id, names)
-
-
-def check_chain(
-    repo: Repository,
-    report: CheckReport,
-    json_output: bool,
-    quiet: bool,
-    *,
-    render: Callable[[CheckReport, bool], None],
-) -> None:
-    """After the structure check: the chain check, both printed, then the exit code.
-
-    ``render`` prints the structure report (check.py's own); its closing "no errors"
-    line is left out when the chain is broken. Damage found by the structure check
-    ends with 13 (integrity), a damaged WAL object with 13 (wal-damaged); otherwise
-    a broken chain ends with 25.
-    """
-    from drkit.errors import IntegrityError
-    from drkit.sources.wal_chain_report import chain_json, findings, summary
-    from drkit.sources.wal_errors import ChainBroken, WalDamaged
-    from drkit.sources.wal_inventory import run_chain_check
-
-    chain = run_chain_check(repo, read_data=report.read_data is not None)
-    if chain.damaged_wal:  # a proof of any of them no longer holds: status must not trust it
-        _withdraw_proofs(repo, list(chain.damaged_wal))
-    found = findings(chain)
-    if json_output:
-        print_json({**report.to_json(), "ok": report.ok and chain.ok, "chain": chain_json(chain)})
-    else:
-        render(report, quiet or not chain.ok)
-        styles = {"error": "red", "warning": "yellow", "ok": "green"}
-        for f in found:
-            if f.severity != "ok" or not quiet:
-                out.print(Text.assemble((f"{f.severity}: ", styles[f.severity]), f.text))
-        if not quiet:
-            out.print(summary(chain), markup=False)
-    if not report.ok:
-        raise IntegrityError(f"check found {len(report.errors)} error(s)")
-    if chain.damaged_wal:
-        first = next(f.text for f in found if f.severity == "error")
-        raise WalDamaged(
-            f"{len(chain.damaged_wal)} archived WAL object(s) are damaged, which breaks the "
-            f"backup chain: {first}"
-        )
-    if not chain.ok:
-        first = next(f.text for f in found if f.severity == "error")
-        raise ChainBroken(f"the backup chain is broken: {first}")
