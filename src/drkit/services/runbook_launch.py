@@ -1,16 +1,20 @@
-"""Starting runbook runs through the API: run with inputs, re-run from a step; 202 with the
-run's URL.
+"""Starting runbook runs through the API: run with inputs, re-run from a step, resume a
+stopped run; 202 with the run's URL.
 
 The run is the launcher's (:mod:`drkit.services.launch`, in serve's background);
 the runbook engine writes its steps into it (``existing_run_id``), so its
 journal, inputs, starter (the caller) and approvals are those of a run from
 the CLI. Bad inputs or an unknown runbook or step are refused before
-anything starts (400/404).
+anything starts (400/404). A resume goes on in the run it resumes
+(:func:`drkit.runbooks.service.resume_run`, as `drkit runbook resume`): the
+launcher opens that run again instead of recording a new one, and a run that
+cannot be resumed (succeeded, rolled back, still running) is refused first (409).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +23,18 @@ from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus, get_run
 from drkit.errors import DrkitError
 from drkit.runbooks import replay, versions
-from drkit.runbooks.errors import RunCancelled, StepFailed
+from drkit.runbooks.errors import RunCancelled, RunNotResumable, StepFailed
 from drkit.runbooks.journal import records
 from drkit.runbooks.model import Runbook
-from drkit.runbooks.service import RunKind, RunReport, RunRequest, rerun, resolve_inputs, start_run
+from drkit.runbooks.service import (
+    RunKind,
+    RunReport,
+    RunRequest,
+    rerun,
+    resolve_inputs,
+    resume_run,
+    start_run,
+)
 from drkit.services.audit import Actor, audit
 from drkit.services.launch import JournalProgress, Launcher, Operation
 from drkit.services.runbook_views import load, runbook_run
@@ -40,6 +52,7 @@ class Planned:
     subject: str
     version: str
     operation: Operation
+    reopen: Callable[[], int] | None = None  # a resume: the run to go on in
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,48 @@ def plan_rerun(
     return Planned(kind.value, book.name, book.version, operation)
 
 
+def plan_resume(ws: Workspace, run_id: int, *, user: str) -> Planned:
+    """Go on with the stopped run ``run_id`` at its first unfinished step, in that run."""
+    view = runbook_run(ws.catalog(), run_id)
+    book = versions.load_version(ws.catalog(), view.subject, view.subject_version or "").runbook
+    replay.for_resume(records(ws.catalog(), run_id), view.status)  # succeeded, rolled back: now
+    _export_config(ws)
+    kind = RunKind(view.kind)
+    before: list[RunStatus] = []
+
+    def reopen() -> int:
+        before.append(claim(ws.catalog(), run_id))
+        return run_id
+
+    def operation(one: Workspace, progress: JournalProgress) -> RunbookOutcome:
+        request = _request({}, kind, progress, user)
+        loader = _loader(one)
+        report = resume_run(
+            one.catalog(), run_id, loader, one.settings, request, reopened=before[0]
+        )
+        return RunbookOutcome(one.catalog(), report)
+
+    return Planned(kind.value, book.name, book.version, operation, reopen)
+
+
+def claim(catalog: Catalog, run_id: int) -> RunStatus:
+    """Mark a stopped run running again, in one transaction (two resumes at once: one
+    wins, the other is refused); the status it had."""
+    from drkit.catalog.tables import RunRow
+
+    with catalog.write_session() as session:
+        row = session.get_one(RunRow, run_id)
+        was = RunStatus(row.status)
+        if was is RunStatus.RUNNING:
+            raise RunNotResumable(
+                f"run {run_id} is still running",
+                hint=f"cancel it first (POST /api/runs/{run_id}/cancel), or wait for it",
+            )
+        row.status, row.finished_at, row.duration_s, row.error = RunStatus.RUNNING, None, None, None
+        row.pid = os.getpid()
+    return was
+
+
 def launch(launcher: Launcher, ws: Workspace, actor: Actor, action: str, planned: Planned) -> int:
     """Start ``planned`` in ``launcher``; audit it as ``action``; the run's id."""
     run_id = launcher.launch(
@@ -109,6 +164,7 @@ def launch(launcher: Launcher, ws: Workspace, actor: Actor, action: str, planned
         planned.operation,
         judge=RunbookOutcome.failure,
         subject_version=planned.version,
+        reopen=planned.reopen,
     )
     audit(ws, actor, action, planned.subject, Outcome.OK, f"run {run_id}")
     return run_id

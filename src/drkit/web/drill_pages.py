@@ -17,15 +17,10 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from drkit.catalog import Catalog
-from drkit.catalog.runs import list_runs
-from drkit.errors import DrkitError
-from drkit.runbooks.drills import DRILL_KIND, DrillJob, drill_jobs
 from drkit.runbooks.expected import DEFAULT_LAST
-from drkit.runbooks.stats import RunbookStats, collect, trend
-from drkit.runbooks.store import RunbookStore, runbook_dir
-from drkit.services.workspace import Workspace
-from drkit.verify.history import RecoveryTime, recovery_times
+from drkit.services import drill_views
+from drkit.services.drill_views import drills_overview
+from drkit.verify.history import RecoveryTime
 from drkit.web.chart import Point, rto_chart
 from drkit.web.render import Viewer, Ws, page
 
@@ -33,25 +28,15 @@ MAX_LAST = 100
 
 
 @dataclass(frozen=True)
-class DrilledRunbook:
-    name: str
-    jobs: list[DrillJob]
-    stats: RunbookStats
-    rto_s: float | None
-    chart: str  # the <svg>, escaped where it holds text
-    problem: str | None  # the runbook file could not be read
+class Charted:
+    """A drilled runbook or a source's restore series, with its chart (the <svg>, escaped
+    where it holds text)."""
 
-
-@dataclass(frozen=True)
-class RestoreSeries:
-    """The restore tests and backup drills of one source from one repository."""
-
-    policy: str
-    repository: str
-    source: str
-    rto_s: float | None
-    times: list[RecoveryTime]  # newest first
+    data: drill_views.DrilledRunbook | drill_views.RestoreSeries
     chart: str
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.data, name)
 
 
 def install(app: FastAPI) -> None:
@@ -60,38 +45,26 @@ def install(app: FastAPI) -> None:
 
 def drills(request: Request, ws: Ws, who: Viewer, last: int = DEFAULT_LAST) -> Response:
     last = max(1, min(last, MAX_LAST))
-    jobs = drill_jobs(ws.settings)
-    names = sorted({j.runbook for j in jobs} | drilled_names(ws.catalog()))
-    shown = [_drilled(ws, name, [j for j in jobs if j.runbook == name], last) for name in names]
-    restores = restore_series(ws, recovery_times(ws.catalog()), last)
+    overview = drills_overview(ws, last)
+    shown = [_runbook_chart(d) for d in overview.runbooks]
+    restores = [_restore_chart(i, r) for i, r in enumerate(overview.restores)]
     return page(request, "drills.html", who, runbooks=shown, restores=restores, last=last)
 
 
-def restore_series(ws: Workspace, times: list[RecoveryTime], last: int) -> list[RestoreSeries]:
-    """``times`` (oldest first) per policy, repository and source, the last ``last`` of each."""
-    groups: dict[tuple[str, str, str], list[RecoveryTime]] = {}
-    for t in times:
-        groups.setdefault((t.policy, t.repository, t.source), []).append(t)
-    return [
-        _series(ws, i, key, found[-last:]) for i, (key, found) in enumerate(sorted(groups.items()))
-    ]
-
-
-def _series(
-    ws: Workspace, index: int, key: tuple[str, str, str], recent: list[RecoveryTime]
-) -> RestoreSeries:
-    policy, repository, source = key
-    settings = ws.settings.policies.get(policy)
-    rto_s = settings.rto.total_seconds() if settings is not None and settings.rto else None
-    title = f"Recovery time of {policy}: {source or 'all sources'} from {repository}"
+def _restore_chart(index: int, series: drill_views.RestoreSeries) -> Charted:
+    recent = series.times[::-1]
+    title = (
+        f"Recovery time of {series.policy}: {series.source or 'all sources'} "
+        f"from {series.repository}"
+    )
     chart = rto_chart(
-        [_point(t, rto_s) for t in recent],
-        rto_s,
+        [_point(t, series.rto_s) for t in recent],
+        series.rto_s,
         title=title,
-        trend=trend([t.duration_s for t in recent if t.ok]).value,
+        trend=series.trend.value,
         ident=f"restore-{index}",
     )
-    return RestoreSeries(policy, repository, source, rto_s, recent[::-1], chart)
+    return Charted(series, chart)
 
 
 def _point(t: RecoveryTime, rto_s: float | None) -> Point:
@@ -100,25 +73,12 @@ def _point(t: RecoveryTime, rto_s: float | None) -> Point:
     return Point(label, t.started_at, t.duration_s, t.ok, met)
 
 
-def drilled_names(catalog: Catalog, limit: int = 1000) -> set[str]:
-    """The runbooks with drill runs among the newest ``limit``."""
-    return {v.subject for v in list_runs(catalog, kind=DRILL_KIND, limit=limit) if v.subject}
-
-
-def _drilled(ws: Workspace, name: str, jobs: list[DrillJob], last: int) -> DrilledRunbook:
-    rto_s, problem = None, None
-    try:
-        book = RunbookStore(runbook_dir(ws.settings, ws.settings_file, ws.home)).load(name)
-        rto_s = book.runbook.rto.total_seconds() if book.runbook.rto else None
-    except DrkitError as exc:
-        problem = exc.message.splitlines()[0]
-    stats = collect(ws.catalog(), name, last=last, kinds=(DRILL_KIND,), rto_s=rto_s)
-    if rto_s is None and stats.runs:
-        rto_s = stats.runs[0].rto_s
+def _runbook_chart(d: drill_views.DrilledRunbook) -> Charted:
     points = [
         Point(f"#{r.run_id}", r.started_at, r.total_s, r.counted, r.rto_met)
-        for r in reversed(stats.runs)
+        for r in reversed(d.stats.runs)
     ]
-    title = f"Recovery time of {name}"
-    chart = rto_chart(points, rto_s, title=title, trend=stats.trend.value, ident=f"runbook-{name}")
-    return DrilledRunbook(name, jobs, stats, rto_s, chart, problem)
+    title = f"Recovery time of {d.name}"
+    chart = rto_chart(points, d.rto_s, title=title, trend=d.stats.trend.value,
+                      ident=f"runbook-{d.name}")  # fmt: skip
+    return Charted(d, chart)

@@ -1,7 +1,7 @@
 """Runbooks (`drkit runbook list|show|log|guide --json`) and their runs: run one with
-inputs or re-run one from a step (202 with the run's URL, in serve's launcher), approve
-or reject a waiting manual step, cancel a run. Resuming a run is not here yet: it goes
-on in the run it resumes, and the launcher starts new runs only.
+inputs, re-run one from a step or resume a stopped one (202 with the run's URL, in
+serve's launcher; a resume goes on in the run it resumes), approve or reject a waiting
+manual step, cancel a run.
 
 Reading records nothing (the CLI records a changed runbook file as a version;
 the API shows the versions recorded). A decision is the caller's, through
@@ -161,6 +161,18 @@ def rerun_runbook(
 ) -> JSONResponse:
     planned = launch.plan_rerun(ws, run_id, body.from_step, dict(body.inputs), user=who.user)
     return _launch(request, ws, who, "runbook.rerun", planned)
+
+
+@router.post(
+    response_model=None,
+    path="/runs/{run_id}/resume",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="go on with a stopped runbook run at its first unfinished step (drkit runbook resume)",
+)
+def resume_runbook(run_id: RunId, request: Request, ws: Ws, who: Operator) -> JSONResponse:
+    planned = launch.plan_resume(ws, run_id, user=who.user)
+    return _launch(request, ws, who, "runbook.resume", planned)
 
 
 def _launch(
