@@ -12,19 +12,41 @@ is the runbook file's, else the one its newest run recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from drkit.api.auth import Principal
+from drkit.api.launching import launcher
+from drkit.errors import DrkitError
+from drkit.policy.restore_targets import RestoreTarget, restore_targets
 from drkit.runbooks.expected import DEFAULT_LAST
 from drkit.services import drill_views
+from drkit.services import restore_launch as plan
 from drkit.services.drill_views import drills_overview
+from drkit.services.workspace import Workspace
+from drkit.users.model import Permission
 from drkit.verify.history import RecoveryTime
 from drkit.web.chart import Point, rto_chart
-from drkit.web.render import Viewer, Ws, page
+from drkit.web.pages import PageRequire
+from drkit.web.render import Viewer, Ws, check_csrf, error_status, page
 
 MAX_LAST = 100
+Tester = Annotated[Principal, Depends(PageRequire(Permission.BACKUP))]
+Driller = Annotated[Principal, Depends(PageRequire(Permission.RUNBOOKS))]
+
+
+@dataclass(frozen=True)
+class Startable:
+    """A policy the page offers to prove now: a restore test of each source, a drill."""
+
+    name: str
+    targets: list[RestoreTarget]
+    problem: str | None  # its sources cannot be named (a password file missing, ...)
 
 
 @dataclass(frozen=True)
@@ -41,14 +63,71 @@ class Charted:
 
 def install(app: FastAPI) -> None:
     app.get("/drills", include_in_schema=False)(drills)
+    app.post("/drills/restore-test", include_in_schema=False)(start_restore_test)
+    app.post("/drills/drill", include_in_schema=False)(start_drill)
 
 
 def drills(request: Request, ws: Ws, who: Viewer, last: int = DEFAULT_LAST) -> Response:
+    return _drills_page(request, ws, who, last)
+
+
+def _drills_page(
+    request: Request,
+    ws: Workspace,
+    who: Principal,
+    last: int = DEFAULT_LAST,
+    problem: DrkitError | None = None,
+) -> Response:
     last = max(1, min(last, MAX_LAST))
     overview = drills_overview(ws, last)
     shown = [_runbook_chart(d) for d in overview.runbooks]
     restores = [_restore_chart(i, r) for i, r in enumerate(overview.restores)]
-    return page(request, "drills.html", who, runbooks=shown, restores=restores, last=last)
+    starts = [_startable(ws, name) for name in sorted(ws.settings.policies)]
+    status = error_status(problem) if problem else 200
+    return page(request, "drills.html", who, status, runbooks=shown, restores=restores,
+                last=last, starts=starts, problem=problem)  # fmt: skip
+
+
+async def start_restore_test(request: Request, ws: Ws, who: Tester) -> Response:
+    """A restore test of one source of a policy, as the signed-in user; the run's page."""
+    form = await _form(request)
+
+    def planned() -> plan.Planned:
+        return plan.plan_restore_test(ws, form["policy"], source=form["source"] or None)
+
+    return await _start(request, ws, who, planned)
+
+
+async def start_drill(request: Request, ws: Ws, who: Driller) -> Response:
+    """A backup drill of a policy (each repository against its RTO); the run's page."""
+    form = await _form(request)
+    return await _start(request, ws, who, lambda: plan.plan_drill(ws, form["policy"]))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    return {key: str(form.get(key, ""))[:1000] for key in ("policy", "source")}
+
+
+async def _start(
+    request: Request, ws: Workspace, who: Principal, planned: Callable[[], plan.Planned]
+) -> Response:
+    def start() -> int:
+        return plan.launch(launcher(request), ws, who.actor, planned())
+
+    try:
+        run_id = await run_in_threadpool(start)
+    except DrkitError as exc:  # refused before it ran: this page says why
+        return await run_in_threadpool(_drills_page, request, ws, who, DEFAULT_LAST, exc)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _startable(ws: Workspace, name: str) -> Startable:
+    try:
+        return Startable(name, restore_targets(ws.settings.policies[name]), None)
+    except DrkitError as exc:
+        return Startable(name, [], exc.message.splitlines()[0])
 
 
 def _restore_chart(index: int, series: drill_views.RestoreSeries) -> Charted:

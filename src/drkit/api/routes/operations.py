@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from drkit.api.auth import BACKUP, Principal, workspace
 from drkit.api.launching import ACCEPTED, start
 from drkit.services.launch import JournalProgress
+from drkit.services.restore_launch import named_repository
 from drkit.services.workspace import Workspace
 
 router = APIRouter(tags=["operations"])
@@ -135,12 +136,3 @@ def start_forget(
         )
 
     return start(request, who, action="forget.start", kind="forget", subject=name, operation=run)
-
-
-def named_repository(ws: Workspace, ref: str) -> None:
-    """Only repositories of drkit.yaml: the API never opens a URL a caller names."""
-    from drkit.errors import UsageError
-
-    if ref not in ws.settings.repositories:
-        known = ", ".join(sorted(ws.settings.repositories)) or "none"
-        raise UsageError(f"no repository {ref!r} in drkit.yaml", hint=f"defined: {known}")
