@@ -251,6 +251,10 @@ def test_a_per_source_backup_backs_up_that_source_only(home: Api) -> None:
         _post(home, "operator", "/api/policies/two/backup", {"source": "/nope"}), 400, "usage"
     )
     assert other in doc["hint"] and database in doc["hint"]
+    cli = home.cli_json("backup", "--policy", "two", "--source", database)
+    assert set(cli) == {"databases"} and cli["databases"][0]["source"]
+    refused = home.drkit("backup", "--policy", "two", "--source", "/nope")
+    assert refused.returncode == 2 and "has no source '/nope'" in refused.stderr
 
 
 def test_a_drill_restores_and_times_the_policy_and_shows_in_the_drills(home: Api) -> None:

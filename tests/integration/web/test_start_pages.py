@@ -114,3 +114,14 @@ def test_a_snapshots_restore_form_restores_a_directory_of_it(site: Api) -> None:
     restored = target / str(src).lstrip("/") / "a.txt"
     assert restored.read_bytes() == (src / "a.txt").read_bytes()
     assert run["result"]["snapshot"] == snap and run["result"]["failed"] == {}
+
+
+def test_a_running_runs_page_reloads_itself_until_the_run_ends(site: Api) -> None:
+    from drkit.catalog.runs import RunJournal, RunStatus
+
+    journal = RunJournal.start(site.catalog(), kind="restore", subject="local:x", trigger="api")
+    refresh = '<meta http-equiv="refresh" content="2">'
+    with signed_in(site, "dana") as c:
+        assert refresh in c.get(f"/runs/{journal.run_id}").text
+        journal.finish(RunStatus.SUCCEEDED, result={})
+        assert refresh not in c.get(f"/runs/{journal.run_id}").text
