@@ -94,6 +94,14 @@ def plan_start(
     return Planned(kind.value, book.name, book.version, operation)
 
 
+def plan_drill(ws: Workspace, name: str, inputs: dict[str, str], *, user: str) -> Planned:
+    """A drill of runbook ``name`` now: the inputs of its first drill in drkit.yaml
+    (``runbooks.drills``), those given over them (``drkit runbook run NAME --drill``)."""
+    configured = next((d for d in ws.settings.runbooks.drills if d.runbook == name), None)
+    given = {**(configured.inputs if configured else {}), **inputs}
+    return plan_start(ws, name, given, drill=True, user=user)
+
+
 def plan_rerun(
     ws: Workspace, run_id: int, from_step: str, inputs: dict[str, str], *, user: str
 ) -> Planned:

@@ -25,7 +25,7 @@ from drkit.api.launching import launcher
 from drkit.errors import DrkitError
 from drkit.policy.restore_targets import RestoreTarget, restore_targets
 from drkit.runbooks.expected import DEFAULT_LAST
-from drkit.services import drill_views
+from drkit.services import drill_views, runbook_launch
 from drkit.services import restore_launch as plan
 from drkit.services.drill_views import drills_overview
 from drkit.services.workspace import Workspace
@@ -65,6 +65,7 @@ def install(app: FastAPI) -> None:
     app.get("/drills", include_in_schema=False)(drills)
     app.post("/drills/restore-test", include_in_schema=False)(start_restore_test)
     app.post("/drills/drill", include_in_schema=False)(start_drill)
+    app.post("/drills/runbook", include_in_schema=False)(start_runbook_drill)
 
 
 def drills(request: Request, ws: Ws, who: Viewer, last: int = DEFAULT_LAST) -> Response:
@@ -104,10 +105,21 @@ async def start_drill(request: Request, ws: Ws, who: Driller) -> Response:
     return await _start(request, ws, who, lambda: plan.plan_drill(ws, form["policy"]))
 
 
+async def start_runbook_drill(request: Request, ws: Ws, who: Driller) -> Response:
+    """A drill of a runbook now, with its drill's inputs from drkit.yaml; the run's page."""
+    form = await _form(request)
+
+    def start() -> int:
+        planned = runbook_launch.plan_drill(ws, form["runbook"][:100], {}, user=who.user)
+        return runbook_launch.launch(launcher(request), ws, who.actor, "runbook.drill", planned)
+
+    return await _started(request, ws, who, start)
+
+
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
-    return {key: str(form.get(key, ""))[:1000] for key in ("policy", "source")}
+    return {key: str(form.get(key, ""))[:1000] for key in ("policy", "source", "runbook")}
 
 
 async def _start(
@@ -115,6 +127,13 @@ async def _start(
 ) -> Response:
     def start() -> int:
         return plan.launch(launcher(request), ws, who.actor, planned())
+
+    return await _started(request, ws, who, start)
+
+
+async def _started(
+    request: Request, ws: Workspace, who: Principal, start: Callable[[], int]
+) -> Response:
 
     try:
         run_id = await run_in_threadpool(start)

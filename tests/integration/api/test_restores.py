@@ -50,8 +50,22 @@ policies:
     sources: [{root}/bsrc]
     repositories: [damaged]
     rto: 1h
+runbooks:
+  drills:
+    - {{runbook: api-drilled, schedule: "0 3 * * *", inputs: {{code: "0"}}}}
 daemon:
   listen: ''
+"""
+
+DRILLED = """\
+name: api-drilled
+rto: 1h
+inputs:
+  code: {{description: "exit status"}}
+steps:
+  - id: restore
+    action: shell
+    with: {{command: "exit ${{{{ inputs.code }}}}"}}
 """
 
 SLEEPER = """\
@@ -349,3 +363,21 @@ def test_a_failed_runbook_run_resumes_at_its_failed_step(home: Api, tmp_path: Pa
     done = finished(home, r.json()["url"])
     assert done["status"] == "succeeded", done
     assert done["id"] == first["id"]
+
+
+def test_a_runbook_drill_runs_with_its_configured_inputs_and_counts_in_the_drills(
+    home: Api,
+) -> None:
+    (home.root / "api-drilled.yaml").write_text(DRILLED.format())
+    home.drkit("runbook", "save", str(home.root / "api-drilled.yaml")).check()
+    run = _started(home, "/api/runbooks/api-drilled/drill")
+    assert run["status"] == "succeeded" and run["kind"] == "drill", run
+    assert run["result"]["inputs"] == {"code": "0"} and run["result"]["rto_met"] is True
+    failed = _started(home, "/api/runbooks/api-drilled/drill", {"inputs": {"code": "3"}})
+    assert failed["status"] == "failed", failed
+    _problem(_post(home, "viewer", "/api/runbooks/api-drilled/drill"), 403, "not-permitted")
+    drills = home.get("/api/drills", "viewer").json()
+    (drilled,) = [r for r in drills["runbooks"] if r["runbook"] == "api-drilled"]
+    assert drilled["rto_s"] == 3600 and drilled["jobs"][0]["id"] == "drill:api-drilled"
+    assert [r["run_id"] for r in drilled["stats"]["runs"]] == [failed["id"], run["id"]]
+    assert drilled["stats"] == home.cli_json("runbook", "stats", "api-drilled", "--drills")

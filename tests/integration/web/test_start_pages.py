@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.integration.api.conftest import Api
-from tests.integration.web.conftest import csrf_of, signed_in
+from tests.integration.web.conftest import DRILLED, csrf_of, signed_in
 
 
 def _run_id(r: httpx.Response) -> int:
@@ -125,3 +125,19 @@ def test_a_running_runs_page_reloads_itself_until_the_run_ends(site: Api) -> Non
         assert refresh in c.get(f"/runs/{journal.run_id}").text
         journal.finish(RunStatus.SUCCEEDED, result={})
         assert refresh not in c.get(f"/runs/{journal.run_id}").text
+
+
+def test_a_drilled_runbook_is_drilled_now_from_the_drills_page(site: Api) -> None:
+    (site.root / "restore-db.yaml").write_text(DRILLED)
+    site.drkit("runbook", "save", str(site.root / "restore-db.yaml")).check()
+    site.drkit("runbook", "run", "restore-db", "--drill").check()  # now a drilled runbook
+    with signed_in(site, "olga") as c:
+        page = c.get("/drills")
+        assert 'name="runbook" value="restore-db"' in page.text
+        form = {"csrf": csrf_of(page), "runbook": "restore-db"}
+        run = _ended(site, _run_id(c.post("/drills/runbook", data=form)))
+        assert run["kind"] == "drill" and run["subject"] == "restore-db"
+        assert run["status"] == "succeeded", run
+        assert run["result"]["started_by"] == "olga"
+        refused = c.post("/drills/runbook", data={**form, "runbook": "nobody"})
+        assert refused.status_code == 404 and "nobody" in refused.text

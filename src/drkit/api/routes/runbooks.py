@@ -149,6 +149,28 @@ def start_runbook(
     return _launch(request, ws, who, "runbook.run", planned)
 
 
+class DrillInputs(BaseModel):
+    inputs: dict[str, Annotated[str, Field(max_length=10000)]] = Field(
+        default_factory=dict, max_length=100
+    )
+
+
+@router.post(
+    response_model=None,
+    path="/runbooks/{name}/drill",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="drill a runbook now with its drill's inputs from drkit.yaml, as the caller "
+    "(drkit runbook run NAME --drill)",
+)
+def drill_runbook(
+    name: Name, request: Request, ws: Ws, who: Operator, body: DrillInputs | None = None
+) -> JSONResponse:
+    given = dict(body.inputs) if body else {}
+    planned = launch.plan_drill(ws, name, given, user=who.user)
+    return _launch(request, ws, who, "runbook.drill", planned)
+
+
 @router.post(
     response_model=None,
     path="/runs/{run_id}/rerun",
