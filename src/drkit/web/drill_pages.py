@@ -5,9 +5,13 @@ First each drilled runbook's drills; then the restore tests and backup drills
 RTO (:func:`drkit.verify.history.recovery_times`).
 
 The runbooks shown are those with a drill in drkit.yaml (``runbooks.drills``)
-and those with drill runs in the catalog. The figures are ``drkit runbook
-stats NAME --drills``'s own (:func:`drkit.runbooks.stats.collect`); the RTO
-is the runbook file's, else the one its newest run recorded.
+and those with drill runs in the catalog; the figures are
+:mod:`drkit.services.drill_views`'s (``GET /api/drills``), charted here.
+
+Buttons start a restore test of each source of a policy, a backup drill of a
+policy, or a drill of a runbook now (the API's operations, as the signed-in
+user, each with the session's CSRF token and its permission); the answer is the
+run's page, or this page saying why the start was refused.
 """
 
 from __future__ import annotations
