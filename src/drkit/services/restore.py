@@ -6,7 +6,8 @@ the :class:`~drkit.repository.restorer.Restorer`, reporting to a
 :class:`~drkit.services.progress.Progress`. The :class:`RestoreOutcome`'s
 ``to_json()`` is ``drkit restore --json`` and what the API's run stores;
 :meth:`RestoreOutcome.failure` is the error a face raises when paths could
-not be restored.
+not be restored. The API and the dashboard restore through it; ``drkit restore``
+(cli/restore.py) still runs the same steps itself until it calls :func:`restore`.
 """
 
 from __future__ import annotations
