@@ -159,6 +159,8 @@ def claim(catalog: Catalog, run_id: int) -> RunStatus:
                 f"run {run_id} is still running",
                 hint=f"cancel it first (POST /api/runs/{run_id}/cancel), or wait for it",
             )
+        if was is RunStatus.SUCCEEDED:  # a resume that ended since this one was asked
+            raise RunNotResumable(f"run {run_id} succeeded: there is nothing left to run")
         row.status, row.finished_at, row.duration_s, row.error = RunStatus.RUNNING, None, None, None
         row.pid = os.getpid()
     return was
