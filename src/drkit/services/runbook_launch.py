@@ -16,13 +16,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from drkit.catalog import Catalog
 from drkit.catalog.runs import RunStatus, get_run
+from drkit.catalog.types import utcnow
 from drkit.errors import DrkitError
-from drkit.runbooks import replay, versions
+from drkit.runbooks import replay, requests, versions
 from drkit.runbooks.errors import RunCancelled, RunNotResumable, StepFailed
 from drkit.runbooks.journal import records
 from drkit.runbooks.model import Runbook
@@ -129,18 +131,18 @@ def plan_resume(ws: Workspace, run_id: int, *, user: str) -> Planned:
     replay.for_resume(records(ws.catalog(), run_id), view.status)  # succeeded, rolled back: now
     _export_config(ws)
     kind = RunKind(view.kind)
-    before: list[RunStatus] = []
+    before: list[tuple[RunStatus, datetime]] = []
 
     def reopen() -> int:
-        before.append(claim(ws.catalog(), run_id))
+        claimed_at = utcnow()
+        before.append((claim(ws.catalog(), run_id), claimed_at))
         return run_id
 
     def operation(one: Workspace, progress: JournalProgress) -> RunbookOutcome:
-        request = _request({}, kind, progress, user)
+        was, claimed_at = before[0]
+        request = _request({}, kind, progress, user, since=claimed_at)
         loader = _loader(one)
-        report = resume_run(
-            one.catalog(), run_id, loader, one.settings, request, reopened=before[0]
-        )
+        report = resume_run(one.catalog(), run_id, loader, one.settings, request, reopened=was)
         return RunbookOutcome(one.catalog(), report)
 
     return Planned(kind.value, book.name, book.version, operation, reopen)
@@ -187,8 +189,19 @@ def _export_config(ws: Workspace) -> None:
 
 
 def _request(
-    inputs: dict[str, str], kind: RunKind, progress: JournalProgress, user: str
+    inputs: dict[str, str],
+    kind: RunKind,
+    progress: JournalProgress,
+    user: str,
+    *,
+    since: datetime | None = None,
 ) -> RunRequest:
+    """How the launcher's run goes; a run cancelled while it waited to start (``since``:
+    the run's start, or a resume's claim) does not start."""
+    catalog, run_id = progress.journal.catalog, progress.journal.run_id
+    asked = requests.cancel_request(catalog, run_id, since or get_run(catalog, run_id).started_at)
+    if asked is not None:
+        raise RunCancelled(f"run {run_id} was cancelled by {asked.actor} before it started")
     return RunRequest(
         inputs=inputs,
         kind=kind,

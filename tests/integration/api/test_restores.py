@@ -381,3 +381,30 @@ def test_a_runbook_drill_runs_with_its_configured_inputs_and_counts_in_the_drill
     assert drilled["rto_s"] == 3600 and drilled["jobs"][0]["id"] == "drill:api-drilled"
     assert [r["run_id"] for r in drilled["stats"]["runs"]] == [failed["id"], run["id"]]
     assert drilled["stats"] == home.cli_json("runbook", "stats", "api-drilled", "--drills")
+
+
+def test_a_run_cancelled_while_it_waits_to_start_never_starts(home: Api) -> None:
+    """One worker: the second run waits in the queue; cancelled there, it never runs."""
+    from drkit.services.launch import Launcher
+
+    _save_sleeper(home)
+    (home.root / "go").unlink(missing_ok=True)
+    (home.root / "after.txt").unlink(missing_ok=True)
+    one = Launcher(home.workspace, workers=1)
+    server = ApiServer(create_app(home.workspace, launcher=one), f"127.0.0.1:{free_port()}")
+    host, port = server.server_address
+    queued = Api(home.root, home.env, f"http://{host}:{port}", home.workspace, home.tokens)
+    try:
+        first = _post(queued, "operator", "/api/runbooks/api-sleeper/runs").json()
+        _wait_running(queued, first["run"], "wait")
+        second = _post(queued, "operator", "/api/runbooks/api-sleeper/runs").json()
+        assert _post(queued, "operator", f"/api/runs/{second['run']}/cancel").status_code == 202
+        assert _post(queued, "operator", f"/api/runs/{first['run']}/cancel").status_code == 202
+        assert finished(queued, first["url"])["status"] == "cancelled"
+        waited = finished(queued, second["url"])
+        assert waited["status"] == "cancelled", waited
+        assert "before it started" in (waited["error"] or "")
+        assert waited["steps"] == []
+        assert not (home.root / "after.txt").exists()
+    finally:
+        server.shutdown()
