@@ -154,7 +154,7 @@ def claim(catalog: Catalog, run_id: int) -> RunStatus:
     from drkit.catalog.tables import RunRow
 
     with catalog.write_session() as session:
-        row = session.get_one(RunRow, run_id)
+        row = session.get_one(RunRow, run_id, with_for_update=True)  # PostgreSQL: the row
         was = RunStatus(row.status)
         if was is RunStatus.RUNNING:
             raise RunNotResumable(
