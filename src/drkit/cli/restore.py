@@ -14,7 +14,7 @@ import typer
 from drkit.cli.context import State
 from drkit.cli.output import Output, human_bytes, out, warn
 from drkit.services import restore as service
-from drkit.services.restore import RestoreRequest, RestoreResult, failure_hint
+from drkit.services.restore import RestoreOutcome, RestoreSpec, failure_hint
 
 __all__ = ["failure_hint", "register", "restore"]
 
@@ -55,15 +55,15 @@ def restore(
     """
     state: State = ctx.obj
     output = state.output_for(json_output)
-    request = RestoreRequest(
+    request = RestoreSpec(
         snapshot=snapshot,
         target=target,
-        include=tuple(include or []),
+        includes=list(include or []),
         overwrite=overwrite,
         no_lock=no_lock,
         policy=policy,
-        tags=tuple(tag or []),
-        paths=tuple(path or []),
+        tags=list(tag or []),
+        paths=list(path or []),
         host=host,
     )
     with output.progress() as progress:
@@ -74,8 +74,8 @@ def restore(
         raise failure
 
 
-def _print(result: RestoreResult, output: Output) -> None:
-    done = result.restored
+def _print(result: RestoreOutcome, output: Output) -> None:
+    done = result.result
     for w in done.warnings:
         warn(w)
     for failed, why in sorted(done.failed.items()):

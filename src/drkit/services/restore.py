@@ -1,13 +1,12 @@
-"""Restoring a snapshot into a directory as an operation: ``drkit restore`` for every face.
+"""Restoring a snapshot, or parts of it, into a directory: ``drkit restore`` for every face.
 
-:func:`restore` refuses a non-empty target (unless ``overwrite``), opens the
-workspace's repository, takes the shared lock (none with ``no_lock``, for a
-read-only repository), picks the snapshot (an id prefix, or ``latest``
-narrowed by policy, tags, paths and host) and restores it, reporting bytes
-to the :class:`Progress` and damaged snapshots as warnings. The
-:class:`RestoreResult`'s ``to_json()`` is ``drkit restore --json``;
-:meth:`RestoreResult.failure` is the error (exit 3, incomplete) when paths
-could not be restored, with a hint from why they failed.
+:func:`restore` picks the snapshot (an id prefix, or ``latest`` narrowed by
+policy, tags, paths and host), takes the repository's shared lock and runs
+the :class:`~drkit.repository.restorer.Restorer`, reporting to a
+:class:`~drkit.services.progress.Progress`. The :class:`RestoreOutcome`'s
+``to_json()`` is ``drkit restore --json`` and what the API's run stores;
+:meth:`RestoreOutcome.failure` is the error a face raises when paths could
+not be restored. ``drkit restore``, the API and the dashboard all restore through it.
 """
 
 from __future__ import annotations
@@ -15,90 +14,113 @@ from __future__ import annotations
 import errno
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drkit.errors import IncompleteError
-from drkit.policy.membership import policy_tag
-from drkit.repository.locks import RepoLock
-from drkit.repository.restorer import Restorer, check_target
-from drkit.repository.restorer import RestoreResult as Restored
-from drkit.repository.snapshot import Snapshot, find_snapshot
 from drkit.services.progress import SILENT, Counter, Progress
-from drkit.services.workspace import Workspace
+
+if TYPE_CHECKING:
+    from drkit.repository.repo import Repository
+    from drkit.repository.restorer import RestoreResult
+    from drkit.repository.snapshot import Snapshot
+    from drkit.services.workspace import Workspace
 
 
 @dataclass(frozen=True)
-class RestoreRequest:
-    """Which snapshot (``latest`` narrowed by policy, tags, paths, host), where, what of it."""
+class RestoreSpec:
+    """What to restore where: ``snapshot`` (or ``latest`` of the filters) into ``target``.
 
-    snapshot: str  # an id prefix or `latest`
+    ``repository`` names a repository of drkit.yaml; None is the workspace's own
+    (``--repo``, ``DRKIT_REPO``).
+    """
+
+    snapshot: str
     target: str
-    include: tuple[str, ...] = ()  # only these paths of the snapshot; () everything
+    includes: list[str] = field(default_factory=list)
     overwrite: bool = False
     no_lock: bool = False
     policy: str | None = None
-    tags: tuple[str, ...] = ()
-    paths: tuple[str, ...] = ()
+    tags: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
     host: str | None = None
+    repository: str | None = None
 
 
 @dataclass(frozen=True)
-class RestoreResult:
-    """The snapshot restored and what the restore wrote, skipped and warned of."""
+class RestoreOutcome:
+    """The snapshot restored and what the restorer wrote (and could not)."""
 
     snapshot: Snapshot
-    restored: Restored = field(default_factory=Restored)
+    result: RestoreResult
 
     def to_json(self) -> dict[str, Any]:
-        r = self.restored
+        """The shape of ``drkit restore --json``."""
         return {
             "snapshot": self.snapshot.id,
-            "files": r.files,
-            "dirs": r.dirs,
-            "bytes": r.bytes,
-            "failed": r.failed,
-            "warnings": r.warnings,
+            "files": self.result.files,
+            "dirs": self.result.dirs,
+            "bytes": self.result.bytes,
+            "failed": self.result.failed,
+            "warnings": self.result.warnings,
         }
 
     def failure(self) -> IncompleteError | None:
-        """Paths that could not be restored (exit 3), with what to do about them."""
-        failed = self.restored.failed
-        if not failed:
+        """Paths not restored fail the restore (exit 3), with a hint from why."""
+        if not self.result.failed:
             return None
         return IncompleteError(
-            f"{len(failed)} path(s) could not be restored",
-            hint=failure_hint(list(failed.values())),
+            f"{len(self.result.failed)} path(s) could not be restored",
+            hint=failure_hint(list(self.result.failed.values())),
         )
 
+    @staticmethod
+    def judge(outcome: Any) -> IncompleteError | None:
+        """:meth:`failure` of an outcome (the launcher's judge)."""
+        found: IncompleteError | None = outcome.failure()
+        return found
 
-def restore(
-    workspace: Workspace, request: RestoreRequest, progress: Progress = SILENT
-) -> RestoreResult:
-    """Restore the chosen snapshot (or the paths included of it) under a shared lock."""
-    check_target(request.target, request.overwrite)
-    repo = workspace.open_repo(load_index=False)
+
+def check(spec: RestoreSpec) -> None:
+    """Refuse a target that is not a directory, or not empty without ``overwrite`` (now)."""
+    from drkit.repository.restorer import check_target
+
+    check_target(spec.target, spec.overwrite)
+
+
+def restore(workspace: Workspace, spec: RestoreSpec, progress: Progress = SILENT) -> RestoreOutcome:
+    """Restore ``spec`` under the repository's shared lock (none with ``no_lock``)."""
+    from drkit.policy.membership import policy_tag
+    from drkit.repository.locks import RepoLock
+    from drkit.repository.restorer import Restorer
+    from drkit.repository.snapshot import find_snapshot
+
+    check(spec)
+    repo = _open(workspace, spec)
     with RepoLock(
         repo,
         exclusive=False,
         operation="restore",
         load_index=True,
         read_only_ok=True,
-        no_lock=request.no_lock,
+        no_lock=spec.no_lock,
     ):
-        tags = [*request.tags, *([policy_tag(request.policy)] if request.policy else [])]
-        available = repo.snapshots(
-            on_damaged=lambda name, exc: progress.warn(f"snapshot {name[:8]}: {exc}")
-        )
-        snap = find_snapshot(
-            available,
-            request.snapshot,
-            host=request.host,
-            paths=list(request.paths) or None,
-            tags=tags,
-        )
-        include = list(request.include) or None
-        done = Restorer(repo, snap, request.target, include, Counter(progress)).run()
-    return RestoreResult(snap, done)
+        tags = [*spec.tags, *([policy_tag(spec.policy)] if spec.policy else [])]
+        snaps = _snapshots(repo, progress)
+        paths = spec.paths or None
+        snap = find_snapshot(snaps, spec.snapshot, host=spec.host, paths=paths, tags=tags)
+        includes = spec.includes or None
+        result = Restorer(repo, snap, spec.target, includes, Counter(progress)).run()
+    return RestoreOutcome(snap, result)
+
+
+def _open(workspace: Workspace, spec: RestoreSpec) -> Repository:
+    if spec.repository is not None:
+        return workspace.open_named(spec.repository)
+    return workspace.open_repo(load_index=False)
+
+
+def _snapshots(repo: Repository, progress: Progress) -> list[Snapshot]:
+    return repo.snapshots(on_damaged=lambda name, exc: progress.warn(f"snapshot {name[:8]}: {exc}"))
 
 
 def failure_hint(reasons: list[str]) -> str:
