@@ -13,6 +13,20 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("tests.fixtures")  # asserts in fixtures explain themselves
+pytest_plugins = [
+    "tests.fixtures.damage",
+    "tests.fixtures.databases",
+    "tests.fixtures.etcd",
+    "tests.fixtures.ha",
+    "tests.fixtures.haproxy",
+    "tests.fixtures.pgcluster",
+    "tests.fixtures.receivers",
+    "tests.fixtures.s3",
+    "tests.fixtures.sshd",
+]
+"""The fixture modules: every test may ask for their fixtures by name, no import needed."""
+
 # A cheaper KDF keeps hundreds of repository opens fast; the format is unchanged.
 os.environ.setdefault("DRKIT_KDF_MEMORY_KIB", "8192")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the backup fixture is imported by name)
 """Damage one byte of a repository file and see check, restore and repair deal with it.
 
 Each test backs up the sample tree, XORs one byte of one file under the
@@ -14,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import Result, Runner, tree_digest
-from tests.fixtures.damage import (  # noqa: F401 (backup is a fixture)
+from tests.fixtures.damage import (
     RANDOM_BIN,
     Backup,
-    backup,
     damage_header,
     flip_byte,
     pack_path,

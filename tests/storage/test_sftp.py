@@ -32,7 +32,7 @@ from drkit.storage.retry import RetryBackend
 from drkit.storage.sftp import SftpBackend, SftpConfig
 from drkit.storage.sftp import ops as sftp_module
 from tests.conftest import Runner, make_sample_tree, mounted_tmpfs, tree_digest
-from tests.fixtures.sshd import SshServer, sshd, write_ed25519_key  # noqa: F401
+from tests.fixtures.sshd import SshServer, write_ed25519_key
 from tests.storage.contract import BackendContract, data_of, listing, name_of
 
 MiB = 1024 * 1024
@@ -62,7 +62,7 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) 
 
 class TestSftpBackend(BackendContract):
     @pytest.fixture
-    def backend(self, sshd: SshServer, tmp_path: Path) -> Backend:  # noqa: F811
+    def backend(self, sshd: SshServer, tmp_path: Path) -> Backend:
         backend = open_sftp(sshd.url(tmp_path / "repo"))
         backend.create()
         return backend
@@ -77,7 +77,7 @@ class TestSftpBackend(BackendContract):
 # -- layout and URLs -------------------------------------------------------------------
 
 
-def test_layout_matches_the_local_backend(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_layout_matches_the_local_backend(sshd: SshServer, tmp_path: Path) -> None:
     root = tmp_path / "repo"
     backend = open_sftp(sshd.url(root))
     backend.create()
@@ -98,7 +98,7 @@ def test_layout_matches_the_local_backend(sshd: SshServer, tmp_path: Path) -> No
     assert not list(root.rglob(".tmp-*")), "a temporary file was left behind"
 
 
-def test_folders_are_made_on_demand(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_folders_are_made_on_demand(sshd: SshServer, tmp_path: Path) -> None:
     """Objects can be saved before create() or after a folder was deleted (mkdir -p)."""
     root = tmp_path / "deep" / "down" / "repo"
     backend = open_sftp(sshd.url(root))
@@ -110,7 +110,7 @@ def test_folders_are_made_on_demand(sshd: SshServer, tmp_path: Path) -> None:  #
 
 
 def test_remove_staging_removes_left_over_temporary_files(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "repo"
@@ -129,7 +129,7 @@ def test_remove_staging_removes_left_over_temporary_files(
 
 
 def test_servers_without_openssh_extensions(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -164,7 +164,7 @@ def test_servers_without_openssh_extensions(
     assert sent == ["fsync@openssh.com"], "an unsupported fsync is asked once, then no more"
 
 
-def test_registry_opens_sftp_urls_with_retries(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_registry_opens_sftp_urls_with_retries(sshd: SshServer, tmp_path: Path) -> None:
     backend = open_backend(sshd.url(tmp_path / "repo", timeout="7"))
     try:
         assert isinstance(backend, RetryBackend)
@@ -234,7 +234,7 @@ def test_bad_urls_are_usage_errors(url: str) -> None:
 # -- host keys and logins --------------------------------------------------------------
 
 
-def test_unknown_host_key_is_refused_with_a_hint(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_unknown_host_key_is_refused_with_a_hint(sshd: SshServer, tmp_path: Path) -> None:
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text("")
     backend = open_sftp(sshd.url(tmp_path / "repo", known_hosts=known_hosts))
@@ -253,7 +253,7 @@ def test_unknown_host_key_is_refused_with_a_hint(sshd: SshServer, tmp_path: Path
     assert (tmp_path / "repo" / "keys").is_dir()
 
 
-def test_missing_known_hosts_file_is_an_unknown_host(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_missing_known_hosts_file_is_an_unknown_host(sshd: SshServer, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "known_hosts"
     backend = open_sftp(sshd.url(tmp_path / "repo", known_hosts=missing))
     with pytest.raises(StorageError, match="is not in") as info:
@@ -261,7 +261,7 @@ def test_missing_known_hosts_file_is_an_unknown_host(sshd: SshServer, tmp_path: 
     assert "ssh-keyscan" in info.value.hint and str(missing) in info.value.hint
 
 
-def test_changed_host_key_is_refused(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_changed_host_key_is_refused(sshd: SshServer, tmp_path: Path) -> None:
     impostor = write_ed25519_key(tmp_path / "impostor")
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {impostor}\n")
@@ -273,7 +273,7 @@ def test_changed_host_key_is_refused(sshd: SshServer, tmp_path: Path) -> None:  
     assert not (tmp_path / "repo").exists()
 
 
-def test_wrong_key_is_refused_with_a_hint(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_wrong_key_is_refused_with_a_hint(sshd: SshServer, tmp_path: Path) -> None:
     stranger = tmp_path / "stranger_ed25519"
     write_ed25519_key(stranger)
     backend = open_sftp(sshd.url(tmp_path / "repo", key=stranger))
@@ -286,21 +286,21 @@ def test_wrong_key_is_refused_with_a_hint(sshd: SshServer, tmp_path: Path) -> No
     assert not (tmp_path / "repo").exists()
 
 
-def test_missing_key_file_is_named(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_missing_key_file_is_named(sshd: SshServer, tmp_path: Path) -> None:
     backend = open_sftp(sshd.url(tmp_path / "repo", key=tmp_path / "no-such-key"))
     with pytest.raises(StorageError, match="does not exist") as info:
         backend.create()
     assert "no-such-key" in info.value.message and "key=" in info.value.hint
 
 
-def test_nobody_listening_is_transient(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_nobody_listening_is_transient(sshd: SshServer, tmp_path: Path) -> None:
     url = sshd.url(tmp_path / "repo", timeout="5").replace(f":{sshd.port}/", ":1/")
     with pytest.raises(TransientStorageError, match="cannot connect"):
         open_sftp(url).create()
 
 
 def test_silent_server_fails_every_waiting_thread_at_once(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     tmp_path: Path,
 ) -> None:
     """A server that accepts but never speaks: one timeout for all waiting threads."""
@@ -329,7 +329,7 @@ def test_silent_server_fails_every_waiting_thread_at_once(
     assert elapsed < 4, f"threads tried to connect one after another ({elapsed:.1f} s)"
 
 
-def test_missing_objects_and_denied_paths(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_missing_objects_and_denied_paths(sshd: SshServer, tmp_path: Path) -> None:
     backend = open_sftp(sshd.url(tmp_path / "repo"))
     backend.create()
     with pytest.raises(ObjectNotFound, match="does not exist"):
@@ -347,7 +347,7 @@ def test_missing_objects_and_denied_paths(sshd: SshServer, tmp_path: Path) -> No
 
 @pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_connection_dropped_mid_call_is_transient_then_reconnects(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -374,7 +374,7 @@ def test_connection_dropped_mid_call_is_transient_then_reconnects(
 
 
 def test_killed_server_session_reconnects_on_the_next_call(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     tmp_path: Path,
 ) -> None:
     backend = open_sftp(sshd.url(tmp_path / "repo"))
@@ -388,7 +388,7 @@ def test_killed_server_session_reconnects_on_the_next_call(
     assert set(sshd.session_pids()).isdisjoint(before), "a new session serves the call"
 
 
-def test_hung_server_times_out_as_transient(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_hung_server_times_out_as_transient(sshd: SshServer, tmp_path: Path) -> None:
     backend = open_sftp(sshd.url(tmp_path / "repo", timeout="1"))
     backend.create()
     name = name_of(b"x")
@@ -411,7 +411,7 @@ def test_hung_server_times_out_as_transient(sshd: SshServer, tmp_path: Path) -> 
 
 @pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_concurrent_calls_survive_a_dropped_connection(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     tmp_path: Path,
 ) -> None:
     """Threads racing a drop see Transient errors or success, never a wrong answer or hang."""
@@ -461,7 +461,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_full_disk_is_storage_full_and_leaves_nothing(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     small_disk: Path,
     tmp_path: Path,
 ) -> None:
@@ -489,7 +489,7 @@ def test_full_disk_is_storage_full_and_leaves_nothing(
 
 
 def test_cli_round_trip_over_sftp(
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
     drkit: Runner,
     tmp_path: Path,
 ) -> None:

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 from drkit.catalog.types import utcnow
-from tests.fixtures.sshd import SshServer, sshd  # noqa: F401
+from tests.fixtures.sshd import SshServer
 from tests.integration.confighistory.conftest import Drkit
 
 
@@ -54,7 +54,7 @@ def _remote_tree(tmp_path: Path) -> Path:
 def test_collect_over_ssh_and_restore_atomically(
     dk: Drkit,
     tmp_path: Path,
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
 ) -> None:
     remote = _remote_tree(tmp_path)
     _settings(dk, sshd, remote)
@@ -86,7 +86,7 @@ def test_collect_over_ssh_and_restore_atomically(
 def test_an_unknown_host_key_fails_the_collection_naming_the_host(
     dk: Drkit,
     tmp_path: Path,
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
 ) -> None:
     remote = _remote_tree(tmp_path)
     empty = tmp_path / "known_hosts"
@@ -101,7 +101,7 @@ def test_an_unknown_host_key_fails_the_collection_naming_the_host(
 def test_an_unreachable_host_fails_the_collection_naming_the_host(
     dk: Drkit,
     tmp_path: Path,
-    sshd: SshServer,  # noqa: F811
+    sshd: SshServer,
 ) -> None:
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

@@ -1,6 +1,5 @@
 """Alerts end to end: fire, repeat while open, resolve; delivered to real HTTP receivers."""
 
-# ruff: noqa: F811  (fixtures are imported by name)
 from __future__ import annotations
 
 import time
@@ -10,11 +9,8 @@ from sqlalchemy import select
 
 from drkit.catalog.runs import RunJournal, RunStatus
 from drkit.catalog.tables import AlertRow, DeliveryRow
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     HttpReceiver,
-    http_receiver,
-    make_http_receiver,
-    tls_certificate,
 )
 from tests.integration.daemon.conftest import DEFAULT_POLICY, DaemonHome
 

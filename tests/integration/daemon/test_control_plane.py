@@ -6,8 +6,6 @@ the catalog to see who ran which slot: never two runs of one slot, and no
 run at all while nobody can know who is active.
 """
 
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
-
 from __future__ import annotations
 
 import signal
@@ -34,7 +32,7 @@ from tests.fixtures.databases import (
     pg_create,
     pg_names_fixture,  # noqa: F401
 )
-from tests.fixtures.etcd import EtcdCluster, etcd, etcd_cluster  # noqa: F401
+from tests.fixtures.etcd import EtcdCluster
 from tests.integration.daemon.conftest import DaemonHome, free_port, wait_for
 
 JOB = "backup:app"

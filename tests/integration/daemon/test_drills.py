@@ -1,16 +1,12 @@
 """Runbook drills run by the daemon: journaled in its run, an alert when the RTO is missed."""
 
-# ruff: noqa: F811  (fixtures are imported by name)
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from drkit.catalog.runs import RunStatus, get_run, list_runs
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     HttpReceiver,
-    http_receiver,
-    make_http_receiver,
-    tls_certificate,
 )
 from tests.integration.daemon.conftest import DaemonHome
 

@@ -6,9 +6,6 @@ from pathlib import Path
 import pytest
 
 from drkit.catalog import Catalog
-from tests.fixtures.etcd import etcd, etcd_cluster  # noqa: F401
-from tests.fixtures.ha import knot, pg_pair, pg_template  # noqa: F401
-from tests.fixtures.haproxy import haproxy  # noqa: F401
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from drkit.runbooks.errors import ActionFailed
 from tests.fixtures.ha_context import args_of, run_action
-from tests.fixtures.haproxy import HaproxyServer, haproxy  # noqa: F401
+from tests.fixtures.haproxy import HaproxyServer
 
 
 def _state(server: HaproxyServer, name: str) -> str:
@@ -16,7 +16,7 @@ def _state(server: HaproxyServer, name: str) -> str:
     return row.split(",")[17]  # status column
 
 
-def test_maint_fences_and_cuts_sessions_then_ready_reopens(haproxy: HaproxyServer) -> None:  # noqa: F811
+def test_maint_fences_and_cuts_sessions_then_ready_reopens(haproxy: HaproxyServer) -> None:
     conn = haproxy.connect_frontend()
     conn.sendall(b"hi")
     assert conn.recv(2) == b"hi"
@@ -52,7 +52,7 @@ def test_maint_fences_and_cuts_sessions_then_ready_reopens(haproxy: HaproxyServe
     assert reopened.recv(2) == b"ok"
 
 
-def test_unknown_server_fails_the_step(haproxy: HaproxyServer) -> None:  # noqa: F811
+def test_unknown_server_fails_the_step(haproxy: HaproxyServer) -> None:
     with pytest.raises(ActionFailed, match="No such server"):
         run_action(
             "loadbalancer.set_state",

@@ -10,7 +10,7 @@ import pytest
 from drkit.ha.drivers.compute.base import Compute
 from drkit.ha.drivers.compute.registry import COMPUTE
 from drkit.ha.drivers.errors import ComputeError
-from tests.fixtures.sshd import SshServer, sshd  # noqa: F401
+from tests.fixtures.sshd import SshServer
 from tests.unit.ha_drivers.contract_compute import ComputeContract, Make, kill_app
 
 
@@ -53,7 +53,7 @@ def ssh_settings(server: SshServer, **extra: object) -> dict[str, object]:
 
 class TestSsh(ComputeContract):
     @pytest.fixture
-    def make(self, sshd: SshServer) -> Make:  # noqa: F811
+    def make(self, sshd: SshServer) -> Make:
         def make(start: str, stop: str, status: str) -> Compute:
             settings = COMPUTE.parse(ssh_settings(sshd, start=start, stop=stop, status=status))
             return COMPUTE.build(settings)  # type: ignore[no-any-return]
@@ -61,7 +61,7 @@ class TestSsh(ComputeContract):
         return make
 
 
-def test_ssh_refuses_an_unknown_host_key(sshd: SshServer, tmp_path: Path) -> None:  # noqa: F811
+def test_ssh_refuses_an_unknown_host_key(sshd: SshServer, tmp_path: Path) -> None:
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     app = COMPUTE.build(

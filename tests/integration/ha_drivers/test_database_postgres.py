@@ -8,7 +8,7 @@ import pytest
 from drkit.ha.drivers.database.postgres import PostgresDatabase, PostgresSettings
 from drkit.ha.drivers.database.registry import DATABASES
 from drkit.ha.drivers.errors import DatabaseError
-from tests.fixtures.ha import PgNode, PgPair, pg_pair, pg_template  # noqa: F401
+from tests.fixtures.ha import PgNode, PgPair
 from tests.fixtures.haproxy import wait_until
 
 
@@ -32,7 +32,7 @@ def conninfo(node: PgNode) -> str:
     return f"host={node.host} port={node.port} user=postgres dbname=postgres"
 
 
-def test_probe_primary_and_replica(pg_pair: PgPair) -> None:  # noqa: F811
+def test_probe_primary_and_replica(pg_pair: PgPair) -> None:
     # a replica just started streams before it has replayed: wait for it to catch up
     wait_until(
         lambda: (
@@ -50,7 +50,7 @@ def test_probe_primary_and_replica(pg_pair: PgPair) -> None:  # noqa: F811
     assert replica.replay_lsn == primary.current_lsn
 
 
-def test_lag_shows_when_replay_is_paused(pg_pair: PgPair) -> None:  # noqa: F811
+def test_lag_shows_when_replay_is_paused(pg_pair: PgPair) -> None:
     pg_pair.primary.query("create table first(x int)")  # a replayed commit dates the lag
     pg_pair.primary.query("select pg_switch_wal()")  # the fixture runs synchronous_commit=off
     wait_until(
@@ -71,7 +71,7 @@ def test_lag_shows_when_replay_is_paused(pg_pair: PgPair) -> None:  # noqa: F811
     assert replica.probe().lag_bytes == 0
 
 
-def test_down_server_probes_unreachable(pg_pair: PgPair) -> None:  # noqa: F811
+def test_down_server_probes_unreachable(pg_pair: PgPair) -> None:
     db = driver(pg_pair.replica)
     db.stop()
     state = db.probe()
@@ -84,7 +84,7 @@ def test_down_server_probes_unreachable(pg_pair: PgPair) -> None:  # noqa: F811
     assert db.probe().streaming
 
 
-def test_promote_makes_a_writable_primary(pg_pair: PgPair) -> None:  # noqa: F811
+def test_promote_makes_a_writable_primary(pg_pair: PgPair) -> None:
     db = driver(pg_pair.replica)
     state = db.promote(30)
     assert state.is_primary and state.timeline == 2
@@ -92,7 +92,7 @@ def test_promote_makes_a_writable_primary(pg_pair: PgPair) -> None:  # noqa: F81
     assert db.promote(30).is_primary  # idempotent
 
 
-def test_demote_fences_writes(pg_pair: PgPair) -> None:  # noqa: F811
+def test_demote_fences_writes(pg_pair: PgPair) -> None:
     db = driver(pg_pair.primary)
     db.demote()
     state = db.probe()
@@ -101,7 +101,7 @@ def test_demote_fences_writes(pg_pair: PgPair) -> None:  # noqa: F811
         pg_pair.primary.query("create table t(x int)")
 
 
-def test_synchronous_standbys(pg_pair: PgPair) -> None:  # noqa: F811
+def test_synchronous_standbys(pg_pair: PgPair) -> None:
     db = driver(pg_pair.primary)
     name = db.probe().replicas[0].name
     db.set_synchronous_standbys([name])
@@ -111,7 +111,7 @@ def test_synchronous_standbys(pg_pair: PgPair) -> None:  # noqa: F811
     wait_until(lambda: db.probe().replicas[0].sync_state == "async", what="async again")
 
 
-def test_rewind_rejoins_a_diverged_old_primary(pg_pair: PgPair) -> None:  # noqa: F811
+def test_rewind_rejoins_a_diverged_old_primary(pg_pair: PgPair) -> None:
     old, new = driver(pg_pair.primary), driver(pg_pair.replica)
     pg_pair.primary.query("alter system set wal_log_hints = on")  # pg_rewind needs these
     for node in (pg_pair.primary, pg_pair.replica):
@@ -141,14 +141,14 @@ def test_rewind_rejoins_a_diverged_old_primary(pg_pair: PgPair) -> None:  # noqa
     )
 
 
-def test_rewind_failure_is_a_database_error(pg_pair: PgPair) -> None:  # noqa: F811
+def test_rewind_failure_is_a_database_error(pg_pair: PgPair) -> None:
     db = driver(pg_pair.primary)
     with pytest.raises(DatabaseError, match="rewind"):
         db.rewind_from("host=127.0.0.1 port=1 user=postgres")
     assert not db.probe().reachable  # left stopped (fenced), not half-configured
 
 
-def test_reclone_rejoins_from_a_fresh_base_backup(pg_pair: PgPair) -> None:  # noqa: F811
+def test_reclone_rejoins_from_a_fresh_base_backup(pg_pair: PgPair) -> None:
     old, new = driver(pg_pair.primary), driver(pg_pair.replica)
     new.promote(30)
     pg_pair.replica.query("create table fresh(x int)")

@@ -13,12 +13,8 @@ from drkit.ha.drivers.dcs.base import DCS
 from drkit.ha.drivers.dcs.etcd3 import Etcd3DCS, Etcd3Settings, build
 from drkit.ha.drivers.dcs.registry import DCS_DRIVERS
 from drkit.ha.drivers.errors import DCSError, DCSUnavailable
-from tests.fixtures.etcd import (  # noqa: F401
+from tests.fixtures.etcd import (
     EtcdCluster,
-    etcd,
-    etcd_cluster,
-    etcd_tls,
-    etcd_with_auth,
 )
 from tests.unit.ha_drivers.contract_dcs import DCSContract, Make
 
@@ -46,7 +42,7 @@ def _maker(endpoints: list[str], opened: list[DCS], ttl: int = TTL) -> Make:
 
 
 @pytest.fixture
-def make(etcd_cluster: EtcdCluster) -> Iterator[Make]:  # noqa: F811
+def make(etcd_cluster: EtcdCluster) -> Iterator[Make]:
     opened: list[DCS] = []
     yield _maker(etcd_cluster.endpoints, opened)
     for dcs in opened:
@@ -54,7 +50,7 @@ def make(etcd_cluster: EtcdCluster) -> Iterator[Make]:  # noqa: F811
 
 
 @pytest.fixture
-def make_long(etcd_cluster: EtcdCluster) -> Iterator[Make]:  # noqa: F811
+def make_long(etcd_cluster: EtcdCluster) -> Iterator[Make]:
     """Clients whose lease outlives an etcd leader election (about 1-2 s)."""
     opened: list[DCS] = []
     yield _maker(etcd_cluster.endpoints, opened, ttl=8)
@@ -106,7 +102,7 @@ def test_takeover_by_other_lease_fails_old_refresh(make: Make) -> None:
     assert a.acquire_leader("east") is False  # new lease, but the key is west's
 
 
-def test_one_member_down_still_works(etcd: EtcdCluster, make_long: Make) -> None:  # noqa: F811
+def test_one_member_down_still_works(etcd: EtcdCluster, make_long: Make) -> None:
     a, b = make_long(), make_long()
     assert a.acquire_leader("east")
     etcd.members[0].kill()  # the endpoint every client tries first
@@ -116,7 +112,7 @@ def test_one_member_down_still_works(etcd: EtcdCluster, make_long: Make) -> None
     assert b.read().members == {"east": {"ok": True}}
 
 
-def test_one_member_frozen_still_works(etcd: EtcdCluster, make_long: Make) -> None:  # noqa: F811
+def test_one_member_frozen_still_works(etcd: EtcdCluster, make_long: Make) -> None:
     a = make_long()
     etcd.members[0].pause()
     assert a.acquire_leader("east")
@@ -124,7 +120,7 @@ def test_one_member_frozen_still_works(etcd: EtcdCluster, make_long: Make) -> No
 
 
 def test_two_members_down_is_unavailable_in_bounded_time(
-    etcd: EtcdCluster,  # noqa: F811
+    etcd: EtcdCluster,
     make: Make,
 ) -> None:
     a = make()
@@ -159,7 +155,7 @@ def test_bad_password_file_is_a_clear_error(tmp_path: object) -> None:
 
 
 def test_user_and_password(
-    etcd_with_auth: tuple[EtcdCluster, str],  # noqa: F811
+    etcd_with_auth: tuple[EtcdCluster, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cluster, password = etcd_with_auth
@@ -179,7 +175,7 @@ def test_user_and_password(
         bad.read()
 
 
-def test_tls_with_the_ca_and_refused_without(etcd_tls: tuple[str, Path]) -> None:  # noqa: F811
+def test_tls_with_the_ca_and_refused_without(etcd_tls: tuple[str, Path]) -> None:
     url, ca = etcd_tls
     trusted = build(Etcd3Settings(cluster="tls", endpoints=[url], ttl_s=TTL, ca_file=ca))
     assert trusted.acquire_leader("east") is True

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from drkit.ha.drivers.dcs.etcd3 import Etcd3DCS, Etcd3Settings, build
-from tests.fixtures.etcd import EtcdCluster, etcd, etcd_cluster  # noqa: F401
+from tests.fixtures.etcd import EtcdCluster
 
 WAIT_S = 20.0
 """Generous: a missed wake-up fails by never coming, not by being slow."""
@@ -41,7 +41,7 @@ def _dcs(endpoints: list[str], cluster: str, ttl: int = 8) -> Etcd3DCS:
 
 
 @pytest.fixture
-def pair(etcd_cluster: EtcdCluster) -> Iterator[tuple[Etcd3DCS, Etcd3DCS]]:  # noqa: F811
+def pair(etcd_cluster: EtcdCluster) -> Iterator[tuple[Etcd3DCS, Etcd3DCS]]:
     cluster = f"w{uuid.uuid4().hex[:10]}"
     a, b = _dcs(etcd_cluster.endpoints, cluster), _dcs(etcd_cluster.endpoints, cluster, ttl=2)
     yield a, b
@@ -75,7 +75,7 @@ def test_each_change_of_the_leader_key_wakes_the_watcher(
 
 
 def test_the_watch_survives_the_death_of_its_member(
-    etcd: EtcdCluster,  # noqa: F811
+    etcd: EtcdCluster,
 ) -> None:
     cluster = f"w{uuid.uuid4().hex[:10]}"
     watcher = _dcs(etcd.endpoints, cluster)

@@ -10,7 +10,7 @@ from drkit.ha.drivers.errors import LoadBalancerError
 from drkit.ha.drivers.loadbalancer.base import AdminState, OpState
 from drkit.ha.drivers.loadbalancer.haproxy import HaproxyLoadBalancer, HaproxySettings
 from drkit.ha.drivers.loadbalancer.registry import LOAD_BALANCERS
-from tests.fixtures.haproxy import HaproxyServer, haproxy, wait_until  # noqa: F401
+from tests.fixtures.haproxy import HaproxyServer, wait_until
 from tests.unit.ha_drivers.contract_loadbalancer import LoadBalancerContract
 
 
@@ -24,13 +24,13 @@ def _driver(server: HaproxyServer, *, tcp: bool = False) -> HaproxyLoadBalancer:
 
 class TestHaproxyUnixSocket(LoadBalancerContract):
     @pytest.fixture
-    def lb(self, haproxy: HaproxyServer) -> HaproxyLoadBalancer:  # noqa: F811
+    def lb(self, haproxy: HaproxyServer) -> HaproxyLoadBalancer:
         return _driver(haproxy)
 
 
 class TestHaproxyTcpSocket(LoadBalancerContract):
     @pytest.fixture
-    def lb(self, haproxy: HaproxyServer) -> HaproxyLoadBalancer:  # noqa: F811
+    def lb(self, haproxy: HaproxyServer) -> HaproxyLoadBalancer:
         return _driver(haproxy, tcp=True)
 
 
@@ -41,7 +41,7 @@ def _serve_one(server: HaproxyServer) -> socket.socket:
     return conn
 
 
-def test_maint_is_what_haproxy_itself_reports(haproxy: HaproxyServer) -> None:  # noqa: F811
+def test_maint_is_what_haproxy_itself_reports(haproxy: HaproxyServer) -> None:
     lb = _driver(haproxy)
     lb.set_state("s1", AdminState.MAINT)
     assert "MAINT" in haproxy.runtime("show stat db 4 -1").split("\ndb,s1,")[1].split("\n")[0]
@@ -51,7 +51,7 @@ def test_maint_is_what_haproxy_itself_reports(haproxy: HaproxyServer) -> None:  
     assert conn.recv(1) == b""
 
 
-def test_killed_server_shows_down(haproxy: HaproxyServer) -> None:  # noqa: F811
+def test_killed_server_shows_down(haproxy: HaproxyServer) -> None:
     lb = _driver(haproxy)
     haproxy.listeners["s2"].close()
     wait_until(lambda: lb.servers()[1].op is OpState.DOWN, what="s2 DOWN")
@@ -60,7 +60,7 @@ def test_killed_server_shows_down(haproxy: HaproxyServer) -> None:  # noqa: F811
     assert s2.check.startswith("L4")
 
 
-def test_shutdown_sessions_cuts_live_connections(haproxy: HaproxyServer) -> None:  # noqa: F811
+def test_shutdown_sessions_cuts_live_connections(haproxy: HaproxyServer) -> None:
     lb = _driver(haproxy)
     lb.set_state("s2", AdminState.MAINT)  # every new session goes to s1
     conns = [_serve_one(haproxy) for _ in range(2)]
@@ -75,13 +75,13 @@ def test_shutdown_sessions_cuts_live_connections(haproxy: HaproxyServer) -> None
     wait_until(lambda: lb.servers()[0].sessions == 0, what="sessions closed")
 
 
-def test_unknown_backend_is_an_error(haproxy: HaproxyServer) -> None:  # noqa: F811
+def test_unknown_backend_is_an_error(haproxy: HaproxyServer) -> None:
     lb = HaproxyLoadBalancer(HaproxySettings(socket=haproxy.socket_path, backend="nope"))
     with pytest.raises(LoadBalancerError, match="find backend"):
         lb.servers()
 
 
-def test_unreachable_socket_is_an_error(haproxy: HaproxyServer) -> None:  # noqa: F811
+def test_unreachable_socket_is_an_error(haproxy: HaproxyServer) -> None:
     lb = HaproxyLoadBalancer(HaproxySettings(socket=haproxy.folder / "none.sock", backend="db"))
     with pytest.raises(LoadBalancerError, match="cannot reach"):
         lb.servers()

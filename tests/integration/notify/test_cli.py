@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """`drkit notify list|test` in a child process, against real receivers."""
 
 from __future__ import annotations
@@ -8,14 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Runner
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     SMTP_PASSWORD,
     SMTP_USER,
     HttpReceiver,
     Reply,
     SmtpReceiver,
-    make_http_receiver,
-    smtp_receiver,
 )
 
 MakeHttp = Callable[..., HttpReceiver]

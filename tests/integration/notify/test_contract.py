@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """The notifier contract, run for every driver in drkit.notify.registry.NOTIFIERS.
 
 Each driver gets a :class:`Harness` (below) that builds it from its settings
@@ -35,13 +34,10 @@ from drkit.notify.errors import (
 )
 from drkit.notify.memory import MemoryNotifier
 from drkit.notify.registry import NOTIFIERS
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     SMTP_PASSWORD,
     HttpReceiver,
     SmtpReceiver,
-    http_receiver,
-    make_smtp_receiver,
-    smtp_receiver,
 )
 from tests.unit.notify.samples import sample
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """deliver() with real backends: failing and hanging receivers never hold up the others."""
 
 from __future__ import annotations
@@ -12,13 +11,11 @@ from drkit.notify.dispatch import deliver
 from drkit.notify.email import EmailNotifier, EmailSettings
 from drkit.notify.slack import SlackNotifier, SlackSettings
 from drkit.notify.webhook import WebhookNotifier, WebhookSettings
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     SMTP_PASSWORD,
     SMTP_USER,
     HttpReceiver,
     SmtpReceiver,
-    make_http_receiver,
-    smtp_receiver,
 )
 from tests.unit.notify.samples import sample
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """The email driver against a real SMTP server (aiosmtpd): STARTTLS, AUTH, content, failures."""
 
 from __future__ import annotations
@@ -13,12 +12,10 @@ from drkit.notify.base import EventAction, Severity
 from drkit.notify.dispatch import deliver
 from drkit.notify.email import EmailNotifier, EmailSettings
 from drkit.notify.errors import NotifyAuthError, NotifyRejected, NotifyTransientError
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     SMTP_PASSWORD,
     SMTP_USER,
     SmtpReceiver,
-    make_smtp_receiver,
-    smtp_receiver,
 )
 from tests.unit.notify.samples import sample
 

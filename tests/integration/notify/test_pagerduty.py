@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """PagerDuty Events API v2 against a local receiver that answers as PagerDuty does."""
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from drkit.notify.base import EventAction, Severity
 from drkit.notify.dispatch import deliver
 from drkit.notify.errors import NotifyRejected
 from drkit.notify.pagerduty import PagerDutyNotifier, PagerDutySettings
-from tests.fixtures.receivers import HttpReceiver, Reply, http_receiver  # noqa: F401
+from tests.fixtures.receivers import HttpReceiver, Reply
 from tests.unit.notify.samples import sample
 
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"

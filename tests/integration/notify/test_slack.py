@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """The Slack driver against a real HTTP receiver: message body, colours, overrides, secrecy."""
 
 from __future__ import annotations
@@ -10,10 +9,9 @@ import pytest
 from drkit.notify.base import EventAction, Severity
 from drkit.notify.errors import NotifierConfigError, NotifyRejected
 from drkit.notify.slack import RESOLVED_COLOUR, SlackNotifier, SlackSettings
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     HttpReceiver,
     Reply,
-    http_receiver,
 )
 from tests.unit.notify.samples import sample
 

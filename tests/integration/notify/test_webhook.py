@@ -1,6 +1,5 @@
 """The webhook driver against a real HTTP(S) receiver: payload, HMAC signature, headers, errors."""
 
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 from __future__ import annotations
 
 import hashlib
@@ -16,14 +15,11 @@ from drkit.notify.base import EventAction
 from drkit.notify.dispatch import deliver
 from drkit.notify.errors import NotifyAuthError, NotifyRejected, NotifyTransientError
 from drkit.notify.webhook import WebhookNotifier, WebhookSettings
-from tests.fixtures.receivers import (  # noqa: F401
+from tests.fixtures.receivers import (
     HttpReceiver,
     ReceivedRequest,
     Reply,
     TlsFiles,
-    http_receiver,
-    make_http_receiver,
-    tls_certificate,
 )
 from tests.unit.notify.samples import WHEN, sample
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """The runbook action contract, run for every action in the registry (ACTIONS).
 
 - **arguments validated**: ``Args`` is frozen and refuses unknown keys; a
@@ -33,7 +32,7 @@ from drkit.runbooks.actions.registry import ACTIONS, get_action, known_types
 from drkit.runbooks.errors import ActionFailed
 from drkit.settings.model import Settings
 from tests.fixtures.ha_context import FakeContext
-from tests.fixtures.receivers import HttpReceiver, http_receiver  # noqa: F401
+from tests.fixtures.receivers import HttpReceiver
 
 PG = {"host": "127.0.0.1", "port": 1, "user": "postgres"}
 DNS = {"server": "127.0.0.1:1", "zone": "example.com", "name": "db.example.com"}

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """Built-in actions against real servers: http (http.server), tcp, sql (PostgreSQL, MariaDB),
 wait_until, notify (a local webhook receiver) and shell outputs, run by the runner."""
 
@@ -26,7 +25,6 @@ from tests.fixtures.databases import (
     pg_exec,
     pg_names_fixture,  # noqa: F401  (provides `pg_names`)
 )
-from tests.fixtures.receivers import http_receiver  # noqa: F401
 from tests.fixtures.receivers.http_server import HttpReceiver, Reply
 
 

@@ -15,7 +15,7 @@ from drkit.runbooks.approvals import DecisionRecord, Verdict, record
 from drkit.runbooks.loader import parse_runbook
 from drkit.runbooks.service import RunRequest, start_run
 from drkit.settings.model import Settings
-from tests.fixtures.databases import pg_create, pg_dsn, pg_names_fixture  # noqa: F401
+from tests.fixtures.databases import pg_create, pg_dsn
 
 BOOK = """
 name: pg

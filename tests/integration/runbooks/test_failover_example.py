@@ -23,17 +23,14 @@ import pytest
 
 from drkit.catalog import Catalog, default_catalog_url
 from drkit.catalog.runs import RunStatus, RunView, StepStatus, get_run
-from tests.fixtures.ha import (  # noqa: F401
+from tests.fixtures.ha import (
     APP_SERVER,
     KnotServer,
     PgPair,
     free_port,
-    knot,
-    pg_pair,
-    pg_template,
 )
 from tests.fixtures.ha_context import run_action
-from tests.fixtures.receivers import HttpReceiver, http_receiver  # noqa: F401
+from tests.fixtures.receivers import HttpReceiver
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "runbooks"
 RTO_S = 5 * 60  # the example's `rto: 5m`
@@ -89,9 +86,9 @@ def _settings(path: Path, receiver: HttpReceiver) -> Path:
 
 @pytest.fixture
 def site(
-    pg_pair: PgPair,  # noqa: F811
-    knot: KnotServer,  # noqa: F811
-    http_receiver: HttpReceiver,  # noqa: F811
+    pg_pair: PgPair,
+    knot: KnotServer,
+    http_receiver: HttpReceiver,
     drkit_env: dict[str, str],
     tmp_path: Path,
 ) -> Iterator[Site]:

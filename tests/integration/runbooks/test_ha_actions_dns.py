@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from drkit.runbooks.errors import ActionFailed
-from tests.fixtures.ha import KnotServer, knot  # noqa: F401
+from tests.fixtures.ha import KnotServer
 from tests.fixtures.ha_context import FakeContext, args_of, run_action
 
 
@@ -23,7 +23,7 @@ def signed(server: KnotServer, name: str = "db", **extra: object) -> dict[str, o
     )
 
 
-def test_update_replaces_the_record_and_verifies_it(knot: KnotServer) -> None:  # noqa: F811
+def test_update_replaces_the_record_and_verifies_it(knot: KnotServer) -> None:
     assert knot.query("db") == {"127.0.0.2"}
     result = run_action("dns.update", **signed(knot, values=["127.0.0.3"], ttl=30))
 
@@ -31,27 +31,27 @@ def test_update_replaces_the_record_and_verifies_it(knot: KnotServer) -> None:  
     assert result.outputs == {"previous": "127.0.0.2", "current": "127.0.0.3", "changed": "true"}
 
 
-def test_update_is_idempotent(knot: KnotServer) -> None:  # noqa: F811
+def test_update_is_idempotent(knot: KnotServer) -> None:
     run_action("dns.update", **signed(knot, values=["127.0.0.3"]))
     again = run_action("dns.update", **signed(knot, values=["127.0.0.3"]))
     assert again.outputs["changed"] == "false"
     assert knot.query("db") == {"127.0.0.3"}
 
 
-def test_update_adds_a_new_name_with_several_values(knot: KnotServer) -> None:  # noqa: F811
+def test_update_adds_a_new_name_with_several_values(knot: KnotServer) -> None:
     values = ["127.0.0.11", "127.0.0.12", "127.0.0.13"]
     result = run_action("dns.update", **signed(knot, "app", values=values))
     assert knot.query("app") == set(values)
     assert result.outputs["previous"] == ""
 
 
-def test_update_of_a_cname_with_a_relative_target(knot: KnotServer) -> None:  # noqa: F811
+def test_update_of_a_cname_with_a_relative_target(knot: KnotServer) -> None:
     run_action("dns.update", **signed(knot, "www", type="CNAME", values=["db"]))
     assert knot.query("www", "CNAME") == {"db.failover.test."}
 
 
 def test_secret_from_an_environment_variable(
-    knot: KnotServer,  # noqa: F811
+    knot: KnotServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DDNS_SECRET", knot.secret)
@@ -62,7 +62,7 @@ def test_secret_from_an_environment_variable(
     assert knot.query("db") == {"127.0.0.3"}
 
 
-def test_if_current_guards_against_a_concurrent_change(knot: KnotServer) -> None:  # noqa: F811
+def test_if_current_guards_against_a_concurrent_change(knot: KnotServer) -> None:
     with pytest.raises(ActionFailed, match="NXRRSET") as caught:
         run_action("dns.update", **signed(knot, values=["127.0.0.3"], if_current=["127.0.0.9"]))
     assert "someone else changed it" in caught.value.hint
@@ -72,7 +72,7 @@ def test_if_current_guards_against_a_concurrent_change(knot: KnotServer) -> None
     assert knot.query("db") == {"127.0.0.3"}
 
 
-def test_a_wrong_secret_is_reported_as_a_tsig_error(knot: KnotServer, tmp_path: Path) -> None:  # noqa: F811
+def test_a_wrong_secret_is_reported_as_a_tsig_error(knot: KnotServer, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.secret"
     wrong.write_text(base64.b64encode(b"not the secret, not at all.....").decode())
     with pytest.raises(ActionFailed, match="rejected the TSIG signature") as caught:
@@ -86,7 +86,7 @@ def test_a_wrong_secret_is_reported_as_a_tsig_error(knot: KnotServer, tmp_path: 
     assert knot.query("db") == {"127.0.0.2"}
 
 
-def test_an_unsigned_update_is_not_authorized(knot: KnotServer) -> None:  # noqa: F811
+def test_an_unsigned_update_is_not_authorized(knot: KnotServer) -> None:
     with pytest.raises(ActionFailed, match="NOTAUTH") as caught:
         run_action("dns.update", **record(knot, values=["127.0.0.3"]))
     assert "TSIG key" in caught.value.hint
@@ -94,7 +94,7 @@ def test_an_unsigned_update_is_not_authorized(knot: KnotServer) -> None:  # noqa
 
 
 def test_a_missing_secret_file_and_a_bad_value_fail_before_sending(
-    knot: KnotServer,  # noqa: F811
+    knot: KnotServer,
     tmp_path: Path,
 ) -> None:
     with pytest.raises(ActionFailed, match=r"the TSIG secret: the file .* does not exist"):
@@ -112,7 +112,7 @@ def test_a_missing_secret_file_and_a_bad_value_fail_before_sending(
     assert knot.query("db") == {"127.0.0.2"}
 
 
-def test_a_server_that_is_not_there(knot: KnotServer) -> None:  # noqa: F811
+def test_a_server_that_is_not_there(knot: KnotServer) -> None:
     args = signed(knot, values=["127.0.0.3"], timeout_s=1)
     args["port"] = 1  # nothing listens on port 1
     with pytest.raises(ActionFailed, match=re.escape("cannot talk to the DNS server 127.0.0.1:1")):
@@ -134,7 +134,7 @@ def test_key_name_and_secret_come_together() -> None:
 # -- dns.check -----------------------------------------------------------------------------------
 
 
-def test_check_matches_exactly(knot: KnotServer) -> None:  # noqa: F811
+def test_check_matches_exactly(knot: KnotServer) -> None:
     ok = run_action("dns.check", **record(knot, expect=["127.0.0.2"]))
     assert ok.outputs == {"values": "127.0.0.2", "matched": "true"}
     with pytest.raises(ActionFailed, match=r"answers 127\.0\.0\.2 .* expected 127\.0\.0\.3"):
@@ -143,7 +143,7 @@ def test_check_matches_exactly(knot: KnotServer) -> None:  # noqa: F811
         run_action("dns.check", **record(knot, expect=["127.0.0.2", "127.0.0.3"]))
 
 
-def test_check_absent_and_report_only(knot: KnotServer) -> None:  # noqa: F811
+def test_check_absent_and_report_only(knot: KnotServer) -> None:
     run_action("dns.check", **record(knot, "nothing-here", expect_absent=True))
     with pytest.raises(ActionFailed, match="expected \\(none\\)"):
         run_action("dns.check", **record(knot, expect_absent=True))
@@ -151,14 +151,14 @@ def test_check_absent_and_report_only(knot: KnotServer) -> None:  # noqa: F811
     assert report.outputs == {"values": "127.0.0.2", "matched": "false"}
 
 
-def test_check_waits_and_can_be_cancelled(knot: KnotServer) -> None:  # noqa: F811
+def test_check_waits_and_can_be_cancelled(knot: KnotServer) -> None:
     ctx = FakeContext()
     ctx.cancel.set()  # the runner's timeout passed: the poll stops instead of waiting 60 s
     with pytest.raises(ActionFailed, match="cancelled"):
         run_action("dns.check", ctx, **record(knot, expect=["127.0.0.3"], wait_s=60))
 
 
-def test_describe_touches_nothing(knot: KnotServer) -> None:  # noqa: F811
+def test_describe_touches_nothing(knot: KnotServer) -> None:
     from drkit.runbooks.actions.registry import get_action
 
     action = get_action("dns.update")()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drkit.runbooks.errors import ActionFailed
-from tests.fixtures.ha import PgPair, pg_pair, pg_template  # noqa: F401
+from tests.fixtures.ha import PgPair
 from tests.fixtures.ha_context import FakeContext, args_of, run_action
 
 
@@ -16,7 +16,7 @@ def server(node: object, **extra: object) -> dict[str, object]:
 # -- postgres.check_primary ------------------------------------------------------------------
 
 
-def test_check_primary_up_passes_on_the_primary_and_fails_on_the_replica(pg_pair: PgPair) -> None:  # noqa: F811
+def test_check_primary_up_passes_on_the_primary_and_fails_on_the_replica(pg_pair: PgPair) -> None:
     result = run_action("postgres.check_primary", **server(pg_pair.primary))
     assert result.outputs["state"] == "primary"
     assert result.outputs["reachable"] == "true"
@@ -26,13 +26,13 @@ def test_check_primary_up_passes_on_the_primary_and_fails_on_the_replica(pg_pair
         run_action("postgres.check_primary", **server(pg_pair.replica))
 
 
-def test_expect_down_refuses_to_fail_over_a_healthy_primary(pg_pair: PgPair) -> None:  # noqa: F811
+def test_expect_down_refuses_to_fail_over_a_healthy_primary(pg_pair: PgPair) -> None:
     with pytest.raises(ActionFailed, match="up and accepts writes: not failing over") as caught:
         run_action("postgres.check_primary", **server(pg_pair.primary, expect="down"))
     assert "switchover" in caught.value.hint
 
 
-def test_expect_down_confirms_a_stopped_primary_over_several_probes(pg_pair: PgPair) -> None:  # noqa: F811
+def test_expect_down_confirms_a_stopped_primary_over_several_probes(pg_pair: PgPair) -> None:
     pg_pair.primary.stop("immediate")
     ctx = FakeContext()
     result = run_action(
@@ -46,7 +46,7 @@ def test_expect_down_confirms_a_stopped_primary_over_several_probes(pg_pair: PgP
     assert [line.split(":")[0] for line in ctx.lines] == ["probe 1", "probe 2", "probe 3"]
 
 
-def test_expect_up_names_the_unreachable_server(pg_pair: PgPair) -> None:  # noqa: F811
+def test_expect_up_names_the_unreachable_server(pg_pair: PgPair) -> None:
     pg_pair.primary.stop("immediate")
     with pytest.raises(ActionFailed, match=f"{pg_pair.primary.address} is unreachable"):
         run_action("postgres.check_primary", **server(pg_pair.primary))
@@ -61,7 +61,7 @@ def _write_on_primary(pair: PgPair) -> None:
     pair.wait_replicated()
 
 
-def test_promote_over_sql_makes_the_replica_writable_and_keeps_the_data(pg_pair: PgPair) -> None:  # noqa: F811
+def test_promote_over_sql_makes_the_replica_writable_and_keeps_the_data(pg_pair: PgPair) -> None:
     _write_on_primary(pg_pair)
     pg_pair.primary.stop("immediate")
     result = run_action("postgres.promote", **server(pg_pair.replica, wait_s=30))
@@ -76,7 +76,7 @@ def test_promote_over_sql_makes_the_replica_writable_and_keeps_the_data(pg_pair:
     ]
 
 
-def test_promote_is_idempotent_on_a_primary(pg_pair: PgPair) -> None:  # noqa: F811
+def test_promote_is_idempotent_on_a_primary(pg_pair: PgPair) -> None:
     run_action("postgres.promote", **server(pg_pair.replica))
     ctx = FakeContext()
     again = run_action("postgres.promote", ctx, **server(pg_pair.replica))
@@ -84,7 +84,7 @@ def test_promote_is_idempotent_on_a_primary(pg_pair: PgPair) -> None:  # noqa: F
     assert any("already a primary" in line for line in ctx.lines)
 
 
-def test_promote_with_pg_ctl_as_the_data_directory_owner(pg_pair: PgPair) -> None:  # noqa: F811
+def test_promote_with_pg_ctl_as_the_data_directory_owner(pg_pair: PgPair) -> None:
     # the tests run as root: the action must switch to the owner (postgres) for pg_ctl
     result = run_action(
         "postgres.promote",
@@ -95,7 +95,7 @@ def test_promote_with_pg_ctl_as_the_data_directory_owner(pg_pair: PgPair) -> Non
     pg_pair.replica.query("create table written_after_promote (x int)")
 
 
-def test_promote_fails_clearly_when_the_replica_is_down(pg_pair: PgPair) -> None:  # noqa: F811
+def test_promote_fails_clearly_when_the_replica_is_down(pg_pair: PgPair) -> None:
     pg_pair.replica.stop("immediate")
     with pytest.raises(ActionFailed, match="cannot connect to PostgreSQL") as caught:
         run_action("postgres.promote", **server(pg_pair.replica, connect_timeout_s=2))
@@ -110,7 +110,7 @@ def test_promote_pg_ctl_needs_a_data_dir() -> None:
 # -- postgres.replication_lag -------------------------------------------------------------------
 
 
-def test_lag_is_zero_once_the_replica_caught_up(pg_pair: PgPair) -> None:  # noqa: F811
+def test_lag_is_zero_once_the_replica_caught_up(pg_pair: PgPair) -> None:
     _write_on_primary(pg_pair)
     result = run_action(
         "postgres.replication_lag",
@@ -126,7 +126,7 @@ def test_lag_is_zero_once_the_replica_caught_up(pg_pair: PgPair) -> None:  # noq
     assert result.outputs["replay_lsn"] == result.outputs["receive_lsn"]
 
 
-def test_lag_gate_fails_while_replay_is_paused(pg_pair: PgPair) -> None:  # noqa: F811
+def test_lag_gate_fails_while_replay_is_paused(pg_pair: PgPair) -> None:
     pg_pair.replica.query("select pg_wal_replay_pause()")
     pg_pair.primary.query("create table big as select generate_series(1, 20000) as n")
     pg_pair.primary.query("select pg_switch_wal()")
@@ -142,7 +142,7 @@ def test_lag_gate_fails_while_replay_is_paused(pg_pair: PgPair) -> None:  # noqa
         )
 
 
-def test_lag_without_the_primary_measures_on_the_replica(pg_pair: PgPair) -> None:  # noqa: F811
+def test_lag_without_the_primary_measures_on_the_replica(pg_pair: PgPair) -> None:
     _write_on_primary(pg_pair)
     pg_pair.primary.stop("immediate")
     ctx = FakeContext()
@@ -162,6 +162,6 @@ def test_lag_without_the_primary_measures_on_the_replica(pg_pair: PgPair) -> Non
     assert any("not measured" in line for line in ctx.lines)
 
 
-def test_lag_on_a_primary_is_an_error(pg_pair: PgPair) -> None:  # noqa: F811
+def test_lag_on_a_primary_is_an_error(pg_pair: PgPair) -> None:
     with pytest.raises(ActionFailed, match="not a replica"):
         run_action("postgres.replication_lag", **server(pg_pair.primary))

@@ -17,10 +17,9 @@ from drkit.sources.postgres_conn import PgAddress
 from drkit.sources.wal_archive import WalArchive
 from drkit.sources.wal_archive_check import check_archiving
 from drkit.storage.memory import MemoryBackend
-from tests.fixtures.databases import (  # noqa: F401  (provides `pg_names`)
+from tests.fixtures.databases import (
     pg_admin,
     pg_create,
-    pg_names_fixture,
 )
 
 

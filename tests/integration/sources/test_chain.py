@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """drkit check --chain on a real archive: whole chains pass; a deleted segment is named,
 with the base backups and recovery points it makes unreachable."""
 
@@ -8,7 +7,7 @@ import json
 from typing import Any
 
 from drkit.sources.wal_names import parse_lsn, segment_name, segment_of
-from tests.fixtures.pgcluster import PgCluster, PgLab, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgCluster, PgLab
 
 SEG = 16 * 1024 * 1024
 

@@ -33,15 +33,12 @@ from drkit.sources.errors import DumpFailed, SourceUnavailable, TargetNotEmpty
 from drkit.sources.registry import SOURCES, driver_for_snapshot, parse_source, source_for
 from drkit.storage.base import FileKind
 from drkit.storage.local import LocalBackend
-from tests.fixtures.databases import (  # noqa: F401
+from tests.fixtures.databases import (
     RedisServer,
-    mariadb_names_fixture,
     my_exec,
     my_url,
     pg_create,
     pg_exec,
-    pg_names_fixture,
-    redis_factory_fixture,
 )
 from tests.fixtures.net import free_port
 

@@ -1,11 +1,10 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """drkit pg check: a segment switched now must arrive in the repository, or exit 28."""
 
 from __future__ import annotations
 
 import json
 
-from tests.fixtures.pgcluster import PgLab, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgLab
 
 
 def test_pg_check_sees_the_segment_arrive_and_a_stalled_archiver(pglab: PgLab) -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """drkit pg basebackup against real PostgreSQL 15 clusters: metadata, restore, faults."""
 
 from __future__ import annotations
@@ -6,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from tests.fixtures.pgcluster import PgLab, chown_postgres, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgLab, chown_postgres
 
 
 def snapshots(lab: PgLab) -> list[dict[str, object]]:

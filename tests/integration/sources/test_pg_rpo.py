@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """The RPO of a physical source counts its WAL archive, and never past a gap.
 
 On a real cluster: healthy archiving keeps the recovery point at the last
@@ -26,7 +25,7 @@ from drkit.scheduler.jobs import JobKind, plan_jobs
 from drkit.scheduler.record import StepRecorder
 from drkit.services.status import status_report
 from drkit.services.workspace import Workspace
-from tests.fixtures.pgcluster import PgCluster, PgLab, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgCluster, PgLab
 
 RPO = timedelta(minutes=1)
 

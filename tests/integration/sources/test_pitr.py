@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """Point-in-time recovery end to end: rows written all along, a base backup taken while
 they are written, WAL archived, then restores to a time, to an LSN and to the end; each
 restored server must hold exactly the rows committed before its target."""
@@ -10,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tests.fixtures.pgcluster import PgCluster, PgLab, RowWriter, pglab, server_now  # noqa: F401
+from tests.fixtures.pgcluster import PgCluster, PgLab, RowWriter, server_now
 
 
 @dataclass

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """WAL archiving with real clusters: every segment arrives, pushes are idempotent,
 a conflicting push is refused, and an unreachable repository loses nothing."""
 
@@ -9,9 +8,9 @@ import time
 from pathlib import Path
 
 from drkit.sources.wal_names import parse_wal_name
-from tests.fixtures.pgcluster import PgCluster, PgLab, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgCluster, PgLab
 from tests.fixtures.pgcluster_sftp import start_sftp
-from tests.fixtures.receivers import HttpReceiver, http_receiver  # noqa: F401
+from tests.fixtures.receivers import HttpReceiver
 
 
 def wal_objects(repo: Path) -> dict[str, bytes]:

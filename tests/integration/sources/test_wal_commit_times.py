@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """Recovery windows come from commit times in the WAL, not from when it was archived.
 
 The archive lags (archive_command sleeps before pushing), so every segment is
@@ -15,7 +14,7 @@ from datetime import datetime, timedelta
 
 from drkit.sources.wal_format import HEADER_SIZE, WalHeader
 from drkit.sources.wal_records import unix_ns_time
-from tests.fixtures.pgcluster import PgLab, RowWriter, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgLab, RowWriter
 
 LAG_S = 3
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """A WAL segment damaged or deleted after it was proved intact does not stay proved.
 
 On a real cluster: the archive check proves the chain; then one byte of a
@@ -22,7 +21,7 @@ from sqlalchemy import select
 from drkit.catalog.tables import WalProvedRow
 from drkit.scheduler.jobs import JobKind, plan_jobs
 from drkit.services.workspace import Workspace
-from tests.fixtures.pgcluster import PgLab, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgLab
 from tests.integration.sources.test_pg_rpo import (
     _archive_now,
     _at,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """Asynchronous archiving on a real cluster: archive_command spools, the pusher sends.
 
 A pusher killed with SIGKILL in the middle of the spool loses nothing: the
@@ -13,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.fixtures.pgcluster import PgLab, chown_postgres, drkit_script, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgLab, chown_postgres, drkit_script
 
 
 def _pusher(lab: PgLab, spool: Path, *args: str) -> subprocess.Popen[str]:

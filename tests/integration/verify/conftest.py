@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import Result
-from tests.fixtures.damage import RANDOM_BIN, Backup, backup  # noqa: F401 (re-exported fixture)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from pathlib import Path
 from drkit.verify.restore_test import RestoreTestSpec, run_restore_test
 from drkit.verify.steps import StepHooks, StepKind, StepResult
 from tests.conftest import Runner, make_sample_tree, mounted_tmpfs
-from tests.integration.verify.conftest import RANDOM_BIN, Backup, as_json, text
+from tests.fixtures.damage import RANDOM_BIN, Backup
+from tests.integration.verify.conftest import as_json, text
 
 
 def test_a_good_repository_passes(initialized: Runner, backup: Backup, scratch: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Runner
-from tests.fixtures.databases import pg_create, pg_exec, pg_names_fixture  # noqa: F401
+from tests.fixtures.databases import pg_create, pg_exec
 from tests.integration.verify.conftest import as_json, text
 
 

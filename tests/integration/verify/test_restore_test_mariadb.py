@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Runner
-from tests.fixtures.databases import mariadb_names_fixture, my_exec  # noqa: F401
+from tests.fixtures.databases import my_exec
 from tests.integration.verify.conftest import as_json, text
 
 

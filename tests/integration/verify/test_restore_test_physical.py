@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 """A restore test of a base backup recovers it with the archived WAL in a scratch server on
 a private socket until it promotes, runs the source's queries, and stops it."""
 
@@ -7,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 
-from tests.fixtures.pgcluster import PgLab, pglab  # noqa: F401
+from tests.fixtures.pgcluster import PgLab
 
 
 def test_a_base_backup_is_recovered_and_queried(pglab: PgLab) -> None:

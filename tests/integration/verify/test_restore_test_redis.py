@@ -8,10 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Runner
-from tests.fixtures.databases import (  # noqa: F401 (fixtures)
+from tests.fixtures.databases import (
     RedisServer,
-    mariadb_names_fixture,
-    redis_factory_fixture,
 )
 from tests.integration.verify.conftest import as_json, text
 

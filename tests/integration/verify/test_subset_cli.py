@@ -8,7 +8,8 @@ from drkit.catalog import Catalog
 from drkit.storage.base import FileKind
 from drkit.verify.ledger_catalog import CatalogPackCheckLedger
 from tests.conftest import Runner
-from tests.integration.verify.conftest import RANDOM_BIN, Backup, as_json, text
+from tests.fixtures.damage import RANDOM_BIN, Backup
+from tests.integration.verify.conftest import as_json, text
 
 
 def ledger(drkit_env: dict[str, str], backup: Backup) -> set[str]:

@@ -3,7 +3,6 @@ etcd, HAProxy, Knot, a webhook receiver. DNS moved by hand to the wrong site, th
 promoted behind the agents' back: detected, alerted (catalog + webhook, with evidence), shown
 on /metrics, and resolved by the quorum's choice (the lease holder keeps the primary)."""
 
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 from __future__ import annotations
 
 import threading
@@ -29,7 +28,7 @@ from tests.fixtures.etcd import EtcdCluster
 from tests.fixtures.ha import KnotServer, PgNode, PgPair
 from tests.fixtures.haproxy import HaproxyServer
 from tests.fixtures.net import free_port
-from tests.fixtures.receivers import HttpReceiver, http_receiver  # noqa: F401
+from tests.fixtures.receivers import HttpReceiver
 from tests.integration.ha.test_scenarios_pg import settings_for
 
 SITES = ("east", "west", "witness")

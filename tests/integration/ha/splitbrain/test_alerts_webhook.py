@@ -1,6 +1,5 @@
 """Split-brain alerts through the real alert machinery to a real webhook receiver."""
 
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from drkit.monitor.rules import Condition
 from drkit.notify.base import Notification, Severity
 from drkit.notify.dispatch import Delivery, deliver
 from drkit.notify.webhook import WebhookNotifier, WebhookSettings
-from tests.fixtures.receivers import HttpReceiver, http_receiver  # noqa: F401
+from tests.fixtures.receivers import HttpReceiver
 
 T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 TWO = Facts(

@@ -1,6 +1,5 @@
 """gather() + detect() reading a real HAProxy: two writable databases both served -> reported."""
 
-# ruff: noqa: F811 - pytest fixtures are imported by name and then requested as parameters
 from __future__ import annotations
 
 from drkit.ha.drivers.database.memory import MemoryDatabase
@@ -9,7 +8,7 @@ from drkit.ha.drivers.loadbalancer.haproxy import HaproxyLoadBalancer, HaproxySe
 from drkit.ha.splitbrain.detect import Kind, detect
 from drkit.ha.splitbrain.facts import Reachability
 from drkit.ha.splitbrain.gather import Parts, gather
-from tests.fixtures.haproxy import HaproxyServer, haproxy  # noqa: F401
+from tests.fixtures.haproxy import HaproxyServer
 
 
 def test_balancers_serving_two_writable_databases_then_one_drained(haproxy: HaproxyServer) -> None:

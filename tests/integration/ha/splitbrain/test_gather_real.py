@@ -9,7 +9,7 @@ from drkit.ha.splitbrain.detect import Kind, detect
 from drkit.ha.splitbrain.divergence import divergence, parse_lsn
 from drkit.ha.splitbrain.facts import Reachability
 from drkit.ha.splitbrain.gather import Parts, gather
-from tests.fixtures.ha import KnotServer, PgNode, PgPair, knot, pg_pair, pg_template  # noqa: F401
+from tests.fixtures.ha import KnotServer, PgNode, PgPair
 
 
 def _db(node: PgNode) -> PostgresDatabase:
@@ -19,7 +19,7 @@ def _db(node: PgNode) -> PostgresDatabase:
 
 
 def test_replica_promoted_without_stopping_the_primary_is_two_primaries(
-    pg_pair: PgPair,  # noqa: F811
+    pg_pair: PgPair,
 ) -> None:
     parts = Parts(
         sites=("east", "west"),
@@ -54,14 +54,14 @@ def test_replica_promoted_without_stopping_the_primary_is_two_primaries(
     assert "timeline 1 from" in report.sentence()
 
 
-def test_a_down_database_is_not_a_primary(pg_pair: PgPair) -> None:  # noqa: F811
+def test_a_down_database_is_not_a_primary(pg_pair: PgPair) -> None:
     parts = Parts(sites=("east", "west"), databases={"east": _db(pg_pair.primary)})
     pg_pair.primary.stop("immediate")
     (fact,) = gather(parts, leader="east", reach=Reachability()).databases
     assert not fact.reachable and not fact.writable and fact.error
 
 
-def test_dns_pointing_at_the_non_elected_site_is_divergent(knot: KnotServer) -> None:  # noqa: F811
+def test_dns_pointing_at_the_non_elected_site_is_divergent(knot: KnotServer) -> None:
     dns = Rfc2136Dns(
         Rfc2136Settings(
             servers=[knot.address], key_name=knot.key_name, key_secret_file=knot.secret_file
