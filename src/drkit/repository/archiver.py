@@ -96,6 +96,7 @@ class FileJob:
     contents: list[list[bytes]] | None = None  # per destination: the file's blob ids
     node: Node | None = None  # built only when its directory's tree is encoded
     clean: bool = True  # False: a read error, or it changed while read
+    cached: bool = False  # its contents came from its own entry in the file cache
 
 
 @dataclass
@@ -267,14 +268,17 @@ class Archiver:
         self, path: str, name: str, st: os.stat_result, root_dev: int, key: Key, parent: DirJob
     ) -> FileJob | Leaf | DirJob | None:
         """One entry as walked: no node yet (a reused tree never needs one)."""
-        if self._excluded(path, name):
+        if self.options.excludes and self._excluded(path, name):
             return None
-        kind = node_type(st.st_mode)
+        mode = st.st_mode
+        if stat.S_ISREG(mode):
+            return self._file(path, name, st)
+        kind = node_type(mode)
         if kind is NodeType.DIR:
             if self.options.one_file_system and st.st_dev != root_dev:
                 return None
             return self._walk_dir(path, name, st, root_dev, key)
-        if kind is NodeType.FILE:
+        if kind is NodeType.FILE:  # a kind Linux does not name: read as a file
             return self._file(path, name, st)
         try:
             target = os.readlink(path) if kind is NodeType.SYMLINK else ""
@@ -338,8 +342,11 @@ class Archiver:
         job.tree_ids = tree_ids
         for child in children:
             if isinstance(child, FileJob):
-                assert child.contents is not None
-                self.fan.remember(child.path, child.st, child.contents)
+                if child.cached:
+                    self.fan.keep(child.path)
+                else:  # a hard link's other name: its content came from the first
+                    assert child.contents is not None
+                    self.fan.remember(child.path, child.st, child.contents)
         self.fan.remember_dir(job.path, fingerprints, tree_ids)
         return True
 
@@ -391,6 +398,7 @@ class Archiver:
         job = FileJob(path, name, st, signature)
         job.contents = self.fan.lookup(path, st)
         if job.contents is not None:
+            job.cached = True
             self.summary.files_unmodified += 1
             self.progress.advance(files=1, nbytes=st.st_size)
         else:

@@ -36,6 +36,9 @@ def entry_signature(name: str, st: os.stat_result, target: str = "") -> bytes:
 
     ``target`` is a symlink's target (read by the caller; empty for other kinds).
     """
+    owner = _OWNERS.get((st.st_uid, st.st_gid))
+    if owner is None:
+        owner = _OWNERS[(st.st_uid, st.st_gid)] = _owner_names(st.st_uid, st.st_gid)
     return b"".join(
         (
             name.encode("utf-8", "surrogateescape"),
@@ -52,11 +55,23 @@ def entry_signature(name: str, st: os.stat_result, target: str = "") -> bytes:
                 st.st_size,
                 st.st_rdev,
             ),
-            user_name(st.st_uid).encode("utf-8", "surrogateescape"),
-            _SEP,
-            group_name(st.st_gid).encode("utf-8", "surrogateescape"),
-            _SEP,
+            owner,
             target.encode("utf-8", "surrogateescape"),
+            _SEP,
+        )
+    )
+
+
+_OWNERS: dict[tuple[int, int], bytes] = {}  # as metadata's name caches: one lookup per run
+
+
+def _owner_names(uid: int, gid: int) -> bytes:
+    user, group = user_name(uid), group_name(gid)
+    return b"".join(
+        (
+            user.encode("utf-8", "surrogateescape"),
+            _SEP,
+            group.encode("utf-8", "surrogateescape"),
             _SEP,
         )
     )

@@ -64,12 +64,21 @@ class FanOut:
         found = []
         for dest in self.destinations:
             ids = dest.cache.lookup(path, st)
-            if ids is None or not all(i in dest.repo.index for i in ids):
+            if ids is None:
                 return None
+            index = dest.repo.index
+            for blob_id in ids:
+                if blob_id not in index:
+                    return None
             found.append(ids)
         for dest, ids in zip(self.destinations, found, strict=True):
             dest.writer.reused.update(ids)
         return found
+
+    def keep(self, path: str) -> None:
+        """Carry a file :meth:`lookup` vouched for over to every new cache as it is."""
+        for dest in self.destinations:
+            dest.cache.keep(path)
 
     def knows_dir(self, path: str) -> bool:
         """Whether every cache holds a tree for directory ``path`` (else none is reused)."""

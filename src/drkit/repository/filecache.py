@@ -91,6 +91,10 @@ class FileCache:
         else:
             self.new[path] = packed + b"".join(ids)
 
+    def keep(self, path: str) -> None:
+        """Carry an entry :meth:`lookup` vouched for over to the new cache as it is."""
+        self.new[path] = self.old[path]
+
     def lookup_dir(self, path: str, fingerprint: bytes) -> bytes | None:
         """The tree id stored for directory ``path`` if its fingerprint is the same."""
         entry = self.dirs_old.get(path)
