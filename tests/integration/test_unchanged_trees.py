@@ -251,3 +251,33 @@ def test_new_excludes_drop_entries_from_a_remembered_tree(
     assert _backup(repo_dir, src, None, excludes=["*.bin"]).snap.tree == after.snap.tree
     (src / "a" / "b" / "c" / "big.bin").unlink()  # the source as the snapshot holds it
     _restore_matches(initialized, after.snap, src, tmp_path / "out")
+
+
+def test_fan_out_reuses_trees_in_every_repository_and_sees_changes_in_each(
+    repo_dir: Path, initialized: Runner, src: Path, tmp_path: Path
+) -> None:
+    """Two repositories, each with its own ids and cache: both reuse, both see a change."""
+    (tmp_path / "caches").mkdir()
+    second_dir = tmp_path / "second-repo"
+    second_dir.mkdir()
+    Repository.init(LocalBackend(second_dir), PASSWORD)
+
+    def both(cached: bool) -> list[tuple[bytes, WriteStats]]:
+        destinations = []
+        for i, where in enumerate((repo_dir, second_dir)):
+            repo = Repository.open(LocalBackend(where), PASSWORD)
+            repo.load_index()
+            cache = FileCache(tmp_path / "caches" / f"{i}.bin.zst" if cached else None)
+            cache.load()
+            destinations.append(Destination(repo, BlobWriter(repo), cache))
+        snaps = Archiver(destinations, BackupOptions([str(src)])).run()
+        return [(s.tree, d.writer.stats) for s, d in zip(snaps, destinations, strict=True)]
+
+    first = both(cached=True)
+    second = both(cached=True)
+    assert [t for t, _ in second] == [t for t, _ in first]
+    assert all(stats.packs == 0 and stats.tree_blobs == 0 for _, stats in second)
+    _rewrite(src / "a" / "b" / "c" / "f4.txt")
+    after = both(cached=True)
+    assert all(new != old for (new, _), (old, _) in zip(after, second, strict=True))
+    assert [t for t, _ in both(cached=False)] == [t for t, _ in after]
