@@ -24,11 +24,13 @@ from pathlib import Path
 
 import pytest
 
+from drkit.repository import archiver as archiver_module
 from drkit.repository.archiver import Archiver, BackupOptions
 from drkit.repository.fanout import Destination
 from drkit.repository.filecache import FileCache
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot
+from drkit.repository.tree import Node
 from drkit.repository.writer import BlobWriter, WriteStats
 from drkit.storage.local import LocalBackend
 from tests.conftest import Runner
@@ -137,18 +139,40 @@ def cache_file(tmp_path: Path) -> Path:
     return tmp_path / "cache" / "files.bin.zst"
 
 
+def _count_encoded_trees(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record every tree the archiver encodes (the real encoder still runs)."""
+    encoded: list[int] = []
+    real = archiver_module.encode_tree
+
+    def spy(nodes: list[Node]) -> bytes:
+        encoded.append(len(nodes))
+        return real(nodes)
+
+    monkeypatch.setattr(archiver_module, "encode_tree", spy)
+    return encoded
+
+
 def test_unchanged_rebackup_reuses_every_tree_and_writes_no_pack(
-    initialized: Runner, repo_dir: Path, src: Path, cache_file: Path, tmp_path: Path
+    initialized: Runner,
+    repo_dir: Path,
+    src: Path,
+    cache_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first = _backup(repo_dir, src, cache_file)
     assert first.stats.packs > 0
+    cache = FileCache(cache_file)
+    cache.load()
+    assert str(src / "a" / "b" / "c") in cache.dirs_old  # the first backup remembered its trees
+    encoded = _count_encoded_trees(monkeypatch)
     second = _backup(repo_dir, src, cache_file)
     assert second.snap.tree == first.snap.tree
     assert (second.stats.packs, second.stats.tree_blobs, second.stats.data_blobs) == (0, 0, 0)
     assert second.snap.summary.bytes_read == 0
-    cache = FileCache(cache_file)
-    cache.load()
-    assert str(src / "a" / "b" / "c") in cache.dirs_old  # the trees were remembered
+    # only the parents of the backed-up path ("/" and the test's directory) are encoded
+    assert len(encoded) == len(src.parts) - 1
+    monkeypatch.undo()
     # what a backup with no cache at all builds, reading every file again
     rebuilt = _backup(repo_dir, src, None)
     assert rebuilt.snap.tree == second.snap.tree
@@ -208,6 +232,7 @@ def test_a_change_below_a_directory_makes_new_trees_up_to_the_root(
     src: Path,
     cache_file: Path,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     mutate, changed_dir = MUTATIONS[name]
     _backup(repo_dir, src, cache_file)
@@ -222,8 +247,11 @@ def test_a_change_below_a_directory_makes_new_trees_up_to_the_root(
     # exactly the tree a backup with no cache builds of the same files
     assert _backup(repo_dir, src, None).snap.tree == after.snap.tree
     # and the next backup, with nothing changed, reuses the new trees
+    encoded = _count_encoded_trees(monkeypatch)
     again = _backup(repo_dir, src, cache_file)
     assert again.snap.tree == after.snap.tree and again.stats.packs == 0
+    assert len(encoded) == len(src.parts) - 1
+    monkeypatch.undo()
     _restore_matches(initialized, after.snap, src, tmp_path / "out")
 
 

@@ -356,7 +356,7 @@ class Archiver:
         per_dest: list[list[tuple[str, bytes, list[bytes]]]] = [[] for _ in self.fan.destinations]
         for child in children:
             if isinstance(child, FileJob):
-                if child.contents is None or not child.clean or child.future is not None:
+                if child.contents is None or not child.clean:  # None: still being read
                     return None
                 for i, listing in enumerate(per_dest):
                     listing.append((child.name, child.signature, child.contents[i]))
