@@ -3,14 +3,17 @@
 Run from the repository root::
 
     python -m bench.run [--tools drkit,restic,borg] [--size-scale 1.0] [--repeat N]
+                        [--dataset synthetic|system|small] [--files N] [--cold]
                         [--work bench/work] [--output FILE] [--markdown FILE] [--keep]
 
 Phases, each run for every tool before the next phase starts (tools in the order
 given): init, initial backup, unchanged re-backup, mutation of ~5 % of the data (not
-timed), re-backup, restore of the latest snapshot into an empty directory (verified
-file by file against the source), full data check. Everything runs with a warm page
-cache: dropping caches needs root and is not reliable in containers, so no phase
-reads from a cold disk.
+timed, synthetic data set only), re-backup, restore of the latest snapshot into an
+empty directory (verified file by file against the source), full data check. By
+default every phase runs with a warm page cache (the data set was just written);
+``--cold`` drops the page cache (``echo 3 > /proc/sys/vm/drop_caches``, root only)
+after a sync before every measured command. In a VM or container the host may
+still cache the disk, so "cold" can be partly served from the host's memory.
 """
 
 from __future__ import annotations

@@ -38,9 +38,10 @@ import pyfastcdc
 from drkit import __version__
 from drkit.errors import UsageError
 from drkit.repository.blob import BlobType
+from drkit.repository.dirtree import entry_signature, fingerprint
 from drkit.repository.fanout import Destination, FanOut
 from drkit.repository.faults import crash_point
-from drkit.repository.metadata import node_from_stat
+from drkit.repository.metadata import node_from_stat, node_type
 from drkit.repository.prefetch import Key, Skip, WalkAhead
 from drkit.repository.progress import Progress
 from drkit.repository.snapshot import FileError, Snapshot, Summary
@@ -88,18 +89,41 @@ def changed_while_read(before: os.stat_result, after: os.stat_result) -> bool:
 @dataclass
 class FileJob:
     path: str
-    node: Node
+    name: str
     st: os.stat_result
+    signature: bytes  # dirtree.entry_signature
     future: Future[FileRead] | None = None  # None: content came from the cache
     contents: list[list[bytes]] | None = None  # per destination: the file's blob ids
+    node: Node | None = None  # built only when its directory's tree is encoded
+    clean: bool = True  # False: a read error, or it changed while read
+    cached: bool = False  # its contents came from its own entry in the file cache
+
+
+@dataclass
+class Leaf:
+    """A symlink, device, FIFO or socket: all it holds is its lstat (and target)."""
+
+    path: str
+    name: str
+    st: os.stat_result
+    target: str
+    signature: bytes
 
 
 @dataclass
 class DirJob:
-    node: Node | None  # None for the root
+    node: Node | None  # None for the root; for a walked directory, built with its parent's tree
+    path: str = ""
+    name: str = ""
+    st: os.stat_result | None = None
+    signature: bytes = b""
     entries: list[Node | FileJob | DirJob] = field(default_factory=list)
+    # as walked, to fingerprint the tree once encoded; None: not remembered (see dirtree.py)
+    children: list[FileJob | Leaf | DirJob] | None = None
     tree_ids: list[bytes] = field(default_factory=list)  # per destination
     checked: int = 0  # entries before this one are known to be done (see _ready)
+    error: str = ""  # why its entries could not be listed
+    clean: bool = True  # False: an entry could not be read, so the tree is not remembered
 
 
 class _ReadError(Exception):
@@ -199,12 +223,14 @@ class Archiver:
     # -- walking -------------------------------------------------------------
     def _walk_virtual(self, path: str, children: dict[str, dict | None]) -> DirJob:  # type: ignore[type-arg]
         job = DirJob(
-            None if path == "/" else node_from_stat(os.path.basename(path), os.lstat(path), path)
+            None if path == "/" else node_from_stat(os.path.basename(path), os.lstat(path), path),
+            path=path,
         )
         for name, sub in sorted(children.items()):
             full = os.path.join(path, name)
             if sub is None:
-                entry = self._walk_target(full)
+                child = self._walk_target(full, job)
+                entry = self._with_node(child, job) if child is not None else None
                 if entry is not None:
                     job.entries.append(entry)
             else:
@@ -212,19 +238,20 @@ class Archiver:
         self._pending.append(job)
         return job
 
-    def _walk_target(self, path: str) -> Node | FileJob | DirJob | None:
+    def _walk_target(self, path: str, parent: DirJob) -> FileJob | Leaf | DirJob | None:
         try:
             st = os.lstat(path)
         except OSError as exc:
             self._record_error(path, exc)
             return None
+        name = os.path.basename(path)
         if not stat.S_ISDIR(st.st_mode) or self.options.walk_ahead <= 0:
-            return self._entry(path, os.path.basename(path), st, st.st_dev, ())
+            return self._child(path, name, st, st.st_dev, (), parent)
         skip = self._prefetch_skip(st.st_dev)
         with WalkAhead(path, threads=self.options.walk_ahead, skip=skip) as ahead:
             self._ahead = ahead
             try:
-                return self._entry(path, os.path.basename(path), st, st.st_dev, ())
+                return self._child(path, name, st, st.st_dev, (), parent)
             finally:
                 self._ahead = None
 
@@ -237,26 +264,34 @@ class Archiver:
 
         return skip
 
-    def _entry(
-        self, path: str, name: str, st: os.stat_result, root_dev: int, key: Key
-    ) -> Node | FileJob | DirJob | None:
-        if self._excluded(path, name):
+    def _child(
+        self, path: str, name: str, st: os.stat_result, root_dev: int, key: Key, parent: DirJob
+    ) -> FileJob | Leaf | DirJob | None:
+        """One entry as walked: no node yet (a reused tree never needs one)."""
+        if self.options.excludes and self._excluded(path, name):
             return None
-        try:
-            node = node_from_stat(name, st, path)
-        except OSError as exc:
-            self._record_error(path, exc)
-            return None
-        if node.type is NodeType.DIR:
+        mode = st.st_mode
+        if stat.S_ISREG(mode):
+            return self._file(path, name, st)
+        kind = node_type(mode)
+        if kind is NodeType.DIR:
             if self.options.one_file_system and st.st_dev != root_dev:
                 return None
-            return self._walk_dir(path, node, root_dev, key)
-        if node.type is NodeType.FILE:
-            return self._file(path, node, st)
-        return node
+            return self._walk_dir(path, name, st, root_dev, key)
+        if kind is NodeType.FILE:  # a kind Linux does not name: read as a file
+            return self._file(path, name, st)
+        try:
+            target = os.readlink(path) if kind is NodeType.SYMLINK else ""
+        except OSError as exc:
+            self._record_error(path, exc)
+            parent.clean = False
+            return None
+        return Leaf(path, name, st, target, entry_signature(name, st, target))
 
-    def _walk_dir(self, path: str, node: Node, root_dev: int, key: Key) -> DirJob:
-        job = DirJob(node)
+    def _walk_dir(
+        self, path: str, name: str, st: os.stat_result, root_dev: int, key: Key
+    ) -> DirJob:
+        job = DirJob(None, path=path, name=name, st=st, signature=entry_signature(name, st))
         self.summary.dirs += 1
         if self._ahead is not None:
             self._ahead.reached(key)
@@ -264,31 +299,106 @@ class Archiver:
             with os.scandir(path) as it:
                 entries = list(it)
         except OSError as exc:
-            node.error = self._record_error(path, exc)
+            job.error = self._record_error(path, exc)
+            job.clean = False
             entries = []
+        children: list[FileJob | Leaf | DirJob] = []
         for position, entry in enumerate(entries):  # positions make the keys (prefetch.py)
             try:
-                st = entry.stat(follow_symlinks=False)
+                entry_st = entry.stat(follow_symlinks=False)
             except OSError as exc:
                 self._record_error(entry.path, exc)
+                job.clean = False
                 continue
-            child = self._entry(entry.path, entry.name, st, root_dev, (*key, position))
+            child = self._child(entry.path, entry.name, entry_st, root_dev, (*key, position), job)
             if child is not None:
-                job.entries.append(child)
+                children.append(child)
+        if job.clean and self._reuse_tree(job, children):
+            return job
+        for child in children:
+            node = self._with_node(child, job)
+            if node is not None:
+                job.entries.append(node)
+        if job.clean:
+            job.children = children
         self._pending.append(job)
         self._finalize_ready()
         return job
 
-    def _file(self, path: str, node: Node, st: os.stat_result) -> FileJob:
+    def _reuse_tree(self, job: DirJob, children: list[FileJob | Leaf | DirJob]) -> bool:
+        """Take the last backup's tree of ``job`` if nothing in it changed (dirtree.py).
+
+        Every file must come from the file cache and every subdirectory from a
+        reused (or already encoded) tree; then the fingerprint decides.
+        """
+        if not self.fan.knows_dir(job.path):
+            return False
+        fingerprints = self._fingerprints(children)
+        if fingerprints is None:
+            return False
+        tree_ids = self.fan.lookup_dir(job.path, fingerprints)
+        if tree_ids is None:
+            return False
+        job.tree_ids = tree_ids
+        for child in children:
+            if isinstance(child, FileJob):
+                if child.cached:
+                    self.fan.keep(child.path)
+                else:  # a hard link's other name: its content came from the first
+                    assert child.contents is not None
+                    self.fan.remember(child.path, child.st, child.contents)
+        self.fan.remember_dir(job.path, fingerprints, tree_ids)
+        return True
+
+    def _fingerprints(self, children: list[FileJob | Leaf | DirJob]) -> list[bytes] | None:
+        """The fingerprint of a directory per destination, or None while a child is
+        not settled (still being read, not remembered, or met an error)."""
+        per_dest: list[list[tuple[str, bytes, list[bytes]]]] = [[] for _ in self.fan.destinations]
+        for child in children:
+            if isinstance(child, FileJob):
+                if child.contents is None or not child.clean:  # None: still being read
+                    return None
+                for i, listing in enumerate(per_dest):
+                    listing.append((child.name, child.signature, child.contents[i]))
+            elif isinstance(child, DirJob):
+                if not child.tree_ids or child.error:
+                    return None
+                for i, listing in enumerate(per_dest):
+                    listing.append((child.name, child.signature, [child.tree_ids[i]]))
+            else:
+                for listing in per_dest:
+                    listing.append((child.name, child.signature, []))
+        return [fingerprint(listing) for listing in per_dest]
+
+    def _with_node(
+        self, child: FileJob | Leaf | DirJob, parent: DirJob
+    ) -> Node | FileJob | DirJob | None:
+        """``child`` with its node built, for a tree that is encoded; None if it cannot be."""
+        try:
+            if isinstance(child, Leaf):
+                return node_from_stat(child.name, child.st, child.path, child.target)
+            assert child.st is not None
+            node = child.node = node_from_stat(child.name, child.st, child.path)
+        except OSError as exc:
+            self._record_error(child.path, exc)
+            parent.clean = False
+            return None
+        if isinstance(child, DirJob) and child.error:
+            node.error = child.error
+        return child
+
+    def _file(self, path: str, name: str, st: os.stat_result) -> FileJob:
         self.summary.files_total += 1
         self.summary.bytes_total += st.st_size
+        signature = entry_signature(name, st)
         if st.st_nlink > 1:
             first = self._hardlinks.get((st.st_dev, st.st_ino))
             if first is not None:  # same inode: share the first name's content
-                return FileJob(path, node, st, first.future, first.contents)
-        job = FileJob(path, node, st)
+                return FileJob(path, name, st, signature, first.future, first.contents)
+        job = FileJob(path, name, st, signature)
         job.contents = self.fan.lookup(path, st)
         if job.contents is not None:
+            job.cached = True
             self.summary.files_unmodified += 1
             self.progress.advance(files=1, nbytes=st.st_size)
         else:
@@ -398,7 +508,12 @@ class Archiver:
             nodes = [self._node_for(e, i) for e in job.entries]
             tree_id, _ = dest.writer.save(BlobType.TREE, encode_tree(nodes))
             job.tree_ids.append(tree_id)
+        if job.children is not None:  # remember the tree for the next backup
+            fingerprints = self._fingerprints(job.children)
+            if fingerprints is not None:
+                self.fan.remember_dir(job.path, fingerprints, job.tree_ids)
         job.entries = []
+        job.children = None
 
     def _resolve(self, entry: FileJob) -> None:
         """Wait for a file's content ids; record a read error on the node instead."""
@@ -406,15 +521,19 @@ class Archiver:
             try:
                 read = entry.future.result()
             except _ReadError as exc:
+                assert entry.node is not None
                 entry.node.error = exc.error
+                entry.clean = False
                 self.errors.append(FileError(exc.path, exc.error))
                 self.progress.warn(f"{exc.path}: {exc.error}")
                 return
             chunks = read.chunks
             entry.contents = [[ids[i] for ids in chunks] for i in range(len(self.fan))]
+            assert entry.node is not None
             entry.node.size = read.nbytes  # what was read, never what lstat said before
             self.progress.advance(files=1)
             if read.changed:
+                entry.clean = False
                 self._changed_while_read(entry, read.nbytes)
                 return  # not remembered: the next backup reads it again
         if entry.contents is not None:
@@ -438,8 +557,8 @@ class Archiver:
         """
         if isinstance(entry, Node):
             return entry
+        assert entry.node is not None
         if isinstance(entry, DirJob):
-            assert entry.node is not None
             entry.node.subtree = entry.tree_ids[dest]
             return entry.node
         entry.node.content = entry.contents[dest] if entry.contents is not None else []

@@ -64,12 +64,45 @@ class FanOut:
         found = []
         for dest in self.destinations:
             ids = dest.cache.lookup(path, st)
-            if ids is None or not all(i in dest.repo.index for i in ids):
+            if ids is None:
                 return None
+            index = dest.repo.index
+            for blob_id in ids:
+                if blob_id not in index:
+                    return None
             found.append(ids)
         for dest, ids in zip(self.destinations, found, strict=True):
             dest.writer.reused.update(ids)
         return found
+
+    def keep(self, path: str) -> None:
+        """Carry a file :meth:`lookup` vouched for over to every new cache as it is."""
+        for dest in self.destinations:
+            dest.cache.keep(path)
+
+    def knows_dir(self, path: str) -> bool:
+        """Whether every cache holds a tree for directory ``path`` (else none is reused)."""
+        return all(dest.cache.knows_dir(path) for dest in self.destinations)
+
+    def lookup_dir(self, path: str, fingerprints: list[bytes]) -> list[bytes] | None:
+        """Tree ids per destination if every cache vouches for the directory, else None.
+
+        A tree is reused only while the index still has it; its subtrees and file
+        contents were each vouched for the same way on the walk down.
+        """
+        found = []
+        for dest, fp in zip(self.destinations, fingerprints, strict=True):
+            tree_id = dest.cache.lookup_dir(path, fp)
+            if tree_id is None or tree_id not in dest.repo.index:
+                return None
+            found.append(tree_id)
+        for dest, tree_id in zip(self.destinations, found, strict=True):
+            dest.writer.reused.add(tree_id)
+        return found
+
+    def remember_dir(self, path: str, fingerprints: list[bytes], tree_ids: list[bytes]) -> None:
+        for dest, fp, tree_id in zip(self.destinations, fingerprints, tree_ids, strict=True):
+            dest.cache.remember_dir(path, fp, tree_id)
 
     def seen_before(self, path: str) -> bool:
         return path in self.destinations[0].cache.old

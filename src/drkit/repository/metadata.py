@@ -39,13 +39,19 @@ def group_name(gid: int) -> str:
         return ""
 
 
-def node_from_stat(name: str, st: os.stat_result, path: str) -> Node:
+def node_type(mode: int) -> NodeType:
+    """The node type of an ``st_mode`` (a kind Linux does not name is read as a file)."""
+    return _TYPES.get(stat.S_IFMT(mode), NodeType.FILE)
+
+
+def node_from_stat(name: str, st: os.stat_result, path: str, target: str | None = None) -> Node:
     """A node with everything ``lstat`` and the filesystem tell about ``path``.
 
     The access time is left out on purpose: reading a directory changes it,
-    so recording it would make every backup write new trees.
+    so recording it would make every backup write new trees. ``target`` is a
+    symlink's target when the caller has read it already.
     """
-    ntype = _TYPES.get(stat.S_IFMT(st.st_mode), NodeType.FILE)
+    ntype = node_type(st.st_mode)
     node = Node(
         name,
         ntype,
@@ -63,7 +69,7 @@ def node_from_stat(name: str, st: os.stat_result, path: str) -> Node:
     if ntype is NodeType.FILE:
         node.size = st.st_size
     elif ntype is NodeType.SYMLINK:
-        node.target = os.readlink(path)
+        node.target = os.readlink(path) if target is None else target
     elif ntype in (NodeType.CHARDEV, NodeType.BLOCKDEV):
         node.rdev = st.st_rdev
     if ntype is not NodeType.SYMLINK:

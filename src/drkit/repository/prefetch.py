@@ -14,6 +14,10 @@ so a directory's place in it is the list of its entries' positions from the
 root (its *key*): the walk reaches directories in ascending key order. The
 prefetch threads always take the smallest key still to do, skip directories
 the walker has passed, and stop when ``window`` entries are done ahead of it.
+A directory the walker is inside (its key a prefix of the walker's) is not
+passed: its later subdirectories are still ahead. Without that, a walker that
+overtakes the prefetch at a narrow top (``/srv`` holding only ``app``) left
+it nothing to do, and the rest of the backup ran with no walk-ahead at all.
 """
 
 from __future__ import annotations
@@ -43,9 +47,13 @@ class Frontier:
     def add(self, key: Key, path: str) -> None:
         heapq.heappush(self._todo, (key, path))
 
+    def passed(self, key: Key) -> bool:
+        """Whether the walker is done with ``key`` and everything below it."""
+        return key < self.walker and self.walker[: len(key)] != key
+
     def take(self) -> tuple[Key, str] | None:
         """The next directory to prefetch, or None to wait (window full, or nothing yet)."""
-        while self._todo and self._todo[0][0] < self.walker:
+        while self._todo and self.passed(self._todo[0][0]):
             heapq.heappop(self._todo)  # the walker is past it: no use any more
         if not self._todo or self.ahead >= self.window:
             return None
@@ -55,10 +63,11 @@ class Frontier:
     def finish(self, key: Key, entries: int, subdirs: Iterable[tuple[int, str]]) -> None:
         """A taken directory is done: ``subdirs`` are (position, path) of its directories."""
         self.busy -= 1
-        if key < self.walker:
+        if self.passed(key):
             return
-        self.ahead += entries
-        heapq.heappush(self._done, (key, entries))
+        if key >= self.walker:  # else the walker is inside it: only its subdirectories count
+            self.ahead += entries
+            heapq.heappush(self._done, (key, entries))
         for position, path in subdirs:
             self.add((*key, position), path)
 

@@ -85,6 +85,22 @@ def test_frontier_drops_what_the_walker_has_passed() -> None:
     assert late.ahead == 0 and late.finished
 
 
+def test_a_walker_that_overtakes_the_prefetch_leaves_it_the_rest_of_the_tree() -> None:
+    """The walker entered /r/b/x while the prefetch still listed /r: the prefetch goes on
+    with what is ahead (/r/a and below), instead of dropping /r's subdirectories and
+    stopping for the whole backup."""
+    frontier = Frontier(window=1000)
+    frontier.add((), "/r")
+    job = frontier.take()
+    assert job is not None
+    frontier.reached((1, 0))  # /r/b/x, before the prefetch finished /r
+    frontier.finish(job[0], *fake_warm("/r"))
+    assert frontier.ahead == 0  # /r holds the walker: its entries are not ahead of it
+    # /r/b holds the walker too: listed for its later subdirectories (none), then /r/a
+    assert drain(frontier) == ["/r/b", "/r/b/x", "/r/a", "/r/a/y"]
+    assert frontier.finished
+
+
 def test_walk_ahead_warms_every_directory_once_in_order() -> None:
     seen: list[str] = []
 
