@@ -16,6 +16,7 @@ and column they read is named in :mod:`drkit.catalog.names`.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -26,6 +27,8 @@ from typing import Any
 from drkit.catalog.heads import script_heads
 from drkit.catalog.names import RUN_STEPS, RUN_STEPS_RUN, RUNS, VERSIONS
 from drkit.catalog.views import RunStatus, RunView, StepStatus, StepView
+
+OFF_ENV = "DRKIT_QUICK_READ"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -43,10 +46,11 @@ def reading(url: str) -> Iterator[sqlite3.Connection | None]:
 
     None also for a file whose schema is behind or ahead of this drkit's migrations:
     the caller then opens the :class:`~drkit.catalog.Catalog`, which migrates an
-    older schema and refuses a newer one with a hint (``CatalogNewer``).
+    older schema and refuses a newer one with a hint (``CatalogNewer``). None as well
+    with ``DRKIT_QUICK_READ=off`` (every read through the ORM, to compare the two).
     """
     path = sqlite_path(url)
-    if path is None or not path.is_file():
+    if path is None or not path.is_file() or os.environ.get(OFF_ENV, "").lower() == "off":
         yield None
         return
     try:
