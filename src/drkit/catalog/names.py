@@ -76,10 +76,41 @@ CONFIG_VERSIONS = Table(
 )
 CONFIG_HEADS = Table("config_heads", ("scope",))
 
-ALERTS = Table("alerts", ("id", "severity", "summary", "source", "status", "first_seen"))
+JOB_RUNS = Table("runs", ("job", "status", "finished_at", "error", "duration_s"))
+"""What the monitor's facts take of a job's run (:mod:`drkit.monitor.quick_facts`)."""
+
+SNAPSHOTS_SEEN = Table(
+    "snapshots_seen", ("repository", "snapshot_id", "time", "paths", "tags", "gone_at")
+)
+VERIFICATIONS = Table(
+    "verifications",
+    (
+        "repository",
+        "subject",
+        "kind",
+        "ok",
+        "started_at",
+        "duration_s",
+        "snapshot_id",
+        "summary",
+        "source",
+    ),
+)
+
+ALERTS = Table("alerts", ("id", "severity", "summary", "source"))
 
 VERSIONS = Table("alembic_version", ("version_num",))
 """Alembic's record of the applied migrations (not an ORM table)."""
 
-ORM_TABLES = (RUNS, RUN_STEPS, JOB_STATE, CONFIG_VERSIONS, CONFIG_HEADS, ALERTS)
+ORM_TABLES = (
+    RUNS,
+    RUN_STEPS,
+    JOB_STATE,
+    CONFIG_VERSIONS,
+    CONFIG_HEADS,
+    JOB_RUNS,
+    SNAPSHOTS_SEEN,
+    VERIFICATIONS,
+    ALERTS,
+)
 """Every table above that the ORM defines (checked against its metadata)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from drkit.catalog.engine import _alembic_config, _head_revisions
 from drkit.catalog.runs import RunJournal, RunStatus, StepStatus
+from drkit.catalog.tables import AlertRow, SnapshotRow, VerificationRow
 from drkit.catalog.types import utcnow
 from drkit.scheduler.state import save_slot
 from tests.integration.daemon.conftest import DaemonHome
@@ -35,6 +36,7 @@ COMMANDS = [
     ["config", "log"],
     ["config", "log", "--json"],
     ["config", "log", "drkit", "--limit", "1"],
+    ["status", "--json"],  # status's age columns differ by the second: see the in-process test
 ]
 
 
@@ -78,11 +80,131 @@ def test_the_sqlite3_read_prints_what_the_orm_read_prints(
 ) -> None:
     quick, orm = _run(filled, args, quick=True), _run(filled, args, quick=False)
     assert quick.returncode == orm.returncode == 0, quick.stderr + orm.stderr
-    assert quick.stdout == orm.stdout
+    if args[0] != "status":
+        assert quick.stdout == orm.stdout
     assert quick.stdout.strip() and "no runs yet" not in quick.stdout
     assert "sqlalchemy" not in _imported(quick.stderr)
     assert "alembic" not in _imported(quick.stderr)
     assert "sqlalchemy" in _imported(orm.stderr)  # the comparison is with the ORM's read
+
+
+@pytest.fixture
+def watched(filled: DaemonHome) -> DaemonHome:
+    """A snapshot, what the daemon saw of it, a check, a restore test and an open alert."""
+    filled.drkit("--repo", "local", "backup", "--policy", "app").check()
+    catalog = filled.catalog()
+    now = utcnow()
+    source = str(filled.source)
+    with catalog.session() as s:
+        s.add(
+            SnapshotRow(
+                repository="local",
+                snapshot_id="ab12",
+                time=now - timedelta(hours=2),
+                paths=source,
+                tags="policy:app",
+                hostname="h",
+                first_seen=now,
+                last_seen=now,
+            )
+        )
+        s.add(
+            SnapshotRow(
+                repository="local",
+                snapshot_id="cd34",
+                time=now - timedelta(days=9),
+                paths=source,
+                tags="policy:app",
+                hostname="h",
+                first_seen=now,
+                last_seen=now,
+                gone_at=now,
+            )
+        )
+        for kind, ok, ago in (("check", False, 5), ("check", True, 1), ("restore-test", True, 1)):
+            s.add(
+                VerificationRow(
+                    repository="local",
+                    subject="app",
+                    kind=kind,
+                    ok=ok,
+                    started_at=now - timedelta(hours=ago),
+                    duration_s=2.5,
+                    snapshot_id="ab12",
+                    summary=f"{kind} {'ok' if ok else 'failed'}",
+                    source=source,
+                )
+            )
+        for key, severity in (("rpo:app", "critical"), ("check:local", "warning")):
+            s.add(
+                AlertRow(
+                    dedup_key=key,
+                    status="open",
+                    severity=severity,
+                    summary=f"{key} fires",
+                    source="monitor",
+                    first_seen=now,
+                    last_seen=now,
+                )
+            )
+        s.add(
+            AlertRow(
+                dedup_key="old",
+                status="resolved",
+                severity="warning",
+                summary="gone",
+                first_seen=now,
+                last_seen=now,
+                resolved_at=now,
+            )
+        )
+    catalog.close()
+    return filled
+
+
+class _Frozen(datetime):
+    @classmethod
+    def now(cls, tz: object = None) -> _Frozen:  # type: ignore[override]
+        return cls(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["text", "json"])
+def test_status_prints_the_same_through_sqlite3_and_the_orm_at_one_instant(
+    watched: DaemonHome,
+    json_flag: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from drkit.cli import output, status
+    from drkit.cli.main import run
+
+    for name, value in watched.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(status, "datetime", _Frozen)
+    monkeypatch.setattr(output.out, "width", 200)
+    printed = {}
+    for mode in ("on", "off"):
+        monkeypatch.setenv("DRKIT_QUICK_READ", mode)
+        with pytest.raises(SystemExit) as stopped:
+            run(["status", *json_flag])
+        captured = capsys.readouterr()
+        assert stopped.value.code in (0, 1, None), captured.err
+        printed[mode] = captured.out
+    assert printed["on"] == printed["off"]
+    shown = printed["on"]
+    if json_flag:  # the newest good check, the passed restore test
+        assert '"last_check": {"kind": "check", "ok": true' in shown, shown
+        assert '"restore_test": "ok"' in shown, shown
+    else:
+        assert "2 open alert(s)" in shown and "rpo:app fires" in shown and "gone" not in shown
+        assert "ok in 2.50s" in shown, shown
+
+
+def test_status_reads_the_catalog_without_sqlalchemy(watched: DaemonHome) -> None:
+    result = _run(watched, ["status"], quick=True)
+    assert "2 open alert(s)" in result.stdout, result.stdout + result.stderr
+    assert "sqlalchemy" not in _imported(result.stderr)
+    assert "alembic" not in _imported(result.stderr)
 
 
 def test_the_filled_catalog_shows_its_rows(filled: DaemonHome) -> None:
@@ -94,7 +216,7 @@ def test_the_filled_catalog_shows_its_rows(filled: DaemonHome) -> None:
     assert "retention" in shown and "boom" in shown
 
 
-@pytest.mark.parametrize("args", [["jobs"], ["config", "log"], ["runs"]], ids=" ".join)
+@pytest.mark.parametrize("args", [["jobs"], ["config", "log"], ["runs"], ["status"]], ids=" ".join)
 def test_a_catalog_behind_the_migrations_is_migrated_then_read(
     home: DaemonHome, args: list[str]
 ) -> None:
@@ -118,7 +240,7 @@ def test_a_catalog_behind_the_migrations_is_migrated_then_read(
         assert "2026-01-02 03:00" in result.stdout  # the row the old schema held
 
 
-@pytest.mark.parametrize("args", [["jobs"], ["config", "log"], ["runs"]], ids=" ".join)
+@pytest.mark.parametrize("args", [["jobs"], ["config", "log"], ["runs"], ["status"]], ids=" ".join)
 def test_a_catalog_newer_than_this_drkit_is_refused_with_a_hint(
     home: DaemonHome, args: list[str]
 ) -> None:
