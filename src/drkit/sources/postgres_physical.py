@@ -30,12 +30,11 @@ import secrets
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
 from drkit.plugins import Plugin
-from drkit.repository.stream import StreamArchiver
 from drkit.sources.base import RestoreRequest, RestoreResult, SourceConfig, StreamSource
 from drkit.sources.errors import DumpFailed
 from drkit.sources.postgres_conn import PgAddress
@@ -54,6 +53,9 @@ from drkit.sources.sql_checks import SqlCheck
 from drkit.sources.wal_archive import WalArchive
 from drkit.sources.wal_errors import BaseBackupFailed, WalNotArchived
 from drkit.sources.wal_names import segment_name, segment_of
+
+if TYPE_CHECKING:
+    from drkit.repository.stream import StreamArchiver
 
 PACKAGE = "postgresql-client (the version of the server or newer)"
 POLL_S = 0.2
