@@ -20,13 +20,13 @@ def config_log(
     workspace: Workspace, selectors: list[str] | None, limit: int
 ) -> list[ConfigVersion]:
     """The versions of the scopes ``selectors`` name (None or empty: of every scope)."""
-    from drkit.services.config_restore import open_history
-
     path = workspace.settings_file
     if path is None or path.exists():  # a missing drkit.yaml: open_history runs on defaults
         found = quick_log(workspace.catalog_url(), selectors or None, limit)
         if found is not None:
             return found
+    from drkit.services.config_restore import open_history
+
     with open_history(workspace) as history:
         scopes = history.select(selectors) if selectors else None
         return history.store.history(scopes, limit=limit)

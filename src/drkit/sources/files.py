@@ -25,6 +25,7 @@ from pydantic import Field
 
 from drkit.errors import IncompleteError
 from drkit.plugins import Plugin
+from drkit.repository.targets import normalise_targets
 from drkit.sources.base import (
     META_TYPE,
     BackupRequest,
@@ -57,8 +58,6 @@ class FilesSource(Source[FilesConfig]):
 
     @property
     def paths(self) -> list[str]:
-        from drkit.repository.archiver import normalise_targets
-
         return normalise_targets(self.config.paths)
 
     def backup(self, request: BackupRequest) -> list[Snapshot]:
