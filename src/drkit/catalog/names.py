@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Table:
-    """One table and the columns a quick reader selects, in that order."""
+    """One table, the columns a quick reader selects (in that order), and the other columns
+    its WHERE and ORDER BY clauses name (checked against the ORM as well)."""
 
     name: str
     columns: tuple[str, ...]
+    filters: tuple[str, ...] = ()
 
     def select(self, where: str = "", order: str = "") -> str:
         """``SELECT columns FROM name [WHERE ...] [ORDER BY ...]`` (columns quoted)."""
@@ -64,6 +66,7 @@ RUN_STEPS = Table(
         "actor",
         "details_json",
     ),
+    filters=("id",),
 )
 RUN_STEPS_RUN = "run_id"
 """The column of ``run_steps`` that names its run."""
@@ -76,7 +79,9 @@ CONFIG_VERSIONS = Table(
 )
 CONFIG_HEADS = Table("config_heads", ("scope",))
 
-JOB_RUNS = Table("runs", ("job", "status", "finished_at", "error", "duration_s"))
+JOB_RUNS = Table(
+    "runs", ("job", "status", "finished_at", "error", "duration_s"), filters=("id", "kind")
+)
 """What the monitor's facts take of a job's run (:mod:`drkit.monitor.quick_facts`)."""
 
 SNAPSHOTS_SEEN = Table(
@@ -95,9 +100,10 @@ VERIFICATIONS = Table(
         "summary",
         "source",
     ),
+    filters=("id",),
 )
 
-ALERTS = Table("alerts", ("id", "severity", "summary", "source"))
+ALERTS = Table("alerts", ("id", "severity", "summary", "source"), filters=("status", "first_seen"))
 
 VERSIONS = Table("alembic_version", ("version_num",))
 """Alembic's record of the applied migrations (not an ORM table)."""
