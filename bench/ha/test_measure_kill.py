@@ -23,6 +23,7 @@ from tests.fixtures.ha_scenario import inventory, settings_of
 from tests.fixtures.haproxy import HaproxyServer
 
 from drkit.catalog import Catalog
+from drkit.catalog.runs import get_run
 from drkit.ha.agent.runtime import build_agent
 from drkit.ha.build import dcs_for
 from drkit.settings.model import Settings
@@ -55,6 +56,16 @@ def _writable(pair: PgPair) -> bool:
             return True
     except psycopg.Error:
         return False
+
+
+def _print_steps(catalog: Catalog, note: str) -> None:
+    """Where the failover runbook's time went, step by step (note: "run N")."""
+    if not note.startswith("run "):
+        return
+    run = get_run(catalog, int(note.removeprefix("run ")))
+    for step in run.steps:
+        print(f"BENCH   step {step.name}: {step.duration_s or 0.0:.3f} s ({step.status.value})")
+    print(f"BENCH   runbook {run.duration_s or 0.0:.3f} s")
 
 
 @pytest.mark.parametrize("trial", [1, 2, 3])
@@ -94,12 +105,13 @@ def test_kill_to_first_write(
             assert time.monotonic() < killed + 120
             time.sleep(0.05)
         first_write = time.monotonic() - killed
-        while not dcs.read().history:
+        while not (history := dcs.read().history):
             time.sleep(0.05)
         print(
             f"\nBENCH kill {what} trial {trial}: first write on the new primary "
             f"{first_write:.2f} s after the kill"
         )
+        _print_steps(catalog, str(history[-1].get("note", "")))
     finally:
         stop.set()
         east_stop.set()

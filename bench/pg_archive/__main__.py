@@ -8,8 +8,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +43,9 @@ class Point:
     max_lag_mb: float
     drain_s: float
     caught_up: bool  # every segment of the run reached the repository
+    # streaming only (drkit pg receive-wal): WAL not yet received, and the partial
+    # segment's age (received, not yet in the repository), sampled every 0.2 s
+    stream: dict[str, float] = field(default_factory=dict)
 
 
 class Archiver:
@@ -108,6 +112,69 @@ class DrkitAsync(DrkitSync):
         self.pusher.wait(timeout=120)
 
 
+class DrkitStream(DrkitSync):
+    name = "drkit pg receive-wal (slot, pusher 4 workers)"
+    slug = "drkit-stream"
+    synchronous = False
+
+    def start(self) -> None:
+        spool, self.folder = self.work / "spool", self.work / "received"
+        spool.mkdir(exist_ok=True)
+        self.folder.mkdir(exist_ok=True)
+        self.cluster.set_archive_command("/bin/true")  # segments come by streaming only
+        argv = [str(drkit_path()), "pg", "receive-wal", "--dsn", self.cluster.dsn, "--dir",
+                str(self.folder), "--spool", str(spool), "--slot", self.slug.replace("-", "_"),
+                "--create-slot", "--workers", "4", "--poll", "0.1"]  # fmt: skip
+        if self.synchronous:
+            argv.append("--synchronous")
+        self.receiver = subprocess.Popen(argv, env=self.env(), stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)  # fmt: skip
+        while not self._state().get("running"):
+            if self.receiver.poll() is not None:
+                raise SystemExit(f"pg receive-wal ended ({self.receiver.returncode})")
+            time.sleep(0.1)
+        self.samples: list[tuple[float, float]] = []
+        self._sampling = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _state(self) -> dict[str, object]:
+        try:
+            return dict(json.loads((self.folder / ".receiver.json").read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def _sample(self) -> None:
+        while True:
+            state = self._state()
+            if self._sampling.is_set() and isinstance(state.get("lag_bytes"), int):
+                age = state.get("partial_age_s")
+                self.samples.append((float(state["lag_bytes"]), float(age or 0.0)))  # type: ignore[arg-type]
+            time.sleep(0.2)
+
+    def begin(self) -> None:
+        self.samples.clear()
+        self._sampling.set()
+
+    def end(self) -> dict[str, float]:
+        self._sampling.clear()
+        lags = sorted(s[0] for s in self.samples) or [0.0]
+        ages = sorted(s[1] for s in self.samples) or [0.0]
+        return {"lag_kb_p50": lags[len(lags) // 2] / 1000, "lag_kb_max": lags[-1] / 1000,
+                "partial_age_p50_s": ages[len(ages) // 2], "partial_age_max_s": ages[-1],
+                "samples": float(len(self.samples))}  # fmt: skip
+
+    def stop(self) -> None:
+        self.receiver.terminate()
+        self.receiver.wait(timeout=120)
+        self.cluster.psql(f"select pg_drop_replication_slot('{self.slug.replace('-', '_')}')")
+
+
+class DrkitStreamSync(DrkitStream):
+    name = "drkit pg receive-wal --synchronous (slot, pusher 4 workers)"
+    slug = "drkit-stream-sync"
+    synchronous = True
+
+
 class PgBackRest(Archiver):
     name = "pgBackRest archive-push (async, process-max 4)"
     slug = "pgbackrest-async"
@@ -164,6 +231,9 @@ def measure(archiver: Archiver, rate: int, seconds: int, clients: int, script: P
     argv = [str(PG_BIN / "pgbench"), "-n", "-c", str(clients), "-j", str(clients),
             "-T", str(seconds), "-f", str(script), *(["-R", str(rate)] if rate else []),
             c.dsn]  # fmt: skip
+    streaming = archiver if isinstance(archiver, DrkitStream) else None
+    if streaming is not None:
+        streaming.begin()
     bench = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began, max_lag, arrived = time.monotonic(), 0, segno(first) - 1
     while bench.poll() is None:
@@ -173,6 +243,7 @@ def measure(archiver: Archiver, rate: int, seconds: int, clients: int, script: P
         max_lag = max(max_lag, current - 1 - arrived)
         time.sleep(0.5)
     elapsed = time.monotonic() - began
+    stream = streaming.end() if streaming is not None else {}
     wal = int(c.psql(f"select pg_current_wal_lsn() - '{start_lsn}'::pg_lsn"))
     last = c.psql("select pg_walfile_name(pg_switch_wal())")
     ended, deadline = time.monotonic(), time.monotonic() + DRAIN_LIMIT_S
@@ -180,7 +251,7 @@ def measure(archiver: Archiver, rate: int, seconds: int, clients: int, script: P
         time.sleep(0.1)
     caught = archiver.arrived(last)
     return Point(archiver.name, rate, wal / MB / elapsed, max_lag * SEG / MB,
-                 time.monotonic() - ended, caught)  # fmt: skip
+                 time.monotonic() - ended, caught, stream)  # fmt: skip
 
 
 def render(points: list[Point], meta: dict[str, object]) -> str:
@@ -199,6 +270,26 @@ def render(points: list[Point], meta: dict[str, object]) -> str:
         lines.append(
             f"| {p.archiver} | {rate} | {p.wal_mb_s:.1f} MB/s | {p.max_lag_mb:.0f} MB | {drain} |"
         )
+    streamed = [p for p in points if p.stream]
+    if streamed:
+        lines += [
+            "",
+            "streaming: WAL written on the server and not yet received by pg_receivewal "
+            "(pg_stat_replication), and the age of the partial segment (received, not yet "
+            "in the repository), sampled every 0.2 s while pgbench ran",
+            "",
+            "| receiver | pgbench rate | WAL generated | receive lag p50 / max | "
+            "partial segment age p50 / max |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for p in streamed:
+            rate = f"{p.rate_tps} tx/s" if p.rate_tps else "unthrottled"
+            s = p.stream
+            lines.append(
+                f"| {p.archiver} | {rate} | {p.wal_mb_s:.1f} MB/s | "
+                f"{s['lag_kb_p50']:.0f} kB / {s['lag_kb_max']:.0f} kB | "
+                f"{s['partial_age_p50_s']:.1f} s / {s['partial_age_max_s']:.1f} s |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -231,12 +322,14 @@ KINDS: dict[str, type[Archiver]] = {
     "drkit-async": DrkitAsync,
     "pgbackrest-sync": PgBackRestSync,
     "pgbackrest": PgBackRest,
+    "drkit-stream": DrkitStream,
+    "drkit-stream-sync": DrkitStreamSync,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if shutil.which("pgbackrest") is None:
+    if "pgbackrest" in args.archivers and shutil.which("pgbackrest") is None:
         raise SystemExit("pgbackrest is missing: apt-get install pgbackrest")
     let_postgres_run(drkit_path())
     shutil.rmtree(args.work, ignore_errors=True)

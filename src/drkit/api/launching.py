@@ -41,6 +41,11 @@ def start(
     """Launch ``operation`` as a run of ``kind``; audit it; answer 202 with the run's URL."""
     run_id = launcher(request).launch(kind, subject, operation, judge=judge, job=job)
     audit(workspace(request), who.actor, action, subject, Outcome.OK, f"run {run_id}")
+    return accepted(run_id)
+
+
+def accepted(run_id: int) -> JSONResponse:
+    """The 202 of a started run: its URL in Location and the body."""
     url = f"/api/runs/{run_id}"
     body = {"run": run_id, "url": url, "events": f"{url}/events", "status": "running"}
     return JSONResponse(body, status_code=202, headers={"Location": url})

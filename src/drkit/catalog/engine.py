@@ -10,6 +10,7 @@ processes starting together do not both create the tables.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -40,7 +41,7 @@ class Catalog:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Catalog:
-        engine = _create_engine(normalise_url(url))
+        engine = _engine_for(normalise_url(url))
         catalog = cls(engine)
         if migrate:
             catalog.migrate()
@@ -96,6 +97,45 @@ class Catalog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _engine_for(url: str) -> Engine:
+    """The engine for ``url``; a URL drkit cannot use is a CatalogUnavailable with a hint.
+
+    SQLAlchemy's refusals (no URL, an unknown dialect) go through drkit's SQLAlchemy
+    table; a driver that is not installed and a folder that cannot be made are named.
+    """
+    where = f"the catalog at {_masked(url)}"
+    try:
+        return _create_engine(url)
+    except SQLAlchemyError as exc:
+        from drkit.errors_map.sqlalchemy import SQLALCHEMY
+
+        error = SQLALCHEMY.translate(exc, CatalogUnavailable, what=where)
+        raise (error or _unavailable_url(where, exc)) from exc
+    except ImportError as exc:
+        raise CatalogUnavailable(
+            f"{where} needs a database driver that is not installed ({exc})",
+            hint="drkit's catalog runs on SQLite (sqlite:///PATH, the default) or PostgreSQL "
+            "(postgresql://USER@HOST/DB)",
+        ) from exc
+    except OSError as exc:
+        raise CatalogUnavailable(
+            f"cannot make the folder of {where}: {exc.strerror or exc}",
+            hint="check catalog.url in drkit.yaml (or DRKIT_HOME) and that this user may "
+            "write there",
+        ) from exc
+
+
+def _masked(url: str) -> str:
+    """``url`` with the password of ``scheme://user:password@`` hidden (it may not parse)."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _unavailable_url(where: str, exc: Exception) -> CatalogUnavailable:
+    return CatalogUnavailable(
+        f"{where} cannot be used: {exc}", hint="check catalog.url in drkit.yaml"
+    )
 
 
 def _create_engine(url: str) -> Engine:

@@ -136,15 +136,20 @@ class RunJournal:
         *,
         error: str | None = None,
         result: Mapping[str, Any] | None = None,
+        merge: bool = False,
     ) -> None:
-        with self.catalog.session() as session:
-            row = session.get_one(RunRow, self.run_id)
+        """End the run. ``merge``: ``result`` adds to the keys already there (one transaction
+        that holds the write lock from the read on, so no concurrent merge is lost)."""
+        with self.catalog.write_session() as session:
+            row = session.get(RunRow, self.run_id, with_for_update=True)
+            assert row is not None, f"run {self.run_id} is in the catalog"
             row.status = status
             row.finished_at = utcnow()
             row.duration_s = (row.finished_at - row.started_at).total_seconds()
             row.error = error
             if result is not None:
-                row.result_json = json.dumps(dict(result), default=str)
+                previous = json.loads(row.result_json or "{}") if merge else {}
+                row.result_json = json.dumps({**previous, **result}, default=str)
 
 
 @dataclass

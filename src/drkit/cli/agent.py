@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from drkit.cli.context import State
-from drkit.errors import UsageError
 from drkit.logs import LogFormat, setup_daemon_logging
 from drkit.sdnotify import READY, STOPPING, notify
 
@@ -34,18 +33,15 @@ def agent(
 ) -> None:
     """Run the HA agent of SITE: health checks, leader lease, failover and fencing."""
     from drkit.ha.agent.runtime import build_agent, run_agent
-    from drkit.runbooks.store import RunbookStore, runbook_dir
+    from drkit.services.agent import agent_plan
 
     state: State = ctx.obj
-    settings = state.settings
-    if settings.ha is None:
-        raise UsageError("drkit.yaml has no ha: section", hint="docs/ha.md shows an inventory")
-    user_runbook = None
-    if settings.ha.failover_runbook:
-        folder = runbook_dir(settings, state.settings_file, state.home)
-        user_runbook = RunbookStore(folder).path(settings.ha.failover_runbook)
-    setup_daemon_logging(log_format, quiet=state.quiet, debug=state.debug)
-    built = build_agent(settings, site, state.catalog, user_runbook)
+    workspace = state.use()
+    plan = agent_plan(workspace, site)
+    settings = plan.settings
+    assert settings.ha is not None  # agent_plan refuses drkit.yaml without ha:
+    setup_daemon_logging(log_format, quiet=state.output.quiet, debug=state.debug)
+    built = build_agent(settings, site, workspace.catalog, plan.failover_runbook)
     stop = threading.Event()
 
     def stopping(*_: object) -> None:

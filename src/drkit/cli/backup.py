@@ -36,6 +36,9 @@ def backup(
     ] = False,
     compression: Annotated[str | None, typer.Option(help="off, auto, max or zstd:N")] = None,
     wait_lock: Annotated[float, typer.Option(help="seconds to wait for a lock")] = 0.0,
+    source: Annotated[
+        str | None, typer.Option(help="with --policy: only this source (its label or path)")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Back up files and directories into a new snapshot (or, with --policy, one per repository)."""
@@ -50,6 +53,7 @@ def backup(
         one_file_system=one_file_system,
         compression=compression,
         wait_lock=wait_lock,
+        source=source,
     )
     with output.progress() as progress:
         result = service.backup(state.use(), spec, progress)

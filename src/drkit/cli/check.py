@@ -1,28 +1,27 @@
 """`drkit check` and `drkit repair index`: rendering what the repository layer found.
 
-The work is done by :mod:`drkit.repository.check` and
-:mod:`drkit.repository.repair`; this module parses options, takes the lock,
-and prints the report as text or JSON. ``check`` ends with exit code 13
-(IntegrityError) when it found any error, after printing the full report.
+The work is done by :mod:`drkit.services.check` and
+:mod:`drkit.services.repair` (which take the locks); this module parses
+options and renders the result as text or ``--json`` (its ``to_json()``).
+``check`` ends with exit code 13 (IntegrityError) when it found any error,
+after printing the full report.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from drkit.cli.context import State
-from drkit.cli.output import human_bytes, out, print_json
-from drkit.cli.progress import make_progress
-from drkit.errors import IntegrityError
-from drkit.repository.check import AffectedSnapshot, Checker, CheckReport, PackSubset, Problem
-from drkit.repository.locks import RepoLock
-from drkit.repository.progress import Progress
-from drkit.repository.repair import IndexRebuilder, RepairReport
-from drkit.repository.repo import Repository
+from drkit.cli.output import human_bytes, out
+from drkit.repository.check import AffectedSnapshot, CheckReport, PackSubset, Problem
+from drkit.repository.repair import RepairReport
+from drkit.services import check as service
+from drkit.services import repair as repair_service
+from drkit.services.check import CheckRequest, CheckResult
+from drkit.services.repair import RepairResult
 
 if TYPE_CHECKING:
     from drkit.services.repair_evidence import RepairEvidence
@@ -61,30 +60,40 @@ def check(
 ) -> None:
     """Check the repository's structure and, with --read-data, its content."""
     state: State = ctx.obj
-    subset = _subset(read_data, read_data_subset)
-    repo = state.open_repo(load_index=False)
-    progress = make_progress(state.quiet, json_output)
-    with RepoLock(repo, exclusive=False, operation="check", read_only_ok=True, no_lock=no_lock):
-        report = Checker(repo, read_data=subset, progress=progress).run()
-        if chain:
-            from drkit.cli.pg import check_chain
-
-            return check_chain(repo, report, json_output, state.quiet, render=_render)
-    if json_output:
-        print_json(report.to_json())
-    else:
-        _render(report, state.quiet)
-    if not report.ok:
-        raise IntegrityError(
-            f"check found {len(report.errors)} error(s)",
-            hint=report.hints[0] if report.hints else "see the report above",
-        )
+    output = state.output_for(json_output)
+    request = CheckRequest(_subset(read_data, read_data_subset), chain=chain, no_lock=no_lock)
+    with output.progress() as progress:
+        result = service.check(state.use(), request, progress)
+    output.render(result, lambda r: _render_result(r, output.quiet))
+    failure = result.failure()
+    if failure is not None:
+        raise failure
 
 
 def _subset(read_data: bool, text: str | None) -> PackSubset | None:
     if text is not None:
         return PackSubset.parse(text)
     return PackSubset() if read_data else None
+
+
+def _render_result(result: CheckResult, quiet: bool) -> None:
+    """The structure report; after it, with --chain, the chain's findings and summary.
+
+    The structure report's closing "no errors" line is left out when the chain is broken.
+    """
+    chain = result.chain
+    if chain is None:
+        _render(result.report, quiet)
+        return
+    from drkit.sources.wal_chain_report import findings, summary
+
+    _render(result.report, quiet or not chain.ok)
+    styles = {"error": "red", "warning": "yellow", "ok": "green"}
+    for f in findings(chain):
+        if f.severity != "ok" or not quiet:
+            out.print(Text.assemble((f"{f.severity}: ", styles[f.severity]), f.text))
+    if not quiet:
+        out.print(summary(chain), markup=False)
 
 
 def _render(report: CheckReport, quiet: bool) -> None:
@@ -148,46 +157,18 @@ def repair_index(
     `verify:REPO` alert, damage still there keeps it (exit 13).
     """
     state: State = ctx.obj
-    repo = state.open_repo(load_index=False)
-    progress = make_progress(state.quiet, json_output)
-    with RepoLock(repo, exclusive=True, operation="repair"):
-        report = IndexRebuilder(repo, progress).run()
-        evidence = _verify_repair(state, repo, progress)
-    if json_output:
-        print_json(asdict(report) | {"verified": _evidence_json(evidence)})
-    else:
-        _render_repair(report, state.quiet)
-        _render_evidence(evidence)
-    if evidence is not None and not evidence.ok:
-        raise IntegrityError(
-            f"the repair did not fix what the checks of {evidence.repository} found: "
-            + (f"{len(evidence.damaged)} pack(s) still damaged" if evidence.damaged else
-               evidence.problems[0]),
-            hint="`drkit check --read-data` names the files this affects",
-        )  # fmt: skip
-    if report.unindexed:
-        raise IntegrityError(
-            f"{len(report.unindexed)} pack(s) could not be indexed: their headers are damaged",
-            hint="`drkit check` shows which files this affects",
-        )
+    output = state.output_for(json_output)
+    with output.progress() as progress:
+        result = repair_service.repair_index(state.use(), progress)
+    output.render(result, lambda r: _render_repaired(r, output.quiet))
+    failure = result.failure()
+    if failure is not None:
+        raise failure
 
 
-def _verify_repair(state: State, repo: Repository, progress: Progress) -> RepairEvidence | None:
-    """The re-read after the repair, for a named repository with a catalog (else nothing)."""
-    from drkit.services.repair_evidence import verify_repair
-
-    name = state.repo or ""
-    if not name or state.named_repository(name) is None:
-        return None
-    return verify_repair(state.catalog(), name, repo, progress)
-
-
-def _evidence_json(evidence: RepairEvidence | None) -> dict[str, object] | None:
-    if evidence is None:
-        return None
-    packs = None if evidence.packs is None else sorted(evidence.packs)
-    return {"ok": evidence.ok, "failures": evidence.failures, "packs": packs,
-            "damaged": list(evidence.damaged), "problems": list(evidence.problems)}  # fmt: skip
+def _render_repaired(result: RepairResult, quiet: bool) -> None:
+    _render_repair(result.report, quiet)
+    _render_evidence(result.evidence)
 
 
 def _render_evidence(evidence: RepairEvidence | None) -> None:

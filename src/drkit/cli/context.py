@@ -62,21 +62,6 @@ class State:
         )
         self._versioned = False
 
-    # Compatibility: commands not yet on :attr:`output` read these two. Still used by
-    # check.py, restore.py, forget.py, repo_admin.py, notify.py, quickstart.py,
-    # agent.py and serve.py (--quiet for daemon logging), runbook_start.py and
-    # runbook_run.py (the runbook engineers'); remove them once those render through
-    # ``state.output_for(json_output)`` like backup.py, drill.py and verify.py.
-    @property
-    def quiet(self) -> bool:
-        """--quiet (read-only; derived from :attr:`output`)."""
-        return self.output.quiet
-
-    @property
-    def json_output(self) -> bool:
-        """Whether this command prints JSON (read-only; derived from :attr:`output`)."""
-        return self.output.json
-
     def output_for(self, json_output: bool) -> Output:
         """The command's output, with its ``--json``; kept on the state for its helpers."""
         self.output = self.output.with_json(json_output)

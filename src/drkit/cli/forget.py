@@ -1,7 +1,9 @@
 """`drkit forget` and `drkit prune`: drop snapshots, then the data nothing needs.
 
-Both take an exclusive lock: no backup, restore or check runs meanwhile, and
-the index is loaded only once the lock is held.
+The operations (:mod:`drkit.services.forget`, :mod:`drkit.services.prune`)
+take an exclusive lock: no backup, restore or check runs meanwhile, and the
+index is loaded only once the lock is held. This module parses the options
+and renders the result (text or ``--json``).
 """
 
 from __future__ import annotations
@@ -11,21 +13,13 @@ from typing import Annotated
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import WarningProgress, human_bytes, out, print_json, warn
-from drkit.errors import UsageError
+from drkit.cli.output import human_bytes, out, warn
 from drkit.policy import RetentionPolicy, parse_duration
 from drkit.policy.forget import DEFAULT_GROUP_BY, GroupDecision, parse_group_by
-from drkit.repository.prune import DEFAULT_MAX_UNUSED, PruneOptions, PruneResult, prune
-from drkit.services.forget import (
-    ForgetOutcome,
-    PolicyForgetResult,
-    exclusive_lock,
-    forget_policy,
-    forget_snapshots,
-    prune_json,
-)
-
-MIB = 1024 * 1024
+from drkit.repository.prune import DEFAULT_MAX_UNUSED, PruneResult
+from drkit.services import forget as service
+from drkit.services.forget import ForgetOutcome, ForgetRequest, PolicyForgetResult, prune_options
+from drkit.services.prune import prune_repository
 
 WaitLock = Annotated[float, typer.Option(help="seconds to wait for the lock")]
 MaxUnused = Annotated[
@@ -38,11 +32,6 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="print the result as JS
 def register(app: typer.Typer) -> None:
     app.command()(forget)
     app.command("prune")(prune_command)
-
-
-def prune_options(state: State, max_unused: float, dry_run: bool) -> PruneOptions:
-    pack_size = state.settings.backup.pack_size_mib * MIB
-    return PruneOptions(max_unused=max_unused, pack_size=pack_size, dry_run=dry_run)
 
 
 # ------------------------------------------------------------------------------ forget
@@ -87,7 +76,8 @@ def forget(
 ) -> None:
     """Remove snapshots: those named, or those a retention policy does not keep."""
     state: State = ctx.obj
-    policy = RetentionPolicy(
+    output = state.output_for(json_output)
+    retention = RetentionPolicy(
         last=keep_last,
         hourly=keep_hourly,
         daily=keep_daily,
@@ -97,71 +87,37 @@ def forget(
         within=parse_duration(keep_within) if keep_within is not None else None,
         tags=frozenset(keep_tag or []),
     )
-    fields = parse_group_by(group_by)
-    options = prune_options(state, max_unused, dry_run)
-    if backup_policy is not None:
-        if snapshot_ids or not policy.is_empty():
-            raise UsageError(
-                "--policy takes its retention from drkit.yaml",
-                hint="leave out snapshot ids and --keep-* options",
-            )
-        result = forget_policy(
-            state.workspace,
-            backup_policy,
-            fields,
-            options,
-            run_prune=run_prune,
-            wait_lock=wait_lock,
-            progress=WarningProgress(),
-        )
-        _render_policy(result, json_output, state.quiet)
-        return
-    _check_selection(snapshot_ids or [], policy)
-    outcome = forget_snapshots(
-        state.open_repo(load_index=False),
-        snapshot_ids or [],
-        policy,
-        fields,
-        options,
+    workspace = state.use()
+    request = ForgetRequest(
+        options=prune_options(workspace, max_unused, dry_run),
+        ids=tuple(snapshot_ids or []),
+        retention=retention,
+        fields=parse_group_by(group_by),
+        policy=backup_policy,
         run_prune=run_prune,
         wait_lock=wait_lock,
-        progress=WarningProgress(),
     )
-    _render_forget(outcome, json_output, state.quiet)
+    with output.progress() as progress:
+        result = service.forget(workspace, request, progress)
+    if isinstance(result, PolicyForgetResult):
+        output.render(result, lambda r: _print_policy(r, output.quiet))
+    else:
+        output.render(result, lambda r: _print_outcome(r, output.quiet))
 
 
-def _render_forget(outcome: ForgetOutcome, json_output: bool, quiet: bool) -> None:
-    if json_output:
-        print_json(outcome.to_json())
-        return
+def _print_outcome(outcome: ForgetOutcome, quiet: bool) -> None:
     _print_forget(outcome, quiet)
     if outcome.pruned is not None:
         _print_prune(outcome.pruned, quiet)
 
 
-def _render_policy(result: PolicyForgetResult, json_output: bool, quiet: bool) -> None:
-    if json_output:
-        print_json(result.to_json())
-        return
+def _print_policy(result: PolicyForgetResult, quiet: bool) -> None:
     for entry in result.repositories:
         if entry.outcome is None:
             out.print(f"[bold]{entry.repository}[/]: no retention set for this policy, kept all")
             continue
         out.print(f"[bold]{entry.repository}[/]: {entry.retention}")
-        _render_forget(entry.outcome, False, quiet)
-
-
-def _check_selection(ids: list[str], policy: RetentionPolicy) -> None:
-    if ids and not policy.is_empty():
-        raise UsageError(
-            "give either snapshot ids or a keep policy, not both",
-            hint="run forget twice: once with the ids, once with the policy",
-        )
-    if not ids and policy.is_empty():
-        raise UsageError(
-            "nothing to forget: no snapshot ids and no keep policy given",
-            hint="name snapshots by id, or give a policy such as --keep-last 7 --keep-daily 30",
-        )
+        _print_outcome(entry.outcome, quiet)
 
 
 def _print_forget(outcome: ForgetOutcome, quiet: bool) -> None:
@@ -209,15 +165,11 @@ def prune_command(
 ) -> None:
     """Delete data no snapshot needs and compact packs that are mostly unused."""
     state: State = ctx.obj
-    options = prune_options(state, max_unused, dry_run)
-    repo = state.open_repo(load_index=False)
-    with exclusive_lock(repo, "prune", wait_lock):
-        repo.load_index()
-        result = prune(repo, options)
-    if json_output:
-        print_json(prune_json(result))
-    else:
-        _print_prune(result, state.quiet)
+    output = state.output_for(json_output)
+    workspace = state.use()
+    options = prune_options(workspace, max_unused, dry_run)
+    done = prune_repository(workspace, options, wait_lock=wait_lock)
+    output.render(done, lambda r: _print_prune(r.result, output.quiet))
 
 
 def _print_prune(result: PruneResult, quiet: bool) -> None:

@@ -1,24 +1,21 @@
-"""`drkit notify list|test`: the notification backends of drkit.yaml, and a test message."""
+"""`drkit notify list|test`: the notification backends of drkit.yaml, and a test message.
+
+The work is :mod:`drkit.services.notifiers`; this module parses the options
+and renders the result (a table or ``--json``).
+"""
 
 from __future__ import annotations
 
-import socket
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from drkit import __version__
 from drkit.cli.context import State
-from drkit.cli.output import err, out, print_json
-from drkit.errors import UsageError
-from drkit.notify.base import EventAction, Notification, Notifier, Severity
-from drkit.notify.dispatch import Delivery, deliver
-from drkit.notify.errors import NotifierConfigError, NotifyError
-from drkit.notify.registry import NOTIFIERS, build_notifier, select
-from drkit.plugins import PluginSettings
+from drkit.cli.output import Output, WarningProgress, err, out
+from drkit.notify.base import Severity
+from drkit.services import notifiers as service
+from drkit.services.notifiers import NotifierList, TrialRequest, TrialResult
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -35,40 +32,21 @@ def list_notifiers(
 ) -> None:
     """List the notifiers of drkit.yaml: type, where they deliver, and whether they can be built."""
     state: State = ctx.obj
-    rows = [_row(name, settings) for name, settings in sorted(state.settings.notifiers.items())]
-    if json_output:
-        print_json([asdict(row) for row in rows])
-        return
-    if not rows:
+    output = state.output_for(json_output)
+    output.render(service.list_notifiers(state.use()), _print_list)
+
+
+def _print_list(listing: NotifierList) -> None:
+    if not listing.rows:
         out.print("no notifiers; add a 'notifiers:' section to drkit.yaml (docs/notifications.md)")
         return
     table = Table(box=None, padding=(0, 2))
     for column in ("name", "type", "target", "status"):
         table.add_column(column)
-    for row in rows:
+    for row in listing.rows:
         status = "ready" if row.ok else f"[red]{row.problem}[/]"
         table.add_row(row.name, row.type, row.target, status)
     out.print(table)
-
-
-@dataclass(frozen=True)
-class _Row:
-    name: str
-    type: str
-    target: str
-    ok: bool
-    problem: str | None
-
-
-def _row(name: str, settings: PluginSettings) -> _Row:
-    """One listing row; building the notifier checks that its secrets can be read."""
-    problem = None
-    try:
-        build_notifier(name, settings)
-    except NotifierConfigError as exc:
-        problem = exc.message
-    target = NOTIFIERS.settings_of(settings).target()
-    return _Row(name, settings.type, target, problem is None, problem)
 
 
 @app.command("test")
@@ -86,89 +64,37 @@ def test_notifiers(
 ) -> None:
     """Send a test notification through one notifier (or --all) and show each delivery."""
     state: State = ctx.obj
-    notifiers = _chosen(state, name, all_)
-    trigger = test_notification(severity)
-    events = [trigger, _resolved(trigger)] if resolve else [trigger]
-    results: list[tuple[Notification, Delivery]] = []
-    for event in events:
-        if not (state.quiet or json_output):
-            err.print(f"sending a test {event.action.value} to {len(notifiers)} notifier(s)...")
-        deliveries = deliver(event, notifiers, retries=retries, timeout_s=timeout)
-        results += [(event, d) for d in deliveries]
-    if json_output:
-        print_json([{"action": e.action.value, **_delivery_json(d)} for e, d in results])
-    else:
-        _print(results)
-    failed = [d for _, d in results if not d.ok]
-    if failed:
-        raise NotifyError(
-            f"{len(failed)} of {len(results)} test notifications were not delivered",
-            hint="each failure above says why; fix the notifier's settings and try again",
-        )
+    output = state.output_for(json_output)
+    request = TrialRequest(name, all_, severity, resolve, retries, timeout)
+    result = service.try_notifiers(state.use(), request, PhaseLines(output))
+    output.render(result, _print)
+    failure = result.failure()
+    if failure is not None:
+        raise failure
 
 
-def _chosen(state: State, name: str | None, all_: bool) -> list[Notifier]:
-    configured = state.settings.notifiers
-    if all_ == (name is not None):
-        raise UsageError(
-            "name one notifier, or pass --all",
-            hint=f"configured: {', '.join(sorted(configured)) or 'none'}",
-        )
-    names = sorted(configured) if all_ else [str(name)]
-    if not names:
-        raise UsageError(
-            "no notifiers are configured",
-            hint="add a 'notifiers:' section to drkit.yaml (see docs/notifications.md)",
-        )
-    return [build_notifier(n, select(configured, n)) for n in names]
+class PhaseLines(WarningProgress):
+    """Each phase as a line on stderr ("sending a test trigger to 2 notifier(s)..."), as text."""
+
+    def __init__(self, output: Output) -> None:
+        self.show = output.text
+
+    def phase(self, name: str) -> None:
+        if self.show:
+            err.print(f"{name}...")
 
 
-def test_notification(severity: Severity) -> Notification:
-    """The notification `drkit notify test` sends: recognisable, harmless, one per host."""
-    host = socket.gethostname()
-    return Notification(
-        action=EventAction.TRIGGER,
-        dedup_key=f"drkit-test:{host}",
-        severity=severity,
-        summary=f"drkit test notification from {host}",
-        source=f"drkit notify test on {host}",
-        time=datetime.now(UTC),
-        details=(("purpose", "checking that notifications arrive"), ("drkit", __version__)),
-    )
-
-
-def _resolved(trigger: Notification) -> Notification:
-    return Notification(
-        action=EventAction.RESOLVE,
-        dedup_key=trigger.dedup_key,
-        severity=trigger.severity,
-        summary=trigger.summary,
-        source=trigger.source,
-        time=datetime.now(UTC),
-        details=trigger.details,
-    )
-
-
-def _delivery_json(d: Delivery) -> dict[str, Any]:
-    return {
-        "notifier": d.notifier,
-        "ok": d.ok,
-        "attempts": d.attempts,
-        "error": d.error,
-        "started": d.started,
-        "duration_s": round(d.duration_s, 3),
-    }
-
-
-def _print(results: list[tuple[Notification, Delivery]]) -> None:
+def _print(result: TrialResult) -> None:
     table = Table(box=None, padding=(0, 2))
     for column in ("notifier", "event", "result", "attempts", "time"):
         table.add_column(column)
-    for event, d in results:
-        result = "[green]delivered[/]" if d.ok else "[red]FAILED[/]"
+    for one in result.deliveries:
+        d = one.delivery
+        shown = "[green]delivered[/]" if d.ok else "[red]FAILED[/]"
         took = f"{d.duration_s:.2f} s"
-        table.add_row(d.notifier, event.action.value, result, str(d.attempts), took)
+        table.add_row(d.notifier, one.event.action.value, shown, str(d.attempts), took)
     out.print(table)
-    for event, d in results:
+    for one in result.deliveries:
+        d = one.delivery
         if d.error:
-            out.print(f"[red]{d.notifier}[/] ({event.action.value}): {d.error}")
+            out.print(f"[red]{d.notifier}[/] ({one.event.action.value}): {d.error}")

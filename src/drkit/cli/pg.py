@@ -11,13 +11,11 @@ success, and end non-zero whenever the file was not stored or restored.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.text import Text
 
 from drkit.cli.context import State
 from drkit.cli.output import Output, err, human_bytes, out, print_json
@@ -25,8 +23,10 @@ from drkit.errors import DrkitError, UsageError
 from drkit.services.progress import Counter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from drkit.catalog import Catalog
-    from drkit.repository.check import CheckReport
     from drkit.repository.repo import Repository
     from drkit.sources.pitr_restore import FetchAccess, RestoreOutcome
     from drkit.sources.postgres_physical_meta import PhysicalBackup
@@ -165,6 +165,146 @@ def archive_pusher(
         )
 
 
+# -- pg receive-wal ---------------------------------------------------------------------
+@pg_app.command("receive-wal")
+def receive_wal(
+    ctx: typer.Context,
+    dsn: Annotated[str, typer.Option(help="the server, e.g. 'host=db1 user=replicator'")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="pg_receivewal's folder (local; the partial segment)")
+    ],
+    spool: Annotated[Path, typer.Option(help="the spool completed segments are handed to")],
+    slot: Annotated[
+        str | None, typer.Option(help="stream from this physical replication slot")
+    ] = None,
+    create_slot: Annotated[
+        bool, typer.Option("--create-slot", help="create the slot unless it exists")
+    ] = False,
+    synchronous: Annotated[
+        bool,
+        typer.Option(
+            "--synchronous",
+            help="flush each write at once (lets the server treat this as a synchronous standby)",
+        ),
+    ] = False,
+    push: Annotated[
+        bool,
+        typer.Option(help="also push the spool to the repository (else run pg archive-pusher)"),
+    ] = True,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="files pushed at once")] = 4,
+    pg_password_file: Annotated[
+        Path | None, typer.Option(help="file holding the PostgreSQL password")
+    ] = None,
+    bin_dir: Annotated[Path | None, typer.Option(help="folder of pg_receivewal")] = None,
+    restart_delay: Annotated[
+        float, typer.Option(help="seconds before pg_receivewal is started again (doubling)")
+    ] = 1.0,
+    poll: Annotated[float, typer.Option(help="seconds between looks at the folder")] = 0.2,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Stream WAL with pg_receivewal; completed segments go to the repository via the spool.
+
+    Runs until stopped (SIGTERM), starting pg_receivewal again when it ends; a missing
+    slot (35), a refused replication connection (35) or WAL the server removed before it
+    was received (36, a gap) end it with an error instead.
+    """
+    import signal
+
+    from drkit.sources.postgres_conn import PgAddress
+    from drkit.sources.wal_errors import SlotMissing, StreamGap
+    from drkit.sources.wal_receive import ReceiveOptions
+    from drkit.sources.wal_receive_run import Receiver, server_facts
+    from drkit.sources.wal_receive_run import create_slot as make_slot
+
+    state: State = ctx.obj
+    output = state.output_for(json_output)
+    for folder, what in ((directory, "--dir"), (spool, "--spool")):
+        if not folder.is_dir():
+            raise UsageError(f"{what} {folder} is not a folder", hint="create it (mkdir -p)")
+    if create_slot and not slot:
+        raise UsageError("--create-slot needs --slot NAME")
+    address = PgAddress.parse(dsn, pg_password_file)
+    opts = ReceiveOptions(address.conninfo(), directory.absolute(), slot, synchronous, bin_dir)
+    if create_slot:
+        make_slot(opts, address)
+    query_address = address if address.dbname else address.with_database("postgres")
+    system_id, slot_exists = server_facts(query_address, slot)
+    if slot and not slot_exists:
+        raise SlotMissing(
+            f"the replication slot {slot!r} does not exist on {address.endpoint}: nothing is "
+            "received",
+            hint=f"pass --create-slot, or run SELECT pg_create_physical_replication_slot("
+            f"'{slot}') on the server",
+        )
+    stop = {"now": False}
+
+    def _stop(signum: int, _frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    pusher = _start_pusher(state, spool, workers, lambda: stop["now"]) if push else None
+    receiver = Receiver(opts, query_address, spool.absolute(), system_id,
+                        restart_delay=restart_delay, poll=poll)  # fmt: skip
+    try:
+        result = receiver.run(lambda: stop["now"])
+    except StreamGap as exc:
+        _alert_stream(state, address.endpoint, exc)
+        raise
+    finally:
+        stop["now"] = True
+        if pusher is not None:
+            pusher.join(timeout=120)
+    if output.json:
+        print_json(asdict(result))
+    elif not output.quiet:
+        out.print(
+            f"receive-wal: {result.handed_off_total} WAL file(s) handed to the spool, "
+            f"{result.restarts} restart(s) of pg_receivewal; partial segment {result.partial}",
+            markup=False,
+        )
+
+
+def _start_pusher(state: State, spool: Path, workers: int, stopping: Callable[[], bool]) -> Any:
+    """The archive pusher on ``spool`` in a thread, until ``stopping()``."""
+    import logging
+    import threading
+
+    from drkit.sources.wal_archive import WalArchive
+    from drkit.sources.wal_spool import run_pusher
+
+    archive = WalArchive(state.open_repo(load_index=False))
+
+    def _run() -> None:
+        try:
+            run_pusher(archive, spool, workers=workers, stopping=stopping)
+            # the receiver stopped: what it spooled last goes too (else at the next start)
+            run_pusher(archive, spool, workers=workers, once=True)
+        except DrkitError as exc:  # the files wait in the spool (pg check --spool says so)
+            logging.getLogger("drkit.wal").error("the archive pusher stopped: %s", exc.message)
+        except Exception:  # a bug: the receiver goes on, the files wait in the spool
+            logging.getLogger("drkit.wal").exception("the archive pusher stopped")
+
+    thread = threading.Thread(target=_run, name="drkit-pusher", daemon=True)
+    thread.start()
+    return thread
+
+
+def _alert_stream(state: State, endpoint: str, exc: DrkitError) -> None:
+    """A gap in streamed WAL is an incident: tell the alert notifiers now."""
+    from drkit.notify.base import Severity
+    from drkit.notify.immediate import notify_now
+
+    notify_now(
+        state.settings,
+        dedup_key=f"wal-stream-gap:{endpoint}",
+        severity=Severity.CRITICAL,
+        summary=exc.message,
+        source=f"pg receive-wal from {endpoint}",
+        details=(("hint", exc.hint),),
+    )
+
+
 # -- pg basebackup ------------------------------------------------------------------
 @pg_app.command("basebackup")
 def basebackup(
@@ -233,6 +373,20 @@ def check(
     spool: Annotated[
         Path | None, typer.Option(help="the spool of asynchronous archiving: report its lag")
     ] = None,
+    reprove_after: Annotated[
+        str | None,
+        typer.Option(
+            help="read again WAL proved intact longer ago than this (e.g. 7d), so a segment "
+            "damaged since is a gap"
+        ),
+    ] = None,
+    read_data: Annotated[
+        bool, typer.Option("--read-data", help="read again every WAL segment of the chain")
+    ] = False,
+    receive_dir: Annotated[
+        Path | None,
+        typer.Option(help="the folder of pg receive-wal: report its streaming lag"),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Force a WAL switch on the server and wait until that segment is in the repository."""
@@ -244,14 +398,24 @@ def check(
 
     state: State = ctx.obj
     output = state.output_for(json_output)
+    reprove_before = _reprove_before(reprove_after, read_data)  # a bad age fails first
     address = PgAddress.parse(dsn, pg_password_file)
     if not address.dbname:
         address = address.with_database("postgres")
     repo = state.open_repo(load_index=False)
     pusher = _spool_report(spool) if spool is not None else None
+    receiver = _receiver_report(receive_dir) if receive_dir is not None else None
     try:
         result = check_archiving(address, WalArchive(repo), timeout=timeout)
     except WalArchiveStalled as exc:
+        if receive_dir is not None:
+            now_r = _receiver_report(receive_dir)
+            raise WalArchiveStalled(
+                f"{exc.message}; pg receive-wal "
+                + ("runs" if now_r.get("running") else "is not running")
+                + f", its latest failures: {'; '.join(now_r.get('errors') or []) or 'none'}",
+                hint="is `drkit pg receive-wal` running on this folder (and its pusher)?",
+            ) from None
         if spool is None:
             raise
         now = _spool_report(spool)
@@ -261,7 +425,12 @@ def check(
             hint="is `drkit pg archive-pusher` running on this spool? its last error: "
             f"{now['last_error'] or 'none'}",
         ) from None
-    measured = cluster_recovery(repo, result.system_id, ledger_of(_catalog_or_none(state)))
+    measured = cluster_recovery(
+        repo,
+        result.system_id,
+        ledger_of(_catalog_or_none(state)),
+        reprove_before=reprove_before,
+    )
     point = measured.points[0]
     if output.json:
         print_json(
@@ -270,8 +439,11 @@ def check(
                 "system_id": str(result.system_id),
                 "recovery_point": point.to_json(),
                 "wal_read": measured.read,
+                "wal_reproved": measured.reproved,
                 "wal_damaged": measured.damaged,
+                "wal_unproved": measured.unproved,
                 **({"spool": pusher} if pusher is not None else {}),
+                **({"receiver": receiver} if receiver is not None else {}),
             }
         )
     elif not output.quiet:
@@ -281,6 +453,15 @@ def check(
             markup=False,
         )
         out.print(point.sentence(), markup=False)
+        for name, why in sorted(measured.damaged.items()):
+            was = (
+                " (it was proved intact before: proof withdrawn)"
+                if name in measured.unproved
+                else ""
+            )
+            err.print(f"[red]damaged:[/] {why}{was}", highlight=False)
+        if receiver is not None:
+            out.print(_receiver_line(receiver), markup=False)
         if pusher is not None:
             out.print(
                 f"spool: {pusher['pending']} file(s) waiting, the oldest for "
@@ -292,6 +473,40 @@ def check(
             point.sentence(),
             hint="drkit check --chain reports every gap; a new base backup starts a chain past it",
         )
+
+
+def _receiver_report(directory: Path) -> dict[str, Any]:
+    """What pg receive-wal last wrote in its folder (``seen`` False: it never ran there)."""
+    from drkit.sources.wal_receive_run import read_receiver_state
+
+    found = read_receiver_state(directory)
+    return {**(asdict(found) if found is not None else {}), "seen": found is not None}
+
+
+def _receiver_line(doc: dict[str, Any]) -> str:
+    if not doc["seen"]:
+        return "streaming: no pg receive-wal has run on this folder"
+    lag = doc.get("lag_bytes")
+    state = "runs" if doc.get("running") else "is NOT running"
+    return (
+        f"streaming: pg_receivewal {state}; segment {doc.get('partial')} received for "
+        f"{doc.get('partial_age_s', 0):.1f} s (not yet in the repository); "
+        + (f"{human_bytes(lag)} behind the server" if lag is not None else "lag unknown")
+        + f"; {doc.get('restarts', 0)} restart(s)"
+    )
+
+
+def _reprove_before(reprove_after: str | None, read_data: bool) -> datetime | None:
+    """The instant before which a WAL proof is not trusted (None: every proof is)."""
+    from datetime import UTC, datetime
+
+    from drkit.settings.objectives import parse_objective
+
+    if read_data:
+        return datetime.max.replace(tzinfo=UTC)
+    if reprove_after is None:
+        return None
+    return datetime.now(UTC) - parse_objective(reprove_after)
 
 
 def _spool_report(spool: Path) -> dict[str, Any]:
@@ -524,49 +739,3 @@ def _report_restore(
         markup=False,
     )
     out.print(f"start it with: pg_ctl -D {done.datadir} start", markup=False)
-
-
-# -- check --chain ---------------------------------------------------------------------------
-def check_chain(
-    repo: Repository,
-    report: CheckReport,
-    json_output: bool,
-    quiet: bool,
-    *,
-    render: Callable[[CheckReport, bool], None],
-) -> None:
-    """After the structure check: the chain check, both printed, then the exit code.
-
-    ``render`` prints the structure report (check.py's own); its closing "no errors"
-    line is left out when the chain is broken. Damage found by the structure check
-    ends with 13 (integrity), a damaged WAL object with 13 (wal-damaged); otherwise
-    a broken chain ends with 25.
-    """
-    from drkit.errors import IntegrityError
-    from drkit.sources.wal_chain_report import chain_json, findings, summary
-    from drkit.sources.wal_errors import ChainBroken, WalDamaged
-    from drkit.sources.wal_inventory import run_chain_check
-
-    chain = run_chain_check(repo, read_data=report.read_data is not None)
-    found = findings(chain)
-    if json_output:
-        print_json({**report.to_json(), "ok": report.ok and chain.ok, "chain": chain_json(chain)})
-    else:
-        render(report, quiet or not chain.ok)
-        styles = {"error": "red", "warning": "yellow", "ok": "green"}
-        for f in found:
-            if f.severity != "ok" or not quiet:
-                out.print(Text.assemble((f"{f.severity}: ", styles[f.severity]), f.text))
-        if not quiet:
-            out.print(summary(chain), markup=False)
-    if not report.ok:
-        raise IntegrityError(f"check found {len(report.errors)} error(s)")
-    if chain.damaged_wal:
-        first = next(f.text for f in found if f.severity == "error")
-        raise WalDamaged(
-            f"{len(chain.damaged_wal)} archived WAL object(s) are damaged, which breaks the "
-            f"backup chain: {first}"
-        )
-    if not chain.ok:
-        first = next(f.text for f in found if f.severity == "error")
-        raise ChainBroken(f"the backup chain is broken: {first}")

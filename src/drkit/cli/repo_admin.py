@@ -1,4 +1,4 @@
-"""`drkit init` and `drkit unlock`."""
+"""`drkit init` and `drkit unlock`: parse, run :mod:`drkit.services.repository_admin`, render."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json, warn
-from drkit.repository.locks import read_locks, remove_all_locks, remove_stale_locks
-from drkit.repository.repo import Repository
+from drkit.cli.output import Output, out, warn
+from drkit.services import repository_admin as service
+from drkit.services.repository_admin import Created, Unlocked
 
 
 def register(app: typer.Typer) -> None:
@@ -20,13 +20,16 @@ def register(app: typer.Typer) -> None:
 def init(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Create a new, empty repository."""
     state: State = ctx.obj
-    backend = state.backend()
-    repo = Repository.init(backend, state.password(confirm=True))
-    if json_output:
-        print_json({"id": repo.config.id, "location": backend.location})
-    elif not state.quiet:
-        out.print(f"created repository {repo.config.id[:8]} at {backend.location}")
-        out.print("keep the passphrase safe: without it the data cannot be restored")
+    output = state.output_for(json_output)
+    created = service.init_repository(state.use())
+    output.render(created, lambda r: _print_created(r, output))
+
+
+def _print_created(created: Created, output: Output) -> None:
+    if output.quiet:
+        return
+    out.print(f"created repository {created.id[:8]} at {created.location}")
+    out.print("keep the passphrase safe: without it the data cannot be restored")
 
 
 def unlock(
@@ -39,26 +42,30 @@ def unlock(
             help="remove every lock, live ones too (a crashed process on another host)",
         ),
     ] = False,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Remove stale locks (left by crashed processes); --force removes every lock."""
     state: State = ctx.obj
-    repo = state.open_repo(load_index=False)
-    stale = remove_stale_locks(repo)
-    for lock in stale:
+    output = state.output_for(json_output)
+    done = service.unlock(state.use(), force=force)
+    output.render(done, lambda r: _print_unlocked(r, output))
+
+
+def _print_unlocked(done: Unlocked, output: Output) -> None:
+    for lock in done.stale:
         out.print(f"removed stale {lock.describe()}")
-    live = remove_all_locks(repo) if force else read_locks(repo)
-    for lock in live:
-        if force:
+    for lock in done.live:
+        if done.forced:
             warn(
                 f"removed {lock.describe()}, which may be live: make sure that process is "
                 "not running (a prune beside a running backup loses data)"
             )
         else:
             out.print(f"kept live {lock.describe()}")
-    if not force and live:
+    if not done.forced and done.live:
         out.print(
             "a live lock from another host whose process crashed: `drkit unlock --force` "
             "removes it (after 30 minutes without refresh it is stale anyway)"
         )
-    if not stale and not live and not state.quiet:
+    if not done.stale and not done.live and not output.quiet:
         out.print("no locks")

@@ -1,22 +1,22 @@
-"""`drkit restore SNAPSHOT --target DIR`."""
+"""`drkit restore SNAPSHOT --target DIR`: parses options, runs :mod:`drkit.services.restore`.
+
+The operation takes the lock and picks the snapshot; this module renders its
+result (text or ``--json``) and raises its failure (exit 3 when paths could
+not be restored).
+"""
 
 from __future__ import annotations
 
-import errno
-import os
 from typing import Annotated
 
 import typer
 
-from drkit.cli.browse import load_snapshots
 from drkit.cli.context import State
-from drkit.cli.output import human_bytes, out, print_json, warn
-from drkit.cli.progress import make_progress
-from drkit.errors import IncompleteError
-from drkit.policy.membership import policy_tag
-from drkit.repository.locks import RepoLock
-from drkit.repository.restorer import Restorer, check_target
-from drkit.repository.snapshot import find_snapshot
+from drkit.cli.output import Output, human_bytes, out, warn
+from drkit.services import restore as service
+from drkit.services.restore import RestoreOutcome, RestoreSpec, failure_hint
+
+__all__ = ["failure_hint", "register", "restore"]
 
 
 def register(app: typer.Typer) -> None:
@@ -54,61 +54,34 @@ def restore(
     --path or --host narrow it (a repository shared by several policies needs them).
     """
     state: State = ctx.obj
-    check_target(target, overwrite)
-    repo = state.open_repo(load_index=False)
-    progress = make_progress(state.quiet, json_output)
-    with RepoLock(
-        repo,
-        exclusive=False,
-        operation="restore",
-        load_index=True,
-        read_only_ok=True,
+    output = state.output_for(json_output)
+    request = RestoreSpec(
+        snapshot=snapshot,
+        target=target,
+        includes=list(include or []),
+        overwrite=overwrite,
         no_lock=no_lock,
-    ):
-        tags = [*(tag or []), *([policy_tag(policy)] if policy else [])]
-        snap = find_snapshot(load_snapshots(repo), snapshot, host=host, paths=path, tags=tags)
-        result = Restorer(repo, snap, target, include, progress).run()
-    if json_output:
-        print_json(
-            {
-                "snapshot": snap.id,
-                "files": result.files,
-                "dirs": result.dirs,
-                "bytes": result.bytes,
-                "failed": result.failed,
-                "warnings": result.warnings,
-            }
-        )
-    else:
-        for w in result.warnings:
-            warn(w)
-        for failed, why in sorted(result.failed.items()):
-            out.print(f"[red]not restored:[/] {failed}: {why}", markup=True, highlight=False)
-        if not state.quiet:
-            out.print(
-                f"restored {result.files} files, {result.dirs} directories, "
-                f"{human_bytes(result.bytes)} from snapshot {snap.short_id}"
-            )
-    if result.failed:
-        raise IncompleteError(
-            f"{len(result.failed)} path(s) could not be restored",
-            hint=failure_hint(list(result.failed.values())),
-        )
-
-
-def failure_hint(reasons: list[str]) -> str:
-    """What to do about the paths a restore could not write, from why they failed."""
-    if any(os.strerror(errno.ENOSPC) in why for why in reasons):
-        return (
-            "the restore target is full: free space there (or restore elsewhere), then "
-            "restore again with --overwrite; the repository is not damaged by this"
-        )
-    if all(why.startswith("not in the snapshot") for why in reasons):
-        return (
-            "these files could not be read when the backup ran, so the snapshot has no "
-            "content for them; nothing in the repository is damaged"
-        )
-    return (
-        "`drkit check --read-data` shows the damage; another copy of the repository may "
-        "still have the data"
+        policy=policy,
+        tags=list(tag or []),
+        paths=list(path or []),
+        host=host,
     )
+    with output.progress() as progress:
+        result = service.restore(state.use(), request, progress)
+    output.render(result, lambda r: _print(r, output))
+    failure = result.failure()
+    if failure is not None:
+        raise failure
+
+
+def _print(result: RestoreOutcome, output: Output) -> None:
+    done = result.result
+    for w in done.warnings:
+        warn(w)
+    for failed, why in sorted(done.failed.items()):
+        out.print(f"[red]not restored:[/] {failed}: {why}", markup=True, highlight=False)
+    if not output.quiet:
+        out.print(
+            f"restored {done.files} files, {done.dirs} directories, "
+            f"{human_bytes(done.bytes)} from snapshot {result.snapshot.short_id}"
+        )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import out, print_json
+from drkit.cli.output import Output, out, print_json
 from drkit.errors import UsageError
 from drkit.logs import LogFormat, setup_daemon_logging
 from drkit.tablefit import Column, FittedTable
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the daemon's modules load only when one of these commands r
     from drkit.monitor.health import HealthCheck
     from drkit.scheduler.jobs import Job
     from drkit.scheduler.service import HttpFace, HttpFactory, Service
+    from drkit.services.alerts import AlertList
 
 log = logging.getLogger("drkit.serve")
 
@@ -59,7 +60,7 @@ def serve(
 ) -> None:
     """Run the daemon: scheduled backups, copies, retention, checks, restore tests, alerts."""
     state: State = ctx.obj
-    setup_daemon_logging(log_format, quiet=state.quiet, debug=state.debug)
+    setup_daemon_logging(log_format, quiet=state.output.quiet, debug=state.debug)
     service = _service(state, listen, name)
     if once:
         _serve_once(state, service)
@@ -85,7 +86,7 @@ def _serve_once(state: State, service: Service) -> None:
     finally:
         if service.keeper is not None:
             service.keeper.stop()  # give the lease back: the serves need not wait a TTL
-    _print_alerts(state, json_output=False)
+    _print_alerts(state, state.output)
 
 
 def jobs(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -142,21 +143,22 @@ def alerts(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """List the open alerts."""
-    _print_alerts(ctx.obj, json_output)
+    state: State = ctx.obj
+    _print_alerts(state, state.output_for(json_output))
 
 
-def _print_alerts(state: State, json_output: bool) -> None:
-    from drkit.monitor.alerts import alert_json, open_alerts
+def _print_alerts(state: State, output: Output) -> None:
+    from drkit.services.alerts import open_alert_list
 
-    rows = open_alerts(state.catalog())
-    if json_output:
-        print_json([alert_json(a) for a in rows])
-        return
-    for a in rows:
-        minutes = int((datetime.now(UTC) - a.first_seen).total_seconds() // 60)
+    output.render(open_alert_list(state.use()), _print_alert_list)
+
+
+def _print_alert_list(listing: AlertList) -> None:
+    for a in listing.alerts:
+        minutes = int((listing.now - a.first_seen).total_seconds() // 60)
         since = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
         out.print(f"[red]{a.severity}[/] {a.summary} [dim]({a.source}; open {since})[/]")
-    if not rows:
+    if not listing.alerts:
         out.print("no open alerts")
 
 

@@ -35,6 +35,11 @@ HTTPX = ErrorTable(
             "{what}: the server refused the request ({detail})",
             "read the server's answer; a 401 or 403 means the credentials are wrong",
         ),
-        Row("httpx.HTTPError", "{what}: {detail}"),
+        Row(
+            "httpx.HTTPError",
+            "{what}: {detail}",
+            "the answer could not be read: check that the URL names the server itself "
+            "(not a proxy or a web page in front of it)",
+        ),
     ),
 )

@@ -76,11 +76,19 @@ def database_for(ha: HaSettings, site: str) -> Database | None:
     return DATABASES.build(DATABASES.parse(data))
 
 
-def load_balancer_for(ha: HaSettings, site: str) -> tuple[LoadBalancer, str] | None:
+def load_balancer_for(
+    ha: HaSettings, site: str, *, timeout_s: float | None = None
+) -> tuple[LoadBalancer, str] | None:
+    """The site's load balancer driver and its server name (None: the site has none).
+
+    ``timeout_s``: each runtime API call's bound, instead of the driver's default.
+    """
     lb = site_of(ha, site).load_balancer
     if lb is None:
         return None
     data: dict[str, Any] = {"type": "haproxy", "backend": lb.backend}
+    if timeout_s is not None:
+        data["timeout_s"] = timeout_s
     if lb.socket is not None:
         data["socket"] = str(lb.socket)
     else:

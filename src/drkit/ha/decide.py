@@ -417,7 +417,8 @@ def replication_alerts(snap: Snapshot, policy: Policy) -> tuple[str, ...]:
     A replica's own fresh record says how it streams. A replica whose record is
     gone or stale (its site dropped out: the record expires with its lease) is
     judged by the primary's own view, pg_stat_replication: one that streamed
-    from this primary before and is not streaming now is not streaming.
+    from this primary before and is not streaming now is not streaming; one it
+    has never seen stream, one lease after it began to lead, never connected.
     """
     me = snap.local
     out = []
@@ -435,7 +436,24 @@ def replication_alerts(snap: Snapshot, policy: Policy) -> tuple[str, ...]:
                 f"replica {site} is not streaming from the primary (no fresh record from its "
                 "agent, and not in the primary's pg_stat_replication)"
             )
+        elif _never_streamed(snap, policy, site):
+            out.append(
+                f"replica {site} has never streamed from the primary in over "
+                f"{policy.lease_ttl_s:g} s of its lead (no record from its agent, never in the "
+                "primary's pg_stat_replication)"
+            )
     return tuple(out)
+
+
+def _never_streamed(snap: Snapshot, policy: Policy, site: str) -> bool:
+    """The primary has led past one lease (a replica may take that long to connect after a
+    start) and never saw ``site`` stream."""
+    me = snap.local
+    if me.streaming_to is None or me.leading_since is None:
+        return False
+    if site in me.streaming_to or site in me.streamed_before:
+        return False
+    return snap.now - me.leading_since > policy.lease_ttl_s
 
 
 def _dropped(streaming: tuple[str, ...] | None, before: tuple[str, ...], site: str) -> bool:

@@ -4,7 +4,8 @@ The built-in runbook ``ha-failover`` is made of typed actions, built from the
 ``ha:`` inventory for one (old site, new site) pair:
 
 1. fence the old primary: its load balancer server to ``maint`` and its
-   sessions shut down (``on_failure: continue``: the old site may be gone),
+   sessions shut down (``on_failure: continue``: the old site may be gone, so
+   each runtime API call waits one ``check_timeout_s``, not the driver's 5 s),
    then the optional ``fencing_command``;
 2. promote the new site's database (``postgres.promote``, write verified);
 3. move each DNS record of the new site (``dns.update``, RFC 2136);
@@ -48,7 +49,15 @@ def _fence_steps(ha: HaSettings, old: str | None) -> list[dict[str, Any]]:
                 "id": "fence-old-lb",
                 "name": f"Stop traffic to {old}",
                 "action": "ha.loadbalancer",
-                "with": {"site": old, "state": "maint", "shutdown_sessions": True},
+                "with": {
+                    "site": old,
+                    "state": "maint",
+                    "shutdown_sessions": True,
+                    # the old site is presumed lost: a load balancer that does not answer
+                    # within a health check's time is taken as gone, not waited for (its
+                    # primary fenced itself before its lease expired)
+                    "timeout_s": ha.timings.check_timeout_s,
+                },
                 "timeout": "10s",
                 "on_failure": "continue",
             }
@@ -180,6 +189,30 @@ def builtin_runbook(ha: HaSettings, old: str | None, new: str, notify: bool) -> 
             "steps": steps,
         }
     )
+
+
+def prepare_failover(settings: Settings, site: str, user_runbook: Path | None = None) -> None:
+    """Load now what a failover to ``site`` will need, and check its runbook.
+
+    The runner and every runbook action are imported on first use; paid in the
+    middle of the first failover that is about 0.6 s of a loaded 2-core machine's
+    outage, so the agent pays it at start. A runbook that does not load raises
+    (:class:`~drkit.errors.DrkitError`) here, at start, not during an outage.
+    """
+    import drkit.runbooks.service  # noqa: F401 - the runner, its journal and its replay
+    from drkit.runbooks.actions.registry import known_types
+
+    known_types()
+    ha = settings.ha
+    assert ha is not None
+    if user_runbook is not None:
+        load_runbook(user_runbook)
+        return
+    if site_of(ha, site).database is None:
+        return  # a witness never fails over
+    for old in ha.sites:
+        if old != site and ha.sites[old].database is not None:
+            builtin_runbook(ha, old, site, notify=bool(settings.notifiers))
 
 
 def run_failover(

@@ -41,6 +41,8 @@ class Memory:
     seen: dict[str, Any] = field(default_factory=dict)
     streamed: set[str] = field(default_factory=set)
     """Replicas the local primary has seen streaming (pg_stat_replication) at some point."""
+    leading_since: float | None = None
+    """When the current hold of the lease began (wall clock), None while not leading."""
 
     def remember(self, view: ClusterView, now: float) -> None:
         if view.leader is None:

@@ -106,6 +106,8 @@ class Local:
     None when unknown (no primary, or the database did not answer)."""
     streamed_before: tuple[str, ...] = ()
     """Replicas this agent's primary has seen streaming at some point."""
+    leading_since: float | None = None
+    """When (wall clock) this agent's current hold of the lease began; None: it does not lead."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ is gone. Rules:
   (or there is none, once the policy's first scheduled backup has run). For a
   physical PostgreSQL source the newest recovery point counts (base backup plus
   gap-free WAL, as the latest archive check measured it), and the alert names
-  the gap that holds it back.
+  the gap that holds it back. A gap fires it at once, before the point is older
+  than the RPO: nothing archived after the gap can be replayed, so the point
+  cannot move until a new base backup.
 - ``rto:<policy>:<repo>:<source>``: the latest successful restore test or drill of
   the source took longer than the RTO (a failed one measured no recovery time).
 - ``restore-test:<policy>:<repo>:<source>``: the latest restore test or drill of the
@@ -89,6 +91,22 @@ def _rpo(policy: PolicyFacts, repo: RepositoryFacts, facts: Facts) -> Iterator[C
             (
                 ("rpo", format_objective(policy.rpo)),
                 ("age", format_objective(age)),
+                ("newest_verified", repo.newest_verified.isoformat()),
+            ),
+        )
+        return
+    gaps = [(label, fact) for label, fact in repo.recovery if fact.gap]
+    if gaps:
+        yield Condition(
+            key,
+            Severity.ERROR,
+            f"RPO {format_objective(policy.rpo)} at risk: the WAL chain is broken, so the "
+            f"recovery point cannot move"
+            + "".join(f"; {label}: {fact.text}" for label, fact in gaps),
+            where,
+            (
+                ("rpo", format_objective(policy.rpo)),
+                ("gap", ", ".join(str(fact.gap) for _, fact in gaps)),
                 ("newest_verified", repo.newest_verified.isoformat()),
             ),
         )

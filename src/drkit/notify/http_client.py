@@ -46,9 +46,7 @@ class HttpTarget:
 def post(what: str, target: HttpTarget, body: bytes, headers: Mapping[str, str]) -> httpx.Response:
     """POST ``body``; return the 2xx response or raise the matching NotifyError."""
     all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
-    verify: ssl.SSLContext | bool = True
-    if target.ca_file is not None:
-        verify = ssl.create_default_context(cafile=str(target.ca_file))
+    verify = _verify(what, target)
     try:
         with httpx.Client(
             timeout=target.timeout_s, verify=verify, follow_redirects=False
@@ -60,8 +58,44 @@ def post(what: str, target: HttpTarget, body: bytes, headers: Mapping[str, str])
         ) from exc
     except httpx.TransportError as exc:
         raise _transport_error(what, target, exc) from exc
+    except httpx.InvalidURL as exc:  # its text may quote the path, which may hold a token
+        raise NotifyRejected(
+            f"{what}: the URL for {target.origin} is not valid",
+            hint="check the notifier's url: in drkit.yaml",
+        ) from exc
+    except httpx.HTTPError as exc:  # an answer that cannot be read, ...
+        raise _other_error(what, target, exc) from exc
     check_status(what, target, response)
     return response
+
+
+def _verify(what: str, target: HttpTarget) -> ssl.SSLContext | bool:
+    """The TLS context trusting ``ca_file`` (the system's CAs without one)."""
+    if target.ca_file is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(target.ca_file))
+    except OSError as exc:  # ssl.SSLError too: a file that holds no certificate
+        why = exc.strerror or str(exc)
+        raise NotifyRejected(
+            f"{what}: cannot use the CA file {target.ca_file}: {why}",
+            hint="ca_file: in drkit.yaml must name a readable PEM file of CA certificates",
+        ) from exc
+
+
+def _other_error(what: str, target: HttpTarget, exc: httpx.HTTPError) -> NotifyError:
+    """Any other httpx failure, by drkit's httpx table (the URL's path is never shown)."""
+    from drkit.errors_map.httpx import HTTPX
+
+    error = HTTPX.translate(
+        exc, NotifyRejected, what=f"{what} to {target.origin}", transient=NotifyTransientError
+    )
+    if isinstance(error, NotifyError):
+        return error
+    return NotifyRejected(
+        f"{what} to {target.origin}: {type(exc).__name__}",
+        hint="check the notifier's url: in drkit.yaml",
+    )
 
 
 def _transport_error(what: str, target: HttpTarget, exc: httpx.TransportError) -> NotifyError:

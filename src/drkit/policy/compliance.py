@@ -35,6 +35,9 @@ class RepositoryCopy:
     # a physical PostgreSQL source: how far its base backups + WAL recover (``newest`` is
     # then that recovery point), and what stops it, e.g. a missing segment
     recovery: str = ""
+    # the first missing or damaged WAL segment that ends that recovery early: the point
+    # cannot move past it, so the copy does not count even while the point is within the RPO
+    gap: str = ""
 
 
 NO_SITE = (
@@ -133,6 +136,8 @@ def _verdict(copy: RepositoryCopy, state: SourceState) -> CopyVerdict:
         why = f"stale: newest {what} is {format_objective(age)} old, RPO is "
         why += format_objective(state.rpo) + (f" ({copy.recovery})" if copy.recovery else "")
         return CopyVerdict(copy, False, age, why)
+    if copy.gap:
+        return CopyVerdict(copy, False, age, f"WAL chain broken at {copy.gap}: {copy.recovery}")
     return CopyVerdict(copy, True, age, "")
 
 

@@ -149,8 +149,7 @@ class RunbookJournal:
 
     def finish(self, status: RunStatus, *, error: str | None, result: Mapping[str, Any]) -> None:
         with self._lock:
-            previous = get_run(self.catalog, self.run_id).result
-            self.journal.finish(status, error=error, result={**previous, **result})
+            self.journal.finish(status, error=error, result=result, merge=True)
 
 
 def _interrupt_open_steps(row: RunRow) -> None:

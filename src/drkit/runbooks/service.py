@@ -149,17 +149,26 @@ def resume_run(
     settings: Settings,
     request: RunRequest,
     observer: Observer | None = None,
+    *,
+    reopened: RunStatus | None = None,
 ) -> RunReport:
-    """Go on with a stopped run at its first unfinished step, reusing recorded outputs."""
+    """Go on with a stopped run at its first unfinished step, reusing recorded outputs.
+
+    ``reopened`` is the status the run had when its caller (the API's launcher) opened it
+    again for this resume: that caller owns the run and finishes it; otherwise the
+    resume reopens the run and finishes it itself.
+    """
     view = _runbook_run(catalog, run_id)
-    _refuse_live(catalog, view)
-    kept = replay.for_resume(records(catalog, run_id), view.status)
+    if reopened is None:
+        _refuse_live(catalog, view)
+    kept = replay.for_resume(records(catalog, run_id), reopened or view.status)
     end_step_processes(run_id)  # what the dead runner's step left running goes first
     runbook = load(view.subject, view.subject_version or "")
     journal = RunbookJournal(RunJournal(catalog, run_id))
     journal.reopen()
     inputs = dict(view.result.get("inputs", {}))  # the run's own inputs, not new ones
-    owned = replace(request, inputs=inputs, kind=RunKind(view.kind), existing_run_id=None)
+    owner = None if reopened is None else run_id
+    owned = replace(request, inputs=inputs, kind=RunKind(view.kind), existing_run_id=owner)
     return _drive(journal, runbook, settings, inputs, Replay(kept), owned, observer)
 
 

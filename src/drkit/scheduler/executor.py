@@ -91,9 +91,15 @@ class JobExecutor:
         slot: datetime | None,
         journal: RunJournal | None = None,
     ) -> JobResult:
-        """Run ``job``'s steps into ``journal`` (a run recorded by the caller) or a new run."""
+        """Run ``job``'s steps into ``journal`` or into a new run.
+
+        A ``journal`` the caller passes is the caller's run: the caller ends it (one
+        terminal status with its whole result: a reader never sees it ended with a
+        partial one); a new run is ended here.
+        """
         if self.stopping.is_set():
             raise NotStarted(job.id)
+        owned = journal is None
         journal = journal or RunJournal.start(
             self.catalog,
             kind=job.kind.value,
@@ -116,7 +122,8 @@ class JobExecutor:
                 break
         status = _run_status(results, len(job.steps), self.stopping.is_set())
         error = next((r.error for r in results if r.error), None)
-        journal.finish(status, error=error, result={"steps": len(results)})
+        if owned:
+            journal.finish(status, error=error, result={"steps": len(results)})
         return JobResult(job, journal.run_id, status, tuple(results))
 
     def _run_step(self, journal: RunJournal, step: JobStep) -> StepResult:

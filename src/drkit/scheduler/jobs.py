@@ -207,6 +207,7 @@ def _archive_check_jobs(name: str, policy: PolicySettings, repo: str) -> list[Jo
         if password is not None:
             argv += ["--pg-password-file", str(password)]
         argv += ["--timeout", f"{float(getattr(source, 'archive_lag', 120.0)):g}"]
+        argv += ["--reprove-after", str(getattr(source, "wal_reprove", "7d"))]
         step = JobStep(f"archive check {repo}", tuple(argv), sources=labels.get(id(source), ()))
         suffix = str(index + 1) if len(physical) > 1 else None
         job = _job(JobKind.ARCHIVE_CHECK, name, schedule, [step], repository=repo, suffix=suffix)

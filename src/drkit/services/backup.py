@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from drkit.repository.snapshot import Snapshot
     from drkit.services.workspace import Workspace
     from drkit.settings.model import BackupSettings
+    from drkit.settings.policies import PolicySettings, PolicySource
     from drkit.sources.base import SourceConfig
 
 
@@ -45,6 +46,7 @@ class BackupSpec:
     one_file_system: bool = False
     compression: str | None = None  # off, auto, max or zstd:N; None: drkit.yaml's
     wait_lock: float = 0.0
+    source: str | None = None  # with ``policy``: only this source (its label or entry)
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ def _what_and_where(
 ) -> tuple[list[str], list[str], list[SourceConfig]]:
     """The file paths, the repository names and the database sources of this backup."""
     if spec.policy is None:
+        if spec.source is not None:
+            raise UsageError("a source is one of a policy's", hint="pass --policy NAME too")
         if not spec.paths:
             raise UsageError("nothing to back up", hint="name paths, or --policy NAME")
         return spec.paths, [workspace.repo or os.environ.get("DRKIT_REPO", "")], []
@@ -178,8 +182,23 @@ def _what_and_where(
     # file backup stays as small as it was (its memory is compared with restic's)
     from drkit.sources.registry import policy_paths, policy_sources
 
-    paths = [*policy_paths(chosen.sources), *spec.paths]
-    return paths, list(chosen.repositories), policy_sources(chosen.sources)
+    sources = chosen.sources if spec.source is None else [one_source(chosen, spec.source)]
+    paths = [*policy_paths(sources), *spec.paths]
+    return paths, list(chosen.repositories), policy_sources(sources)
+
+
+def one_source(policy: PolicySettings, name: str) -> PolicySource:
+    """The source of ``policy`` called ``name`` (its label, as its snapshots record it, or
+    a plain path as drkit.yaml writes it); a usage error listing the labels otherwise."""
+    from drkit.sources.registry import source_labels
+
+    labels = source_labels(policy.sources)
+    for source, label in zip(policy.sources, labels, strict=True):
+        if name in (label, source if isinstance(source, str) else None):
+            return source
+    raise UsageError(
+        f"the policy has no source {name!r}", hint=f"its sources: {', '.join(labels) or 'none'}"
+    )
 
 
 def _options(spec: BackupSpec, cfg: BackupSettings | None, targets: list[str]) -> BackupOptions:

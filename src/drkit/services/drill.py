@@ -43,12 +43,17 @@ class DrillRequest:
 
 
 def drill(
-    workspace: Workspace, request: DrillRequest, *, progress: Progress = SILENT
+    workspace: Workspace,
+    request: DrillRequest,
+    *,
+    progress: Progress = SILENT,
+    journal: RunJournal | None = None,
 ) -> DrillReport:
     """Run the drill, journaled step by step, its evidence recorded; the report.
 
-    A drill that did not pass finishes its own run as failed (with
-    :func:`drill_failure`'s message); the report is returned all the same.
+    ``journal`` is the caller's run to write the steps into (the API's launcher),
+    which the caller finishes. A drill that did not pass finishes its own run as
+    failed (with :func:`drill_failure`'s message); the report is returned all the same.
     """
     from drkit.catalog.runs import RunStatus
     from drkit.settings.verification import verification_of
@@ -60,7 +65,7 @@ def drill(
     spec = spec_for(workspace, defaults, request.options, SnapshotChoice())
     spec = replace(spec, sources=tuple(chosen.sources))  # database dumps: their checks
     catalog = workspace.catalog()
-    journal, owned = _journal(catalog, request.policy)
+    journal, owned = (journal, False) if journal is not None else _journal(catalog, request.policy)
     try:
         report = run_drill(
             request.policy,

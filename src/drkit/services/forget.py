@@ -2,7 +2,9 @@
 
 Each operation takes the exclusive lock itself, loads the index only once it
 holds it, and returns a typed result whose ``to_json()`` is the shape of
-``drkit forget --json`` (and of the API).
+``drkit forget --json`` (and of the API). :func:`forget` is the one entry a
+face calls with a :class:`ForgetRequest`; it checks the request and runs
+:func:`forget_policy` or :func:`forget_snapshots`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from drkit.errors import RepositoryLocked
+from drkit.errors import RepositoryLocked, UsageError
 from drkit.policy import RetentionPolicy
 from drkit.policy.forget import (
     GroupDecision,
@@ -92,6 +94,76 @@ class PolicyForgetResult:
 
     def to_json(self) -> dict[str, Any]:
         return {entry.repository: entry.to_json() for entry in self.repositories}
+
+
+MIB = 1024 * 1024
+
+
+def prune_options(workspace: Workspace, max_unused: float, dry_run: bool) -> PruneOptions:
+    """Prune's options, packs written at the size of drkit.yaml's ``backup.pack_size_mib``."""
+    pack_size = workspace.settings.backup.pack_size_mib * MIB
+    return PruneOptions(max_unused=max_unused, pack_size=pack_size, dry_run=dry_run)
+
+
+@dataclass(frozen=True)
+class ForgetRequest:
+    """Snapshots named by id, or a retention to apply, or a drkit.yaml policy's (``policy``)."""
+
+    options: PruneOptions  # dry_run, and how a --prune afterwards repacks
+    ids: tuple[str, ...] = ()
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    fields: tuple[str, ...] = ()  # group by (host, paths, tags)
+    policy: str | None = None
+    run_prune: bool = False
+    wait_lock: float = 0.0
+
+    def check(self) -> None:
+        """A usage error for a request that names nothing, or two things, to forget."""
+        ids, retention = self.ids, self.retention
+        if self.policy is not None:
+            if ids or not retention.is_empty():
+                raise UsageError(
+                    "--policy takes its retention from drkit.yaml",
+                    hint="leave out snapshot ids and --keep-* options",
+                )
+            return
+        if ids and not retention.is_empty():
+            raise UsageError(
+                "give either snapshot ids or a keep policy, not both",
+                hint="run forget twice: once with the ids, once with the policy",
+            )
+        if not ids and retention.is_empty():
+            raise UsageError(
+                "nothing to forget: no snapshot ids and no keep policy given",
+                hint="name snapshots by id, or give a policy such as --keep-last 7 --keep-daily 30",
+            )
+
+
+def forget(
+    workspace: Workspace, request: ForgetRequest, progress: Progress = SILENT
+) -> ForgetOutcome | PolicyForgetResult:
+    """``drkit forget``: per policy in each of its repositories, else in the workspace's one."""
+    request.check()
+    if request.policy is not None:
+        return forget_policy(
+            workspace,
+            request.policy,
+            request.fields,
+            request.options,
+            run_prune=request.run_prune,
+            wait_lock=request.wait_lock,
+            progress=progress,
+        )
+    return forget_snapshots(
+        workspace.open_repo(load_index=False),
+        list(request.ids),
+        request.retention,
+        request.fields,
+        request.options,
+        run_prune=request.run_prune,
+        wait_lock=request.wait_lock,
+        progress=progress,
+    )
 
 
 def forget_snapshots(

@@ -8,7 +8,10 @@ the latest progress in memory for live viewers. The operation takes its own
 repository locks, as from the CLI: a lock held elsewhere fails the run with
 ``repository-locked``. The run ends ``succeeded`` with the operation's
 ``to_json()`` (the CLI's ``--json``) as its result, or ``failed`` with the
-error's code, message and hint under ``result.error``. A stop
+error's code, message and hint under ``result.error`` (``cancelled`` when the
+error is an operator's cancel, :class:`~drkit.runbooks.errors.RunCancelled`).
+A resume goes on in the run it resumes: ``reopen`` opens that run again
+instead of recording a new one. A stop
 (:meth:`Launcher.shutdown`, on SIGTERM) interrupts the running operations at
 their next progress report and marks every run not finished ``interrupted``;
 a run whose process died (SIGKILL, a crash) is closed by the daemon's next
@@ -112,6 +115,30 @@ class JournalProgress:
         if self.stopping.is_set():
             raise Stopped
 
+    def live_only(self) -> LiveOnly:
+        """This progress without journal steps: for operations journaling their own
+        (a restore test's prepare, restore, verify, cleanup)."""
+        return LiveOnly(self)
+
+
+class LiveOnly:
+    """A :class:`JournalProgress`'s live view and stop check, writing no journal step."""
+
+    def __init__(self, progress: JournalProgress) -> None:
+        self.progress = progress
+
+    def phase(self, name: str) -> None:
+        self.progress._check()
+        live = self.progress.live
+        live.phase, live.done, live.total = name, 0, None
+        live.seq += 1
+
+    def advance(self, done: int, total: int | None = None) -> None:
+        self.progress.advance(done, total)
+
+    def warn(self, message: str) -> None:
+        self.progress.warn(message)
+
 
 @dataclass
 class _Launched:
@@ -150,25 +177,33 @@ class Launcher:
         judge: Judge | None = None,
         subject_version: str | None = None,
         job: str | None = None,
+        reopen: Callable[[], int] | None = None,
     ) -> int:
-        """Record a run of ``kind`` on ``subject``, queue ``operation``; return the run's id."""
+        """Record a run of ``kind`` on ``subject``, queue ``operation``; return the run's id.
+
+        ``reopen`` (a resume) marks an existing run running again and returns its id:
+        called once the launcher has room, so a busy launcher leaves the run as it was.
+        """
         if self.stopping.is_set():
             raise LauncherStopped("the daemon is stopping: no new operation starts")
         if self._queue.qsize() >= self.queue_limit:
             raise LauncherBusy(f"{self.queue_limit} operations are already waiting to start")
-        journal = RunJournal.start(
-            self.workspace.catalog(),
-            kind=kind,
-            subject=subject,
-            trigger=RUN_TRIGGER,
-            subject_version=subject_version,
-            job=job,
-        )
-        launched = _Launched(journal.run_id, kind, operation, judge, LiveProgress())
+        if reopen is not None:
+            run_id = reopen()
+        else:
+            run_id = RunJournal.start(
+                self.workspace.catalog(),
+                kind=kind,
+                subject=subject,
+                trigger=RUN_TRIGGER,
+                subject_version=subject_version,
+                job=job,
+            ).run_id
+        launched = _Launched(run_id, kind, operation, judge, LiveProgress())
         with self._lock:
-            self._runs[journal.run_id] = launched
+            self._runs[run_id] = launched
         self._queue.put(launched)
-        return journal.run_id
+        return run_id
 
     def live(self, run_id: int) -> LiveProgress | None:
         """The latest progress of a run this launcher is running (None: not one of its own)."""
@@ -251,7 +286,8 @@ class Launcher:
 
     def _fail(self, launched: _Launched, exc: DrkitError, partial: dict[str, Any]) -> None:
         error = {"code": exc.code, "message": exc.message, "hint": exc.hint}
-        self._close(launched, RunStatus.FAILED, exc.message, {**partial, "error": error})
+        status = ending_of(exc)
+        self._close(launched, status, exc.message, {**partial, "error": error})
 
     def _close(
         self, launched: _Launched, status: RunStatus, error: str | None, result: Any
@@ -265,6 +301,14 @@ class Launcher:
         if status is RunStatus.INTERRUPTED:
             _interrupt_open_steps(journal)
         launched.finished.set()
+
+
+def ending_of(exc: DrkitError) -> RunStatus:
+    """How a run that raised ``exc`` ends: ``cancelled`` when an operator stopped it (the
+    runbook engine's cancel), else ``failed``."""
+    from drkit.runbooks.errors import RunCancelled
+
+    return RunStatus.CANCELLED if isinstance(exc, RunCancelled) else RunStatus.FAILED
 
 
 def _interrupt_open_steps(journal: RunJournal) -> None:

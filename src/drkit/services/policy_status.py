@@ -79,7 +79,7 @@ def _with_recovery(
     if point is None:
         return copy
     newest = max((t for t in (copy.newest, point.time) if t), default=None)
-    return replace(copy, newest=newest, recovery=point.sentence())
+    return replace(copy, newest=newest, recovery=point.sentence(), gap=point.gap or "")
 
 
 def _copy(name: str, settings: RepositorySettings, listing: Listing, source: str) -> RepositoryCopy:

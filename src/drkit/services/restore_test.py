@@ -24,6 +24,7 @@ from drkit.verify.snapshot_choice import SnapshotChoice
 from drkit.verify.steps import StepHooks, StepResult, StepStart
 
 if TYPE_CHECKING:
+    from drkit.catalog.runs import RunJournal
     from drkit.services.workspace import Workspace
     from drkit.settings.verification import RestoreTestSettings
     from drkit.verify.restore_test import RestoreTestResult, RestoreTestSpec
@@ -73,10 +74,12 @@ def restore_test(
     *,
     repository: str = "",
     progress: Progress = SILENT,
+    journal: RunJournal | None = None,
 ) -> RestoreTestResult:
     """Restore, read back, validate and time one snapshot of the workspace's repository.
 
-    ``repository`` is how the result names it (the drkit.yaml name or URL).
+    ``repository`` is how the result names it (the drkit.yaml name or URL); each step
+    is written into ``journal`` (the caller's run) as it happens, when one is given.
     """
     from drkit.policy.membership import policy_tag
     from drkit.settings.verification import RestoreTestSettings, verification_of
@@ -98,9 +101,17 @@ def restore_test(
         workspace.open_repo(load_index=False),
         spec,
         repository=repository or workspace.repo_ref,
-        hooks=step_hooks(progress),
+        hooks=step_hooks(progress, _journaled(journal)),
         progress=Counter(progress),
     )
+
+
+def _journaled(journal: RunJournal | None) -> StepHooks | None:
+    if journal is None:
+        return None
+    from drkit.verify.journaling import journal_hooks
+
+    return journal_hooks(journal, "restore test", StepHooks())
 
 
 def spec_for(

@@ -9,6 +9,7 @@ status reads only the segments archived since the last one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from drkit.catalog.types import utcnow
@@ -52,7 +53,8 @@ class CatalogWalLedger:
         query = select(WalProvedRow).where(WalProvedRow.repository_id == repository_id)
         with self.catalog.session() as session:
             return {
-                r.name: ProvedWal(r.name, r.size, r.last_xact_ns) for r in session.scalars(query)
+                r.name: ProvedWal(r.name, r.size, r.last_xact_ns, r.proved_at)
+                for r in session.scalars(query)
             }
 
     def record(self, repository_id: str, proved: Iterable[ProvedWal]) -> None:
@@ -110,7 +112,19 @@ def source_recovery(
     return found.points[0]
 
 
-def cluster_recovery(repo: Repository, system_id: int, ledger: WalLedger) -> Measurement:
-    """The recovery point of cluster ``system_id`` in ``repo`` (for ``pg check``)."""
+def cluster_recovery(
+    repo: Repository,
+    system_id: int,
+    ledger: WalLedger,
+    *,
+    reprove_before: datetime | None = None,
+) -> Measurement:
+    """The recovery point of cluster ``system_id`` in ``repo`` (for ``pg check``): proofs
+    older than ``reprove_before`` are read again, and withdrawn if they no longer hold."""
     backups, _bad = physical_backups(repo.snapshots(on_damaged=lambda *_: None))
-    return measure_recovery(repo, backups, ledger, [system_id])
+    return measure_recovery(repo, backups, ledger, [system_id], reprove_before=reprove_before)
+
+
+def forget_damaged(catalog: Catalog | None, repository_id: str, names: Iterable[str]) -> None:
+    """Withdraw the proofs of WAL objects a read found damaged (``check --chain --read-data``)."""
+    ledger_of(catalog).forget(repository_id, names)

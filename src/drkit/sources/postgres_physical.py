@@ -101,6 +101,24 @@ class PostgresPhysicalConfig(SourceConfig):
         description="Seconds the forced segment may take to reach a repository; longer, or "
         "never, fails the check and raises the job's alert.",
     )
+    wal_reprove: str = Field(
+        default="7d",
+        description="The archive check reads again each archived WAL segment proved intact "
+        "longer ago than this, so a segment damaged since it was proved is a gap in the "
+        "recovery point (and the RPO alert names it) within this period.",
+    )
+
+    @field_validator("wal_reprove")
+    @classmethod
+    def _age(cls, value: str) -> str:
+        from drkit.errors import DrkitError
+        from drkit.settings.objectives import parse_objective
+
+        try:
+            parse_objective(value)
+        except DrkitError as exc:
+            raise ValueError(f"{exc.message}: {exc.hint}") from None
+        return value.strip()
 
     @field_validator("archive_check")
     @classmethod

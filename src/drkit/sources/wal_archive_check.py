@@ -58,8 +58,14 @@ def check_archiving(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ArchiveCheck:
-    """Switch WAL on the server and wait for that segment in ``archive``."""
+    """Switch WAL on the server and wait for that segment in ``archive``.
+
+    The connection failing meanwhile (the server restarted, the session was
+    ended) is a SourceUnavailable by drkit's psycopg table, not psycopg's error.
+    """
     import psycopg
+
+    from drkit.errors_map.psycopg import PSYCOPG
 
     with address.connect(autocommit=True) as conn:
         try:
@@ -74,13 +80,14 @@ def check_archiving(
         assert row is not None
         sysid, segment = int(row[0]), str(row[1])
         started = clock()
-        while not _stored(archive, sysid, segment):
-            if clock() - started > timeout:
-                failed = conn.execute(_ARCHIVER).fetchone()
-                raise WalArchiveStalled(_stalled(segment, timeout, failed))
-            sleep(POLL_S)
-        seconds = clock() - started
-        failed = conn.execute(_ARCHIVER).fetchone()
+        with PSYCOPG.boundary(SourceUnavailable, what=f"PostgreSQL at {address.label()}"):
+            while not _stored(archive, sysid, segment):
+                if clock() - started > timeout:
+                    failed = conn.execute(_ARCHIVER).fetchone()
+                    raise WalArchiveStalled(_stalled(segment, timeout, failed))
+                sleep(POLL_S)
+            seconds = clock() - started
+            failed = conn.execute(_ARCHIVER).fetchone()
     assert failed is not None
     return ArchiveCheck(sysid, segment, seconds, int(failed[0]), failed[1], failed[2])
 

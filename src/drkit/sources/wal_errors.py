@@ -6,6 +6,9 @@ DrkitError
 ├── ChainBroken              exit 25  WAL missing between a base backup and its targets
 │   └── WalMissingForTarget  exit 25  pg restore: the WAL to reach the target is missing
 ├── NoBaseBackup             exit 26  no base backup precedes the recovery target
+├── ReceiveRefused           exit 35  pg receive-wal: the server refuses the replication
+│   └── SlotMissing          exit 35  pg receive-wal: the replication slot does not exist
+├── StreamGap                exit 36  pg receive-wal: the server removed WAL not received
 ├── RestoreTargetNotEmpty    exit 27  the data directory is not empty (no --force)
 ├── WalNotArchived           exit 1   wal-fetch: the archive has no such file
 ├── BaseBackupFailed         exit 1   pg_basebackup failed (server down, refused...)
@@ -100,6 +103,34 @@ class WalUnreadable(StorageError):
     default_hint = "give the user who runs recovery read access to the repository"
 
 
+class ReceiveRefused(DrkitError):
+    code = "wal-receive-refused"
+    exit_code = 35
+    default_hint = (
+        "the role needs REPLICATION (or superuser), pg_hba.conf a 'replication' line for "
+        "this host, and the server max_wal_senders above the senders in use"
+    )
+
+
+class SlotMissing(ReceiveRefused):
+    code = "wal-slot-missing"
+    default_hint = (
+        "create it: pass --create-slot, or run SELECT pg_create_physical_replication_slot("
+        "'NAME') on the server; a slot keeps the server's WAL until it is received"
+    )
+
+
+class StreamGap(DrkitError):
+    code = "wal-stream-gap"
+    exit_code = 36
+    default_hint = (
+        "the WAL from that segment on is lost to the repository: take a new base backup "
+        "(`drkit pg basebackup`), empty the receive folder, start receive-wal again, and "
+        "use a replication slot (--slot, --create-slot) so the server keeps its WAL until "
+        "it is received"
+    )
+
+
 # PostgreSQL takes an exit status above 125 (or death by a signal) from restore_command
 # as fatal and stops recovery; any other non-zero status means "no such file", and
 # recovery ends there and promotes. 126 and 127 would read "command not executable/not
@@ -129,4 +160,7 @@ ALL_WAL_ERRORS: tuple[type[DrkitError], ...] = (
     WalDamaged,
     WalUnreadable,
     WalFetchFatal,
+    ReceiveRefused,
+    SlotMissing,
+    StreamGap,
 )

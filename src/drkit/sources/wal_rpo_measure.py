@@ -12,8 +12,12 @@ Why the ledger stays truthful: WAL objects are only added (a push never
 replaces stored content, prune never touches ``wal/``), a remembered object
 counts only while the listing shows it with the same size, and a segment
 deleted later is a gap in the next listing whatever the ledger says. Decay
-of a byte after it was proved is the job of ``check --read-data`` and of
-``pg restore``, which read every segment again.
+of a byte after it was proved (same name, same size) is what a listing cannot
+see: a proof older than ``reprove_before`` is not trusted but read again (the
+daemon's archive check passes its ``wal_reprove`` age, so each object is read
+again once per that period; ``pg check --read-data`` reads every one), and a
+proof that no longer holds is withdrawn from the ledger and the segment is a
+gap (:attr:`Measurement.unproved`), until it reads intact again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from drkit.errors import ObjectNotFound
@@ -45,6 +50,7 @@ class ProvedWal:
     name: str  # the object name, <system id>-<file name>
     size: int  # its stored size when proved: another size is another object
     last_xact_ns: int  # its latest commit time (0: none); -1: unknown (v1 header)
+    proved_at: datetime | None = field(default=None, compare=False)  # None: just now
 
 
 class WalLedger(Protocol):
@@ -79,6 +85,8 @@ class Measurement:
     points: list[RecoveryPoint]
     read: int = 0  # segments read whole this time
     damaged: dict[str, str] = field(default_factory=dict)  # object name -> why
+    reproved: int = 0  # of ``read``, segments proved before and read again (their proof aged)
+    unproved: list[str] = field(default_factory=list)  # proved before, damaged now: withdrawn
 
 
 def measure_recovery(
@@ -86,8 +94,14 @@ def measure_recovery(
     backups: list[PhysicalBackup],
     ledger: WalLedger,
     system_ids: Iterable[int] | None = None,
+    *,
+    reprove_before: datetime | None = None,
 ) -> Measurement:
-    """The recovery point of each cluster with base backups (or of ``system_ids``)."""
+    """The recovery point of each cluster with base backups (or of ``system_ids``).
+
+    ``reprove_before``: a proof made before this instant is not trusted; the segment is
+    read again (a proof without a date, too). ``datetime.max`` (UTC): read every one.
+    """
     wanted = sorted(set(system_ids) if system_ids is not None else set())
     wanted = wanted or sorted({b.info.system_identifier for b in backups})
     known = dict(ledger.proved(repo.config.id))
@@ -95,13 +109,24 @@ def measure_recovery(
     for sysid in wanted:
         mine = [b for b in backups if b.info.system_identifier == sysid]
         size = mine[0].info.wal_segment_size if mine else 16 << 20
-        point, proved, listed = _measure_cluster(repo, sysid, size, mine, known, result)
+        trusted = _trusted(known, reprove_before)
+        point, proved, listed = _measure_cluster(repo, sysid, size, mine, trusted, result)
         prefix = f"{sysid}-"
         gone = [n for n in known if n.startswith(prefix) and n not in listed]
-        ledger.forget(repo.config.id, gone)  # a name listed again later is proved again
+        withdrawn = [n for n in result.damaged if n in known and n.startswith(prefix)]
+        result.unproved += withdrawn
+        result.reproved += sum(1 for p in proved if p.name in known)
+        ledger.forget(repo.config.id, [*gone, *withdrawn])  # listed/intact again: proved again
         ledger.record(repo.config.id, proved)
         result.points.append(point)
     return result
+
+
+def _trusted(known: dict[str, ProvedWal], before: datetime | None) -> dict[str, ProvedWal]:
+    """The proofs young enough to be trusted without reading the object again."""
+    if before is None:
+        return dict(known)
+    return {n: p for n, p in known.items() if p.proved_at is not None and p.proved_at >= before}
 
 
 def _measure_cluster(

@@ -5,93 +5,168 @@ First each drilled runbook's drills; then the restore tests and backup drills
 RTO (:func:`drkit.verify.history.recovery_times`).
 
 The runbooks shown are those with a drill in drkit.yaml (``runbooks.drills``)
-and those with drill runs in the catalog. The figures are ``drkit runbook
-stats NAME --drills``'s own (:func:`drkit.runbooks.stats.collect`); the RTO
-is the runbook file's, else the one its newest run recorded.
+and those with drill runs in the catalog; the figures are
+:mod:`drkit.services.drill_views`'s (``GET /api/drills``), charted here.
+
+Buttons start a restore test of each source of a policy, a backup drill of a
+policy, or a drill of a runbook now (the API's operations, as the signed-in
+user, each with the session's CSRF token and its permission); the answer is the
+run's page, or this page saying why the start was refused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from drkit.catalog import Catalog
-from drkit.catalog.runs import list_runs
+from drkit.api.auth import Principal
+from drkit.api.launching import launcher
 from drkit.errors import DrkitError
-from drkit.runbooks.drills import DRILL_KIND, DrillJob, drill_jobs
+from drkit.policy.restore_targets import RestoreTarget, restore_targets
 from drkit.runbooks.expected import DEFAULT_LAST
-from drkit.runbooks.stats import RunbookStats, collect, trend
-from drkit.runbooks.store import RunbookStore, runbook_dir
+from drkit.services import drill_views, runbook_launch
+from drkit.services import restore_launch as plan
+from drkit.services.drill_views import drills_overview
 from drkit.services.workspace import Workspace
-from drkit.verify.history import RecoveryTime, recovery_times
+from drkit.users.model import Permission
+from drkit.verify.history import RecoveryTime
 from drkit.web.chart import Point, rto_chart
-from drkit.web.render import Viewer, Ws, page
+from drkit.web.pages import PageRequire
+from drkit.web.render import Viewer, Ws, check_csrf, error_status, page
 
 MAX_LAST = 100
+Tester = Annotated[Principal, Depends(PageRequire(Permission.BACKUP))]
+Driller = Annotated[Principal, Depends(PageRequire(Permission.RUNBOOKS))]
 
 
 @dataclass(frozen=True)
-class DrilledRunbook:
+class Startable:
+    """A policy the page offers to prove now: a restore test of each source, a drill."""
+
     name: str
-    jobs: list[DrillJob]
-    stats: RunbookStats
-    rto_s: float | None
-    chart: str  # the <svg>, escaped where it holds text
-    problem: str | None  # the runbook file could not be read
+    targets: list[RestoreTarget]
+    problem: str | None  # its sources cannot be named (a password file missing, ...)
 
 
 @dataclass(frozen=True)
-class RestoreSeries:
-    """The restore tests and backup drills of one source from one repository."""
+class Charted:
+    """A drilled runbook or a source's restore series, with its chart (the <svg>, escaped
+    where it holds text)."""
 
-    policy: str
-    repository: str
-    source: str
-    rto_s: float | None
-    times: list[RecoveryTime]  # newest first
+    data: drill_views.DrilledRunbook | drill_views.RestoreSeries
     chart: str
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.data, name)
 
 
 def install(app: FastAPI) -> None:
     app.get("/drills", include_in_schema=False)(drills)
+    app.post("/drills/restore-test", include_in_schema=False)(start_restore_test)
+    app.post("/drills/drill", include_in_schema=False)(start_drill)
+    app.post("/drills/runbook", include_in_schema=False)(start_runbook_drill)
 
 
 def drills(request: Request, ws: Ws, who: Viewer, last: int = DEFAULT_LAST) -> Response:
+    return _drills_page(request, ws, who, last)
+
+
+def _drills_page(
+    request: Request,
+    ws: Workspace,
+    who: Principal,
+    last: int = DEFAULT_LAST,
+    problem: DrkitError | None = None,
+) -> Response:
     last = max(1, min(last, MAX_LAST))
-    jobs = drill_jobs(ws.settings)
-    names = sorted({j.runbook for j in jobs} | drilled_names(ws.catalog()))
-    shown = [_drilled(ws, name, [j for j in jobs if j.runbook == name], last) for name in names]
-    restores = restore_series(ws, recovery_times(ws.catalog()), last)
-    return page(request, "drills.html", who, runbooks=shown, restores=restores, last=last)
+    overview = drills_overview(ws, last)
+    shown = [_runbook_chart(d) for d in overview.runbooks]
+    restores = [_restore_chart(i, r) for i, r in enumerate(overview.restores)]
+    starts = [_startable(ws, name) for name in sorted(ws.settings.policies)]
+    status = error_status(problem) if problem else 200
+    return page(request, "drills.html", who, status, runbooks=shown, restores=restores,
+                last=last, starts=starts, problem=problem)  # fmt: skip
 
 
-def restore_series(ws: Workspace, times: list[RecoveryTime], last: int) -> list[RestoreSeries]:
-    """``times`` (oldest first) per policy, repository and source, the last ``last`` of each."""
-    groups: dict[tuple[str, str, str], list[RecoveryTime]] = {}
-    for t in times:
-        groups.setdefault((t.policy, t.repository, t.source), []).append(t)
-    return [
-        _series(ws, i, key, found[-last:]) for i, (key, found) in enumerate(sorted(groups.items()))
-    ]
+async def start_restore_test(request: Request, ws: Ws, who: Tester) -> Response:
+    """A restore test of one source of a policy, as the signed-in user; the run's page."""
+    form = await _form(request)
+
+    def planned() -> plan.Planned:
+        return plan.plan_restore_test(ws, form["policy"], source=form["source"] or None)
+
+    return await _start(request, ws, who, planned)
 
 
-def _series(
-    ws: Workspace, index: int, key: tuple[str, str, str], recent: list[RecoveryTime]
-) -> RestoreSeries:
-    policy, repository, source = key
-    settings = ws.settings.policies.get(policy)
-    rto_s = settings.rto.total_seconds() if settings is not None and settings.rto else None
-    title = f"Recovery time of {policy}: {source or 'all sources'} from {repository}"
+async def start_drill(request: Request, ws: Ws, who: Driller) -> Response:
+    """A backup drill of a policy (each repository against its RTO); the run's page."""
+    form = await _form(request)
+    return await _start(request, ws, who, lambda: plan.plan_drill(ws, form["policy"]))
+
+
+async def start_runbook_drill(request: Request, ws: Ws, who: Driller) -> Response:
+    """A drill of a runbook now, with its drill's inputs from drkit.yaml; the run's page."""
+    form = await _form(request)
+
+    def start() -> int:
+        planned = runbook_launch.plan_drill(ws, form["runbook"][:100], {}, user=who.user)
+        return runbook_launch.launch(launcher(request), ws, who.actor, "runbook.drill", planned)
+
+    return await _started(request, ws, who, start)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    return {key: str(form.get(key, ""))[:1000] for key in ("policy", "source", "runbook")}
+
+
+async def _start(
+    request: Request, ws: Workspace, who: Principal, planned: Callable[[], plan.Planned]
+) -> Response:
+    def start() -> int:
+        return plan.launch(launcher(request), ws, who.actor, planned())
+
+    return await _started(request, ws, who, start)
+
+
+async def _started(
+    request: Request, ws: Workspace, who: Principal, start: Callable[[], int]
+) -> Response:
+
+    try:
+        run_id = await run_in_threadpool(start)
+    except DrkitError as exc:  # refused before it ran: this page says why
+        return await run_in_threadpool(_drills_page, request, ws, who, DEFAULT_LAST, exc)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _startable(ws: Workspace, name: str) -> Startable:
+    try:
+        return Startable(name, restore_targets(ws.settings.policies[name]), None)
+    except DrkitError as exc:
+        return Startable(name, [], exc.message.splitlines()[0])
+
+
+def _restore_chart(index: int, series: drill_views.RestoreSeries) -> Charted:
+    recent = series.times[::-1]
+    title = (
+        f"Recovery time of {series.policy}: {series.source or 'all sources'} "
+        f"from {series.repository}"
+    )
     chart = rto_chart(
-        [_point(t, rto_s) for t in recent],
-        rto_s,
+        [_point(t, series.rto_s) for t in recent],
+        series.rto_s,
         title=title,
-        trend=trend([t.duration_s for t in recent if t.ok]).value,
+        trend=series.trend.value,
         ident=f"restore-{index}",
     )
-    return RestoreSeries(policy, repository, source, rto_s, recent[::-1], chart)
+    return Charted(series, chart)
 
 
 def _point(t: RecoveryTime, rto_s: float | None) -> Point:
@@ -100,25 +175,12 @@ def _point(t: RecoveryTime, rto_s: float | None) -> Point:
     return Point(label, t.started_at, t.duration_s, t.ok, met)
 
 
-def drilled_names(catalog: Catalog, limit: int = 1000) -> set[str]:
-    """The runbooks with drill runs among the newest ``limit``."""
-    return {v.subject for v in list_runs(catalog, kind=DRILL_KIND, limit=limit) if v.subject}
-
-
-def _drilled(ws: Workspace, name: str, jobs: list[DrillJob], last: int) -> DrilledRunbook:
-    rto_s, problem = None, None
-    try:
-        book = RunbookStore(runbook_dir(ws.settings, ws.settings_file, ws.home)).load(name)
-        rto_s = book.runbook.rto.total_seconds() if book.runbook.rto else None
-    except DrkitError as exc:
-        problem = exc.message.splitlines()[0]
-    stats = collect(ws.catalog(), name, last=last, kinds=(DRILL_KIND,), rto_s=rto_s)
-    if rto_s is None and stats.runs:
-        rto_s = stats.runs[0].rto_s
+def _runbook_chart(d: drill_views.DrilledRunbook) -> Charted:
     points = [
         Point(f"#{r.run_id}", r.started_at, r.total_s, r.counted, r.rto_met)
-        for r in reversed(stats.runs)
+        for r in reversed(d.stats.runs)
     ]
-    title = f"Recovery time of {name}"
-    chart = rto_chart(points, rto_s, title=title, trend=stats.trend.value, ident=f"runbook-{name}")
-    return DrilledRunbook(name, jobs, stats, rto_s, chart, problem)
+    title = f"Recovery time of {d.name}"
+    chart = rto_chart(points, d.rto_s, title=title, trend=d.stats.trend.value,
+                      ident=f"runbook-{d.name}")  # fmt: skip
+    return Charted(d, chart)

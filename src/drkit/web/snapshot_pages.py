@@ -1,18 +1,36 @@
-"""Snapshots per repository, and the files of one snapshot (a directory at a time)."""
+"""Snapshots per repository, the files of one snapshot (a directory at a time), and the
+form that restores a snapshot (or a path of it) into a directory as a run.
+
+The restore is :func:`drkit.services.restore_launch.plan_restore`, the API's: refused
+before it runs when the target is not an absolute, empty directory (the page says why),
+else started in serve's launcher as the signed-in user; the answer is the run's page.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from drkit.api.auth import Principal
+from drkit.api.launching import launcher
 from drkit.api.repos import request_workspace
 from drkit.errors import DrkitError, SnapshotNotFound
 from drkit.repository.repo import Repository
 from drkit.repository.snapshot import Snapshot, find_snapshot
 from drkit.repository.tree import Node, NodeType
-from drkit.web.render import Viewer, Ws, error_status, page
+from drkit.services import restore_launch as plan
+from drkit.services.restore import RestoreSpec
+from drkit.services.workspace import Workspace
+from drkit.users.model import Permission
+from drkit.web.pages import PageRequire
+from drkit.web.render import Viewer, Ws, check_csrf, error_status, page
+
+Restorer = Annotated[Principal, Depends(PageRequire(Permission.RESTORE))]
 
 MAX_REF = 64
 MAX_PATH = 4096
@@ -31,6 +49,32 @@ class Crumb:
 def install(app: FastAPI) -> None:
     app.get("/snapshots", include_in_schema=False)(repositories)
     app.get("/snapshots/{name}", include_in_schema=False)(snapshots)
+    app.post("/snapshots/{name}/restore", include_in_schema=False)(start_restore)
+
+
+async def start_restore(request: Request, name: str, ws: Ws, who: Restorer) -> Response:
+    """The restore form: a snapshot (or one path of it) into a directory, as a run."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    ref = str(form.get("snapshot", ""))[:MAX_REF] or "latest"
+    include = str(form.get("include", "")).strip()[:MAX_PATH]
+    target = str(form.get("target", "")).strip()[:MAX_PATH]
+    spec = RestoreSpec(
+        snapshot=ref,
+        target=os.path.normpath(target) if target else "",
+        includes=[include] if include and include != "/" else [],
+        overwrite=form.get("overwrite") == "yes",
+        repository=name[:200],
+    )
+
+    def start() -> int:
+        return plan.launch(launcher(request), ws, who.actor, plan.plan_restore(ws, spec))
+
+    try:
+        run_id = await run_in_threadpool(start)
+    except DrkitError as exc:  # refused before it ran: the snapshot's page says why
+        return await run_in_threadpool(_page, request, name[:200], ws, who, ref, include, exc)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
 def repositories(request: Request, ws: Ws, who: Viewer) -> Response:
@@ -46,6 +90,18 @@ def snapshots(
     snapshot: str | None = None,
     path: str = "/",
 ) -> Response:
+    return _page(request, name, ws, who, snapshot, path)
+
+
+def _page(
+    request: Request,
+    name: str,
+    ws: Workspace,
+    who: Principal,
+    snapshot: str | None,
+    path: str,
+    refused: DrkitError | None = None,
+) -> Response:
     if ws.named_repository(name) is None:
         return page(request, "snapshots.html", who, 404, name=name, missing=True)
     problem, snaps, listing = None, [], None
@@ -57,6 +113,7 @@ def snapshots(
                 listing = _listing(repo, snaps, snapshot[:MAX_REF], path[:MAX_PATH])
     except DrkitError as exc:
         problem = exc
+    problem = problem or refused
     return page(
         request,
         "snapshots.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +18,14 @@ from tests.fixtures.haproxy import HaproxyServer
 
 
 def inventory(
-    pair: PgPair, dns: KnotServer, app_marker: Path, lb: HaproxyServer | None = None
+    pair: PgPair,
+    dns: KnotServer,
+    app_marker: Path,
+    lb: HaproxyServer | None = None,
+    *,
+    east_lb_address: str | None = None,
 ) -> Settings:
+    """``east_lb_address``: east's runtime API at this host:port instead of ``lb``'s socket."""
     record = {
         "zone": dns.zone,
         "name": "db",
@@ -53,6 +60,8 @@ def inventory(
                 "backend": "db",
                 "server": server,
             }
+        if east_lb_address is not None:
+            site["east"]["load_balancer"].update(socket=None, address=east_lb_address)
     return Settings.model_validate(
         {
             "ha": {
@@ -123,4 +132,29 @@ def test_failover_fences_the_old_lb_server_and_opens_the_new_one(
     pg_pair.primary.stop("immediate")
     run_failover(settings, catalog, "east", "west", "east is down")
     assert _admin(haproxy) == {"s1": "1", "s2": "0"}
+    assert pg_pair.replica.in_recovery() is False
+
+
+def test_an_old_load_balancer_that_never_answers_costs_one_check_timeout(
+    pg_pair: PgPair, knot: KnotServer, haproxy: HaproxyServer, catalog: Catalog, tmp_path: Path
+) -> None:
+    """The old site is cut off: its HAProxy accepts nothing it answers (a silent peer)."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+    try:
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        settings = inventory(pg_pair, knot, tmp_path / "app", haproxy, east_lb_address=address)
+        assert settings.ha is not None
+        haproxy.runtime("set server db/s2 state maint")
+        pg_pair.primary.stop("immediate")
+        note = run_failover(settings, catalog, "east", "west", "east is cut off")
+    finally:
+        silent.close()
+    steps = {s.name: s for s in get_run(catalog, int(note.removeprefix("run "))).steps}
+    fence = steps["fence-old-lb"]
+    timeout = settings.ha.timings.check_timeout_s
+    assert fence.status.value == "failed"
+    assert f"did not answer within {timeout:g} s" in (fence.error or ""), fence.error
+    assert _admin(haproxy)["s2"] == "0"  # west opened all the same
     assert pg_pair.replica.in_recovery() is False

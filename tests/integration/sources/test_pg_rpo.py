@@ -72,10 +72,10 @@ def _status(cfg: Path, now: datetime) -> dict[str, Any]:
 
 
 def _pg_check(
-    lab: PgLab, cfg: Path, cluster: PgCluster, timeout: int = 30
+    lab: PgLab, cfg: Path, cluster: PgCluster, *extra: str, timeout: int = 30
 ) -> tuple[int, dict[str, Any], str]:
     done = lab.drkit("--config", str(cfg), "--repo", "main", "pg", "check", "--dsn", cluster.dsn,
-                     "--timeout", str(timeout), "--json")  # fmt: skip
+                     "--timeout", str(timeout), "--json", *extra)  # fmt: skip
     return done.returncode, json.loads(done.stdout or "{}"), done.stderr
 
 

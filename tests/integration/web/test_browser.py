@@ -1,6 +1,8 @@
 """Debian's Chromium, driven by Playwright: sign in, see a failing 3-2-1 rule, sign out;
 diff two configuration versions and restore one; create and revoke a token; the drill
-chart; a manual step refused and approved on its run's page; every page at a phone's width.
+chart; a manual step refused and approved on its run's page; a restore test started on
+the drills page and a restore on a snapshot's page, each watched on its run's page to the
+end; every page at a phone's width.
 
 Screenshots go to test-artifacts/dashboard/ (DRKIT_TEST_ARTIFACTS overrides it).
 """
@@ -188,6 +190,45 @@ def test_approve_a_manual_step(site: Api, browser: object) -> None:
         expect(page.locator("table.approvals tr.approved")).to_contain_text("site a is drained")
         page.screenshot(path=str(ARTIFACTS / "approval-done.png"), full_page=True)
         page.context.close()
+
+
+def test_start_a_restore_test_and_watch_its_journal_to_the_end(site: Api, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    site.drkit("backup", "--policy", "app").check()
+    page = _signed_in(browser, site, "olga")
+    page.click("nav >> text=Drills")
+    page.locator("#start-app button.restore-test").click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(site.url)}/runs/\d+$"))
+    # the page reloads itself while the run goes on; the journal reaches its end
+    expect(page.locator("h1 .badge")).to_have_text("succeeded", timeout=120_000)
+    journal = page.locator("table tr")
+    expect(journal.filter(has_text="restore test: restore")).to_contain_text("succeeded")
+    expect(journal.filter(has_text="restore test: cleanup")).to_contain_text("succeeded")
+    page.screenshot(path=str(ARTIFACTS / "restore-test-run.png"), full_page=True)
+    page.context.close()
+
+
+def test_restore_a_directory_from_a_snapshots_page(site: Api, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    src, target = site.root / "src", site.root / "restored-browser"
+    page = _signed_in(browser, site, "olga")
+    page.goto(f"{site.url}/snapshots/local?snapshot=latest&path={src}")
+    form = page.locator("section.restore-form form")
+    form.locator("input[name=target]").fill("not/absolute")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".error[role=alert]")).to_contain_text("is not an absolute path")
+    page.screenshot(path=str(ARTIFACTS / "restore-refused.png"), full_page=True)
+    form = page.locator("section.restore-form form")
+    form.locator("input[name=target]").fill(str(target))
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(site.url)}/runs/\d+$"))
+    expect(page.locator("h1 .badge")).to_have_text("succeeded", timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "restore-run.png"), full_page=True)
+    restored = target / str(src).lstrip("/") / "a.txt"
+    assert restored.read_bytes() == (src / "a.txt").read_bytes()
+    page.context.close()
 
 
 PAGES = ["/", "/snapshots", "/snapshots/local", "/snapshots/local?snapshot=latest&path=/",

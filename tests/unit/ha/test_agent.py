@@ -339,3 +339,13 @@ def test_a_failed_failover_is_recorded_and_alerted() -> None:
     west = c.agents["west"].last
     assert west is not None and west.action is Action.ALERT  # anti-flapping: no retry storm
     assert "anti-flapping" in west.sentence
+
+
+def test_leader_alerts_once_for_a_replica_that_never_streamed() -> None:
+    c = Cluster()
+    c.west_db.upstream = None  # its WAL receiver never connected, and its agent never ran
+    del c.agents["west"]
+    for _ in range(12):  # past one lease (8 s) of leading
+        c.tick()
+    never = [a for a in c.alerts if "replica west has never streamed" in a]
+    assert len(never) == 1, c.alerts

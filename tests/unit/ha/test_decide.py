@@ -584,6 +584,18 @@ def test_a_replica_that_dropped_out_is_seen_by_the_primary() -> None:
     )
 
 
+def test_a_replica_that_never_streamed_is_flagged_one_lease_after_leading_began() -> None:
+    never = replace(PRIMARY, streaming_to=(), streamed_before=(), leading_since=NOW - 30)
+    assert replication_alerts(replace(BASE, local=never), POLICY) == (
+        "replica west has never streamed from the primary in over 8 s of its lead (no record "
+        "from its agent, never in the primary's pg_stat_replication)",
+    )
+    starting = replace(never, leading_since=NOW - POLICY.lease_ttl_s + 1)  # may still connect
+    assert replication_alerts(replace(BASE, local=starting), POLICY) == ()
+    streams = replace(never, streaming_to=("west",), streamed_before=("west",))
+    assert replication_alerts(replace(BASE, local=streams), POLICY) == ()
+
+
 def test_no_dropped_replica_alert_when_nothing_says_so() -> None:
     for local in (
         replace(PRIMARY, streaming_to=("west",), streamed_before=("west",)),  # still streams

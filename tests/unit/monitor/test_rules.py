@@ -219,3 +219,18 @@ def test_restore_evidence_is_per_source_a_test_of_one_says_nothing_of_the_other(
     found = keys(facts(COMPLIANT[0], COMPLIANT[1], tested))
     assert f"restore-test:app:offsite:{db}" in found
     assert "restore-test:app:offsite:/srv/app" not in found
+
+
+def test_a_wal_gap_raises_the_rpo_alert_before_the_point_is_older_than_the_rpo() -> None:
+    from dataclasses import replace
+
+    from drkit.monitor.recovery import RecoveryFact
+
+    gap = "000000010000000000000003"
+    fact = RecoveryFact(NOW - HOUR, gap, f"cluster 1 recovers to ...; WAL segment {gap} is missing")
+    broken = replace(repo("local"), recovery=(("pg", fact),))
+    conditions = [c for c in evaluate_rules(facts(broken)) if c.dedup_key == "rpo:app:local"]
+    assert len(conditions) == 1 and "at risk" in conditions[0].summary
+    assert gap in conditions[0].summary and ("gap", gap) in conditions[0].details
+    healthy = replace(repo("local"), recovery=(("pg", replace(fact, gap=None)),))
+    assert "rpo:app:local" not in keys(facts(healthy))

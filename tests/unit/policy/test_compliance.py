@@ -127,3 +127,13 @@ def test_a_policy_that_names_no_site_has_no_off_site_copy_whatever_the_repositor
     (offsite,) = [r for r in result.rules if r.rule is Rule.OFFSITE]
     assert not offsite.ok and offsite.detail == NO_SITE
     assert result.offsite == ()
+
+
+def test_a_wal_gap_counts_the_copy_out_even_within_the_rpo() -> None:
+    from dataclasses import replace
+
+    broken = replace(copy("nas", "disk", "office"), recovery="... missing or damaged", gap="SEG3")
+    result = evaluate(state(broken, copy("s3", "object", "aws")))
+    verdict = result.verdicts[0]
+    assert not verdict.counts and verdict.why.startswith("WAL chain broken at SEG3")
+    assert Rule.RPO in {r.rule for r in result.rules if not r.ok}

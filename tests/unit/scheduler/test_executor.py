@@ -78,3 +78,18 @@ def test_steps_after_an_independent_failure_still_run_and_the_run_fails(tmp_path
     dependent = Job("backup:app", JobKind.BACKUP, "app", "* * * * *",
                     (JobStep("a", ("no-such-command",)), second))  # fmt: skip
     assert len(runner.run(dependent, trigger=Trigger.SCHEDULE, slot=None).steps) == 1
+
+
+def test_a_run_the_caller_passes_is_left_for_the_caller_to_end(tmp_path: Path) -> None:
+    """The API's launcher owns its run: ended twice, a reader could see it succeeded with the
+    executor's partial result before the launcher's own."""
+    from drkit.catalog.runs import RunJournal, RunStatus, get_run
+
+    runner = executor(tmp_path)
+    job = Job("backup:app", JobKind.BACKUP, "app", "* * * * *", (JobStep("b", ("jobs", "--help")),))
+    journal = RunJournal.start(runner.catalog, kind="backup", subject="app", job=job.id)
+    result = runner.run(job, trigger=Trigger.MANUAL, slot=None, journal=journal)
+    assert result.status is RunStatus.SUCCEEDED
+    assert get_run(runner.catalog, journal.run_id).status is RunStatus.RUNNING
+    own = runner.run(job, trigger=Trigger.MANUAL, slot=None)  # its own run: ended here
+    assert get_run(runner.catalog, own.run_id).status is RunStatus.SUCCEEDED

@@ -174,14 +174,14 @@ def test_a_physical_source_gets_an_archive_check_job_per_repository(tmp_path: Pa
     pw = tmp_path / "pg.pw"
     raw["policies"]["app"]["sources"] = [
         {"type": "postgres-physical", "dsn": "host=db1 user=rep", "password_file": str(pw),
-         "archive_check": "*/30 * * * *", "archive_lag": 45}
+         "archive_check": "*/30 * * * *", "archive_lag": 45, "wal_reprove": "2d"}
     ]  # fmt: skip
     jobs = {j.id: j for j in plan_jobs(Settings.model_validate(raw))}
     check = jobs["archive-check:app:offsite"]
     assert check.schedule == "*/30 * * * *" and check.repositories == ("offsite",)
     assert check.steps[0].argv == ("--repo", "offsite", "pg", "check", "--dsn",
                                    "host=db1 user=rep", "--pg-password-file", str(pw),
-                                   "--timeout", "45")  # fmt: skip
+                                   "--timeout", "45", "--reprove-after", "2d")  # fmt: skip
     assert "archive-check:app:local" in jobs
 
     raw["policies"]["app"]["sources"][0]["archive_check"] = ""

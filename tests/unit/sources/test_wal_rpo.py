@@ -42,3 +42,19 @@ def test_an_idle_cluster_recovers_to_its_backup_stop() -> None:
 def test_the_segments_to_prove_are_those_the_best_chain_replays() -> None:
     state = archive({1: [1, 2, 3, 5]})
     assert segments_to_read([backup("a", 1, 2)], state) == [(1, 1), (1, 2), (1, 3)]
+
+
+def test_proofs_older_than_the_reprove_age_are_not_trusted() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from drkit.sources.wal_rpo_measure import ProvedWal, _trusted
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    known = {
+        "old": ProvedWal("old", 1, 0, now - timedelta(days=8)),
+        "new": ProvedWal("new", 1, 0, now - timedelta(days=1)),
+        "undated": ProvedWal("undated", 1, 0),
+    }
+    assert set(_trusted(known, None)) == {"old", "new", "undated"}
+    assert set(_trusted(known, now - timedelta(days=7))) == {"new"}
+    assert _trusted(known, datetime.max.replace(tzinfo=UTC)) == {}

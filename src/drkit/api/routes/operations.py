@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from drkit.api.auth import BACKUP, Principal, workspace
 from drkit.api.launching import ACCEPTED, start
 from drkit.services.launch import JournalProgress
+from drkit.services.restore_launch import named_repository
 from drkit.services.workspace import Workspace
 
 router = APIRouter(tags=["operations"])
@@ -27,6 +28,12 @@ Name = Annotated[str, Path(min_length=1, max_length=200)]
 class BackupRequest(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=20)
     wait_lock: float = Field(default=0.0, ge=0, le=3600)
+    source: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="only this source of the policy (a label of GET /api/policies/{name})",
+    )
 
 
 class CopyRequest(BaseModel):
@@ -46,16 +53,21 @@ class ForgetRequest(BaseModel):
     path="/policies/{name}/backup",
     status_code=202,
     responses=ACCEPTED,
-    summary="back up a policy's sources into its repositories (drkit backup --policy)",
+    summary="back up a policy's sources (or one of them) into its repositories "
+    "(drkit backup --policy)",
 )
 def start_backup(
     name: Name, request: Request, ws: Ws, who: Operator, body: BackupRequest | None = None
 ) -> JSONResponse:
-    from drkit.services.backup import BackupResult, BackupSpec, backup
+    from drkit.services.backup import BackupResult, BackupSpec, backup, one_source
 
-    ws.policy(name)  # an unknown policy is a 400 now, not a failed run
+    policy = ws.policy(name)  # an unknown policy (or source) is a 400 now, not a failed run
     asked = body or BackupRequest()
-    spec = BackupSpec(policy=name, tags=list(asked.tags), wait_lock=asked.wait_lock)
+    if asked.source is not None:
+        one_source(policy, asked.source)
+    spec = BackupSpec(
+        policy=name, tags=list(asked.tags), wait_lock=asked.wait_lock, source=asked.source
+    )
 
     def run(one: Workspace, progress: JournalProgress) -> BackupResult:
         return backup(one, spec, progress)
@@ -82,7 +94,7 @@ def start_copy(body: CopyRequest, request: Request, ws: Ws, who: Operator) -> JS
     from drkit.services.copy import CopyResult, CopySpec, copy
 
     for ref in (body.source, body.destination):
-        _named_repository(ws, ref)
+        named_repository(ws, ref)
     spec = CopySpec(body.source, body.destination, list(body.snapshots))
 
     def run(one: Workspace, progress: JournalProgress) -> CopyResult:
@@ -124,12 +136,3 @@ def start_forget(
         )
 
     return start(request, who, action="forget.start", kind="forget", subject=name, operation=run)
-
-
-def _named_repository(ws: Workspace, ref: str) -> None:
-    """Only repositories of drkit.yaml: the API never opens a URL a caller names."""
-    from drkit.errors import UsageError
-
-    if ref not in ws.settings.repositories:
-        known = ", ".join(sorted(ws.settings.repositories)) or "none"
-        raise UsageError(f"no repository {ref!r} in drkit.yaml", hint=f"defined: {known}")

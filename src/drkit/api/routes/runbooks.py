@@ -1,7 +1,7 @@
 """Runbooks (`drkit runbook list|show|log|guide --json`) and their runs: run one with
-inputs or re-run one from a step (202 with the run's URL, in serve's launcher), approve
-or reject a waiting manual step, cancel a run. Resuming a run is not here yet: it goes
-on in the run it resumes, and the launcher starts new runs only.
+inputs, re-run one from a step or resume a stopped one (202 with the run's URL, in
+serve's launcher; a resume goes on in the run it resumes), approve or reject a waiting
+manual step, cancel a run.
 
 Reading records nothing (the CLI records a changed runbook file as a version;
 the API shows the versions recorded). A decision is the caller's, through
@@ -149,6 +149,28 @@ def start_runbook(
     return _launch(request, ws, who, "runbook.run", planned)
 
 
+class DrillInputs(BaseModel):
+    inputs: dict[str, Annotated[str, Field(max_length=10000)]] = Field(
+        default_factory=dict, max_length=100
+    )
+
+
+@router.post(
+    response_model=None,
+    path="/runbooks/{name}/drill",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="drill a runbook now with its drill's inputs from drkit.yaml, as the caller "
+    "(drkit runbook run NAME --drill)",
+)
+def drill_runbook(
+    name: Name, request: Request, ws: Ws, who: Operator, body: DrillInputs | None = None
+) -> JSONResponse:
+    given = dict(body.inputs) if body else {}
+    planned = launch.plan_drill(ws, name, given, user=who.user)
+    return _launch(request, ws, who, "runbook.drill", planned)
+
+
 @router.post(
     response_model=None,
     path="/runs/{run_id}/rerun",
@@ -161,6 +183,18 @@ def rerun_runbook(
 ) -> JSONResponse:
     planned = launch.plan_rerun(ws, run_id, body.from_step, dict(body.inputs), user=who.user)
     return _launch(request, ws, who, "runbook.rerun", planned)
+
+
+@router.post(
+    response_model=None,
+    path="/runs/{run_id}/resume",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="go on with a stopped runbook run at its first unfinished step (drkit runbook resume)",
+)
+def resume_runbook(run_id: RunId, request: Request, ws: Ws, who: Operator) -> JSONResponse:
+    planned = launch.plan_resume(ws, run_id, user=who.user)
+    return _launch(request, ws, who, "runbook.resume", planned)
 
 
 def _launch(

@@ -22,6 +22,9 @@ class LoadBalancerArgs(ActionArgs):
     site: str = Field(min_length=1, description="Site (ha.sites) whose server to change.")
     state: AdminState
     shutdown_sessions: bool = False
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=300, description="Bound of each runtime API call (default 5 s)."
+    )
 
 
 @register
@@ -36,7 +39,7 @@ class SetLoadBalancerState(Action[LoadBalancerArgs]):
         ha = ctx.settings.ha
         if ha is None:
             raise ActionFailed("drkit.yaml has no ha: section", hint="add the HA inventory")
-        built = load_balancer_for(ha, args.site)
+        built = load_balancer_for(ha, args.site, timeout_s=args.timeout_s)
         if built is None:
             return ActionResult(output=f"{args.site} has no load balancer; nothing to do")
         lb, server = built

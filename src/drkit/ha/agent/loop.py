@@ -63,6 +63,10 @@ def _result(future: Future[T], wait_s: float, default: T) -> T:
 
 RETRY_PAUSE_S = 0.1
 """Between two tries of etcd while riding out an outage (every member is tried each time)."""
+MIN_PAUSE_S = 0.05
+"""The least pause between two cycles, however often the leader key changes."""
+STOP_POLL_S = 0.1
+"""How often a pause looks at the stop event while it waits for a leader change."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ class Agent:
     split: SplitBrainWatch | None = None
     last_plan: Plan | None = None
     _alerted: set[str] = field(default_factory=set)
+    wake: threading.Event = field(default_factory=threading.Event)
+    """Set by the leader-key watch: the current pause ends at once."""
 
     # --- one cycle -----------------------------------------------------------------------
 
@@ -199,14 +205,33 @@ class Agent:
         return self.site if deadline is not None and deadline > self.mono() else None
 
     def run(self, stop: threading.Event) -> None:
-        """Tick every loop interval until ``stop`` is set; a failing tick is logged, not fatal."""
+        """Tick every loop interval until ``stop`` is set; a failing tick is logged, not fatal.
+
+        A change of the leader key (etcd deleting an expired lease's key, a new
+        holder) ends the wait early: a failover starts as soon as the lease is gone,
+        not up to a loop interval later (Patroni's etcd3 watch does the same).
+        """
+        stop_watch = self.dcs.watch_leader(self.wake.set)
+        try:
+            while not stop.is_set():
+                started = self.mono()
+                self.wake.clear()  # a change during the tick wakes the next one at once
+                try:
+                    self.tick()
+                except Exception:
+                    log.exception("%s: HA cycle failed; trying again next cycle", self.site)
+                self._pause(stop, started)
+        finally:
+            stop_watch()
+
+    def _pause(self, stop: threading.Event, started: float) -> None:
+        """Until the next loop, ``stop``, or a leader change (but at least MIN_PAUSE_S)."""
+        stop.wait(MIN_PAUSE_S)
+        deadline = started + self.timings.loop_interval_s
         while not stop.is_set():
-            started = self.mono()
-            try:
-                self.tick()
-            except Exception:
-                log.exception("%s: HA cycle failed; trying again next cycle", self.site)
-            stop.wait(max(self.timings.loop_interval_s - (self.mono() - started), 0.05))
+            remaining = deadline - self.mono()
+            if remaining <= 0 or self.wake.wait(min(remaining, STOP_POLL_S)):
+                return
 
     # --- gathering -----------------------------------------------------------------------
 
@@ -295,6 +320,10 @@ class Agent:
                 for x in (state.current_lsn, state.receive_lsn, state.replay_lsn, 0)
                 if x is not None
             )
+        if self.memory.lease_deadline_mono is None:
+            self.memory.leading_since = None
+        elif self.memory.leading_since is None:
+            self.memory.leading_since = self.wall()
         streaming_to = None
         if state is not None and state.is_primary:
             streaming_to = tuple(sorted(r.name for r in state.replicas if r.state == "streaming"))
@@ -310,6 +339,7 @@ class Agent:
             fenced=self.memory.fenced,
             streaming_to=streaming_to,
             streamed_before=tuple(sorted(self.memory.streamed)),
+            leading_since=self.memory.leading_since,
         )
 
     def _publish(self, state: DatabaseState | None, now: float) -> None:

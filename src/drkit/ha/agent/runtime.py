@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drkit.catalog import Catalog
-from drkit.errors import UsageError
+from drkit.errors import DrkitError, UsageError
 from drkit.ha.agent.loop import Agent, AgentTimings
 from drkit.ha.agent.watch_build import metrics_text, split_brain_watch
 from drkit.ha.build import conninfo, database_for, dcs_for, load_balancer_for, site_of
@@ -53,6 +53,19 @@ def _restore_manual(dcs: DCS, catalog: Callable[[], Catalog], cluster: str, site
         log.warning("%s: manual actions not checked against the catalog: %s", site, exc)
 
 
+def _prepare_failover(settings: Settings, site: str, user_runbook: Path | None) -> None:
+    """Imports and the runbook check before the first cycle; a broken runbook is logged loud."""
+    from drkit.ha.failover import prepare_failover
+
+    try:
+        prepare_failover(settings, site, user_runbook)
+    except DrkitError as exc:
+        log.error(
+            "%s: the failover runbook does not load, so a failover to %s would fail: %s%s",
+            site, site, exc, f" ({exc.hint})" if exc.hint else "",
+        )  # fmt: skip
+
+
 def build_agent(
     settings: Settings,
     site: str,
@@ -69,6 +82,8 @@ def build_agent(
     lb = load_balancer_for(ha, site)
     dcs = dcs_for(ha)
     _restore_manual(dcs, catalog, ha.cluster, site)
+
+    _prepare_failover(settings, site, user_runbook)
 
     def failover(old: str | None, new: str, reason: str) -> str:
         from drkit.ha.failover import run_failover

@@ -64,7 +64,10 @@ class S3Config:
     @classmethod
     def parse(cls, url: str) -> S3Config:
         """Parse ``url``; raises UsageError saying what is wrong with it."""
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError as exc:  # "Invalid IPv6 URL": a '[' without its ']'
+            raise _bad_url(url, f"it is not a URL ({exc})") from None
         if parts.scheme.lower() != "s3":
             raise _bad_url(url, "it does not start with s3://")
         if "@" in parts.netloc:
@@ -157,7 +160,10 @@ def _prefix(url: str, path: str) -> str:
 def _endpoint(url: str, value: str | None) -> str | None:
     if value is None:
         return None
-    ep = urlsplit(value)
+    try:
+        ep = urlsplit(value)
+    except ValueError as exc:  # "Invalid IPv6 URL": a '[' without its ']'
+        raise _bad_url(url, f"endpoint {value!r} is not a URL ({exc})") from None
     if ep.scheme not in ("http", "https") or not ep.hostname:
         raise _bad_url(url, f"endpoint {value!r} is not an http:// or https:// URL")
     try:

@@ -45,7 +45,10 @@ class SftpConfig:
     @classmethod
     def parse(cls, url: str) -> SftpConfig:
         """Read an ``sftp://`` URL (format in the module docstring); UsageError if bad."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # "Invalid IPv6 URL": a '[' without its ']'
+            raise _bad_url(url, f"it is not a URL ({exc})") from None
         if parts.scheme != "sftp" or not parts.hostname:
             raise _bad_url(url, "it must look like sftp://USER@HOST:PORT/PATH")
         if parts.password is not None:

@@ -62,11 +62,10 @@ def test_asymmetric_partition_is_detected_and_leaves_one_primary(ha_net: HaNetCl
 
         hold(run, asymmetric, leases=2)
         detected = "east is unreachable from west, witness but still reaches etcd"
-        assert any(detected in a for a in s.alerts()), s.alerts()
-        s.wait_for(lambda: s.leader() is not None, "a leader")
-        leader = s.leader()
-        assert leader == "west", s.describe()
-        assert len(s.history()) == 1
+        # on a loaded machine the resolution may need a few more loops than two leases
+        s.wait_for(lambda: any(detected in a for a in s.alerts()), "the asymmetry alerted")
+        s.wait_for(lambda: s.leader() == "west" and s.history(), "the majority's side leads")
+        assert len(s.history()) == 1, s.history()
         assert s.node("west").writable() and not s.node("east").writable()
         assert s.dns() == {s.lab.address("west")}
         heal_and_check(run, "west")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,6 +170,15 @@ class DCS(ABC):
         outlives a dead leader, so the standbys know which of them holds every
         acknowledged write.
         """
+
+    def watch_leader(self, on_change: Callable[[], None]) -> Callable[[], None]:
+        """Call ``on_change`` (from another thread) whenever the leader key changes.
+
+        Only a hint to act sooner: the caller still reads and decides on its own
+        schedule. Returns the function that stops the watch. A store that cannot
+        watch calls nothing.
+        """
+        return lambda: None
 
     @abstractmethod
     def close(self) -> None:

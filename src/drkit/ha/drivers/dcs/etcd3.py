@@ -15,6 +15,7 @@ import json
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ from drkit.ha.drivers.dcs.base import (
     check_site,
 )
 from drkit.ha.drivers.dcs.etcd3_client import EtcdClient, Json, b64, num, prefix_end, unb64
+from drkit.ha.drivers.dcs.etcd3_watch import KeyWatch
 from drkit.ha.drivers.errors import DCSError, DCSUnavailable
 from drkit.plugins import Plugin
 from drkit.secrets import read_secret
@@ -103,6 +105,7 @@ class Etcd3DCS(DCS):
         self.prefix = f"/drkit/{cluster}/"
         self.lease: str | None = None
         self._lease_deadline = 0.0
+        self._watches: list[KeyWatch] = []
 
     # --- the lease -------------------------------------------------------------
 
@@ -251,7 +254,14 @@ class Etcd3DCS(DCS):
         )
         return bool(answer.get("succeeded"))
 
+    def watch_leader(self, on_change: Callable[[], None]) -> Callable[[], None]:
+        watch = KeyWatch(self.client, self.prefix + "leader", on_change).start()
+        self._watches.append(watch)
+        return watch.stop
+
     def close(self) -> None:
+        for watch in self._watches:
+            watch.stop()
         try:
             if self.lease is not None:
                 self.client.post("lease/revoke", {"ID": self.lease})

@@ -12,8 +12,10 @@ endpoint) before :class:`DCSUnavailable`.
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -120,6 +122,34 @@ class EtcdClient:
             hint="check the etcd user's permissions" if code == 7 else "see etcd's log",
         )
 
+    def stream(self, path: str, body: Json, *, idle_s: float) -> Iterator[Json]:
+        """POST ``body`` to ``/v3/<path>`` and yield each message of the streamed answer.
+
+        For ``watch``: etcd's gateway writes one JSON message per line for as long as
+        the stream lives. Tries the endpoint that answered last; a stream silent for
+        ``idle_s`` ends (the caller opens another); a transport error or an error
+        message moves to the next endpoint and raises :class:`DCSUnavailable`.
+        """
+        endpoint = self.endpoints[self._current]
+        try:
+            if self._credentials is not None and self._token is None:
+                self._token = self._authenticate(endpoint)
+            headers = {"Authorization": self._token} if self._token else {}
+            timeout = httpx.Timeout(self.timeout_s, read=idle_s)
+            with self._http.stream(
+                "POST", f"{endpoint}/v3/{path}", json=body, headers=headers, timeout=timeout
+            ) as response:
+                if response.status_code != 200:
+                    raise _TryNext(f"HTTP {response.status_code}")
+                for line in response.iter_lines():
+                    if line.strip():
+                        yield _message(line)
+        except httpx.ReadTimeout:
+            return  # quiet for idle_s: the caller watches again from where it was
+        except (_TryNext, httpx.TransportError) as exc:
+            self._current = (self._current + 1) % len(self.endpoints)
+            raise DCSUnavailable(f"etcd at {endpoint}: /v3/{path} stream: {exc}") from exc
+
     def _authenticate(self, endpoint: str) -> str:
         assert self._credentials is not None
         name, password = self._credentials
@@ -165,6 +195,18 @@ def _unanswered(path: str, tries: int, elapsed: float, last: list[str], client: 
         f"(each try times out after {client.timeout_s:g} s{retrying}); "
         f"last: {'; '.join(last)}"
     )
+
+
+def _message(line: str) -> Json:
+    """One streamed message; the gateway wraps each in ``{"result": ...}`` or ``{"error": ...}``."""
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        raise _TryNext(f"not JSON: {line[:100]}") from exc
+    if not isinstance(value, dict) or "error" in value:
+        raise _TryNext(str(value.get("error") if isinstance(value, dict) else value)[:200])
+    result = value.get("result", {})
+    return result if isinstance(result, dict) else {}
 
 
 class _TryNext(Exception):
