@@ -1,12 +1,16 @@
 """Start-up cost of commands a user types, beside restic's equivalent where one exists.
 
-    python -m bench.startup [--runs N]
+    python -m bench.startup [--runs N] [--before OLD/src]
 
 Builds a tiny catalog and repository in a temporary directory (bytecode
 compiled first, as an install does), then runs each command N times and
 prints the median CPU time (user + system) and wall time as a Markdown table.
 restic's ``snapshots`` runs beside ``drkit snapshots`` when ``restic`` is on
-PATH. Commands that read only the catalog aim at <= 0.3 s of CPU.
+PATH. Commands that read only the catalog aim at <= 0.3 s of CPU; they read
+it with sqlite3, and the last column runs them through the ORM instead
+(``DRKIT_QUICK_READ=off``: SQLAlchemy imported, as before the quick reads).
+``--before`` names the ``src`` of an older checkout (``git worktree add``):
+each catalog-only command then runs with it too (``PYTHONPATH``, same venv).
 """
 
 from __future__ import annotations
@@ -30,22 +34,34 @@ PASSWORD = "bench-startup-passphrase"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="the src folder of an older checkout")
     args = parser.parse_args()
     compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "src"), quiet=1)
+    if args.before:
+        compileall.compile_dir(str(args.before), quiet=1)
     with tempfile.TemporaryDirectory(prefix="drkit-bench-startup-") as tmp:
         work = Path(tmp)
         env = _environment(work)
         _prepare(work, env)
-        rows = [
-            _row("drkit " + " ".join(c), [*DRKIT, *c], work, env, args.runs) for c in CATALOG_ONLY
-        ]
-        rows.append(_row("drkit snapshots", [*DRKIT, "snapshots"], work, env, args.runs))
+        orm = {**env, "DRKIT_QUICK_READ": "off"}
+        older = {**env, "PYTHONPATH": str(args.before)} if args.before else None
+        rows = []
+        for c in CATALOG_ONLY:
+            name, cpu, wall = _row("drkit " + " ".join(c), [*DRKIT, *c], work, env, args.runs)
+            extra = [_row(name, [*DRKIT, *c], work, orm, args.runs)[1]]
+            if older is not None:
+                extra.append(_row(name, [*DRKIT, *c], work, older, args.runs)[1])
+            rows.append((name, cpu, wall, [f"{e:.2f} s" for e in extra]))
+        dashes = ["-"] * (2 if older is not None else 1)
+        rows.append((*_row("drkit snapshots", [*DRKIT, "snapshots"], work, env, args.runs), dashes))
         if shutil.which("restic"):
-            rows.append(_row("restic snapshots", ["restic", "snapshots"], work, env, args.runs))
-    print("| command | median CPU | median wall |")
-    print("| --- | ---: | ---: |")
-    for name, cpu, wall in rows:
-        print(f"| `{name}` | {cpu:.2f} s | {wall:.2f} s |")
+            restic = _row("restic snapshots", ["restic", "snapshots"], work, env, args.runs)
+            rows.append((*restic, dashes))
+    heads = ["median CPU through the ORM"] + (["median CPU before"] if older is not None else [])
+    print(f"| command | median CPU | median wall | {' | '.join(heads)} |")
+    print("| --- | ---: | ---: |" + " ---: |" * len(heads))
+    for name, cpu, wall, extra in rows:
+        print(f"| `{name}` | {cpu:.2f} s | {wall:.2f} s | {' | '.join(extra)} |")
 
 
 def _environment(work: Path) -> dict[str, str]:

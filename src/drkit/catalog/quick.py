@@ -1,4 +1,4 @@
-"""Reading runs from a current SQLite catalog with the standard library's sqlite3.
+"""Reading a current SQLite catalog with the standard library's sqlite3.
 
 Listing runs is what `drkit runs` does, many times a day from scripts and
 monitors, and SQLAlchemy's import alone costs it about 0.25 s of CPU. When
@@ -7,11 +7,16 @@ holds the heads of the migration files), these functions read it directly,
 read-only; otherwise they return None and the caller opens the
 :class:`~drkit.catalog.Catalog` (which migrates, or refuses a newer schema).
 The rows become the same :class:`~drkit.catalog.views.RunView` as the ORM's.
+
+:func:`reading` is that test and connection for the other quick readers (the
+scheduler's slots, the configuration history's log, open alerts); every table
+and column they read is named in :mod:`drkit.catalog.names`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -20,15 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from drkit.catalog.heads import script_heads
+from drkit.catalog.names import RUN_STEPS, RUN_STEPS_RUN, RUNS, VERSIONS
 from drkit.catalog.views import RunStatus, RunView, StepStatus, StepView
 
-_RUN_COLUMNS = (
-    'id, kind, subject, subject_version, job, "trigger", status, scheduled_for, started_at, '
-    "finished_at, duration_s, error, host, result_json"
-)
-_STEP_COLUMNS = (
-    "seq, name, status, started_at, finished_at, duration_s, output, error, actor, details_json"
-)
+OFF_ENV = "DRKIT_QUICK_READ"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -41,10 +41,16 @@ def sqlite_path(url: str) -> Path | None:
 
 
 @contextmanager
-def _current(url: str) -> Iterator[sqlite3.Connection | None]:
-    """A read-only connection when the catalog is a current SQLite file, else None."""
+def reading(url: str) -> Iterator[sqlite3.Connection | None]:
+    """A read-only connection when the catalog is a current SQLite file, else None.
+
+    None also for a file whose schema is behind or ahead of this drkit's migrations:
+    the caller then opens the :class:`~drkit.catalog.Catalog`, which migrates an
+    older schema and refuses a newer one with a hint (``CatalogNewer``). None as well
+    with ``DRKIT_QUICK_READ=off`` (every read through the ORM, to compare the two).
+    """
     path = sqlite_path(url)
-    if path is None or not path.is_file():
+    if path is None or not path.is_file() or os.environ.get(OFF_ENV, "").lower() == "off":
         yield None
         return
     try:
@@ -54,7 +60,7 @@ def _current(url: str) -> Iterator[sqlite3.Connection | None]:
         return
     with closing(conn):
         try:
-            applied = {row[0] for row in conn.execute("SELECT version_num FROM alembic_version")}
+            applied = {row[0] for row in conn.execute(VERSIONS.select())}
         except sqlite3.Error:
             applied = set()
         yield conn if applied and applied == script_heads() else None
@@ -75,9 +81,8 @@ def list_runs(
         if value is not None:
             where.append(f"{column} = ?")
             params.append(str(value))
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    query = f"SELECT {_RUN_COLUMNS} FROM runs{clause} ORDER BY id DESC LIMIT ?"
-    with _current(url) as conn:
+    query = RUNS.select(" AND ".join(where), "id DESC") + " LIMIT ?"
+    with reading(url) as conn:
         if conn is None:
             return None
         try:
@@ -90,16 +95,13 @@ def list_runs(
 def get_run(url: str, run_id: int) -> RunView | None:
     """One run with its steps; None when it is not there or the ORM must read (the caller
     then raises RunNotFound through it)."""
-    with _current(url) as conn:
+    with reading(url) as conn:
         if conn is None:
             return None
         try:
-            row = conn.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
-            ).fetchone()
+            row = conn.execute(RUNS.select("id = ?"), (run_id,)).fetchone()
             steps = conn.execute(
-                f"SELECT {_STEP_COLUMNS} FROM run_steps WHERE run_id = ? ORDER BY seq, id",
-                (run_id,),
+                RUN_STEPS.select(f"{RUN_STEPS_RUN} = ?", "seq, id"), (run_id,)
             ).fetchall()
         except sqlite3.Error:
             return None
@@ -115,9 +117,9 @@ def _run(row: tuple[Any, ...], steps: tuple[StepView, ...]) -> RunView:
         job=row[4],
         trigger=row[5],
         status=RunStatus(row[6]),
-        scheduled_for=_time(row[7]),
-        started_at=_required_time(row[8]),
-        finished_at=_time(row[9]),
+        scheduled_for=utc_time(row[7]),
+        started_at=required_time(row[8]),
+        finished_at=utc_time(row[9]),
         duration_s=row[10],
         error=row[11],
         host=row[12],
@@ -131,8 +133,8 @@ def _step(row: tuple[Any, ...]) -> StepView:
         seq=row[0],
         name=row[1],
         status=StepStatus(row[2]),
-        started_at=_required_time(row[3]),
-        finished_at=_time(row[4]),
+        started_at=required_time(row[3]),
+        finished_at=utc_time(row[4]),
         duration_s=row[5],
         output=row[6],
         error=row[7],
@@ -141,12 +143,14 @@ def _step(row: tuple[Any, ...]) -> StepView:
     )
 
 
-def _time(value: str | None) -> datetime | None:
-    """SQLAlchemy stores UTC without a zone ("2026-12-03 07:20:16.123456")."""
+def utc_time(value: str | None) -> datetime | None:
+    """A time as the ORM reads it: SQLAlchemy stores UTC without a zone
+    ("2026-12-03 07:20:16.123456"), :class:`~drkit.catalog.types.UTCDateTime` hands it back
+    aware."""
     return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
-def _required_time(value: str) -> datetime:
-    parsed = _time(value)
+def required_time(value: str) -> datetime:
+    parsed = utc_time(value)
     assert parsed is not None
     return parsed

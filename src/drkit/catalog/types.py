@@ -1,39 +1,30 @@
-"""Column types shared by the catalog's tables.
+"""Column types shared by the catalog's tables, and the catalog's clock.
 
 SQLite keeps no time zone, PostgreSQL does: :class:`UTCDateTime` stores naive
 UTC in both and hands back aware UTC datetimes, so comparisons never mix the
-two kinds.
+two kinds. It is defined in :mod:`drkit.catalog.utc_column` and loaded on first
+use, so a command that only wants :func:`utcnow` (`drkit jobs`) imports no
+SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+if TYPE_CHECKING:
+    from drkit.catalog.utc_column import UTCDateTime
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime, stored without time zone."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("the catalog stores aware datetimes only")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC)
+__all__ = ["UTCDateTime", "utcnow"]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "UTCDateTime":
+        from drkit.catalog.utc_column import UTCDateTime
+
+        return UTCDateTime
+    raise AttributeError(f"module 'drkit.catalog.types' has no attribute {name!r}")

@@ -84,16 +84,15 @@ def log(
     json_output: Json = False,
 ) -> None:
     """List versions, newest first: of everything, or of the configuration named."""
-    from drkit.confighistory import render, views
+    from drkit.confighistory.log_view import version_doc, version_table
+    from drkit.services.config_log import config_log
 
     state: State = ctx.obj
-    with _history(state) as history:
-        scopes = history.select(paths) if paths else None
-        versions = history.store.history(scopes, limit=limit)
+    versions = config_log(_workspace(state), paths, limit)
     if json_output:
-        print_json([views.version_doc(v) for v in versions])
+        print_json([version_doc(v) for v in versions])
         return
-    out.print(render.version_table(versions) if versions else "no versions yet")
+    out.print(version_table(versions) if versions else "no versions yet")
 
 
 @app.command()

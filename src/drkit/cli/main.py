@@ -7,6 +7,7 @@ are listed in docs/cli.md.
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from pathlib import Path
@@ -182,10 +183,27 @@ def _stopped_exit(args: list[str]) -> int:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point (``argv``: a test's in-process call, not the process's)."""
     follow_parent()  # a step of `drkit serve` stops when the daemon dies
     handle_signals()
     args = hoist_global_options(sys.argv[1:] if argv is None else argv)
+    try:
+        _run(args)
+    finally:
+        if argv is None:
+            _skip_the_last_collection()
+
+
+def _skip_the_last_collection() -> None:
+    """The interpreter's cyclic collection at exit walks every object the command made
+    (pydantic's schemas, the imported modules): a fifth of a listing's CPU, about 0.06 s,
+    for memory the OS takes back anyway. By now the command's close callbacks have run
+    (catalog, backends) and stdout/stderr are flushed at exit as always; frozen objects
+    are only left out of collections, not of the exit's flushing and atexit handlers."""
+    gc.freeze()
+
+
+def _run(args: list[str]) -> None:
     debug = "--debug" in args
     fetching = command_name(args) == "wal-fetch"  # restore_command: see restore_command_status
     try:

@@ -54,9 +54,9 @@ def _print_control_plane(state: State) -> None:
 
 
 def _print_alerts(state: State) -> None:
-    from drkit.monitor.alerts import open_alerts
+    from drkit.services.status import open_alerts
 
-    alerts = open_alerts(state.catalog())
+    alerts = open_alerts(state.workspace_read())
     if alerts:
         out.print(f"[red]{len(alerts)} open alert(s)[/] (`drkit alerts`):")
     for a in alerts:

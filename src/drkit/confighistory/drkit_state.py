@@ -10,23 +10,24 @@ path to the same text is no change.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drkit.confighistory.drkit_files import RUNBOOKS_PREFIX as RUNBOOKS_PREFIX
+from drkit.confighistory.drkit_files import drkit_files as drkit_files
+from drkit.confighistory.drkit_files import runbooks_dir as runbooks_dir
 from drkit.confighistory.errors import StructureError
 from drkit.confighistory.structured import detect_format, parse_flat
 from drkit.users.model import UserRecord
 
 if TYPE_CHECKING:
-    from drkit.settings.model import Settings
+    pass
 
 FORMAT = 1
 SETTINGS_NAME = "drkit.yaml"
-RUNBOOKS_PREFIX = "runbooks/"
 
 
 @dataclass(frozen=True)
@@ -116,34 +117,6 @@ def _flat_file(name: str, text: str) -> dict[str, str]:
 
 
 # -- where the pieces live ----------------------------------------------------------------
-def runbooks_dir(settings: Settings, settings_path: Path | None, home: Path) -> Path:
-    """The runbook directory: ``runbooks.dir`` (relative to drkit.yaml) or home/runbooks."""
-    configured = settings.runbooks.dir
-    if configured is None:
-        return home / "runbooks"
-    if configured.is_absolute() or settings_path is None:
-        return configured.expanduser()
-    return settings_path.parent / configured
-
-
-def drkit_files(
-    settings: Settings, settings_path: Path | None, home: Path
-) -> list[tuple[str, Path]]:
-    """(name in the version, path now) of every file that belongs to drkit's configuration."""
-    found: list[tuple[str, Path]] = []
-    folder = runbooks_dir(settings, settings_path, home)
-    for suffix in ("*.yaml", "*.yml"):
-        found += [(RUNBOOKS_PREFIX + p.name, p) for p in folder.glob(suffix) if p.is_file()]
-    base = settings_path.parent if settings_path is not None else Path.cwd()
-    for pattern in settings.config_history.drkit_files:
-        full = pattern if pattern.startswith("/") else str(base / pattern)
-        for match in sorted(glob.glob(str(Path(full).expanduser()), recursive=True)):
-            path = Path(match).absolute()
-            if path.is_file():
-                found.append((str(path), path))
-    return sorted(set(found))
-
-
 def target_of(name: str, runbooks: Path) -> Path:
     """Where a file named ``name`` in a version is written back."""
     if name.startswith(RUNBOOKS_PREFIX):

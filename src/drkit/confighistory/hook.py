@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from drkit.confighistory.drkit_state import drkit_files
+from drkit.confighistory.drkit_files import drkit_files
 
 if TYPE_CHECKING:  # the catalog (SQLAlchemy, Alembic) is imported only when needed
     from drkit.catalog import Catalog

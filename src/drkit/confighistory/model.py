@@ -9,11 +9,12 @@ moment, stored only when it differs from the scope's newest version.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from drkit.confighistory.errors import BadReference
+from drkit.confighistory.errors import BadReference, VersionNotFound
 from drkit.confighistory.globbing import glob_match
 
 DRKIT = "drkit"
@@ -127,3 +128,19 @@ class ScopeSelector:
         if self.host is not None and scope.host != self.host:
             return False
         return glob_match(self.pattern, scope.path)
+
+
+def select_scopes(known: Iterable[Scope], selectors: Iterable[str]) -> list[Scope]:
+    """The known scopes the selectors name, in order; each selector must name at least one."""
+    scopes = list(known)
+    chosen: list[Scope] = []
+    for text in selectors:
+        selector = ScopeSelector.parse(text)
+        matched = [scope for scope in scopes if selector.matches(scope)]
+        if not matched:
+            raise VersionNotFound(
+                f"no configuration history matches {text!r}",
+                hint="`drkit config log` lists what has versions",
+            )
+        chosen += [scope for scope in matched if scope not in chosen]
+    return chosen

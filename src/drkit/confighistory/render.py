@@ -17,9 +17,9 @@ from rich.text import Text
 
 from drkit.confighistory.diff import DiffLine, LineKind, TextDiff, side_by_side
 from drkit.confighistory.jobs import CollectionResult
-from drkit.confighistory.model import ConfigVersion
+from drkit.confighistory.log_view import VERSION_COLUMNS as VERSION_COLUMNS
+from drkit.confighistory.log_view import version_table as version_table
 from drkit.confighistory.structured import KeyChange, KeyDiff
-from drkit.tablefit import Column, FittedTable
 
 _STYLES = {LineKind.ADDED: "green", LineKind.REMOVED: "red", LineKind.CONTEXT: ""}
 _KEY_STYLES = {KeyChange.ADDED: "green", KeyChange.REMOVED: "red", KeyChange.CHANGED: "yellow"}
@@ -77,33 +77,6 @@ def key_table(diff: KeyDiff) -> RenderableType:
             Text(row.new if row.new is not None else "", style="green"),
         )
     return Group(table) if diff.rows else Text("no setting differs\n")
-
-
-VERSION_COLUMNS = (
-    Column("id", key=True, justify="right"),
-    Column("time", key=True),
-    Column("configuration", key=True),  # host and path: never cut
-    Column("author", priority=2),
-    Column("message", wrap=True, priority=1),
-    Column("hash", priority=3),
-    Column("size", priority=4, justify="right"),
-)
-
-
-def version_table(versions: list[ConfigVersion]) -> FittedTable:
-    """``config log``: at 80 columns the id, time and file stay whole; size and hash go first."""
-    table = FittedTable(VERSION_COLUMNS)
-    for v in versions:
-        table.add_row(
-            str(v.id),
-            f"{v.created_at.astimezone():%Y-%m-%d %H:%M:%S}",
-            v.scope.display,
-            v.author,
-            v.message,
-            v.content_hash[:12],
-            f"{v.size} B",
-        )
-    return table
 
 
 def collection_report(result: CollectionResult) -> Text:

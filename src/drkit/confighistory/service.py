@@ -21,7 +21,7 @@ from drkit.catalog import Catalog
 from drkit.confighistory.compare import Side
 from drkit.confighistory.drkit_state import DrkitState, drkit_files
 from drkit.confighistory.errors import VersionNotFound
-from drkit.confighistory.model import ConfigVersion, Scope, ScopeSelector
+from drkit.confighistory.model import ConfigVersion, Scope, select_scopes
 from drkit.confighistory.rules import ScopeRules, rules_for
 from drkit.confighistory.store import NewVersion, VersionStore
 from drkit.confighistory.timeparse import parse_ref
@@ -102,18 +102,7 @@ class History:
 
     def select(self, selectors: list[str]) -> list[Scope]:
         """The known scopes the selectors name; each selector must name at least one."""
-        known = self.store.scopes()
-        chosen: list[Scope] = []
-        for text in selectors:
-            selector = ScopeSelector.parse(text)
-            matched = [scope for scope in known if selector.matches(scope)]
-            if not matched:
-                raise VersionNotFound(
-                    f"no configuration history matches {text!r}",
-                    hint="`drkit config log` lists what has versions",
-                )
-            chosen += [scope for scope in matched if scope not in chosen]
-        return chosen
+        return select_scopes(self.store.scopes(), selectors)
 
     def side(self, version: ConfigVersion) -> Side:
         return Side(

@@ -11,25 +11,10 @@ from typing import Any
 from drkit.confighistory.collect.runner import CollectFailure
 from drkit.confighistory.diff import TextDiff
 from drkit.confighistory.jobs import CollectionResult
+from drkit.confighistory.log_view import version_doc as version_doc
 from drkit.confighistory.mirror import PushResult
-from drkit.confighistory.model import ConfigVersion
 from drkit.confighistory.restore import RestoredItem, RestorePlan
 from drkit.confighistory.structured import KeyDiff
-
-
-def version_doc(v: ConfigVersion) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "uid": v.uid,
-        "scope": str(v.scope),
-        "name": v.scope.display,
-        "author": v.author,
-        "time": v.created_at.isoformat(),
-        "message": v.message,
-        "content_hash": v.content_hash,
-        "size": v.size,
-        "mode": f"{v.mode:04o}" if v.mode is not None else None,
-    }
 
 
 def text_diff_doc(diff: TextDiff) -> dict[str, Any]:

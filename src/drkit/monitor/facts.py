@@ -11,13 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from drkit.catalog import Catalog
-from drkit.catalog.tables import RunRow, SnapshotRow, VerificationRow
 from drkit.monitor.evidence import Outcome, standing_failures
+from drkit.monitor.fact_rows import CheckRecord, FactRows, JobRunRecord, SeenSnapshot
 from drkit.monitor.recovery import RecoveryFact, parse_recovery
 from drkit.policy.compliance import live_site
 from drkit.policy.membership import covers, policy_tag
@@ -25,6 +22,11 @@ from drkit.settings.model import Settings
 from drkit.settings.policies import PolicySettings
 from drkit.sources.postgres_physical_meta import SOURCE_TYPE as PHYSICAL
 from drkit.sources.registry import policy_paths, source_labels
+
+if TYPE_CHECKING:  # SQLAlchemy only when the rows are read through the ORM
+    from sqlalchemy.orm import Session
+
+    from drkit.catalog import Catalog
 
 STRUCTURE_KINDS = ("check", "read-data", "read-subset", "repair")
 RESTORE_KINDS = ("restore-test", "drill")
@@ -120,36 +122,75 @@ class Facts:
 
 
 def gather(catalog: Catalog, settings: Settings, now: datetime) -> Facts:
-    with catalog.session() as session:
-        every_snapshot = list(session.scalars(select(SnapshotRow)))
-        checks = list(session.scalars(select(VerificationRow).order_by(VerificationRow.id)))
-        runs, backed_up = _job_runs(session)
-    snapshots = [s for s in every_snapshot if s.gone_at is None]
-    held = _held_paths(every_snapshot)
+    """The facts of the catalog's rows, read through the ORM."""
+    return facts_from(orm_rows(catalog), settings, now)
+
+
+def facts_from(rows: FactRows, settings: Settings, now: datetime) -> Facts:
+    """The facts of every policy in ``settings`` from the catalog's rows (a pure function)."""
+    snapshots = [s for s in rows.snapshots if s.gone_at is None]
+    held = _held_paths(rows.snapshots)
+    checks = list(rows.checks)
     policies = tuple(
-        _policy(name, policy, settings, snapshots, checks, held, f"backup:{name}" in backed_up)
+        _policy(name, policy, settings, snapshots, checks, held, f"backup:{name}" in rows.backed_up)
         for name, policy in sorted(settings.policies.items())
     )
-    return Facts(now=now, policies=policies, jobs=_latest_jobs(runs))
+    return Facts(now=now, policies=policies, jobs=_latest_jobs(rows.runs))
 
 
-def _job_runs(session: Session) -> tuple[list[RunRow], set[str]]:
+def orm_rows(catalog: Catalog) -> FactRows:
+    from sqlalchemy import select
+
+    from drkit.catalog.tables import SnapshotRow, VerificationRow
+
+    with catalog.session() as session:
+        snapshots = tuple(
+            SeenSnapshot(s.repository, s.snapshot_id, s.time, s.paths, s.tags, s.gone_at)
+            for s in session.scalars(select(SnapshotRow))
+        )
+        checks = tuple(
+            CheckRecord(
+                r.repository,
+                r.subject,
+                r.kind,
+                r.ok,
+                r.started_at,
+                r.duration_s,
+                r.snapshot_id,
+                r.summary,
+                r.source,
+            )
+            for r in session.scalars(select(VerificationRow).order_by(VerificationRow.id))
+        )
+        runs, backed_up = _job_runs(session)
+    return FactRows(snapshots, checks, runs, backed_up)
+
+
+def _job_runs(session: Session) -> tuple[tuple[JobRunRecord, ...], frozenset[str]]:
     """The latest finished run of each job that a stop did not interrupt, and the backup
     jobs that ever ran: two queries on the runs' job index, not every run."""
+    from sqlalchemy import func, select
+
+    from drkit.catalog.tables import RunRow
+
     ended = (RunRow.job.is_not(None), RunRow.finished_at.is_not(None))
     counted = (*ended, RunRow.status != "interrupted")
     latest = select(func.max(RunRow.id)).where(*counted).group_by(RunRow.job)
-    runs = list(session.scalars(select(RunRow).where(RunRow.id.in_(latest)).order_by(RunRow.id)))
+    query = select(RunRow).where(RunRow.id.in_(latest)).order_by(RunRow.id)
+    runs = tuple(
+        JobRunRecord(str(r.job), r.status, r.finished_at, r.error, r.duration_s)
+        for r in session.scalars(query)
+    )
     backups = select(RunRow.job).where(*counted, RunRow.kind == "backup").distinct()
-    return runs, {job for job in session.scalars(backups) if job}
+    return runs, frozenset(job for job in session.scalars(backups) if job)
 
 
 def _policy(
     name: str,
     policy: PolicySettings,
     settings: Settings,
-    snapshots: Sequence[SnapshotRow],
-    checks: Sequence[VerificationRow],
+    snapshots: Sequence[SeenSnapshot],
+    checks: Sequence[CheckRecord],
     held: Mapping[tuple[str, str], list[str]],
     backup_ran: bool,
 ) -> PolicyFacts:
@@ -204,7 +245,7 @@ def _policy(
 
 
 def _recovery(
-    checks: Sequence[VerificationRow], repo: str, policy: str, physical: set[str]
+    checks: Sequence[CheckRecord], repo: str, policy: str, physical: set[str]
 ) -> dict[str, RecoveryFact]:
     """The latest recovery point an archive check recorded for each physical source."""
     found: dict[str, RecoveryFact] = {}
@@ -220,13 +261,13 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return max((t for t in (a, b) if t is not None), default=None)
 
 
-def _held_paths(snapshots: Sequence[SnapshotRow]) -> dict[tuple[str, str], list[str]]:
+def _held_paths(snapshots: Sequence[SeenSnapshot]) -> dict[tuple[str, str], list[str]]:
     """(repository, snapshot id) -> its paths, forgotten snapshots included (old evidence)."""
     return {(s.repository, s.snapshot_id): s.paths.split("\n") for s in snapshots}
 
 
 def _restore_of(
-    checks: Sequence[VerificationRow],
+    checks: Sequence[CheckRecord],
     held: Mapping[tuple[str, str], list[str]],
     repo: str,
     policy: str,
@@ -250,7 +291,7 @@ def _restore_of(
     )
 
 
-def proved_sources(row: VerificationRow, held: Mapping[tuple[str, str], list[str]]) -> _SourceTest:
+def proved_sources(row: CheckRecord, held: Mapping[tuple[str, str], list[str]]) -> _SourceTest:
     """What a restore test or drill is evidence for: its source (and what lies below it);
     a row older than per-source evidence counts for what its snapshot held, when known."""
     if row.source:
@@ -268,11 +309,11 @@ class _SourceTest:
         return isinstance(label, str) and covers(self, label)
 
 
-def _verification(row: VerificationRow) -> Verification:
+def _verification(row: CheckRecord) -> Verification:
     return Verification(row.kind, row.ok, row.started_at, row.duration_s, row.summary)
 
 
-def _damage(checks: Sequence[VerificationRow], repo: str) -> Verification | None:
+def _damage(checks: Sequence[CheckRecord], repo: str) -> Verification | None:
     rows = [r for r in checks if r.repository == repo and r.kind in STRUCTURE_KINDS]
     standing = standing_failures([Outcome(r.kind, r.ok, r.summary) for r in rows])
     if not standing:
@@ -282,7 +323,7 @@ def _damage(checks: Sequence[VerificationRow], repo: str) -> Verification | None
 
 
 def _newest(
-    snaps: Sequence[SnapshotRow], label: str, files: set[str], before: datetime | None = None
+    snaps: Sequence[SeenSnapshot], label: str, files: set[str], before: datetime | None = None
 ) -> datetime | None:
     """The newest snapshot holding source ``label`` (a plain path: the policy's file snapshot)."""
     wanted = files if label in files else {label}
@@ -302,7 +343,7 @@ def _stalest(times: Iterable[datetime | None]) -> datetime | None:
     return min(t for t in listed if t is not None)
 
 
-def _belongs(snap: SnapshotRow, policy_name: str, policy: PolicySettings) -> bool:
+def _belongs(snap: SeenSnapshot, policy_name: str, policy: PolicySettings) -> bool:
     """A policy's snapshots carry its tag; untagged ones count when they cover its paths."""
     if policy_tag(policy_name) in snap.tags.split("\n"):
         return True
@@ -312,7 +353,7 @@ def _belongs(snap: SnapshotRow, policy_name: str, policy: PolicySettings) -> boo
 
 
 def _last(
-    checks: Sequence[VerificationRow],
+    checks: Sequence[CheckRecord],
     repo: str,
     kinds: tuple[str, ...],
     *,
@@ -328,12 +369,11 @@ def _last(
     return None
 
 
-def _latest_jobs(runs: Sequence[RunRow]) -> tuple[JobFacts, ...]:
+def _latest_jobs(runs: Sequence[JobRunRecord]) -> tuple[JobFacts, ...]:
     """The latest run of each job that ended on its own: a run a stop interrupted says
     nothing (the daemon runs the job again at its next start)."""
-    latest: dict[str, RunRow] = {}
+    latest: dict[str, JobRunRecord] = {}
     for run in runs:
-        assert run.job is not None
         if run.status == "interrupted":
             continue
         latest[run.job] = run

@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 import pyfastcdc
 
 from drkit import __version__
-from drkit.errors import UsageError
 from drkit.repository.blob import BlobType
 from drkit.repository.dirtree import entry_signature, fingerprint
 from drkit.repository.fanout import Destination, FanOut
@@ -45,6 +44,7 @@ from drkit.repository.metadata import node_from_stat, node_type
 from drkit.repository.prefetch import Key, Skip, WalkAhead
 from drkit.repository.progress import Progress
 from drkit.repository.snapshot import FileError, Snapshot, Summary
+from drkit.repository.targets import normalise_targets as normalise_targets
 from drkit.repository.tree import Node, NodeType, encode_tree
 
 READ_BLOCK = 4 * 1024 * 1024
@@ -601,23 +601,6 @@ def short_gil_slices(seconds: float = GIL_SLICE) -> Iterator[None]:
 
 def pyfastcdc_cut(chunker: pyfastcdc.FastCDC, data: bytes) -> list[memoryview]:
     return [c.data for c in chunker.cut_buf(data)]
-
-
-def normalise_targets(paths: list[str]) -> list[str]:
-    """Absolute, normalised, sorted backup paths; a path inside another is dropped."""
-    if not paths:
-        raise UsageError("nothing to back up", hint="name at least one path")
-    targets = []
-    for raw in paths:
-        path = os.path.normpath(os.path.abspath(raw))
-        if not os.path.lexists(path):
-            raise UsageError(f"{raw} does not exist", hint="check the path")
-        targets.append(path)
-    # a path inside another target is already covered by it
-    ordered = sorted(set(targets))
-    return [
-        p for p in ordered if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in ordered)
-    ]
 
 
 def _target_tree(targets: list[str]) -> dict[str, dict | None]:  # type: ignore[type-arg]

@@ -18,11 +18,11 @@ from drkit.repository.crypto import content_hash
 from drkit.repository.faults import crash_point
 from drkit.repository.index import encode_index
 from drkit.repository.pack import FinishedPack, Packer
+from drkit.repository.pack_size import DEFAULT_PACK_SIZE as DEFAULT_PACK_SIZE
 from drkit.repository.repo import Repository
 from drkit.repository.uploads import Uploads
 from drkit.storage.base import FileKind
 
-DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 INDEX_EVERY_PACKS = 64  # a crash loses at most this many packs' worth of upload
 UPLOADERS = 2  # packs uploaded at once per repository (remote backends)
 

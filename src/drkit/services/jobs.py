@@ -6,19 +6,28 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from drkit.catalog.runs import RunJournal, RunStatus
+from drkit.catalog.views import RunStatus
 from drkit.errors import DrkitError, UsageError
 from drkit.scheduler.jobs import Job, plan_jobs
 from drkit.scheduler.slots import next_slot
-from drkit.scheduler.state import load_slots
+from drkit.scheduler.state_quick import quick_slots
 from drkit.services.workspace import Workspace
+
+if TYPE_CHECKING:  # SQLAlchemy only for a job run, or a catalog the quick read leaves
+    from drkit.catalog.runs import RunJournal
 
 
 def job_rows(workspace: Workspace, now: datetime) -> list[dict[str, Any]]:
-    slots = load_slots(workspace.catalog())
+    """Every scheduled job with its next start and last slot; a current SQLite catalog is read
+    with sqlite3 (:mod:`drkit.scheduler.state_quick`), any other through the ORM."""
+    slots = quick_slots(workspace.catalog_url())
+    if slots is None:
+        from drkit.scheduler.state import load_slots
+
+        slots = load_slots(workspace.catalog())
     return [
         {
             "job": j.id,

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from drkit.errors import UsageError
-from drkit.monitor.facts import RepositoryFacts, RestoreState, SourceRestore, gather
+from drkit.monitor.facts import Facts, RepositoryFacts, RestoreState, SourceRestore, facts_from
+from drkit.monitor.open_alerts import OpenAlert, quick_open_alerts
+from drkit.monitor.quick_facts import quick_rows
 from drkit.policy.compliance import Compliance
 from drkit.repository.repo import Repository
 from drkit.services.policy_status import policy_compliance
@@ -57,8 +59,8 @@ def status_report(
     for name in chosen:
         workspace.policy(name)  # an unknown name is a usage error listing the defined ones
     opener = open_repo or workspace.open_named
-    facts = gather(workspace.catalog(), settings, now)
-    ledger = CatalogWalLedger(workspace.catalog())  # WAL proved intact once, not per status
+    facts = monitor_facts(workspace, now)
+    ledger = CatalogWalLedger(workspace.catalog)  # WAL proved intact once, not per status
     seen = {p.name: {r.name: r for r in p.repositories} for p in facts.policies}
     return StatusReport(
         [
@@ -70,6 +72,28 @@ def status_report(
             for n in chosen
         ]
     )
+
+
+def monitor_facts(workspace: Workspace, now: datetime) -> Facts:
+    """What the monitor knows: a current SQLite catalog read with sqlite3
+    (:mod:`drkit.monitor.quick_facts`), any other through the ORM."""
+    rows = quick_rows(workspace.catalog_url())
+    if rows is None:
+        from drkit.monitor.facts import orm_rows
+
+        rows = orm_rows(workspace.catalog())
+    return facts_from(rows, workspace.settings, now)
+
+
+def open_alerts(workspace: Workspace) -> list[OpenAlert]:
+    """The open alerts, oldest first (read as :func:`monitor_facts` reads)."""
+    found = quick_open_alerts(workspace.catalog_url())
+    if found is not None:
+        return found
+    from drkit.monitor.alerts import open_alerts as orm_open_alerts
+
+    rows = orm_open_alerts(workspace.catalog())
+    return [OpenAlert(a.id, a.severity, a.summary, a.source) for a in rows]
 
 
 def restore_state(facts: RepositoryFacts, source: str, newest: datetime | None) -> RestoreState:

@@ -8,13 +8,10 @@ status reads only the segments archived since the last one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from drkit.catalog import Catalog
-from drkit.catalog.tables import WalProvedRow
 from drkit.catalog.types import utcnow
 from drkit.policy.membership import covers
 from drkit.repository.repo import Repository
@@ -30,14 +27,29 @@ from drkit.sources.wal_rpo_measure import (
     measure_recovery,
 )
 
+if TYPE_CHECKING:  # SQLAlchemy only when a physical source's WAL is measured
+    from drkit.catalog import Catalog
+
 
 class CatalogWalLedger:
-    """:class:`WalLedger` over the catalog's ``wal_proved`` table."""
+    """:class:`WalLedger` over the catalog's ``wal_proved`` table; given a function that
+    opens the catalog, it is opened on first use (a status without physical sources never
+    opens it)."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
+    def __init__(self, catalog: Catalog | Callable[[], Catalog]) -> None:
+        self._catalog = catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        if callable(self._catalog):
+            self._catalog = self._catalog()
+        return self._catalog
 
     def proved(self, repository_id: str) -> Mapping[str, ProvedWal]:
+        from sqlalchemy import select
+
+        from drkit.catalog.tables import WalProvedRow
+
         query = select(WalProvedRow).where(WalProvedRow.repository_id == repository_id)
         with self.catalog.session() as session:
             return {
@@ -49,6 +61,8 @@ class CatalogWalLedger:
         todo = list(proved)
         if not todo:
             return
+        from drkit.catalog.tables import WalProvedRow
+
         now = utcnow()
         with self.catalog.session() as session:
             for p in todo:
@@ -62,6 +76,8 @@ class CatalogWalLedger:
         gone = list(names)
         if not gone:
             return
+        from drkit.catalog.tables import WalProvedRow
+
         with self.catalog.session() as session:
             for name in gone:
                 row = session.get(WalProvedRow, (repository_id, name))

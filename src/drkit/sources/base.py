@@ -35,18 +35,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from drkit.errors import UsageError
 from drkit.plugins import PluginSettings
-from drkit.repository.compression import Compression
-from drkit.repository.fanout import Destination
-from drkit.repository.filecache import FileCache
+from drkit.repository.pack_size import DEFAULT_PACK_SIZE
 from drkit.repository.progress import Progress
-from drkit.repository.repo import Repository
-from drkit.repository.snapshot import Snapshot
-from drkit.repository.stream import StreamArchiver
-from drkit.repository.writer import DEFAULT_PACK_SIZE, BlobWriter
+
+if TYPE_CHECKING:  # the repository's code loads when a source backs up or restores, not when
+    # drkit.yaml names one (every command that reads drkit.yaml imports the drivers)
+    from drkit.repository.compression import Compression
+    from drkit.repository.repo import Repository
+    from drkit.repository.snapshot import Snapshot
+    from drkit.repository.stream import StreamArchiver
 
 META_TYPE = "source.type"
 META_STREAM = "source.stream"  # the path of the main stream inside the snapshot
@@ -155,6 +156,11 @@ class StreamSource(Source[C]):
         """
 
     def backup(self, request: BackupRequest) -> list[Snapshot]:
+        from drkit.repository.fanout import Destination
+        from drkit.repository.filecache import FileCache
+        from drkit.repository.stream import StreamArchiver
+        from drkit.repository.writer import BlobWriter
+
         meta = {META_TYPE: self.type, **self.probe()}
         host = request.host or socket.gethostname()
         destinations = [

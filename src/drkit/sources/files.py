@@ -19,18 +19,13 @@ the metadata cache applies as it does for ``drkit backup``.
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from drkit.errors import IncompleteError
 from drkit.plugins import Plugin
-from drkit.repository.archiver import Archiver, BackupOptions, normalise_targets
-from drkit.repository.fanout import Destination
-from drkit.repository.filecache import FileCache
-from drkit.repository.restorer import Restorer
-from drkit.repository.snapshot import Snapshot
-from drkit.repository.writer import BlobWriter
+from drkit.repository.targets import normalise_targets
 from drkit.sources.base import (
     META_TYPE,
     BackupRequest,
@@ -41,6 +36,9 @@ from drkit.sources.base import (
     local_path,
 )
 from drkit.sources.errors import TargetNotEmpty
+
+if TYPE_CHECKING:  # the archiver and restorer load when files are backed up or restored
+    from drkit.repository.snapshot import Snapshot
 
 
 class FilesConfig(SourceConfig):
@@ -63,6 +61,11 @@ class FilesSource(Source[FilesConfig]):
         return normalise_targets(self.config.paths)
 
     def backup(self, request: BackupRequest) -> list[Snapshot]:
+        from drkit.repository.archiver import Archiver, BackupOptions
+        from drkit.repository.fanout import Destination
+        from drkit.repository.filecache import FileCache
+        from drkit.repository.writer import BlobWriter
+
         """One file snapshot per repository; paths that could not be read are in its errors."""
         targets = self.paths
         options = BackupOptions(
@@ -94,6 +97,8 @@ class FilesSource(Source[FilesConfig]):
                 f"the directory {target} is not empty",
                 hint="restore into an empty directory, or pass --force to write over it",
             )
+        from drkit.repository.restorer import Restorer
+
         result = Restorer(request.repo, request.snapshot, target, progress=request.progress).run()
         if result.failed:
             first = sorted(result.failed.items())[0]

@@ -29,7 +29,6 @@ from pydantic import Field
 
 from drkit.errors import DrkitError, UsageError
 from drkit.plugins import Plugin
-from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
     RestoreResult,
@@ -51,6 +50,8 @@ from drkit.sources.sql_checks import SqlCheck
 
 if TYPE_CHECKING:
     import pymysql
+
+    from drkit.repository.stream import StreamArchiver
 
 log = logging.getLogger("drkit.sources.mariadb")
 PACKAGE = "mariadb-client"
@@ -189,6 +190,8 @@ class MariadbSource(StreamSource[MariadbConfig]):
 
     @classmethod
     def restore(cls, request: RestoreRequest) -> RestoreResult:
+        from drkit.repository.stream import find_stream, open_stream
+
         target = MariadbConfig.from_url(
             request.target, request.snapshot.meta.get("mariadb.database", "")
         )

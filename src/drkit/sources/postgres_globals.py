@@ -13,11 +13,15 @@ passwords live in ``pg_authid``).
 
 from __future__ import annotations
 
-from drkit.repository.stream import StreamArchiver, find_stream, open_stream
+from typing import TYPE_CHECKING
+
 from drkit.sources.base import RestoreRequest
 from drkit.sources.dump_checks import checked
 from drkit.sources.postgres_conn import PgAddress
 from drkit.sources.process import Command, feed_stdin, stream_stdout
+
+if TYPE_CHECKING:  # the repository's stream code loads when a dump or restore runs
+    from drkit.repository.stream import StreamArchiver
 
 META_GLOBALS = "postgres.globals"  # the path of globals.sql in the snapshot
 PACKAGE = "postgresql-client"
@@ -46,6 +50,8 @@ def dump_globals(address: PgAddress, tool: str, archiver: StreamArchiver, root: 
 
 def restore_globals(request: RestoreRequest, target: PgAddress, tool: str) -> str | None:
     """Replay the snapshot's globals into the target server; a note on what was kept."""
+    from drkit.repository.stream import find_stream, open_stream
+
     path = request.snapshot.meta.get(META_GLOBALS)
     if not path:
         return None

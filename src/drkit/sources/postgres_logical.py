@@ -25,7 +25,6 @@ from pydantic import Field, field_validator
 
 from drkit.errors import DrkitError
 from drkit.plugins import Plugin
-from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
     RestoreResult,
@@ -43,6 +42,8 @@ from drkit.sources.sql_checks import SqlCheck
 
 if TYPE_CHECKING:
     import psycopg
+
+    from drkit.repository.stream import StreamArchiver
 
 PACKAGE = "postgresql-client (the version of the server or newer)"
 
@@ -144,6 +145,8 @@ class PostgresLogicalSource(StreamSource[PostgresConfig]):
 
     @classmethod
     def restore(cls, request: RestoreRequest) -> RestoreResult:
+        from drkit.repository.stream import find_stream, open_stream
+
         meta = request.snapshot.meta
         target = PgAddress.parse(request.target)
         if not target.dbname:

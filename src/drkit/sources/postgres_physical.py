@@ -30,12 +30,11 @@ import secrets
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
 from drkit.plugins import Plugin
-from drkit.repository.stream import StreamArchiver
 from drkit.sources.base import RestoreRequest, RestoreResult, SourceConfig, StreamSource
 from drkit.sources.errors import DumpFailed
 from drkit.sources.postgres_conn import PgAddress
@@ -47,13 +46,16 @@ from drkit.sources.postgres_physical_meta import (
     PhysicalBackupInfo,
     parse_label,
 )
-from drkit.sources.postgres_physical_tar import TarScanner
-from drkit.sources.postgres_physical_watch import ArchiveWatchdog
 from drkit.sources.process import Command, stream_stdout
 from drkit.sources.sql_checks import SqlCheck
-from drkit.sources.wal_archive import WalArchive
 from drkit.sources.wal_errors import BaseBackupFailed, WalNotArchived
 from drkit.sources.wal_names import segment_name, segment_of
+
+if TYPE_CHECKING:  # the tar scanner, the archive watchdog and the WAL archive load when a
+    # base backup runs, not when drkit.yaml names a physical source
+    from drkit.repository.stream import StreamArchiver
+    from drkit.sources.postgres_physical_tar import TarScanner
+    from drkit.sources.wal_archive import WalArchive
 
 PACKAGE = "postgresql-client (the version of the server or newer)"
 POLL_S = 0.2
@@ -162,6 +164,9 @@ class PostgresPhysicalSource(StreamSource[PostgresPhysicalConfig]):
         return tuple(row)
 
     def dump(self, archiver: StreamArchiver) -> str:
+        from drkit.sources.postgres_physical_tar import TarScanner
+        from drkit.sources.postgres_physical_watch import ArchiveWatchdog
+
         sysid, _tli, seg_size, version, *_, started = self._probed
         scanner = TarScanner({"backup_label"})
         path = f"{self.root}/{STREAM_NAME}"
@@ -214,6 +219,8 @@ class PostgresPhysicalSource(StreamSource[PostgresPhysicalConfig]):
 
     def _stop_label(self, archiver: StreamArchiver, sysid: int, name: str) -> BackupLabel:
         """The backup history file from every destination, waiting for the archiver."""
+        from drkit.sources.wal_archive import WalArchive
+
         texts = [
             _wait_for(WalArchive(dest.repo), sysid, name, self.config.archive_timeout)
             for dest in archiver.fan.destinations

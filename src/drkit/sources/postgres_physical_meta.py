@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from drkit.repository.snapshot import Snapshot
-from drkit.sources.wal_chain import BackupPoint
 from drkit.sources.wal_names import format_lsn, parse_lsn
+
+if TYPE_CHECKING:  # the WAL chain's code loads when a chain is built
+    from drkit.sources.wal_chain import BackupPoint
 
 SOURCE_TYPE = "postgres-physical"
 PREFIX = SOURCE_TYPE + "."
@@ -111,6 +114,8 @@ class PhysicalBackupInfo:
         return cls(**values)  # type: ignore[arg-type]
 
     def point(self, snapshot_id: str) -> BackupPoint:
+        from drkit.sources.wal_chain import BackupPoint
+
         return BackupPoint(
             id=snapshot_id,
             system_id=self.system_identifier,

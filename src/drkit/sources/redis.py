@@ -23,14 +23,13 @@ import subprocess
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
 
 from drkit.errors import UsageError
 from drkit.plugins import Plugin
-from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
     RestoreResult,
@@ -49,6 +48,9 @@ from drkit.sources.errors import (
 )
 from drkit.sources.process import Command, describe_exit, stream_stdout
 from drkit.sources.redis_checks import RedisCheck
+
+if TYPE_CHECKING:  # the repository's stream code loads when a dump runs
+    from drkit.repository.stream import StreamArchiver
 
 PACKAGE = "redis-tools"
 RDB_NAME = "dump.rdb"
@@ -151,6 +153,8 @@ class RedisSource(StreamSource[RedisConfig]):
 
     @classmethod
     def restore(cls, request: RestoreRequest) -> RestoreResult:
+        from drkit.repository.stream import find_stream, open_stream
+
         target = local_path(request.target)
         created = _prepare_dir(target, request.force)
         stream = main_stream(request.snapshot)

@@ -13,16 +13,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from pydantic import ValidationError
 
 from drkit.errors import UsageError
 from drkit.plugins import PluginSettings, Registry
-from drkit.repository.snapshot import Snapshot
 from drkit.sources import files, mariadb, postgres_logical, postgres_physical, redis, sqlite
 from drkit.sources.base import META_TYPE, Source, SourceConfig
 from drkit.sources.sqlite import SqliteConfig
+
+if TYPE_CHECKING:
+    from drkit.repository.snapshot import Snapshot
 
 SOURCES = Registry[SourceConfig, Source[Any]](
     "source",

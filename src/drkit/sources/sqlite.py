@@ -31,13 +31,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import closing as _closing
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from drkit.errors import UsageError
 from drkit.plugins import Plugin
-from drkit.repository.stream import StreamArchiver, find_stream, open_stream
 from drkit.sources.base import (
     RestoreRequest,
     RestoreResult,
@@ -48,6 +47,9 @@ from drkit.sources.base import (
     main_stream,
 )
 from drkit.sources.errors import DumpFailed, RestoreFailed, SourceUnavailable, TargetNotEmpty
+
+if TYPE_CHECKING:  # the repository's stream code loads when a dump runs
+    from drkit.repository.stream import StreamArchiver
 
 BLOCK = 1024 * 1024
 
@@ -128,6 +130,8 @@ class SqliteSource(StreamSource[SqliteConfig]):
 
     @classmethod
     def restore(cls, request: RestoreRequest) -> RestoreResult:
+        from drkit.repository.stream import find_stream, open_stream
+
         target = local_path(request.target, "sqlite")
         existed = _check_target(target, request.force)
         stream = main_stream(request.snapshot)

@@ -28,9 +28,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from drkit.errors import ObjectNotFound
-from drkit.repository.repo import Repository
 from drkit.sources.wal_errors import WalConflict, WalDamaged, WalNameInvalid, WalNotArchived
 from drkit.sources.wal_format import (
     HEADER_SIZE,
@@ -42,6 +42,9 @@ from drkit.sources.wal_format import (
 from drkit.sources.wal_names import WalFileKind, WalFileName, parse_wal_name
 from drkit.sources.wal_records import last_xact_unix_ns
 from drkit.storage.base import FileKind
+
+if TYPE_CHECKING:
+    from drkit.repository.repo import Repository
 
 log = logging.getLogger("drkit.wal")
 

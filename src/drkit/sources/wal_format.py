@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import zstandard
 
 from drkit.repository.compression import AUTO_LEVEL
-from drkit.repository.crypto import DecryptError, IdHasher, Sealer
+
+if TYPE_CHECKING:  # the crypto (and blake3) loads when WAL is read or written
+    from drkit.repository.crypto import IdHasher, Sealer
 
 MAGIC = b"DKWL"
 VERSION = 2
@@ -116,6 +119,8 @@ def seal_wal(
 
 def open_wal(object_name: str, raw: bytes, *, sealer: Sealer, hash_id: IdHasher) -> bytes:
     """The file stored in ``raw``, authenticated and checked against its content id."""
+    from drkit.repository.crypto import DecryptError
+
     header = WalHeader.decode(raw)
     size = header.size
     try:

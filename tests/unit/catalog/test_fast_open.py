@@ -32,3 +32,14 @@ def test_a_catalog_missing_a_revision_is_still_migrated(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT count(*) FROM runbook_versions")).scalar() == 0
     finally:
         reopened.close()
+
+
+def test_the_revision_lines_are_read_as_the_syntax_tree_reads_them() -> None:
+    from drkit.catalog.heads import _parsed_fields, _revision_fields
+
+    one_line = 'revision = "0012"\ndown_revision: str | None = "0011"\nbranch_labels = None\n'
+    merge = 'revision = "0013"\ndown_revision = (\n    "0011",\n    "0012",\n)\n'
+    first = 'revision: str = "0001"\ndown_revision = None\n'
+    for source in (one_line, merge, first):
+        assert _revision_fields(source) == _parsed_fields(source)
+    assert _revision_fields(merge)["down_revision"] == ("0011", "0012")
