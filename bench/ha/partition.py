@@ -143,9 +143,10 @@ def _spread(values: list[float]) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     """The failover partitions' table, then the table of those that must move nothing."""
-    text = _failover_table([r for r in results if r["kind"] in FAILOVER_KINDS])
+    moved = [r for r in results if r["kind"] in FAILOVER_KINDS]
     still = [r for r in results if r["kind"] in STILL_KINDS]
-    return text + ("\n" + _still_table(still) if still else "")
+    parts = ([_failover_table(moved)] if moved else []) + ([_still_table(still)] if still else [])
+    return "\n".join(parts)
 
 
 def _failover_table(results: list[dict[str, Any]]) -> str:
