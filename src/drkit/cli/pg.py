@@ -23,7 +23,6 @@ from drkit.errors import DrkitError, UsageError
 from drkit.services.progress import Counter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from drkit.catalog import Catalog
@@ -210,32 +209,16 @@ def receive_wal(
     """
     import signal
 
-    from drkit.sources.postgres_conn import PgAddress
-    from drkit.sources.wal_errors import SlotMissing, StreamGap
-    from drkit.sources.wal_receive import ReceiveOptions
-    from drkit.sources.wal_receive_run import Receiver, server_facts
-    from drkit.sources.wal_receive_run import create_slot as make_slot
+    from drkit.services.wal_receive import ReceiveRequest
+    from drkit.services.wal_receive import receive_wal as service
 
     state: State = ctx.obj
     output = state.output_for(json_output)
-    for folder, what in ((directory, "--dir"), (spool, "--spool")):
-        if not folder.is_dir():
-            raise UsageError(f"{what} {folder} is not a folder", hint="create it (mkdir -p)")
-    if create_slot and not slot:
-        raise UsageError("--create-slot needs --slot NAME")
-    address = PgAddress.parse(dsn, pg_password_file)
-    opts = ReceiveOptions(address.conninfo(), directory.absolute(), slot, synchronous, bin_dir)
-    if create_slot:
-        make_slot(opts, address)
-    query_address = address if address.dbname else address.with_database("postgres")
-    system_id, slot_exists = server_facts(query_address, slot)
-    if slot and not slot_exists:
-        raise SlotMissing(
-            f"the replication slot {slot!r} does not exist on {address.endpoint}: nothing is "
-            "received",
-            hint=f"pass --create-slot, or run SELECT pg_create_physical_replication_slot("
-            f"'{slot}') on the server",
-        )
+    request = ReceiveRequest(
+        dsn, directory, spool, slot=slot, create_slot=create_slot, synchronous=synchronous,
+        push=push, workers=workers, pg_password_file=pg_password_file, bin_dir=bin_dir,
+        restart_delay=restart_delay, poll=poll,
+    )  # fmt: skip
     stop = {"now": False}
 
     def _stop(signum: int, _frame: object) -> None:
@@ -243,18 +226,7 @@ def receive_wal(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    pusher = _start_pusher(state, spool, workers, lambda: stop["now"]) if push else None
-    receiver = Receiver(opts, query_address, spool.absolute(), system_id,
-                        restart_delay=restart_delay, poll=poll)  # fmt: skip
-    try:
-        result = receiver.run(lambda: stop["now"])
-    except StreamGap as exc:
-        _alert_stream(state, address.endpoint, exc)
-        raise
-    finally:
-        stop["now"] = True
-        if pusher is not None:
-            pusher.join(timeout=120)
+    result = service(state.use(), request, lambda: stop["now"])
     if output.json:
         print_json(asdict(result))
     elif not output.quiet:
@@ -263,46 +235,6 @@ def receive_wal(
             f"{result.restarts} restart(s) of pg_receivewal; partial segment {result.partial}",
             markup=False,
         )
-
-
-def _start_pusher(state: State, spool: Path, workers: int, stopping: Callable[[], bool]) -> Any:
-    """The archive pusher on ``spool`` in a thread, until ``stopping()``."""
-    import logging
-    import threading
-
-    from drkit.sources.wal_archive import WalArchive
-    from drkit.sources.wal_spool import run_pusher
-
-    archive = WalArchive(state.open_repo(load_index=False))
-
-    def _run() -> None:
-        try:
-            run_pusher(archive, spool, workers=workers, stopping=stopping)
-            # the receiver stopped: what it spooled last goes too (else at the next start)
-            run_pusher(archive, spool, workers=workers, once=True)
-        except DrkitError as exc:  # the files wait in the spool (pg check --spool says so)
-            logging.getLogger("drkit.wal").error("the archive pusher stopped: %s", exc.message)
-        except Exception:  # a bug: the receiver goes on, the files wait in the spool
-            logging.getLogger("drkit.wal").exception("the archive pusher stopped")
-
-    thread = threading.Thread(target=_run, name="drkit-pusher", daemon=True)
-    thread.start()
-    return thread
-
-
-def _alert_stream(state: State, endpoint: str, exc: DrkitError) -> None:
-    """A gap in streamed WAL is an incident: tell the alert notifiers now."""
-    from drkit.notify.base import Severity
-    from drkit.notify.immediate import notify_now
-
-    notify_now(
-        state.settings,
-        dedup_key=f"wal-stream-gap:{endpoint}",
-        severity=Severity.CRITICAL,
-        summary=exc.message,
-        source=f"pg receive-wal from {endpoint}",
-        details=(("hint", exc.hint),),
-    )
 
 
 # -- pg basebackup ------------------------------------------------------------------
