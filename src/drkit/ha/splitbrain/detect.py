@@ -133,10 +133,11 @@ def _no_quorum(facts: Facts) -> list[SplitBrainState]:
 
 
 def _unreachable_in_etcd(facts: Facts) -> list[SplitBrainState]:
-    """Sites nobody reaches; evidence from fresh rows only (stale rows are left out)."""
+    """Sites nobody reaches, the witness too (one more loss and no side has a majority);
+    evidence from fresh rows only (stale rows are left out)."""
     states = []
     voters = facts.sites + facts.witnesses
-    for site in facts.sites:
+    for site in voters:
         others = [o for o in voters if o != site and facts.reach.reports(o)]
         if not others or not all(facts.reach.get(o, site) is False for o in others):
             continue

@@ -97,7 +97,7 @@ CASES = [
     (
         "no links at all: no quorum",
         replace(HEALTHY, reach=mesh(*((a, b) for a in ALL for b in ALL))),
-        [Kind.NO_QUORUM, Kind.UNREACHABLE_IN_ETCD, Kind.UNREACHABLE_IN_ETCD],
+        [Kind.NO_QUORUM, *[Kind.UNREACHABLE_IN_ETCD] * 3],  # east, west and the witness
     ),
     (
         "no links and no etcd: only no quorum",
@@ -152,6 +152,14 @@ def test_unreachable_in_etcd_evidence() -> None:
     (state,) = detect(replace(HEALTHY, reach=ISOLATED_EAST))
     assert state.subject == "east"
     assert ("east", "reaches etcd") in state.evidence
+
+
+def test_a_witness_nobody_reaches_is_detected_too() -> None:
+    """Losing the witness moves nothing, but one more loss would leave no majority."""
+    cut = mesh(("east", "witness"), ("west", "witness"), ("witness", "east"), ("witness", "west"))
+    (state,) = detect(replace(HEALTHY, reach=cut))
+    assert (state.kind, state.subject) == (Kind.UNREACHABLE_IN_ETCD, "witness")
+    assert state.summary.startswith("witness is unreachable from east, west"), state.summary
 
 
 HISTORY = "1\t0/3000060\tno recovery target specified\n"
