@@ -37,9 +37,15 @@ def start(
     operation: Operation,
     judge: Judge | None = None,
     job: str | None = None,
+    cancellable: bool = False,
 ) -> JSONResponse:
-    """Launch ``operation`` as a run of ``kind``; audit it; answer 202 with the run's URL."""
-    run_id = launcher(request).launch(kind, subject, operation, judge=judge, job=job)
+    """Launch ``operation`` as a run of ``kind``; audit it; answer 202 with the run's URL.
+
+    ``cancellable``: the operation reports progress, so ``POST /api/runs/ID/cancel`` stops it.
+    """
+    run_id = launcher(request).launch(
+        kind, subject, operation, judge=judge, job=job, cancellable=cancellable
+    )
     audit(workspace(request), who.actor, action, subject, Outcome.OK, f"run {run_id}")
     return accepted(run_id)
 

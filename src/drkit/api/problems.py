@@ -39,6 +39,9 @@ _TITLES = {
 }
 
 
+CONFLICT_CODES = ("preview-outdated", "run-not-cancellable")
+
+
 def status_for(exc: DrkitError) -> int:
     """The HTTP status of a drkit error, by its kind."""
     if isinstance(exc, NotAuthenticated):
@@ -47,7 +50,7 @@ def status_for(exc: DrkitError) -> int:
         return 403
     if exc.code.endswith("-not-found"):
         return 404
-    if isinstance(exc, UserExists | RepositoryLocked) or exc.code == "preview-outdated":
+    if isinstance(exc, UserExists | RepositoryLocked) or exc.code in CONFLICT_CODES:
         return 409
     if isinstance(exc, RunbookError) and exc.exit_code in (60, 64):
         return 409  # the runbook or the run is not in a state for this (invalid, not waiting)

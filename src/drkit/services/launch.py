@@ -55,6 +55,11 @@ class LauncherBusy(DrkitError):
     default_hint = "wait for running operations to finish (`drkit runs --status running`)"
 
 
+class RunNotCancellable(DrkitError):
+    code = "run-not-cancellable"
+    default_hint = "`drkit runs show ID` shows how it ended, or what it is doing"
+
+
 class LauncherStopped(DrkitError):
     code = "daemon-stopping"
     exit_code = 75
@@ -79,10 +84,17 @@ class LiveProgress:
 class JournalProgress:
     """A :class:`~drkit.services.progress.Progress` writing phases as journal steps."""
 
-    def __init__(self, journal: RunJournal, live: LiveProgress, stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        journal: RunJournal,
+        live: LiveProgress,
+        stopping: threading.Event,
+        cancel: CancelRequest | None = None,
+    ) -> None:
         self.journal = journal
         self.live = live
         self.stopping = stopping
+        self.cancel = cancel
         self._step: int | None = None
 
     def phase(self, name: str) -> None:
@@ -114,6 +126,8 @@ class JournalProgress:
     def _check(self) -> None:
         if self.stopping.is_set():
             raise Stopped
+        if self.cancel is not None and self.cancel.asked.is_set():
+            raise self.cancel.error()
 
     def live_only(self) -> LiveOnly:
         """This progress without journal steps: for operations journaling their own
@@ -141,6 +155,23 @@ class LiveOnly:
 
 
 @dataclass
+class CancelRequest:
+    """An operator's cancel of one launched run: seen at the operation's next progress report."""
+
+    asked: threading.Event = field(default_factory=threading.Event)
+    by: str = ""
+
+    def error(self) -> DrkitError:
+        from drkit.runbooks.errors import RunCancelled
+
+        return RunCancelled(
+            f"cancelled by {self.by}",
+            hint="what it wrote before the cancel stays (a restore's files); run it again to "
+            "finish",
+        )
+
+
+@dataclass
 class _Launched:
     run_id: int
     kind: str
@@ -149,6 +180,10 @@ class _Launched:
     live: LiveProgress
     finished: threading.Event = field(default_factory=threading.Event)
     closed: bool = False  # the run's end is written (by its worker or by the stop)
+    cancel: CancelRequest = field(default_factory=CancelRequest)
+    cancellable: bool = False
+    """Its operation reports progress, where a cancel is seen (a runbook run has a cancel
+    of its own; a job run's steps are processes that stop with the daemon)."""
 
 
 class Launcher:
@@ -178,11 +213,13 @@ class Launcher:
         subject_version: str | None = None,
         job: str | None = None,
         reopen: Callable[[], int] | None = None,
+        cancellable: bool = False,
     ) -> int:
         """Record a run of ``kind`` on ``subject``, queue ``operation``; return the run's id.
 
         ``reopen`` (a resume) marks an existing run running again and returns its id:
         called once the launcher has room, so a busy launcher leaves the run as it was.
+        ``cancellable``: the operation reports progress, so :meth:`cancel` can stop it.
         """
         if self.stopping.is_set():
             raise LauncherStopped("the daemon is stopping: no new operation starts")
@@ -200,6 +237,7 @@ class Launcher:
                 job=job,
             ).run_id
         launched = _Launched(run_id, kind, operation, judge, LiveProgress())
+        launched.cancellable = cancellable
         with self._lock:
             self._runs[run_id] = launched
         self._queue.put(launched)
@@ -210,6 +248,18 @@ class Launcher:
         with self._lock:
             launched = self._runs.get(run_id)
         return launched.live if launched is not None and not launched.finished.is_set() else None
+
+    def cancel(self, run_id: int, actor: str) -> bool:
+        """Ask a run of this launcher to stop, as ``actor``: True when it will (a running
+        run at its next progress report, a waiting one never starts); False when the run is
+        none of this launcher's, has ended, or is of a kind that cannot be cancelled."""
+        with self._lock:
+            launched = self._runs.get(run_id)
+            if launched is None or launched.closed or not launched.cancellable:
+                return False
+            launched.cancel.by = actor
+            launched.cancel.asked.set()
+        return True
 
     def wait(self, run_id: int, timeout: float | None = None) -> bool:
         """Block until the run ends; False on timeout (or when it is not one of this launcher's)."""
@@ -243,6 +293,10 @@ class Launcher:
                 reason = "the daemon stopped before it started"
                 self._close(launched, RunStatus.INTERRUPTED, reason, {})
                 continue
+            if launched.cancel.asked.is_set():
+                error = launched.cancel.error()
+                self._fail(launched, error, {})
+                continue
             try:
                 self._run(launched)
             except Exception:  # bookkeeping (the catalog gone) never kills a worker
@@ -252,7 +306,7 @@ class Launcher:
 
     def _run(self, launched: _Launched) -> None:
         journal = RunJournal(self.workspace.catalog(), launched.run_id)
-        progress = JournalProgress(journal, launched.live, self.stopping)
+        progress = JournalProgress(journal, launched.live, self.stopping, launched.cancel)
         one = self.workspace.child()
         doc: Any = None
         try:

@@ -38,7 +38,9 @@ class Planned:
 
 def launch(launcher: Launcher, ws: Workspace, actor: Actor, planned: Planned) -> int:
     """Start ``planned`` in ``launcher``, audit the start; the run's id."""
-    run_id = launcher.launch(planned.kind, planned.subject, planned.operation, judge=planned.judge)
+    run_id = launcher.launch(
+        planned.kind, planned.subject, planned.operation, judge=planned.judge, cancellable=True
+    )
     audit(ws, actor, planned.action, planned.subject, Outcome.OK, f"run {run_id}")
     return run_id
 

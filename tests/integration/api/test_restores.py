@@ -408,3 +408,36 @@ def test_a_run_cancelled_while_it_waits_to_start_never_starts(home: Api) -> None
         assert not (home.root / "after.txt").exists()
     finally:
         server.shutdown()
+
+
+def test_a_restore_cancelled_while_it_waits_ends_cancelled_and_writes_nothing(
+    home: Api,
+) -> None:
+    """One worker, busy with a runbook run: the restore waits; cancelled, it never starts."""
+    from drkit.services.launch import Launcher
+
+    _save_sleeper(home)
+    (home.root / "go").unlink(missing_ok=True)
+    one = Launcher(home.workspace, workers=1)
+    server = ApiServer(create_app(home.workspace, launcher=one), f"127.0.0.1:{free_port()}")
+    host, port = server.server_address
+    queued = Api(home.root, home.env, f"http://{host}:{port}", home.workspace, home.tokens)
+    target = home.root / "out-cancelled"
+    try:
+        first = _post(queued, "operator", "/api/runbooks/api-sleeper/runs").json()
+        _wait_running(queued, first["run"], "wait")
+        body = {"snapshot": "latest", "policy": "app", "target": str(target)}
+        restore = _post(queued, "operator", "/api/repositories/local/restore", body).json()
+        said = _post(queued, "operator", f"/api/runs/{restore['run']}/cancel")
+        assert said.status_code == 202 and "stop" in said.json()["message"], said.text
+        assert _post(queued, "operator", f"/api/runs/{first['run']}/cancel").status_code == 202
+        run = finished(queued, restore["url"])
+        assert run["status"] == "cancelled", run
+        assert run["error"] == "cancelled by operator"
+        assert run["result"]["error"]["code"] == "run-cancelled"
+        assert not target.exists() or not any(target.iterdir())
+        again = _post(queued, "operator", f"/api/runs/{restore['run']}/cancel")
+        _problem(again, 409, "run-not-cancellable")
+        assert "is not running (it is cancelled)" in again.json()["detail"], again.text
+    finally:
+        server.shutdown()

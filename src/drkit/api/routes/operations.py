@@ -80,6 +80,7 @@ def start_backup(
         subject=name,
         operation=run,
         judge=BackupResult.failure,
+        cancellable=True,
     )
 
 
@@ -101,7 +102,10 @@ def start_copy(body: CopyRequest, request: Request, ws: Ws, who: Operator) -> JS
         return copy(one, spec, progress)
 
     subject = f"{body.source}->{body.destination}"
-    return start(request, who, action="copy.start", kind="copy", subject=subject, operation=run)
+    return start(
+        request, who, action="copy.start", kind="copy", subject=subject, operation=run,
+        cancellable=True,
+    )  # fmt: skip
 
 
 @router.post(

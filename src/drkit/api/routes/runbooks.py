@@ -24,7 +24,9 @@ from drkit.runbooks.errors import RunbookNotFound
 from drkit.services import runbook_approval as approval
 from drkit.services import runbook_launch as launch
 from drkit.services import runbook_views as views
+from drkit.services.audit import audit
 from drkit.services.workspace import Workspace
+from drkit.users.audit import Outcome
 
 router = APIRouter(tags=["runbooks"])
 Ws = Annotated[Workspace, Depends(workspace)]
@@ -115,9 +117,35 @@ def reject(
     status_code=202,
     summary="ask a running runbook run to stop, as the caller",
 )
-def cancel(run_id: RunId, ws: Ws, who: Operator) -> JSONResponse:
-    said = approval.cancel(ws, who, run_id)
+def cancel(run_id: RunId, request: Request, ws: Ws, who: Operator) -> JSONResponse:
+    """A runbook run through its engine; a backup, copy, restore, restore test or drill the
+    API started, through the launcher (it stops at its next progress report)."""
+    if launcher(request).cancel(run_id, who.user):
+        said = f"asked run {run_id} to stop; it ends cancelled at its next progress report"
+        audit(ws, who.actor, "run.cancel", f"run {run_id}", Outcome.OK, said)
+    else:
+        _runbook_run_or_refuse(ws, run_id)
+        said = approval.cancel(ws, who, run_id)
     return JSONResponse({"run_id": run_id, "message": said}, status_code=202)
+
+
+def _runbook_run_or_refuse(ws: Workspace, run_id: int) -> None:
+    """A run the launcher did not take: the runbook engine's, or nobody's to cancel (409)."""
+    from drkit.catalog.runs import RunStatus, get_run
+    from drkit.runbooks.service import KINDS
+    from drkit.services.launch import RunNotCancellable
+
+    view = get_run(ws.catalog(), run_id)
+    if view.kind in KINDS:
+        return
+    if view.status is not RunStatus.RUNNING:
+        raise RunNotCancellable(f"run {run_id} is not running (it is {view.status.value})")
+    raise RunNotCancellable(
+        f"run {run_id} (a {view.kind} run) cannot be cancelled: only runbook runs and the "
+        "backups, copies, restores, restore tests and drills this server started stop on "
+        "request",
+        hint="a scheduled job's steps stop with the daemon",
+    )
 
 
 class RunStart(BaseModel):
