@@ -35,9 +35,6 @@ def test_witness_then_replica_site_isolated_change_nothing(ha_net: HaNetCluster)
         run = start_writing(s, local_east=False)
         hold(run, lambda: s.lab.link_down("witness"))
         assert_unchanged(s)
-        # nothing moves, but one more loss would leave no majority: said, with the evidence
-        lost = "witness is unreachable from east, west"
-        s.wait_for(lambda: any(lost in a for a in s.alerts()), "the witness's loss alerted")
         s.lab.heal()
         s.pair.wait_replicated()
         hold(run, lambda: s.lab.link_down("west"))
