@@ -103,6 +103,13 @@ def test_primary_database_killed_fails_over_on_real_parts(
             agent.dcs.close()
 
 
+def _signal_all(pids: list[int], sig: signal.Signals) -> None:
+    """A backend that ended since the listing (a probe's connection) is no longer there."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
 def _pg_pids(data_dir: Path) -> list[int]:
     """The postmaster and its children."""
     postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
@@ -129,11 +136,15 @@ def test_three_second_freeze_of_the_primary_does_not_fail_over(
     agents = {s: build_agent(settings, s, lambda: catalog) for s in ("east", "west", "witness")}
     east = agents["east"]
     tick = east.tick
-    frozen = threading.Event()
+    frozen, asleep, resumed = threading.Event(), threading.Event(), threading.Event()
 
     def freezable_tick():  # type: ignore[no-untyped-def]
         if frozen.is_set():
-            time.sleep(3.0)  # the agent is stopped for 3 s, like its database
+            # the agent stops (between two cycles) before its database does and wakes with
+            # it, as in a freeze of the whole site: a simulated agent that ran on while its
+            # database was stopped would see it down twice and fence it, in the test alone
+            asleep.set()
+            resumed.wait(30.0)
             frozen.clear()
         return tick()
 
@@ -151,13 +162,15 @@ def test_three_second_freeze_of_the_primary_does_not_fail_over(
                 and "west" in v.members
             )
         )
-        pids = _pg_pids(pg_pair.primary.data_dir)
         frozen.set()
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        time.sleep(3.0)
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+        assert asleep.wait(30.0)
+        pids = _pg_pids(pg_pair.primary.data_dir)
+        try:
+            _signal_all(pids, signal.SIGSTOP)
+            time.sleep(3.0)
+            _signal_all(pids, signal.SIGCONT)
+        finally:
+            resumed.set()
         time.sleep(6.0)  # more than a lease lifetime after the freeze
         view = dcs.read()
         assert view.leader is not None and view.leader.site == "east"

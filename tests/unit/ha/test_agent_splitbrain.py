@@ -145,3 +145,39 @@ def test_override_moves_the_primary_and_a_hand_fence_keeps_a_site_out() -> None:
         actions = c.tick()
     assert c.west_db.in_recovery is True  # fenced by hand: read-only, and the lease let go
     assert actions["west"] is not Action.FAILOVER and c.leader() != "west"
+
+
+def test_a_primary_back_from_a_stall_does_not_fence_on_rows_from_the_stall() -> None:
+    """East's agent and database stop for a moment: the others' rows, written meanwhile, say
+    east is unreachable. East, back with its lease alive, waits for them to see it again."""
+    import time
+
+    from drkit.ha.agent import AgentTimings
+
+    c, _ = watched()
+    for _ in range(3):
+        c.tick()
+    east = c.agents["east"]
+    east.timings = AgentTimings(0.01, 0.01, 8.0, 1, 2, dcs_timeout_s=0.01)  # a short stall
+    east.tick()  # its last cycle before the stall
+    for name in ("west", "witness"):
+        for target, probe in c.agents[name].peers.items():
+            assert isinstance(probe, DbProbe)
+            probe.cut = target == "east"  # east does not answer while it is stopped
+    for _ in range(2):  # the others go on; east's lease (8 s) outlives the 2 s
+        for name in ("west", "witness"):
+            c.agents[name].tick()
+        c.store.clock.advance(1.0)
+    rows = c.agents["west"].dcs.read().of_kind(REACH_KIND)
+    assert rows["west"]["reaches"]["east"] is False and rows["witness"]["reaches"]["east"] is False
+    time.sleep(0.6)  # past east's stall threshold (0.54 s at these timings)
+    for name in ("west", "witness"):
+        for probe in c.agents[name].peers.values():
+            assert isinstance(probe, DbProbe)
+            probe.cut = False  # east answers again
+    first = c.tick()
+    assert first["east"] is Action.REFRESH, east.last_plan
+    assert c.east_db.in_recovery is False  # still the primary
+    for _ in range(3):
+        assert c.tick()["east"] is Action.REFRESH
+    assert c.leader() == "east" and c.west_db.in_recovery is True

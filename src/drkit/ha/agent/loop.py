@@ -44,6 +44,7 @@ from drkit.ha.policy import Policy
 from drkit.ha.splitbrain.gather import REACH_KIND, Pending
 from drkit.ha.splitbrain.precedence import DEFAULT_STEPS, Plan, Situation, combine
 from drkit.ha.splitbrain.resolve import FenceStep
+from drkit.ha.splitbrain.stall import after_stall, grace_s, stall_threshold_s
 from drkit.ha.sync import SyncOp, standby_names, sync_step
 
 log = logging.getLogger("drkit.ha.agent")
@@ -121,11 +122,15 @@ class Agent:
     _alerted: set[str] = field(default_factory=set)
     wake: threading.Event = field(default_factory=threading.Event)
     """Set by the leader-key watch: the current pause ends at once."""
+    _last_start: float | None = None
+    _stalled_s: float = 0.0
+    _stall_grace_until: float = 0.0
 
     # --- one cycle -----------------------------------------------------------------------
 
     def tick(self) -> Decision:
         started = time.monotonic()
+        self._note_stall(started)
         pending = self.split.start() if self.split is not None else None
         state = self._probe_all()
         view, error = self._read()
@@ -186,7 +191,31 @@ class Agent:
         )
         if result.resolution.warning:
             self._alert_once(result.resolution.warning)
-        return combine(decision, result.resolution, situation)
+        resolution = after_stall(
+            result.resolution,
+            me=me,
+            leads=situation.leading,
+            hand_fenced=situation.hand_fenced,
+            stalled_s=self._stalled_s,
+            grace_left_s=self._stall_grace_until - started,
+        )
+        return combine(decision, resolution, situation)
+
+    def _note_stall(self, started: float) -> None:
+        """A cycle that starts long after the last one follows a stall (SIGSTOP, a paused VM):
+        for a grace, the others' rows may be from while this agent slept (see
+        :mod:`drkit.ha.splitbrain.stall`)."""
+        t = self.timings
+        previous, self._last_start = self._last_start, started
+        if previous is None:
+            return
+        gap = started - previous
+        if gap > stall_threshold_s(t.loop_interval_s, t.check_timeout_s, t.dcs_timeout_s):
+            self._stalled_s = gap
+            self._stall_grace_until = started + grace_s(
+                t.loop_interval_s, t.check_timeout_s, t.rise
+            )
+            log.warning("%s: this agent stalled for %.1f s (no cycle ran)", self.site, gap)
 
     def _lost_since(self) -> dict[str, float]:
         """Per site I see down (database and agent probes both): since when."""
