@@ -9,7 +9,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,18 @@ def add_callers(catalog: Catalog) -> dict[str, str]:
     return secrets
 
 
+@contextmanager
+def serving(setup: Api, **app: Any) -> Iterator[Api]:
+    """``setup`` served by an API server of its own (``app``: create_app's options) until the
+    block ends: the same home, workspace and callers at that server's URL."""
+    server = ApiServer(create_app(setup.workspace, **app), f"127.0.0.1:{free_port()}")
+    host, port = server.server_address
+    try:
+        yield replace(setup, url=f"http://{host}:{port}")
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     root = tmp_path_factory.mktemp("api") / "home"
@@ -150,11 +163,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     setup.drkit("--repo", "local", "init").check()
     setup.drkit("--repo", "local", "backup", str(root / "src")).check()
     setup.tokens = add_callers(setup.catalog())
-    server = ApiServer(create_app(setup.workspace, mount=[dashboard]), f"127.0.0.1:{free_port()}")
-    host, port = server.server_address
-    setup.url = f"http://{host}:{port}"
     try:
-        yield setup
+        with serving(setup, mount=[dashboard]) as served:
+            yield served
     finally:
-        server.shutdown()
         setup.workspace.close()

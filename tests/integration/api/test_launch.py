@@ -13,14 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from drkit.api import create_app
-from drkit.api.server import ApiServer
 from drkit.catalog.runs import get_run
 from drkit.repository.locks import RepoLock
 from drkit.services.launch import as_json
 from drkit.services.workspace import Workspace
 from tests.fixtures.net import free_port
-from tests.integration.api.conftest import Api, add_callers, make_home
+from tests.integration.api.conftest import Api, add_callers, make_home, serving
 
 SETTINGS = """\
 home: {root}
@@ -60,13 +58,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     for name in ("local", "offsite"):
         setup.drkit("--repo", name, "init").check()
     setup.tokens = add_callers(setup.catalog())
-    server = ApiServer(create_app(setup.workspace), f"127.0.0.1:{free_port()}")
-    host, port = server.server_address
-    setup.url = f"http://{host}:{port}"
     try:
-        yield setup
+        with serving(setup) as served:
+            yield served
     finally:
-        server.shutdown()
         setup.workspace.close()
 
 

@@ -17,12 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from drkit.api import create_app
-from drkit.api.server import ApiServer
 from drkit.services.workspace import Workspace
 from tests.fixtures.damage import Backup
-from tests.fixtures.net import free_port
-from tests.integration.api.conftest import Api, add_callers, make_home
+from tests.integration.api.conftest import Api, add_callers, make_home, serving
 from tests.integration.api.test_launch import finished
 
 SETTINGS = """\
@@ -101,13 +98,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     damaged = Backup(root / "damaged", root / "bsrc", broken["snapshot"], "api test passphrase")
     damaged.damage_blob(damaged.node("data.bin").content[-1])
     setup.tokens = add_callers(setup.catalog())
-    server = ApiServer(create_app(setup.workspace), f"127.0.0.1:{free_port()}")
-    host, port = server.server_address
-    setup.url = f"http://{host}:{port}"
     try:
-        yield setup
+        with serving(setup) as served:
+            yield served
     finally:
-        server.shutdown()
         setup.workspace.close()
 
 
@@ -272,6 +266,9 @@ def test_a_per_source_backup_backs_up_that_source_only(home: Api) -> None:
 
 
 def test_a_drill_restores_and_times_the_policy_and_shows_in_the_drills(home: Api) -> None:
+    # a restore test of its own: the drills page lists both kinds, whatever ran before
+    tested = _started(home, "/api/policies/app/restore-test")
+    assert tested["status"] == "succeeded", tested
     run = _started(home, "/api/policies/app/drill", caller="operator")
     assert run["status"] == "succeeded", run
     assert run["kind"] == "drill"
@@ -340,9 +337,10 @@ def test_a_run_cancelled_through_the_api_ends_cancelled_and_resumes_in_place(hom
 
 
 def test_resuming_what_is_not_a_runbook_run_is_refused(home: Api) -> None:
-    restore = home.get("/api/runs", "viewer", params={"kind": "restore", "limit": 1}).json()
-    assert restore, "an earlier test restored"
-    r = _post(home, "operator", f"/api/runs/{restore[0]['id']}/resume")
+    body = {"snapshot": "latest", "policy": "app", "target": str(home.root / "out-resume")}
+    restore = _started(home, "/api/repositories/local/restore", body)  # a run of its own
+    assert restore["status"] == "succeeded", restore
+    r = _post(home, "operator", f"/api/runs/{restore['id']}/resume")
     assert "not a runbook run" in _problem(r, 409, "runbook")["detail"]
     _problem(_post(home, "operator", "/api/runs/999999/resume"), 404, "run-not-found")
 
@@ -390,11 +388,7 @@ def test_a_run_cancelled_while_it_waits_to_start_never_starts(home: Api) -> None
     _save_sleeper(home)
     (home.root / "go").unlink(missing_ok=True)
     (home.root / "after.txt").unlink(missing_ok=True)
-    one = Launcher(home.workspace, workers=1)
-    server = ApiServer(create_app(home.workspace, launcher=one), f"127.0.0.1:{free_port()}")
-    host, port = server.server_address
-    queued = Api(home.root, home.env, f"http://{host}:{port}", home.workspace, home.tokens)
-    try:
+    with serving(home, launcher=Launcher(home.workspace, workers=1)) as queued:
         first = _post(queued, "operator", "/api/runbooks/api-sleeper/runs").json()
         _wait_running(queued, first["run"], "wait")
         second = _post(queued, "operator", "/api/runbooks/api-sleeper/runs").json()
@@ -406,8 +400,6 @@ def test_a_run_cancelled_while_it_waits_to_start_never_starts(home: Api) -> None
         assert "before it started" in (waited["error"] or "")
         assert waited["steps"] == []
         assert not (home.root / "after.txt").exists()
-    finally:
-        server.shutdown()
 
 
 def test_a_restore_cancelled_while_it_waits_ends_cancelled_and_writes_nothing(
@@ -418,12 +410,8 @@ def test_a_restore_cancelled_while_it_waits_ends_cancelled_and_writes_nothing(
 
     _save_sleeper(home)
     (home.root / "go").unlink(missing_ok=True)
-    one = Launcher(home.workspace, workers=1)
-    server = ApiServer(create_app(home.workspace, launcher=one), f"127.0.0.1:{free_port()}")
-    host, port = server.server_address
-    queued = Api(home.root, home.env, f"http://{host}:{port}", home.workspace, home.tokens)
     target = home.root / "out-cancelled"
-    try:
+    with serving(home, launcher=Launcher(home.workspace, workers=1)) as queued:
         first = _post(queued, "operator", "/api/runbooks/api-sleeper/runs").json()
         _wait_running(queued, first["run"], "wait")
         body = {"snapshot": "latest", "policy": "app", "target": str(target)}
@@ -439,5 +427,3 @@ def test_a_restore_cancelled_while_it_waits_ends_cancelled_and_writes_nothing(
         again = _post(queued, "operator", f"/api/runs/{restore['run']}/cancel")
         _problem(again, 409, "run-not-cancellable")
         assert "is not running (it is cancelled)" in again.json()["detail"], again.text
-    finally:
-        server.shutdown()
