@@ -1,25 +1,21 @@
-"""`drkit serve`: the daemon; `drkit jobs`: what it schedules; `drkit alerts`: what is open."""
+"""`drkit serve`: the daemon; `drkit alerts`: what is open (`drkit jobs`: cli/jobs.py)."""
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from drkit.cli.context import State
-from drkit.cli.output import Output, out, print_json
-from drkit.errors import UsageError
+from drkit.cli.output import Output, out
 from drkit.logs import LogFormat, setup_daemon_logging
-from drkit.tablefit import Column, FittedTable
 
 if TYPE_CHECKING:  # the daemon's modules load only when one of these commands runs
     from prometheus_client import CollectorRegistry
 
     from drkit.monitor.health import HealthCheck
-    from drkit.scheduler.jobs import Job
     from drkit.scheduler.service import HttpFace, HttpFactory, Service
     from drkit.services.alerts import AlertList
 
@@ -28,8 +24,6 @@ log = logging.getLogger("drkit.serve")
 
 def register(app: typer.Typer) -> None:
     app.command()(serve)
-    app.command()(jobs)
-    app.command("run-job")(run_job)
     app.command()(alerts)
 
 
@@ -87,56 +81,6 @@ def _serve_once(state: State, service: Service) -> None:
         if service.keeper is not None:
             service.keeper.stop()  # give the lease back: the serves need not wait a TTL
     _print_alerts(state, state.output)
-
-
-def jobs(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List the scheduled jobs: schedule, next start, last run."""
-    from drkit.catalog.types import utcnow
-    from drkit.services.jobs import job_rows
-
-    state: State = ctx.obj
-    rows = job_rows(state.workspace_read(), utcnow())
-    if json_output:
-        print_json(rows)
-        return
-    table = FittedTable(
-        (
-            Column("Job", key=True),
-            Column("Schedule", priority=1),
-            Column("Next (UTC)", key=True),
-            Column("Last slot", priority=2),
-        )
-    )
-    for row in rows:
-        last = row["last_slot"]
-        table.add_row(
-            str(row["job"]),
-            str(row["schedule"]),
-            f"{row['next']:%Y-%m-%d %H:%M}",
-            f"{last:%Y-%m-%d %H:%M}" if isinstance(last, datetime) else "-",
-        )
-    out.print(table if rows else "no scheduled jobs: add schedules to drkit.yaml")
-
-
-def run_job(
-    ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="a job id from `drkit jobs`")],
-    json_output: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Run one scheduled job now, journaled and recorded like a scheduled run."""
-    from drkit.scheduler.jobs import plan_jobs
-    from drkit.scheduler.slots import Trigger
-
-    state: State = ctx.obj
-    job = _find_job(plan_jobs(state.settings), job_id)
-    service = _service(state, listen="")
-    result = service.executor.run(job, trigger=Trigger.MANUAL, slot=None)
-    if json_output:
-        print_json({"run": result.run_id, "status": result.status.value})
-    else:
-        out.print(f"run {result.run_id}: {result.status.value} (`drkit runs show {result.run_id}`)")
-    if result.status.value != "succeeded":
-        raise typer.Exit(1)
 
 
 def alerts(
@@ -200,13 +144,3 @@ def _catalog_name(state: State) -> str:
     from drkit.catalog import default_catalog_url
 
     return state.settings.catalog.url or default_catalog_url(state.home)
-
-
-def _find_job(planned: list[Job], job_id: str) -> Job:
-    for job in planned:
-        if job.id == job_id:
-            return job
-    raise UsageError(
-        f"no job {job_id!r}",
-        hint=f"scheduled jobs: {', '.join(j.id for j in planned) or 'none'} (`drkit jobs`)",
-    )

@@ -84,10 +84,14 @@ class JobNotFound(UsageError):
 
 
 def run_job(
-    workspace: Workspace, job: Job, journal: RunJournal, stopping: threading.Event
+    workspace: Workspace,
+    job: Job,
+    journal: RunJournal | None = None,
+    stopping: threading.Event | None = None,
 ) -> JobRun:
-    """Run ``job`` now into ``journal`` (its steps as `drkit` processes, as the daemon does),
-    then re-read the snapshot lists of what it changed; ``stopping`` interrupts its steps."""
+    """Run ``job`` now into ``journal`` (a new run when None; its steps as `drkit` processes,
+    as the daemon does), then re-read the snapshot lists of what it changed; ``stopping``
+    interrupts its steps."""
     from drkit.monitor.scan import scan_repositories
     from drkit.scheduler.executor import JobExecutor
     from drkit.scheduler.record import StepRecorder
@@ -112,7 +116,8 @@ def run_job(
         timeout=workspace.settings.daemon.job_timeout,
         on_step=StepRecorder(catalog, rescan, repositories_of),
     )
-    executor.stopping = stopping
+    if stopping is not None:
+        executor.stopping = stopping
     result = executor.run(job, trigger=Trigger.MANUAL, slot=None, journal=journal)
     error = next((s.error for s in result.steps if s.error), None)
     return JobRun(result.run_id, result.status, error)
