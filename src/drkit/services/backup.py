@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from drkit.errors import DrkitError, IncompleteError, UsageError
+from drkit.policy.membership import policy_tag
 from drkit.repository.archiver import Archiver, BackupOptions, normalise_targets
 from drkit.repository.compression import Compression
 from drkit.repository.fanout import Destination
@@ -205,7 +206,7 @@ def _options(spec: BackupSpec, cfg: BackupSettings | None, targets: list[str]) -
     options = BackupOptions(
         paths=targets,
         excludes=[*(cfg.excludes if cfg else []), *spec.excludes],
-        tags=[*spec.tags, *([f"policy:{spec.policy}"] if spec.policy else [])],
+        tags=[*spec.tags, *([policy_tag(spec.policy)] if spec.policy else [])],
         one_file_system=spec.one_file_system or bool(cfg and cfg.one_file_system),
     )
     if spec.host:
