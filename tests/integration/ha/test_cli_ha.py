@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
 from tests.conftest import Runner
 from tests.fixtures.etcd import EtcdCluster
+from tests.fixtures.haproxy import wait_until
 
 
 def write_config(tmp_path: Path, endpoints: list[str]) -> Path:
@@ -303,3 +308,36 @@ def test_manual_actions_kept_in_the_catalog_survive_an_etcd_wipe_and_an_agent_re
             dcs.close()
     finally:
         catalog.close()
+
+
+def test_status_watch_redraws_until_interrupted(
+    drkit: Runner, drkit_env: dict[str, str], etcd: EtcdCluster, tmp_path: Path
+) -> None:
+    """`ha status --watch` shows a pause made while it runs, and Ctrl-C ends it quietly."""
+    config = str(write_config(tmp_path, etcd.endpoints))
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "drkit", "--config", config, "ha", "status", "--watch"],
+        env=drkit_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(watch.stdout or ()), daemon=True)
+    reader.start()
+
+    def seen(text: str) -> bool:
+        return any(text in line for line in list(lines))
+
+    try:
+        wait_until(lambda: seen("leader none"), 60, "the first redraw")
+        assert not seen("paused by ann")
+        drkit("--config", config, "ha", "pause", "--reason", "drill", "--by", "ann").check()
+        wait_until(lambda: seen("paused by ann: drill"), 30, "a redraw showing the pause")
+    finally:
+        watch.send_signal(signal.SIGINT)
+        code = watch.wait(timeout=30)
+        reader.join(10)
+    stderr = watch.stderr.read() if watch.stderr else ""
+    assert code == 130, stderr
+    assert "Traceback" not in stderr
