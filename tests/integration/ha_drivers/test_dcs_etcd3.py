@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -185,3 +186,21 @@ def test_tls_with_the_ca_and_refused_without(etcd_tls: tuple[str, Path]) -> None
     with pytest.raises(DCSError, match="not trusted") as caught:
         untrusted.read()
     assert not isinstance(caught.value, DCSUnavailable)
+
+
+def test_client_certificate_opens_an_etcd_that_demands_one(etcd_mtls: tuple[str, Path]) -> None:
+    """cert_file/key_file are sent; without them the same etcd refuses, and says so."""
+    url, ca = etcd_mtls
+    common: dict[str, Any] = {"cluster": "mtls", "endpoints": [url], "ttl_s": TTL, "ca_file": ca}
+    with_cert = build(
+        Etcd3Settings(
+            **common, cert_file=ca.parent / "client.pem", key_file=ca.parent / "client.key"
+        )
+    )
+    assert with_cert.acquire_leader("east") is True
+    assert with_cert.read().leader is not None
+    with_cert.close()
+    without = build(Etcd3Settings(**common))
+    with pytest.raises(DCSError) as caught:
+        without.read()
+    assert "certificate" in str(caught.value).lower() or "tls" in str(caught.value).lower()
